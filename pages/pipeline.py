@@ -1,0 +1,5 @@
+"""Filled by the dashboard issue."""
+
+import streamlit as st
+
+st.info("This page arrives with the dashboard issue.")
