@@ -90,3 +90,150 @@ def sidebar() -> None:
             st.session_state["dataset"] = choice
             st.query_params["ds"] = choice
             st.rerun()
+
+
+# ----------------------------------------------------------------------------- engine
+@st.cache_resource(show_spinner=False)
+def _engine(name: str, content_hash: str):
+    from engine.service import Engine
+
+    return Engine(name, catalogue=_catalogue(name, content_hash))
+
+
+def engine():
+    """The shared search Engine of the data set in use (thread-safe, one per process)."""
+    ds = dataset()
+    return _engine(ds.name, ds.content_hash)
+
+
+def built_models() -> list[str]:
+    return [m for m in ("mf", "sasrec", "text") if m in engine().models()]
+
+
+def require_models(*models: str) -> list[str]:
+    """Stop the page with a clear message (and the build path) if none of ``models`` is built."""
+    have = [m for m in models if m in built_models()]
+    if not have:
+        st.warning(t("need_build", models=", ".join(models)))
+        st.page_link("views/home.py", label=t("go_home_build"), icon=":material/build:")
+        st.stop()
+    return have
+
+
+def show_error(exc: Exception) -> None:
+    """A MovieDNAError as one clear message (warning for bad input, error otherwise)."""
+    from engine.errors import BadQueryError, UnknownMovieError
+
+    if isinstance(exc, (BadQueryError, UnknownMovieError)):
+        st.warning(str(exc))
+        sugg = getattr(exc, "suggestions", None)
+        if sugg:
+            st.caption(t("did_you_mean") + " " + " · ".join(sugg))
+    else:
+        st.error(str(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def movie_frame(name: str, content_hash: str):
+    """Movies with a display label 'Title (year)' (a DataFrame; cached per data set)."""
+    df = _catalogue(name, content_hash).movies()
+    years = df["year"].astype("string").fillna("?")
+    df["label"] = df["title"] + " (" + years + ")"
+    return df.sort_values("n_ratings", ascending=False).reset_index(drop=True)
+
+
+def movies():
+    ds = dataset()
+    return movie_frame(ds.name, ds.content_hash)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _projection(name: str, data_hash: str, model: str, vectors_hash: str):
+    from engine.projection import project
+
+    vs = _catalogue(name, data_hash).get_vectors(model)
+    coords = project(vs.vectors, vs.content_hash, config.dataset_cache_dir(name) / "projections")
+    return vs.movie_ids, coords
+
+
+def projection(model: str):
+    """(movie_ids int64 (n,), coords float32 (n, 2)) of a model's UMAP map, cached on disk and in memory."""
+    from engine.projection import cache_file, ProjectionConfig
+
+    ds = dataset()
+    info = {v["model"]: v for v in engine().catalogue.vector_info()}[model]
+    path = cache_file(config.dataset_cache_dir(ds.name) / "projections", info["content_hash"], ProjectionConfig())
+    if path.exists():
+        return _projection(ds.name, ds.content_hash, model, info["content_hash"])
+    with st.status(t("umap_running", model=model.upper()), expanded=True) as status:
+        st.write(t("umap_first"))
+        out = _projection(ds.name, ds.content_hash, model, info["content_hash"])
+        status.update(label=t("umap_done", model=model.upper()), state="complete", expanded=False)
+    return out
+
+
+# ----------------------------------------------------------------------------- URL state
+def param_ids(name: str) -> list[int]:
+    raw = st.query_params.get(name, "")
+    out = []
+    for part in str(raw).split(","):
+        part = part.strip()
+        if part.isdigit():
+            out.append(int(part))
+    return list(dict.fromkeys(out))
+
+
+def set_param(name: str, value) -> None:
+    if value in (None, "", []):
+        if name in st.query_params:
+            del st.query_params[name]
+    elif isinstance(value, (list, tuple)):
+        st.query_params[name] = ",".join(str(v) for v in value)
+    else:
+        st.query_params[name] = str(value)
+
+
+def clicks() -> list[int]:
+    """The user's clicked movie ids (oldest first), seeded from the URL on first use."""
+    if "clicks" not in st.session_state:
+        known = set(movies()["movie_id"].tolist())
+        st.session_state["clicks"] = [m for m in param_ids("clicks") if m in known]
+    return st.session_state["clicks"]
+
+
+def dislikes() -> list[int]:
+    if "dislikes" not in st.session_state:
+        known = set(movies()["movie_id"].tolist())
+        st.session_state["dislikes"] = [m for m in param_ids("dislikes") if m in known]
+    return st.session_state["dislikes"]
+
+
+def save_taste() -> None:
+    set_param("clicks", st.session_state.get("clicks", []))
+    set_param("dislikes", st.session_state.get("dislikes", []))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _agreement(name: str, data_hash: str, models: tuple[str, ...], hashes: tuple[str, ...], k: int):
+    import pandas as pd
+
+    from engine.projection import align, neighbour_agreement
+
+    cat = _catalogue(name, data_hash)
+    sets = {m: cat.get_vectors(m) for m in models}
+    rows = []
+    for i, a in enumerate(models):
+        for b in models[i + 1:]:
+            common, ia, ib = align(sets[a].movie_ids, sets[b].movie_ids)
+            agree = neighbour_agreement(sets[a].vectors[ia], sets[b].vectors[ib], k)
+            rows.append({"a": a.upper(), "b": b.upper(), "movies": len(common),
+                         f"mean overlap@{k}": round(float(agree.mean()), 3),
+                         f"share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
+    return pd.DataFrame(rows)
+
+
+def agreement_table(models: tuple[str, ...], k: int = 10):
+    """Per pair of spaces: how many of a movie's k nearest neighbours the two spaces share."""
+    ds = dataset()
+    info = {v["model"]: v["content_hash"] for v in engine().catalogue.vector_info()}
+    return _agreement(ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)

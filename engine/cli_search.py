@@ -49,9 +49,18 @@ def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
 
 
 def _engine(args: argparse.Namespace):
+    """An Engine on the existing catalogue; loads the data set only when there is none yet."""
+    from .catalogue import Catalogue
+    from .config import Settings, catalogue_path
     from .service import Engine
 
-    return Engine.open(args.dataset, args.data_dir)
+    name = args.dataset or Settings.from_env().dataset
+    path = catalogue_path(name)
+    if path.exists():
+        cat = Catalogue(path)
+        if cat.n_movies() > 0:
+            return Engine(name, catalogue=cat)
+    return Engine.open(name, args.data_dir)
 
 
 def _ids(text: str, what: str) -> list[int]:

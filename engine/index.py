@@ -114,7 +114,7 @@ def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
         nlist = min(cfg.nlist or auto_nlist(n), max(n, 1))
         quantizer = faiss.IndexFlatIP(d)
         index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = xn if n <= 256 * nlist else xn[np.random.default_rng(0).choice(n, 256 * nlist, replace=False)]
+        sample = xn if n <= 64 * nlist else xn[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
         index.train(sample)
     index.add(xn)
     return index

@@ -23,8 +23,8 @@ from .index import FaissIndex, normalize
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 500
-FUZZY_ACCEPT = 88.0   # rapidfuzz WRatio needed to accept a fuzzy title match
-FUZZY_MARGIN = 4.0    # ... and its lead over the next different movie
+FUZZY_ACCEPT = 85.0   # rapidfuzz ratio (on article-free titles) needed to accept a fuzzy title match
+FUZZY_MARGIN = 5.0    # ... and its lead over the next movie
 
 #: encode(list of texts) -> float32 (q, d)
 QueryEncoder = Callable[[Sequence[str]], np.ndarray]
@@ -74,6 +74,14 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", str(s)).strip().casefold()
 
 
+_ARTICLE = re.compile(r"^(the|a|an) |, (the|a|an)$|, (the|a|an)(?= \(\d{4}\)$)")
+
+
+def _bare(s: str) -> str:
+    """Case-folded title without a leading/trailing English article: 'godfather (1972)'."""
+    return _ARTICLE.sub("", _norm(s)).strip()
+
+
 class MovieTable:
     """The movies frame indexed for lookups. Immutable after construction (thread-safe)."""
 
@@ -86,6 +94,7 @@ class MovieTable:
         self._pop = dict(zip(self.ids.tolist(), n_r.fillna(0).astype(int).tolist()))
         self._exact: dict[str, list[int]] = {}
         self._folded: dict[str, list[int]] = {}
+        self._bare: dict[str, list[int]] = {}
         self.display: dict[int, str] = {}
         for row in m.itertuples(index=False):
             mid, year = int(row.movie_id), getattr(row, "year", None)
@@ -94,8 +103,10 @@ class MovieTable:
             for key in {str(row.title), disp, str(getattr(row, "original_title", row.title))}:
                 self._exact.setdefault(key.strip(), []).append(mid)
                 self._folded.setdefault(_norm(key), []).append(mid)
+                self._bare.setdefault(_bare(key), []).append(mid)
         self._choices = list(self.display.values())
-        self._choice_ids = list(self.display.keys())
+        self._bare_choices = [_bare(t) for t in self._choices] + [_bare(str(t)) for t in m["title"]]
+        self._bare_ids = list(self.display.keys()) + self.ids.tolist()
 
     def __contains__(self, movie_id: int) -> bool:
         return int(movie_id) in self.display
@@ -119,7 +130,8 @@ class MovieTable:
         if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
             return Resolved(int(query), self.display[self.info(query)["movie_id"]], "id")
         q = clean_query(query, max_chars=300)
-        for how, hits in (("exact", self._exact.get(q)), ("case-insensitive", self._folded.get(_norm(q)))):
+        for how, hits in (("exact", self._exact.get(q)), ("case-insensitive", self._folded.get(_norm(q))),
+                          ("case-insensitive", self._bare.get(_bare(q)))):
             if hits:
                 return self._pick(sorted(set(hits)), how)
         return self._fuzzy(q)
@@ -129,17 +141,22 @@ class MovieTable:
         return Resolved(ids[0], self.display[ids[0]], how, [self.display[i] for i in ids[1:6]])
 
     def _fuzzy(self, q: str) -> Resolved:
+        """Accept a near-identical title (typos: rapidfuzz ratio on bare titles); else suggest (WRatio)."""
         from rapidfuzz import fuzz, process, utils
 
-        found = process.extract(q, self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=6)
-        suggestions = [c for c, _, _ in found]
-        if found and found[0][1] >= FUZZY_ACCEPT:
-            runner_up = found[1][1] if len(found) > 1 else 0.0
-            if found[0][1] - runner_up >= FUZZY_MARGIN:
-                mid = self._choice_ids[found[0][2]]
-                return Resolved(mid, self.display[mid], "fuzzy", suggestions[1:])
-        hint = f" Did you mean: {'; '.join(suggestions[:5])}?" if suggestions else ""
-        raise UnknownMovieError(f"No movie titled {q!r} in this catalogue.{hint}", suggestions[:5])
+        close = process.extract(_bare(q), self._bare_choices, scorer=fuzz.ratio, processor=utils.default_process, limit=12)
+        best: dict[int, float] = {}
+        for _, score, pos in close:
+            mid = self._bare_ids[pos]
+            best[mid] = max(best.get(mid, 0.0), score)
+        ranked = sorted(best.items(), key=lambda t: -t[1])
+        if ranked and ranked[0][1] >= FUZZY_ACCEPT and (len(ranked) < 2 or ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN):
+            mid = ranked[0][0]
+            return Resolved(mid, self.display[mid], "fuzzy", [self.display[m] for m, _ in ranked[1:6]])
+        found = process.extract(q, self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=5)
+        suggestions = [c for c, score, _ in found if score >= 50]
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else " Check the spelling or use --id."
+        raise UnknownMovieError(f"No movie titled {q!r} in this catalogue.{hint}", suggestions)
 
 
 # ------------------------------------------------------------------ similar movies

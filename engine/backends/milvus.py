@@ -56,6 +56,21 @@ def is_local(uri: str) -> bool:
     return "://" not in uri and uri.endswith(".db")
 
 
+class _LiteNoiseFilter(logging.Filter):
+    """Drop the traceback Milvus Lite's in-process gRPC server logs for ``AllocTimestamp``.
+
+    pymilvus calls that RPC while waiting for an index build; Lite does not implement it,
+    pymilvus recovers, but gRPC logs a full traceback on every ``upsert``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and "Method not implemented" in str(record.exc_info[1]))
+
+
+_GRPC_SERVER_LOG = logging.getLogger("grpc._server")
+_LITE_FILTER = _LiteNoiseFilter()
+
+
 @dataclass
 class _Shared:
     client: Any  # MilvusClient
@@ -72,6 +87,7 @@ def _acquire_client(uri: str, token: str) -> Any:
         if shared is None:
             if is_local(uri):
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                _GRPC_SERVER_LOG.addFilter(_LITE_FILTER)  # idempotent
             try:
                 client = MilvusClient(uri=uri, token=token)
             except Exception as exc:  # pymilvus raises several types; all mean "unusable"

@@ -1,0 +1,151 @@
+"""The Engine facade over an in-memory catalogue with synthetic vectors."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from engine.errors import BadQueryError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
+from engine.index import IndexConfig
+from engine.scale import clustered_vectors, synthetic_catalogue
+from engine.service import Engine
+
+D = 16
+
+
+def fake_encoder(texts):
+    """Deterministic 16-d 'embedding' of text (hash of words) — no model download."""
+    out = np.zeros((len(texts), D), np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, hash(w) % D] += 1.0
+    return out + 0.01
+
+
+class FakeSASRec:
+    def score(self, history, candidates):
+        return (np.asarray(candidates) % 7).astype(np.float32)
+
+
+@pytest.fixture
+def eng(tmp_path):
+    return Engine("synthetic", catalogue=synthetic_catalogue(300, D), index_dir=tmp_path,
+                  encoder=fake_encoder, reranker=FakeSASRec())
+
+
+def test_similar(eng):
+    hits = eng.similar("midnight river 1", model="mf", k=5)
+    assert hits.kind == "similar" and len(hits.items) == 5
+    assert hits.query["movie_id"] not in hits.ids()
+    assert [it["rank"] for it in hits.items] == [1, 2, 3, 4, 5]
+    assert {"movie_id", "title", "year", "genres", "score"} <= set(hits.items[0])
+    scores = [it["score"] for it in hits.items]
+    assert scores == sorted(scores, reverse=True)
+    assert list(hits.frame().columns)[:2] == ["rank", "movie_id"]
+
+
+def test_similar_fuzzy_is_noted(eng):
+    hits = eng.similar("Midnigth River 1", k=3)
+    assert hits.query["matched"] == "fuzzy" and "fuzzy" in hits.notes[0]
+
+
+def test_similar_ann_equals_exact_on_small_set(eng):
+    exact = eng.similar(5, k=10)
+    hnsw = eng.similar(5, k=10, index=IndexConfig("hnsw", ef_search=200))
+    assert len(set(exact.ids()) & set(hnsw.ids())) >= 9
+
+
+def test_similar_all_overlap(tmp_path):
+    cat = synthetic_catalogue(200, D, models=("mf",))
+    vs = cat.get_vectors("mf")
+    cat.put_vectors("sasrec", vs.movie_ids, vs.vectors * 2.0, {})  # same directions
+    eng = Engine("s", catalogue=cat, index_dir=tmp_path)
+    ag = eng.similar_all(3, k=8)
+    assert list(ag.spaces) == ["mf", "sasrec"]
+    assert ag.overlaps == [{"a": "mf", "b": "sasrec", "shared": ag.spaces["mf"].ids(), "count": 8,
+                            "overlap_at_k": 1.0, "jaccard": 1.0}]
+    assert ag.to_dict()["movie"]["movie_id"] == 3
+
+
+def test_mood_and_keyword(eng):
+    hits = eng.mood_search("comet lantern", k=4)
+    assert hits.kind == "mood" and len(hits.items) == 4 and "encode" in hits.timings_ms
+    kw = eng.keyword_search("comet", k=3)
+    assert len(kw.items) == 3 and all("Comet" in it["title"] for it in kw.items)
+    none = eng.keyword_search("qqqqzz", k=3)
+    assert none.items == [] and none.notes  # an empty answer is never silent
+    assert eng.mood_search("우정 이야기", k=2).notes
+
+
+@pytest.mark.parametrize("query", ["", "   ", "🎬", "x" * 10_000, "\x00\x07"])
+def test_bad_text_queries(eng, query):
+    with pytest.raises(BadQueryError):
+        eng.mood_search(query)
+    with pytest.raises(BadQueryError):
+        eng.keyword_search(query)
+
+
+def test_encoder_dimension_mismatch(tmp_path):
+    eng = Engine("s", catalogue=synthetic_catalogue(50, D), index_dir=tmp_path,
+                 encoder=lambda t: np.ones((len(t), 384), np.float32))
+    with pytest.raises(DimensionMismatchError):
+        eng.mood_search("happy")
+
+
+def test_recommend_and_two_stage(eng):
+    rec = eng.recommend([1, 2, 3], dislikes=[4], k=6)
+    assert len(rec.items) == 6 and not set(rec.ids()) & {1, 2, 3, 4}
+    assert all(it["because_id"] in (1, 2, 3) and it["because_title"] for it in rec.items)
+    ts = eng.two_stage([1, 2, 3], k=6, n_candidates=40)
+    assert ts.query["n_candidates"] == 40 and len(ts.items) == 6
+    assert [it["rerank_score"] for it in ts.items] == sorted((it["rerank_score"] for it in ts.items), reverse=True)
+    assert {"taste", "retrieve", "rerank", "total"} == set(ts.timings_ms)
+
+
+@pytest.mark.parametrize("k", [0, -1, 10**6])
+def test_bad_k(eng, k):
+    for call in (lambda: eng.similar(1, k=k), lambda: eng.mood_search("x y", k=k), lambda: eng.recommend([1], k=k)):
+        with pytest.raises(BadQueryError):
+            call()
+
+
+def test_unknown_things(eng):
+    with pytest.raises(UnknownMovieError):
+        eng.similar("no such film whatsoever")
+    with pytest.raises(UnknownMovieError):
+        eng.recommend([1, 99999])
+    with pytest.raises(BadQueryError):
+        eng.recommend([1, 1])
+    with pytest.raises(ModelNotBuiltError):
+        eng.similar(1, model="nope")
+
+
+def test_vectors_change_rebuilds(tmp_path):
+    cat = synthetic_catalogue(100, D, models=("mf",))
+    eng = Engine("s", catalogue=cat, index_dir=tmp_path)
+    before = eng.similar(1, k=5).ids()
+    vs = cat.get_vectors("mf")
+    cat.put_vectors("mf", vs.movie_ids, clustered_vectors(100, D, n_clusters=4, seed=99), {})
+    after = eng.similar(1, k=5)
+    assert after.ids() != before
+    assert eng.index("mf").source == "built"
+    assert Engine("s", catalogue=cat, index_dir=tmp_path).index("mf").source == "cache"
+
+
+def test_eight_threads_share_one_engine(eng):
+    movies = list(range(1, 81))
+    serial = [eng.similar(m, k=10).ids() for m in movies]
+    serial_rec = [eng.recommend([m, m + 100], k=5).ids() for m in movies]
+    with ThreadPoolExecutor(8) as pool:
+        par = list(pool.map(lambda m: eng.similar(m, k=10).ids(), movies))
+        par_rec = list(pool.map(lambda m: eng.recommend([m, m + 100], k=5).ids(), movies))
+    assert par == serial and par_rec == serial_rec
+
+
+def test_missing_sasrec_is_a_clear_error(tmp_path):
+    eng = Engine("s", catalogue=synthetic_catalogue(60, D), index_dir=tmp_path,
+                 reranker=lambda: (_ for _ in ()).throw(ModelNotBuiltError("No fitted SASRec; run build.")))
+    with pytest.raises(ModelNotBuiltError):
+        eng.two_stage([1, 2], k=3)

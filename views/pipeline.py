@@ -1,0 +1,83 @@
+"""Retrieval + ranking: the two-stage pipeline step by step for the current taste."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app_state import built_models, clicks, dislikes, engine, movies, require_models, save_taste, show_error, t
+from engine.errors import MovieDNAError
+
+DEMO = ["Star Wars", "The Empire Strikes Back", "Return of the Jedi", "Raiders of the Lost Ark"]
+
+st.title(t("page_pipeline"))
+st.caption(t("pipeline_caption"))
+require_models("sasrec")
+df = movies()
+labels = dict(zip(df["movie_id"], df["label"]))
+liked, disliked = clicks(), dislikes()
+
+
+def _demo() -> None:
+    ids = []
+    for title in DEMO:
+        hit = df[df["title"] == title]
+        if len(hit):
+            ids.append(int(hit["movie_id"].iloc[0]))
+    st.session_state["clicks"] = ids or df["movie_id"].head(4).tolist()
+    st.session_state["dislikes"] = []
+    save_taste()
+
+
+if not liked:
+    st.info(t("pipeline_no_taste"))
+    st.button(t("use_demo_taste"), key="pipeline_demo", on_click=_demo, icon=":material/movie:")
+    st.stop()
+
+st.markdown(t("current_taste") + " " + " · ".join(labels.get(m, str(m)) for m in liked))
+c1, c2, c3 = st.columns(3)
+stage1 = [m for m in built_models() if m != "sasrec"] + ["sasrec"]
+model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
+n_cand = c2.select_slider(t("n_candidates"), [20, 50, 100, 200, 500], value=100, key="pipeline_n")
+index = c3.radio(t("index_kind"), ["flat", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
+                 format_func=lambda s: {"flat": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
+
+try:
+    res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index)
+except MovieDNAError as exc:
+    show_error(exc)
+    st.stop()
+
+tm = res.timings_ms
+cols = st.columns(4)
+cols[0].metric(t("stage_taste"), f"{tm.get('taste', 0):.2f} ms")
+cols[1].metric(t("stage_retrieve"), f"{tm.get('retrieve', 0):.2f} ms", help=t("stage_retrieve_help", n=n_cand))
+cols[2].metric(t("stage_rerank"), f"{tm.get('rerank', 0):.2f} ms", help=t("stage_rerank_help"))
+cols[3].metric(t("stage_total"), f"{tm.get('total', 0):.2f} ms")
+
+items = res.items
+frame = pd.DataFrame([{
+    t("col_after"): it["rank_after"], t("col_before"): it["rank_before"],
+    t("col_move"): it["rank_before"] - it["rank_after"], t("col_title"): labels.get(it["movie_id"], it["title"]),
+    t("col_retrieval_score"): round(it["retrieval_score"], 3), t("col_rerank_score"): round(it["rerank_score"], 3),
+    t("col_because"): it.get("because_title", ""),
+} for it in items])
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("reranked_list"))
+    st.dataframe(frame.head(30), hide_index=True, key="pipeline_table",
+                 column_config={t("col_move"): st.column_config.NumberColumn(format="%+d")})
+with right:
+    st.subheader(t("what_moved"))
+    top = frame.head(20)
+    fig = go.Figure()
+    for _, r in top.iterrows():
+        up = r[t("col_move")] >= 0
+        fig.add_trace(go.Scatter(x=[0, 1], y=[r[t("col_before")], r[t("col_after")]], mode="lines+markers",
+                                 line={"color": "#2ca02c" if up else "#d62728", "width": 1.5},
+                                 hovertext=r[t("col_title")], hoverinfo="text", showlegend=False))
+    fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                      xaxis={"tickvals": [0, 1], "ticktext": [t("stage1_order"), t("stage2_order")], "range": [-0.1, 1.1]},
+                      yaxis={"autorange": "reversed", "title": t("rank")})
+    st.plotly_chart(fig, key="pipeline_slope")
+moved = int((frame[t("col_move")] != 0).sum())
+st.caption(t("pipeline_summary", moved=moved, n=len(frame)))

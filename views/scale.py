@@ -1,0 +1,91 @@
+"""Scale lab: exact (brute force) vs ANN (HNSW, IVF) from 40k to millions of vectors."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_state import t
+from engine.errors import MovieDNAError
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+st.title(t("page_scale"))
+st.caption(t("scale_caption"))
+
+
+@st.cache_data(show_spinner=False)
+def _load(name: str, mtime: float) -> dict:
+    return json.loads((RESULTS / name).read_text())
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / name
+    try:
+        return _load(name, path.stat().st_mtime) if path.exists() else None
+    except (OSError, ValueError) as exc:
+        st.error(t("results_unreadable", name=name, err=str(exc)))
+        return None
+
+
+data = load("scale.json")
+if data is None:
+    st.warning(t("no_scale_results"))
+else:
+    rows = pd.DataFrame(data.get("rows", []))
+    st.markdown(t("scale_claims"))
+    exact = rows[rows["kind"] == "exact"].sort_values("n")
+    ann = rows[rows["kind"] != "exact"]
+    good = ann[ann["recall_at_10"] >= 0.99]
+    cols = st.columns(3)
+    if len(exact):
+        small = exact.iloc[0]
+        big = exact.iloc[-1]
+        cols[0].metric(t("exact_at", n=f"{int(small['n']):,}"), f"{small['p50_ms']:.2f} ms")
+        cols[1].metric(t("exact_at", n=f"{int(big['n']):,}"), f"{big['p50_ms']:.2f} ms")
+    for est in data.get("estimates", []):
+        cols[2].metric(t("exact_estimate", n=f"{int(est['n']):,}"), f"{est['p50_ms']:,.0f} ms",
+                       help=t("estimate_help", basis=est.get("basis", "")))
+    if len(good) and len(exact):
+        best = good.sort_values("p50_ms").groupby("n").head(1)
+        merged = best.merge(exact[["n", "p50_ms"]], on="n", suffixes=("", "_exact"))
+        merged["speed-up"] = (merged["p50_ms_exact"] / merged["p50_ms"]).round(1)
+        st.dataframe(merged[["n", "label", "recall_at_10", "p50_ms", "p50_ms_exact", "speed-up"]],
+                     hide_index=True, key="scale_best")
+    left, right = st.columns(2)
+    fig = px.line(rows.sort_values("n"), x="n", y="p50_ms", color="label", markers=True, log_x=True, log_y=True,
+                  title=t("latency_vs_n"), labels={"n": t("n_vectors"), "p50_ms": "p50 (ms)"})
+    left.plotly_chart(fig, key="scale_lat_n")
+    fig = px.scatter(ann, x="recall_at_10", y="p50_ms", color="label", symbol="n", log_y=True,
+                     title=t("recall_vs_latency"), labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)"})
+    right.plotly_chart(fig, key="scale_recall_lat")
+    with st.expander(t("all_measurements")):
+        st.dataframe(rows, hide_index=True, key="scale_rows")
+        st.caption(json.dumps(data.get("machine", {})))
+
+backends = load("backends.json")
+if backends:
+    st.subheader(t("backends_title"))
+    st.dataframe(pd.DataFrame(backends.get("rows", backends if isinstance(backends, list) else [])),
+                 hide_index=True, key="scale_backends")
+
+st.subheader(t("live_run"))
+c1, c2 = st.columns(2)
+n = c1.select_slider(t("n_vectors"), [10_000, 20_000, 40_000, 100_000, 200_000], value=40_000, key="scale_live_n")
+d = c2.select_slider(t("dimension"), [32, 64, 128, 384], value=64, key="scale_live_d")
+if st.button(t("run_live"), key="scale_live_go", icon=":material/play_arrow:"):
+    from engine.scale import run_live
+
+    bar = st.progress(0.0, text=t("starting"))
+    try:
+        live = run_live(n, d, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        st.session_state["scale_live_rows"] = live
+    except MovieDNAError as exc:
+        st.error(str(exc))
+    bar.empty()
+if st.session_state.get("scale_live_rows"):
+    live = pd.DataFrame(st.session_state["scale_live_rows"])
+    st.dataframe(live[["label", "n", "d", "recall_at_10", "p50_ms", "p99_ms", "batch_qps", "build_s", "memory_mb"]],
+                 hide_index=True, key="scale_live_table")

@@ -1,0 +1,64 @@
+"""Similar movies: one movie, its nearest neighbours in MF | SASRec | Text side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from app_state import engine, movies, require_models, set_param, show_error, t
+from engine.errors import MovieDNAError
+
+st.title(t("page_similar"))
+st.caption(t("similar_caption"))
+models = require_models("mf", "sasrec", "text")
+df = movies()
+labels = dict(zip(df["movie_id"], df["label"]))
+ids = df["movie_id"].tolist()
+
+if "similar_movie" not in st.session_state:
+    wanted = st.query_params.get("movie", "")
+    st.session_state["similar_movie"] = int(wanted) if wanted.isdigit() and int(wanted) in labels else ids[0]
+
+
+def _pick(model: str) -> None:
+    """A row clicked in a result table becomes the current movie."""
+    sel = st.session_state.get(f"similar_table_{model}")
+    rows = sel.selection.rows if sel is not None else []
+    if rows:
+        st.session_state["similar_movie"] = st.session_state["similar_last"][model][rows[0]]
+
+
+left, right = st.columns([3, 1])
+movie_id = left.selectbox(t("pick_movie"), ids, key="similar_movie", format_func=lambda m: labels.get(m, str(m)))
+k = right.slider(t("how_many"), 5, 30, 10, key="similar_k")
+set_param("movie", movie_id)
+
+try:
+    res = engine().similar_all(int(movie_id), models=models, k=k)
+except MovieDNAError as exc:
+    show_error(exc)
+    st.stop()
+
+seen: dict[int, int] = {}
+for hits in res.spaces.values():
+    for mid in hits.ids():
+        seen[mid] = seen.get(mid, 0) + 1
+shared = {m for m, c in seen.items() if c > 1}
+
+agree = st.columns(len(res.overlaps) or 1)
+for col, o in zip(agree, res.overlaps):
+    col.metric(t("overlap_label", a=o["a"].upper(), b=o["b"].upper()), f"{o['count']} / {k}",
+               help=t("overlap_help"))
+
+st.session_state["similar_last"] = {}
+cols = st.columns(len(res.spaces))
+for col, (model, hits) in zip(cols, res.spaces.items()):
+    col.subheader(t(f"space_{model}"))
+    frame = pd.DataFrame([{
+        t("col_title"): it["title"], t("col_year"): it.get("year"), t("col_genres"): ", ".join(it.get("genres") or []),
+        t("col_score"): round(it["score"], 3), "_shared": it["movie_id"] in shared,
+    } for it in hits.items])
+    st.session_state["similar_last"][model] = hits.ids()
+    styled = frame.style.apply(
+        lambda r: ["background-color: rgba(255, 193, 7, 0.35)" if r["_shared"] else "" for _ in r], axis=1)
+    col.dataframe(styled, key=f"similar_table_{model}", on_select=_pick, selection_mode="single-row",
+                  hide_index=True, column_order=[c for c in frame.columns if c != "_shared"])
+st.caption(t("shared_legend"))
