@@ -237,3 +237,46 @@ def agreement_table(models: tuple[str, ...], k: int = 10):
     ds = dataset()
     info = {v["model"]: v["content_hash"] for v in engine().catalogue.vector_info()}
     return _agreement(ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)
+
+
+# ----------------------------------------------------------------------------- build / eval
+def build_models(models: list[str]) -> None:
+    """Run the engine's build for ``models`` with a live progress bar; errors as st.error."""
+    import time
+
+    from engine import build as engine_build
+
+    ds = dataset()
+    bar = st.progress(0.0, text=t("build_running"))
+    t0 = time.perf_counter()
+    try:
+        engine_build.build(ds.name, models=models,
+                           progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+    except MovieDNAError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    bar.empty()
+    st.success(t("build_done", secs=time.perf_counter() - t0))
+    _engine.clear()
+    st.rerun()
+
+
+def evaluation_frame():
+    """The stored evaluation as a table: one row per model, HR/NDCG@10 per protocol."""
+    import pandas as pd
+
+    ev = engine().catalogue.get_json("evaluation")
+    if not ev:
+        return None
+    rows = ev.get("rows") if isinstance(ev, dict) and "rows" in ev else None
+    if rows is None:
+        results = ev.get("results", ev) if isinstance(ev, dict) else ev
+        rows = []
+        if isinstance(results, dict):
+            for model, val in results.items():
+                if isinstance(val, dict):
+                    rows.append({"model": model, **pd.json_normalize(val, sep=" ").iloc[0].to_dict()})
+        elif isinstance(results, list):
+            rows = results
+    return pd.DataFrame(rows)

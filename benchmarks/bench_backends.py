@@ -13,7 +13,6 @@ exact references.  Embedded servers live in a temporary cache dir unless ``--kee
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
@@ -106,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_json(args.out, {
         "source": source, "n": int(len(ids)), "dim": int(vecs.shape[1]), "queries": int(len(queries)),
         "k": args.k, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                 "platform": platform.platform()},
+                                 "platform": platform.platform(),
+                                 "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},  # others' jobs skew latency
         "seconds": round(time.perf_counter() - t0, 1), "results": rows,
     })
     log.info("wrote %s", args.out)

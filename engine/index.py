@@ -84,10 +84,10 @@ def normalize(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise DimensionMismatchError(f"Expected a 2-D array of vectors, got shape {x.shape}.")
-    if not np.isfinite(x).all():
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))[:, None]
+    if not np.isfinite(norms).all():
         raise DimensionMismatchError("Vectors contain NaN or infinite values.")
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.ascontiguousarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
+    return np.ascontiguousarray(x / np.maximum(norms, 1e-12).astype(np.float32), dtype=np.float32)
 
 
 def auto_nlist(n: int) -> int:
@@ -172,25 +172,24 @@ class FaissIndex:
         return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k by cosine. queries float (q, d) -> (scores float32 (q, k), ids int64 (q, k)).
+        """Top-k by cosine. queries float (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)).
 
         Queries are normalised here.  When fewer than k rows exist the tail is padded
         with score ``-inf`` and id ``-1``.
         """
-        q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q[None, :]
         if q.ndim != 2 or q.shape[1] != self.dim:
             raise DimensionMismatchError(f"Query has dimension {q.shape[-1]} but this index has {self.dim}.")
         k = check_k(k)
         qn = normalize(q)
         kk = min(k, self.ntotal)
-        faiss.omp_set_num_threads(1 if len(qn) <= SINGLE_QUERY_MAX else faiss.omp_get_max_threads() or 1)
-        try:
-            if self._params is None:
-                scores, rows = self.index.search(qn, kk)
-            else:
-                scores, rows = self.index.search(qn, kk, params=self._params)
-        finally:
-            faiss.omp_set_num_threads(_DEFAULT_THREADS)
+        # OpenMP thread count is per calling thread: set it for every call, never restore
+        faiss.omp_set_num_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS)
+        scores, rows = self.index.search(qn, kk, params=self._params)
+        if kk == k and rows.size and rows.min() >= 0:
+            return scores, self.ids[rows]
         return _pad(scores, rows, self.ids, k)
 
     def recall_vs_exact(self, xn: np.ndarray, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:

@@ -37,10 +37,13 @@ class TasteConfig:
 
 
 class Space:
-    """One model's normalised vectors with an id -> row map. ids int64 (n,), vectors float32 (n, d)."""
+    """One model's normalised vectors with an id -> row map. ids int64 (n,), vectors float32 (n, d).
 
-    def __init__(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+    ``unit`` float32 (n, d) holds the L2-normalised rows; ``content_hash`` the stored vectors' hash."""
+
+    def __init__(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, content_hash: str = "") -> None:
         self.model = model
+        self.content_hash = content_hash
         self.ids = np.asarray(movie_ids, dtype=np.int64)
         self.unit = normalize(vectors)
         self.row = {int(m): i for i, m in enumerate(self.ids)}

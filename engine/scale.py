@@ -44,10 +44,11 @@ def clustered_vectors(n: int, d: int, n_clusters: int | None = None, spread: flo
     n_clusters = n_clusters or max(16, int(np.sqrt(n)))
     centers = np.random.default_rng(centers_seed).standard_normal((n_clusters, d)).astype(np.float32)
     rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_clusters, n)
     out = np.empty((n, d), dtype=np.float32)
     for s in range(0, n, chunk):
         m = min(chunk, n - s)
-        x = centers[rng.integers(0, n_clusters, m)]
+        x = centers[labels[s:s + m]]
         x += spread * rng.standard_normal((m, d), dtype=np.float32)
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         out[s:s + m] = x
@@ -161,16 +162,16 @@ def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 10
     return rows
 
 
-def run_live(n: int = 40_000, d: int = 64, configs: Sequence[IndexConfig] | None = None,
+def run_live(n: int = 20_000, d: int = 64, configs: Sequence[IndexConfig] | None = None,
              progress: Progress = _noop, n_queries: int = 200) -> list[dict[str, Any]]:
     """A small live run (a few seconds at the defaults) for the Scale page."""
     if not 1_000 <= int(n) <= LIVE_MAX_N:
         raise BadQueryError(f"A live run takes 1,000 to {LIVE_MAX_N:,} vectors; got {n:,}.")
     if not 2 <= int(d) <= 1024:
         raise BadQueryError(f"Dimension must be from 2 to 1024; got {d}.")
-    configs = configs or [IndexConfig("hnsw", hnsw_m=16, ef_construction=64, ef_search=64),
+    configs = configs or [IndexConfig("hnsw", hnsw_m=16, ef_construction=40, ef_search=64),
                           IndexConfig("ivf", nprobe=8)]
-    return run_grid(int(n), int(d), configs, n_queries=n_queries, progress=progress, latency_seconds=0.5)
+    return run_grid(int(n), int(d), configs, n_queries=n_queries, progress=progress, latency_seconds=0.3)
 
 
 def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, d: int = 64) -> dict[str, Any]:

@@ -152,7 +152,7 @@ class MovieTable:
         ranked = sorted(best.items(), key=lambda t: -t[1])
         if ranked and ranked[0][1] >= FUZZY_ACCEPT and (len(ranked) < 2 or ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN):
             mid = ranked[0][0]
-            return Resolved(mid, self.display[mid], "fuzzy", [self.display[m] for m, _ in ranked[1:6]])
+            return Resolved(mid, self.display[mid], "fuzzy", [self.display[m] for m, sc in ranked[1:6] if sc >= 70])
         found = process.extract(q, self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=5)
         suggestions = [c for c, score, _ in found if score >= 50]
         hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else " Check the spelling or use --id."
@@ -179,34 +179,36 @@ def overlap(a: Sequence[int], b: Sequence[int]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ text encoder
 _ENCODER_LOCK = threading.Lock()
-_ENCODER: QueryEncoder | None = None
+_ENCODER: QueryEncoder | None = None          # override (tests); else one per text model name
+_ENCODERS: dict[str, QueryEncoder] = {}
 
 
-def default_query_encoder() -> QueryEncoder:
-    """The text model's query encoder (``engine.models.text``), else MiniLM from its wheel.
-
-    Loaded once per process; the returned callable is thread-safe.
-    """
-    global _ENCODER
+def default_query_encoder(model_name: str | None = None) -> QueryEncoder:
+    """The text model's ``encode_queries`` (engine.models.text) for ``model_name`` (None =
+    its default), else MiniLM from its wheel.  Loaded once per process; thread-safe."""
     with _ENCODER_LOCK:
-        if _ENCODER is None:
-            _ENCODER = _load_encoder()
-        return _ENCODER
+        if _ENCODER is not None:
+            return _ENCODER
+        key = model_name or ""
+        if key not in _ENCODERS:
+            _ENCODERS[key] = _load_encoder(model_name)
+        return _ENCODERS[key]
 
 
-def _load_encoder() -> QueryEncoder:
+def _load_encoder(model_name: str | None) -> QueryEncoder:
     try:
-        from .models import text as text_model  # type: ignore[attr-defined]
-
-        fn = getattr(text_model, "encode_queries", None)
-        if callable(fn):
-            return lambda texts: np.asarray(fn(list(texts)), dtype=np.float32)
-        model = text_model.TextModel()
-        if hasattr(model, "encode_queries"):
-            return lambda texts: np.asarray(model.encode_queries(list(texts)), dtype=np.float32)
+        from .models.text import encode_queries, load_encoder
     except ImportError as exc:
         log.info("engine.models.text not available (%s); using MiniLM directly.", exc)
-    return _minilm_encoder()
+        return _minilm_encoder()
+    load_encoder(model_name)  # load the weights now, not inside the first query's timing
+    lock = threading.Lock()
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        with lock:
+            return np.asarray(encode_queries(list(texts), model_name), dtype=np.float32)
+
+    return encode
 
 
 def _minilm_encoder() -> QueryEncoder:

@@ -117,6 +117,14 @@ class Engine:
                 self._table = S.MovieTable(df)
             return self._table
 
+    def refresh(self) -> None:
+        """Forget cached movies, spaces and in-memory indexes (after the catalogue was rewritten)."""
+        with self._lock:
+            self._table = None
+            self._spaces.clear()
+            self._hashes.clear()
+            self.index_cache.clear_memory()
+
     def models(self) -> list[str]:
         """Models whose vectors are in the catalogue."""
         return [v["model"] for v in self.catalogue.vector_info()]
@@ -132,19 +140,23 @@ class Engine:
         with self._lock:
             if self._hashes.get(model) != info[model]["content_hash"]:
                 vs = self.catalogue.get_vectors(model)
-                self._spaces[model], self._hashes[model] = Space(model, vs.movie_ids, vs.vectors), vs.content_hash
+                self._spaces[model] = Space(model, vs.movie_ids, vs.vectors, vs.content_hash)
+                self._hashes[model] = vs.content_hash
             return self._spaces[model]
 
     def index(self, model: str, index: IndexConfig | str | None = None) -> FaissIndex:
         """The model's FAISS index (built or loaded from disk once, then shared)."""
-        sp = self.space(model)
-        return self.index_cache.get(sp.model, sp.ids, sp.unit, self._hashes[sp.model], _as_config(index))
+        return self._index(self.space(model), index)
+
+    def _index(self, sp: Space, index: IndexConfig | str | None) -> FaissIndex:
+        return self.index_cache.get(sp.model, sp.ids, sp.unit, sp.content_hash, _as_config(index))
 
     def encoder(self) -> S.QueryEncoder:
-        with self._lock:
-            if self._encoder is None:
-                self._encoder = S.default_query_encoder()
+        """Query encoder of the text space (the model named in the text vectors' config)."""
+        if self._encoder is not None:
             return self._encoder
+        cfg = next((v["config"] for v in self.catalogue.vector_info() if v["model"] == "text"), {}) or {}
+        return S.default_query_encoder(cfg.get("model_name"))
 
     def reranker(self) -> Reranker:
         with self._lock:
@@ -184,7 +196,7 @@ class Engine:
         ref = self.resolve(movie)
         sp = self.space(model)
         t0 = time.perf_counter()
-        idx = self.index(model, index)
+        idx = self._index(sp, index)
         row = sp.rows([ref.movie_id], "movie")[0]
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, sp.unit[row], k, exclude=[ref.movie_id])
@@ -214,10 +226,11 @@ class Engine:
         k = check_k(k, MAX_K)
         text = S.clean_query(query)
         sp = self.space("text")
+        enc, idx = self.encoder(), self._index(sp, index)
         t0 = time.perf_counter()
-        vec = S.encode_query(self.encoder(), text, sp.unit.shape[1])
+        vec = S.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
-        ids, scores = S.neighbours(self.index("text", index), vec, k)
+        ids, scores = S.neighbours(idx, vec, k)
         t2 = time.perf_counter()
         return Hits("mood", {"text": text, "model": "text"}, self._items(list(zip(ids.tolist(), scores.tolist()))),
                     {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, S.query_notes(text))
@@ -241,7 +254,7 @@ class Engine:
         cfg = TasteConfig(recency_half_life, dislike_weight)
         sp = self.space(model)
         t0 = time.perf_counter()
-        rows = _recommend(sp, self.index(model, index), clicks, dislikes, k, cfg)
+        rows = _recommend(sp, self._index(sp, index), clicks, dislikes, k, cfg)
         ms = 1e3 * (time.perf_counter() - t0)
         items = self._because(self._items([(r["movie_id"], r["score"]) for r in rows],
                                           [{"because_id": r["because_id"], "because_score": r["because_score"]} for r in rows]))
@@ -255,7 +268,7 @@ class Engine:
         """Stage 1: ``n_candidates`` from the index; stage 2: SASRec re-ranks them (rank before/after)."""
         k = check_k(k, MAX_K)
         sp = self.space(model)
-        idx = self.index(model, index)
+        idx = self._index(sp, index)
         rr = self.reranker() if rerank else None
         res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]

@@ -177,3 +177,14 @@ def test_store_hnsw_option(data):
     store = FaissStore(config={"kind": "hnsw", "hnsw_m": 8})
     store.upsert("text", ids, x)
     assert store.search("text", x[:1], 1)[1][0, 0] == ids[0]
+
+
+def test_loading_from_disk_is_fast(tmp_path):
+    import time
+
+    x = clustered_vectors(20_000, 64, seed=2)
+    ids = np.arange(20_000, dtype=np.int64)
+    IndexCache(tmp_path).get("mf", ids, x, "f" * 64, IndexConfig("exact"))
+    t0 = time.perf_counter()
+    idx = IndexCache(tmp_path).get("mf", ids, x, "f" * 64, IndexConfig("exact"))
+    assert idx.source == "cache" and time.perf_counter() - t0 < 0.5

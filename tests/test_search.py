@@ -99,3 +99,21 @@ def test_encode_query_checks_dimension():
     assert v.shape == (8,) and abs(np.linalg.norm(v) - 1) < 1e-6
     with pytest.raises(DimensionMismatchError):
         encode_query(enc, "hello", 16)
+
+
+def test_mood_queries_are_valid_and_do_not_leak_labels():
+    import json
+    from pathlib import Path
+
+    from engine.catalogue import keyword_terms
+    from tests.conftest import GENRES_100K
+
+    spec = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "mood_queries.json").read_text())
+    queries = spec["queries"]
+    assert len(queries) >= 40 and len({q["query"] for q in queries}) == len(queries)
+    names = [g.lower() for g in GENRES_100K]
+    for q in queries:
+        assert q["labels"] and set(q["labels"]) <= set(GENRES_100K), q
+        clean_query(q["query"])
+        leaked = [t for t in keyword_terms(q["query"]) if any(t in g or g in t for g in names)]
+        assert not leaked, (q["query"], leaked)

@@ -28,3 +28,26 @@ hist = ds.ratings["rating"].value_counts().sort_index().rename_axis("rating").re
 fig = px.bar(hist, x="rating", y="count", title=t("rating_hist"), labels={"rating": t("rating"), "count": t("count")})
 fig.update_layout(height=460, margin={"l": 0, "r": 0, "t": 40, "b": 0})
 right.plotly_chart(fig, key="home_ratings")
+
+# --- embedding spaces: build status and evaluation ------------------------------------
+from app_state import build_models, built_models, evaluation_frame  # noqa: E402
+
+st.header(t("build_title"))
+missing = [m for m in ("mf", "sasrec", "text") if m not in built_models()]
+if missing:
+    st.warning(t("build_missing", models=", ".join(m.upper() for m in missing)))
+    if st.button(t("build_button"), key="home_build", type="primary", icon=":material/build:"):
+        build_models(missing)
+else:
+    st.success(t("build_ok"), icon=":material/check_circle:")
+
+st.subheader(t("eval_title"))
+st.caption(t("eval_caption"))
+frame = evaluation_frame()
+if frame is None or frame.empty:
+    st.info(t("eval_none"))
+else:
+    st.dataframe(frame, hide_index=True, key="home_eval")
+
+st.header(t("tour_title"))
+st.markdown(t("tour"))

@@ -38,8 +38,8 @@ c1, c2, c3 = st.columns(3)
 stage1 = [m for m in built_models() if m != "sasrec"] + ["sasrec"]
 model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
 n_cand = c2.select_slider(t("n_candidates"), [20, 50, 100, 200, 500], value=100, key="pipeline_n")
-index = c3.radio(t("index_kind"), ["flat", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
-                 format_func=lambda s: {"flat": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
+index = c3.radio(t("index_kind"), ["exact", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
+                 format_func=lambda s: {"exact": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
 
 try:
     res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index)

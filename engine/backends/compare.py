@@ -9,6 +9,7 @@ so the comparison still runs where, say, FAISS or a server is unavailable.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Iterable
@@ -69,7 +70,8 @@ def compare_backends(movie_ids: np.ndarray, vectors: np.ndarray, queries: np.nda
     _, truth = exact_search(vectors, movie_ids, queries, k)
     results = []
     for name in backends:
-        row: dict[str, Any] = {"backend": name, "options": {k_: str(v) for k_, v in options.get(name, {}).items()}}
+        # JSON-safe copy of the options (paths -> str) so results can be written as JSON.
+        row: dict[str, Any] = {"backend": name, "options": json.loads(json.dumps(options.get(name, {}), default=str))}
         try:
             store = open_store(name.split(":", 1)[0], **options.get(name, {}))
         except Exception as exc:  # ImportError, BackendError, missing module...: skip, record why

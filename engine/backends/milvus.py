@@ -23,7 +23,8 @@ import contextlib
 import logging
 import os
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 INDEXES = ("HNSW", "FLAT")
 INSERT_BATCH = 5_000  # rows per insert call; keeps gRPC messages well under their size limit
 ID_FIELD, VEC_FIELD = "movie_id", "embedding"
+SEARCH_ATTEMPTS = 4  # retries cover a concurrent upsert's collection swap
 
 
 def collection_name(model: str) -> str:
@@ -75,13 +77,15 @@ _LITE_FILTER = _LiteNoiseFilter()
 class _Shared:
     client: Any  # MilvusClient
     refs: int = 0
+    # Serialises loads through this client: concurrent upserts share the staging name.
+    load_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _CLIENTS: dict[str, _Shared] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def _acquire_client(uri: str, token: str) -> Any:
+def _acquire_client(uri: str, token: str) -> _Shared:
     with _CLIENTS_LOCK:
         shared = _CLIENTS.get(uri)
         if shared is None:
@@ -95,7 +99,7 @@ def _acquire_client(uri: str, token: str) -> Any:
                 raise BackendError(f"Cannot open Milvus at {uri}{hint}: {exc}") from exc
             shared = _CLIENTS[uri] = _Shared(client)
         shared.refs += 1
-        return shared.client
+        return shared
 
 
 def _release_client(uri: str) -> None:
@@ -139,7 +143,8 @@ class MilvusStore:
         uri = uri or os.environ.get("MOVIEDNA_MILVUS_URI") or str(cache_root() / "milvus.db")
         # One registry key per database: absolute paths so "./x.db" and "/abs/x.db" share a client.
         self.uri = str(Path(uri).expanduser().resolve()) if is_local(uri) else uri
-        self._client = _acquire_client(self.uri, token or os.environ.get("MOVIEDNA_MILVUS_TOKEN", ""))
+        shared = _acquire_client(self.uri, token or os.environ.get("MOVIEDNA_MILVUS_TOKEN", ""))
+        self._client, self._load_lock = shared.client, shared.load_lock
         self._dims: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -151,7 +156,7 @@ class MilvusStore:
         ids, vecs = prepare_vectors(movie_ids, vectors)
         staging = name + "__new"  # escaped names never contain "__", so this cannot collide
         c = self._client
-        with self._errors(model), self._lock:  # one load at a time per store: they share the staging name
+        with self._errors(model), self._load_lock:  # readers are not blocked: they use the old collection
             if c.has_collection(staging):
                 c.drop_collection(staging)
             c.create_collection(staging, schema=self._schema(vecs.shape[1]), index_params=self._index_params())
@@ -165,6 +170,7 @@ class MilvusStore:
                 c.drop_collection(name)
             c.rename_collection(staging, name)
             c.load_collection(name)  # a rename leaves the collection released
+        with self._lock:
             self._dims[name] = int(vecs.shape[1])
         log.info("milvus: loaded %d x %d vectors into %s (%s)", *vecs.shape, name, self.index)
 
@@ -202,6 +208,22 @@ class MilvusStore:
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k))."""
         name = collection_name(model)
+        with self._lock:
+            seen = name in self._dims  # a model we have searched before and that may be mid-swap
+        for attempt in range(SEARCH_ATTEMPTS):
+            try:
+                return self._search_once(model, name, queries, k)
+            except (BackendError, ModelNotBuiltError) as exc:
+                if attempt == SEARCH_ATTEMPTS - 1 or (isinstance(exc, ModelNotBuiltError) and not seen):
+                    raise
+                # A concurrent upsert swaps collections (drop, rename, load): the name can be
+                # briefly missing or released.  Forget what we knew and retry once it settles.
+                with self._lock:
+                    self._dims.pop(name, None)
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _search_once(self, model: str, name: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         with self._errors(model):
             q, k = prepare_queries(queries, self._dim(model, name), k)
             params: dict[str, Any] = {"metric_type": "IP", "params": {}}

@@ -41,10 +41,11 @@ except ImportError as exc:  # pragma: no cover - psycopg is in requirements.txt
 log = logging.getLogger(__name__)
 
 TABLE_PREFIX = "moviedna_"
-# metric -> (operator class, distance operator, distance -> cosine score)
-METRICS: dict[str, tuple[str, str, str]] = {
-    "ip": ("vector_ip_ops", "<#>", "-({d})"),
-    "cosine": ("vector_cosine_ops", "<=>", "1 - ({d})"),
+# metric -> (index operator class, the distance operator that class can serve).
+# Pairing matters: any other operator in ORDER BY makes the planner seq-scan.
+METRICS: dict[str, tuple[str, str]] = {
+    "ip": ("vector_ip_ops", "<#>"),          # negative inner product; score = -dist
+    "cosine": ("vector_cosine_ops", "<=>"),  # cosine distance; score = 1 - dist
 }
 COPY_CHUNK_ROWS = 20_000
 
@@ -128,8 +129,8 @@ class PgVectorStore:
     """Vector store on PostgreSQL + pgvector (HNSW).
 
     Args:
-        url: ``postgresql://`` URL of an existing server; default ``MOVIEDNA_PG_URL``,
-            else an embedded server in ``data_dir``.
+        url: ``postgresql://`` URL of an existing server; default ``MOVIEDNA_PG_URL``
+            (ignored when ``data_dir`` is given), else an embedded server in ``data_dir``.
         data_dir: data directory of the embedded server (default ``<cache_root>/pgdata``).
         ef_search: ``hnsw.ef_search`` for queries (raised to k when k is larger).
         m, ef_construction: HNSW build parameters.
@@ -148,7 +149,8 @@ class PgVectorStore:
         self._dims: dict[str, int] = {}
         self._dims_lock = threading.Lock()
         self._pgdata: Path | None = None
-        url = url or os.environ.get("MOVIEDNA_PG_URL") or None
+        if url is None and data_dir is None:  # an explicit data_dir means "embedded", whatever the env says
+            url = os.environ.get("MOVIEDNA_PG_URL") or None
         if url is None:
             self._pgdata = Path(data_dir) if data_dir is not None else cache_root() / "pgdata"
             url = _embedded_pg.acquire(self._pgdata)
@@ -208,7 +210,7 @@ class PgVectorStore:
             conn.execute(sql.SQL("CREATE TABLE {} (movie_id bigint PRIMARY KEY, embedding vector({}) NOT NULL)")
                          .format(sql.Identifier(staging), sql.SQL(str(int(vecs.shape[1])))))
             self._copy(conn, staging, ids, vecs)
-            opclass, _, _ = METRICS[self.metric]
+            opclass, _ = METRICS[self.metric]
             conn.execute(sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})")
                          .format(sql.Identifier(staging + "_hnsw"), sql.Identifier(staging), sql.SQL(opclass),
                                  sql.Literal(self.m), sql.Literal(self.ef_construction)))
@@ -268,7 +270,7 @@ class PgVectorStore:
         return pad_results(hits, k)
 
     def _knn_sql(self, table: str) -> sql.Composed:
-        _, op, _ = METRICS[self.metric]
+        _, op = METRICS[self.metric]
         return sql.SQL("SELECT movie_id, embedding {op} %(q)s::vector AS dist FROM {t} "
                        "ORDER BY embedding {op} %(q)s::vector LIMIT %(k)s").format(op=sql.SQL(op), t=sql.Identifier(table))
 

@@ -49,6 +49,7 @@ class SASRecConfig:
     blocks: int = 2            # self-attention blocks
     heads: int = 1             # attention heads (hidden % heads == 0)
     dropout: float = 0.2
+    attn_dropout: float = 0.2  # dropout on attention weights (the reference uses `dropout` here too)
     lr: float = 1e-3           # Adam
     batch_size: int = 128      # users per step
     epochs: int = 200          # maximum epochs (a fit with a validation holdout stops earlier)
@@ -74,7 +75,7 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         self.c_attn = nn.Linear(cfg.hidden, 3 * cfg.hidden)
         self.c_proj = nn.Linear(cfg.hidden, cfg.hidden)
-        self.n_head, self.dropout = cfg.heads, cfg.dropout
+        self.n_head, self.dropout = cfg.heads, cfg.attn_dropout
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape                                        # (B, T, d)
@@ -182,6 +183,21 @@ class SASRecNet(nn.Module):
         return self.hidden_states(seq)[:, -1, :]
 
 
+def _length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group: int = 16) -> list[np.ndarray]:
+    """Shuffle users, sort each group of ``group`` batches by length, return the batches in random order.
+
+    Batches of similar length waste little compute on padding (which has no effect on results).
+    """
+    order = rng.permutation(len(lengths))
+    batches = []
+    span = batch_size * group
+    for g in range(0, len(order), span):
+        chunk = order[g:g + span]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def _pad_left(seqs: Sequence[np.ndarray], length: int) -> np.ndarray:
     """int64 (B, length) of token ids (index + 1), last ``length`` items of each, left-padded with 0."""
     out = np.zeros((len(seqs), length), dtype=np.int64)
@@ -224,18 +240,17 @@ class SASRecModel(EmbeddingModel):
         seq_all = _pad_left([s[:-1] for s in train], cfg.maxlen)   # (U, maxlen)
         pos_all = _pad_left([s[1:] for s in train], cfg.maxlen)    # (U, maxlen)
         known = [set(s.tolist()) for s in train]
+        lengths = np.minimum([len(s) - 1 for s in train], cfg.maxlen)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
-        n_batches = math.ceil(len(train) / cfg.batch_size)
         best, best_state, best_epoch, bad, history = -1.0, None, 0, 0, []
         t0 = time.perf_counter()
         epoch = 0
         bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
         for epoch in bar:
             net.train()
-            order = rng.permutation(len(train))
+            batches = _length_batches(lengths, cfg.batch_size, rng)
             total = 0.0
-            for b in range(n_batches):
-                rows = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            for rows in batches:
                 seq, pos = seq_all[rows], pos_all[rows]
                 width = int((seq > 0).sum(1).max())                  # trim all-padding columns
                 seq, pos = seq[:, -width:], pos[:, -width:]
@@ -251,8 +266,8 @@ class SASRecModel(EmbeddingModel):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                total += float(loss)
-            mean_loss = total / n_batches
+                total += loss.item()
+            mean_loss = total / len(batches)
             elapsed = time.perf_counter() - t0
             msg = f"sasrec epoch {epoch}/{cfg.epochs} loss {mean_loss:.4f}"
             if valid is not None and len(valid) and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):

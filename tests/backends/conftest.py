@@ -7,8 +7,10 @@ test touches the user's cache; servers and Lite files live under pytest's tmp di
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -66,3 +68,17 @@ def start_and_kill(script: str, env_extra: dict[str, str], timeout: float = 90.0
 @pytest.fixture
 def sigkill_child() -> Iterator:
     yield start_and_kill
+
+
+@pytest.fixture
+def pg_tmp() -> Iterator[Path]:
+    """A fresh directory for an embedded PostgreSQL's data (``<dir>/pgdata``).
+
+    Not under pytest's tmp_path: as root, pgserver makes the parents of the data dir
+    world-searchable for its ``pgserver`` user, but every pytest session start (ours or a
+    colleague's on the same machine) resets ``/tmp/pytest-of-root`` to 0700, which would
+    lock that user out mid-run.  A directory straight under the system tmp dir avoids it.
+    """
+    path = Path(tempfile.mkdtemp(prefix="moviedna-pgtest-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -162,3 +162,25 @@ def test_second_process_gets_a_named_error(tmp_path: Path) -> None:
                 f"try:\n    MilvusStore(uri={uri!r})\nexcept BackendError as e:\n    print('BackendError', e)\n")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert out.stdout.startswith("BackendError"), out.stdout + out.stderr[-2000:]
+
+
+def test_k_larger_than_ef_still_returns_k(uri: str, store: MilvusStore, data) -> None:
+    with MilvusStore(uri=uri, ef=16) as s:
+        scores, found = s.search("mf", data[2][:3], 150)
+    assert (found >= 0).all() and all(len(set(r)) == 150 for r in found)
+
+
+@pytest.mark.slow
+def test_normal_exit_frees_the_file_for_the_next_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    uri = str(tmp_path / "m.db")
+    code = ("import numpy as np\nfrom engine.backends.milvus import MilvusStore\n"
+            f"s = MilvusStore(uri={uri!r})\ns.upsert('mf', np.arange(3), np.ones((3, 4), np.float32))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 0, out.stderr[-2000:]
+    with MilvusStore(uri=uri) as s:
+        assert s.count("mf") == 3

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,14 +19,15 @@ from engine.backends.pgvector import PgVectorStore, vector_literal
 from engine.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
 from engine.store import VectorStore, exact_search, l2_normalise
 
-from .conftest import clustered
-
 pytestmark = [pytest.mark.backend]
 
 
 @pytest.fixture(scope="module")
-def pgdata(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pg") / "pgdata"
+def pgdata() -> Path:
+    """Module-wide data dir, outside pytest's tmp dirs (see ``conftest.pg_tmp`` for why)."""
+    path = Path(tempfile.mkdtemp(prefix="moviedna-pgtest-"))
+    yield path / "pgdata"
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +135,9 @@ def test_unreachable_server_is_a_backend_error() -> None:
 
 
 @pytest.mark.slow
-def test_persistence_across_restart(tmp_path: Path, data) -> None:
+def test_persistence_across_restart(pg_tmp: Path, data) -> None:
     ids, vecs, queries = data
-    pgdata = tmp_path / "pgdata"
+    pgdata = pg_tmp / "pgdata"
     with PgVectorStore(data_dir=pgdata, ef_search=1000) as s:
         s.upsert("mf", ids, vecs)
         before = s.search("mf", queries, 10)
@@ -146,9 +149,9 @@ def test_persistence_across_restart(tmp_path: Path, data) -> None:
 
 
 CHILD = """
-import logging, sys, numpy as np
+import numpy as np
 from engine.backends.pgvector import PgVectorStore
-s = PgVectorStore(data_dir=sys.argv[1] if len(sys.argv) > 1 else {pgdata!r})
+s = PgVectorStore(data_dir={pgdata!r})
 s.upsert("mf", np.arange(300), np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32))
 print("READY", flush=True)
 import time; time.sleep(600)
@@ -157,8 +160,8 @@ import time; time.sleep(600)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_server", [False, True], ids=["client", "client+postmaster"])
-def test_killed_client_then_next_start_recovers(tmp_path: Path, sigkill_child, kill_server: bool) -> None:
-    pgdata = tmp_path / "pgdata"
+def test_killed_client_then_next_start_recovers(pg_tmp: Path, sigkill_child, kill_server: bool) -> None:
+    pgdata = pg_tmp / "pgdata"
     dead = sigkill_child(CHILD.format(pgdata=str(pgdata)), {})
     assert dead in json.loads((pgdata / ".handle_pids.json").read_text()), "the killed client left its pid"
     assert _embedded_pg.running(pgdata), "postgres outlives a killed client"
@@ -170,3 +173,48 @@ def test_killed_client_then_next_start_recovers(tmp_path: Path, sigkill_child, k
         assert s.search("mf", np.ones((1, 16), np.float32), 5)[1].shape == (1, 5)
         assert dead not in json.loads((pgdata / ".handle_pids.json").read_text())
     assert not _embedded_pg.running(pgdata), "with the stale pid pruned, the last close stops the server"
+
+
+def test_k_larger_than_ef_search_still_returns_k(pgdata: Path, store: PgVectorStore, data) -> None:
+    ids, vecs, queries = data
+    with PgVectorStore(data_dir=pgdata, ef_search=20) as s:  # joins the module's server
+        scores, found = s.search("mf", queries[:3], 150)
+    assert (found >= 0).all() and found.shape == (3, 150)
+    assert all(len(set(r)) == 150 for r in found)
+
+
+def test_url_setting_points_at_an_existing_server(store: PgVectorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MOVIEDNA_PG_URL alone switches MovieDNA to a given server (here: the embedded one)."""
+    from engine.store import open_store
+
+    monkeypatch.setenv("MOVIEDNA_PG_URL", store.url)
+    monkeypatch.setenv("MOVIEDNA_VECTOR_BACKEND", "pgvector")
+    with open_store() as other:
+        assert other.data_dir is None and other.url == store.url
+        assert other.count("mf") == 2000
+
+
+@pytest.mark.slow
+def test_default_data_dir_is_under_cache_root(pg_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(pg_tmp / "cache"))
+    with PgVectorStore() as s:
+        assert s.data_dir == pg_tmp / "cache" / "pgdata"
+        assert (s.data_dir / "PG_VERSION").exists()
+
+
+@pytest.mark.slow
+def test_server_stops_when_the_last_process_exits(pg_tmp: Path) -> None:
+    """No close(): the atexit hook stops the embedded server at a normal exit."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    pgdata = pg_tmp / "pgdata"
+    code = ("import numpy as np\nfrom engine.backends.pgvector import PgVectorStore\n"
+            f"s = PgVectorStore(data_dir={str(pgdata)!r})\n"
+            "s.upsert('mf', np.arange(3), np.ones((3, 4), np.float32))\nprint(s.count('mf'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert out.stdout.strip() == "3", out.stderr[-2000:]
+    assert not _embedded_pg.running(pgdata)
+    assert json.loads((pgdata / ".handle_pids.json").read_text()) == []

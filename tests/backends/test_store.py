@@ -79,11 +79,11 @@ def test_open_store_uses_cache_dir_by_default(tmp_path, monkeypatch: pytest.Monk
 
 @pytest.mark.backend
 @pytest.mark.slow
-def test_compare_backends_side_by_side(tmp_path, data) -> None:
+def test_compare_backends_side_by_side(tmp_path, pg_tmp, data) -> None:
     ids, vecs, queries = data
     rows = compare_backends(
         ids, vecs, queries[:20], k=10, backends=("faiss", "pgvector", "milvus", "nope"),
-        options={"pgvector": {"data_dir": tmp_path / "pgdata"}, "milvus": {"uri": str(tmp_path / "m.db")}},
+        options={"pgvector": {"data_dir": pg_tmp / "pgdata"}, "milvus": {"uri": str(tmp_path / "m.db")}},
     )
     by = {r["backend"]: r for r in rows}
     assert by["nope"]["status"] == "skipped" and "Unknown vector backend" in by["nope"]["reason"]
@@ -94,3 +94,41 @@ def test_compare_backends_side_by_side(tmp_path, data) -> None:
         assert r["n"] == len(ids) and r["load_s"] > 0 and 0 < r["p50_ms"] <= r["p99_ms"]
         assert r["recall@10"] >= 0.9
     assert "pgvector" in format_table(rows)
+
+
+@pytest.mark.backend
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["pgvector", "milvus"])
+def test_searches_during_a_reload_never_fail(backend: str, tmp_path, pg_tmp, data) -> None:
+    """upsert swaps in a new collection; readers in other threads see the old or the new one."""
+    import threading
+
+    ids, vecs, queries = data
+    opts = {"pgvector": {"data_dir": pg_tmp / "pgdata"}, "milvus": {"uri": str(tmp_path / "m.db")}}[backend]
+    store = open_store(backend, **opts)
+    try:
+        store.upsert("swap", ids[:500], vecs[:500])
+        errors: list[BaseException] = []
+        done = threading.Event()
+
+        def reader() -> None:
+            while not done.is_set():
+                try:
+                    _, found = store.search("swap", queries[:2], 10)
+                    assert (found >= 0).all()
+                except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                    errors.append(exc)
+                    return
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for i in range(3):
+            store.upsert("swap", ids[: 400 + 50 * i], vecs[: 400 + 50 * i])
+        done.set()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors[:3]
+        assert store.count("swap") == 500
+    finally:
+        store.close()

@@ -1,0 +1,103 @@
+"""Dashboard performance on the data set in the cache (default ml-100k, artifacts built).
+
+1. Click rerun: on the Live personalization page, add a click (multiselect) and time the
+   script run server-side with AppTest, p50/p90 over many clicks (target p50 < 150 ms).
+2. Warm start: start `streamlit run app.py`, open Home in headless Chromium, time until the
+   page has rendered (target < 5 s), then visit every page and read the server's peak
+   RSS (VmHWM, target < 2 GB).
+
+    python benchmarks/bench_app.py [--clicks 30] [--skip-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def click_reruns(n: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    from engine.data import load_dataset
+
+    popular = load_dataset().movies.sort_values("n_ratings", ascending=False)["movie_id"].tolist()
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
+    at.switch_page("views/personalize.py").run()
+    times, clicks = [], []
+    for i in range(n):
+        clicks = (clicks + [popular[i]])[-10:]
+        at.multiselect(key="clicks_widget").set_value(list(clicks))
+        t0 = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - t0) * 1000)
+        assert not at.exception, at.exception
+    return times[3:]  # the first runs warm the caches (index load, projection read)
+
+
+def vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+FIRST_CONTENT = "() => document.querySelector('[data-testid=\"stMain\"] h1') !== null"
+
+
+def browser_run() -> tuple[float, float, float]:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests" / "browser"))
+    import driver
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=driver.CHROMIUM, args=driver.CHROMIUM_ARGS)
+        t0 = time.perf_counter()
+        with driver.streamlit_server({}) as base:
+            page = browser.new_page()
+            page.goto(f"{base}/home", wait_until="domcontentloaded")
+            page.wait_for_function(FIRST_CONTENT, timeout=120_000)
+            first_s = time.perf_counter() - t0
+            page.wait_for_function(driver.WAIT_RENDERED, timeout=120_000)
+            start_s = time.perf_counter() - t0
+            page.close()
+            for name in driver.PAGES:
+                driver.open_page(browser, f"{base}/{name}", None)
+            import psutil
+
+            peak = 0.0
+            for c in psutil.Process().children(recursive=True):
+                try:
+                    if "streamlit" in " ".join(c.cmdline()):
+                        peak = max(peak, vm_hwm_mb(c.pid))
+                except psutil.Error:  # chromium helpers come and go
+                    continue
+        browser.close()
+    return first_s, start_s, peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clicks", type=int, default=30)
+    ap.add_argument("--skip-browser", action="store_true")
+    args = ap.parse_args()
+    times = click_reruns(args.clicks)
+    p50, p90 = statistics.median(times), statistics.quantiles(times, n=10)[-1]
+    print(f"personalization click rerun (AppTest, {len(times)} clicks): p50 {p50:.0f} ms  p90 {p90:.0f} ms  "
+          f"target p50 < 150 ms: {'PASS' if p50 < 150 else 'FAIL'}")
+    if not args.skip_browser:
+        first_s, start_s, peak = browser_run()
+        print(f"warm start (server process start -> Home in Chromium): first content {first_s:.1f} s, "
+              f"fully drawn (charts, script idle) {start_s:.1f} s  target < 5 s: {'PASS' if start_s < 5 else 'FAIL'}")
+        print(f"server peak RSS after visiting all 7 pages: {peak:.0f} MB  target < 2048 MB: "
+              f"{'PASS' if peak < 2048 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Build pipeline: train / embed the three spaces and store their vectors and weights.
+
+``build(dataset_name, models=("mf", "sasrec", "text"), progress=callback)``:
+
+1. load the data set (:func:`engine.data.load_dataset`) and open its catalogue;
+2. per model, a *build key* = hash(data content hash, model name, config, BUILD_VERSION);
+3. if the catalogue already has that model's vectors under the same key and the weights
+   file exists, skip it; if only the weights file exists (an interrupted run), restore
+   vectors from it; otherwise fit on **all** interactions (the evaluation uses the
+   leave-one-out train split instead, see :mod:`engine.evaluate`);
+4. weights go to ``<cache>/<dataset>/models/<model>-<key>.npz`` (atomic write, content
+   hash inside), vectors to ``Catalogue.put_vectors`` (one transaction), and a manifest
+   to ``Catalogue.put_json("build:<model>")`` — in that order, so an interrupted build
+   never leaves a manifest that points to missing or stale weights.
+
+:func:`load_model` returns a fitted model for a built data set (used by re-ranking and
+mood search).  Both raise :class:`~engine.errors.MovieDNAError` subclasses with one-sentence messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import config as cfgmod
+from .artifacts import config_hash
+from .errors import ArtifactError, ModelNotBuiltError, MovieDNAError, UnknownModelError
+from .models import MODELS, model_class
+from .models.base import EmbeddingModel, Interactions
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+DEFAULT_MODELS: tuple[str, ...] = ("mf", "sasrec", "text")
+BUILD_VERSION = 1
+#: share of the progress bar per model (SASRec dominates the build time)
+_WEIGHT = {"mf": 0.1, "sasrec": 0.7, "text": 0.2}
+#: configs the build trains with (all data, fixed epochs chosen on validation; docs/MODELS.md)
+BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
+    "mf": {},
+    "sasrec": {},
+    "text": {},
+}
+
+
+def parse_models(models: str | Sequence[str] | None) -> list[str]:
+    """``"mf,sasrec"`` or a list -> validated names in the given order; raises UnknownModelError."""
+    if models is None:
+        return list(DEFAULT_MODELS)
+    names = [m.strip().lower() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
+    if not names:
+        raise UnknownModelError(f"No model named; choose from {', '.join(sorted(MODELS))}.")
+    for n in names:
+        if n not in MODELS:
+            raise UnknownModelError(f"Unknown model {n!r}; choose one of {', '.join(sorted(MODELS))}.")
+    return list(dict.fromkeys(names))
+
+
+def build_config(name: str, epochs: int | None = None) -> Any:
+    """The config a build trains ``name`` with; ``epochs`` overrides SASRec epochs / MF sweeps."""
+    cls = model_class(name)
+    over = dict(BUILD_OVERRIDES.get(name, {}))
+    if epochs is not None:
+        if name == "sasrec":
+            over["epochs"] = int(epochs)
+        elif name == "mf":
+            over["iterations"] = int(epochs)
+    return cls.Config(**over)
+
+
+def build_key(data_hash: str, name: str, config: Any) -> str:
+    """Content key of a build: same data + model + config -> same key."""
+    return config_hash({"data": data_hash, "model": name, "config": dataclasses.asdict(config), "version": BUILD_VERSION})
+
+
+def models_dir(dataset_name: str) -> Path:
+    d = cfgmod.dataset_cache_dir(dataset_name) / "models"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def model_path(dataset_name: str, name: str, key: str) -> Path:
+    """``<cache>/<dataset>/models/<model>-<key>.npz``."""
+    return models_dir(dataset_name) / f"{name}-{key}.npz"
+
+
+def training_data(dataset: Any, name: str) -> Interactions:
+    """What a build fits ``name`` on: all ratings (mf, sasrec) or every movie (text)."""
+    if name == "text":
+        ids = np.unique(dataset.movies["movie_id"].to_numpy(np.int64))
+        return Interactions(item_ids=ids, sequences=(), movies=dataset.movies)
+    return Interactions.from_ratings(dataset.ratings, dataset.movies)
+
+
+def build(
+    dataset_name: str | None = None,
+    models: str | Sequence[str] | None = DEFAULT_MODELS,
+    *,
+    epochs: int | None = None,
+    data_dir: str | Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    dataset: Any | None = None,
+) -> dict[str, Any]:
+    """Train / embed ``models`` on a data set; store vectors + weights. Returns a JSON-able report.
+
+    progress(fraction 0..1, message) is called throughout (the Streamlit app drives a bar with it).
+    ``dataset`` (a loaded :class:`engine.data.Dataset`) skips loading.
+    """
+    from .catalogue import open_catalogue
+    from .data import load_dataset
+
+    names = parse_models(models)
+    report_progress = progress or (lambda f, m: None)
+    t_start = time.perf_counter()
+    report_progress(0.0, "loading data set")
+    ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
+    cat = open_catalogue(ds)
+    total_w = sum(_WEIGHT.get(n, 0.2) for n in names)
+    done_w = 0.0
+    out: dict[str, Any] = {"dataset": ds.name, "data_hash": ds.content_hash, "models": {}}
+    try:
+        for name in names:
+            w = _WEIGHT.get(name, 0.2) / total_w
+            base = done_w
+
+            def sub(frac: float, msg: str, _base: float = base, _w: float = w) -> None:
+                report_progress(min(1.0, _base + _w * max(0.0, min(1.0, frac))), msg)
+
+            out["models"][name] = _build_one(ds, cat, name, epochs, force, sub)
+            done_w += w
+    finally:
+        cat.close()
+    out["seconds"] = round(time.perf_counter() - t_start, 2)
+    report_progress(1.0, f"build done in {out['seconds']:.0f}s")
+    return out
+
+
+def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, progress: Progress) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    cfg = build_config(name, epochs)
+    key = build_key(ds.content_hash, name, cfg)
+    path = model_path(ds.name, name, key)
+    manifest = cat.get_json(f"build:{name}") or {}
+    if not force and manifest.get("key") == key and path.exists():
+        try:
+            vs = cat.get_vectors(name)
+            if vs.content_hash == manifest.get("vectors_hash"):
+                progress(1.0, f"{name}: up to date, skipped")
+                return {"status": "skipped", "key": key, "path": str(path), "dim": int(vs.vectors.shape[1]),
+                        "n": int(len(vs.movie_ids)), "seconds": round(time.perf_counter() - t0, 2),
+                        "fit_info": manifest.get("fit_info", {})}
+        except MovieDNAError as exc:
+            log.warning("%s vectors need rebuilding: %s", name, exc)
+    cls = model_class(name)
+    model: EmbeddingModel | None = None
+    status = "built"
+    if not force and path.exists():
+        try:
+            model = cls.load(path)
+            status = "restored"
+            progress(0.9, f"{name}: weights found, restoring vectors")
+        except MovieDNAError as exc:
+            log.warning("%s weights unusable (%s); retraining", name, exc)
+            model = None
+    if model is None:
+        progress(0.0, f"{name}: training")
+        model = cls(cfg).fit(training_data(ds, name), progress=lambda f, m: progress(0.95 * f, m))
+        model.save(path)
+    ids, vecs = model.item_ids(), model.item_embeddings()
+    vec_config = {"model": name, "build_key": key, "model_hash": model.content_hash, "data_hash": ds.content_hash,
+                  "config": dataclasses.asdict(cfg), "weights": path.name}
+    vhash = cat.put_vectors(name, ids, vecs, vec_config)
+    fit_info = {k: v for k, v in model.fit_info.items() if k != "history"}
+    cat.put_json(f"build:{name}", {"key": key, "path": str(path), "model_hash": model.content_hash,
+                                    "vectors_hash": vhash, "config": dataclasses.asdict(cfg), "fit_info": fit_info,
+                                    "built_at": time.time()})
+    for old in models_dir(ds.name).glob(f"{name}-*.npz"):      # keep only the current weights
+        if old != path:
+            old.unlink(missing_ok=True)
+    progress(1.0, f"{name}: {status} ({len(ids)} movies x {vecs.shape[1]} dims)")
+    return {"status": status, "key": key, "path": str(path), "dim": int(vecs.shape[1]), "n": int(len(ids)),
+            "seconds": round(time.perf_counter() - t0, 2), "fit_info": fit_info}
+
+
+_LOADED: dict[tuple[str, str, str], EmbeddingModel] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> EmbeddingModel:
+    """The fitted ``name`` model of a built data set (``dataset``: name or loaded Dataset).
+
+    Verified against the build manifest; cached per process (models are read-only after
+    loading, safe to share between threads).  Raises UnknownModelError, ModelNotBuiltError
+    (run ``python -m engine build``) or ArtifactError (tampered weights: rebuild).
+    """
+    from .catalogue import Catalogue
+
+    name = str(name).strip().lower()
+    cls = model_class(name)
+    ds_name = getattr(dataset, "name", None) or dataset or cfgmod.Settings.from_env().dataset
+    cpath = cfgmod.catalogue_path(ds_name)
+    hint = f"`python -m engine build --dataset {ds_name} --models {name}`"
+    if not cpath.exists():
+        raise ModelNotBuiltError(f"{ds_name} has no catalogue yet; run {hint}.")
+    cat = Catalogue(cpath)
+    try:
+        manifest = cat.get_json(f"build:{name}")
+    finally:
+        cat.close()
+    if not manifest:
+        raise ModelNotBuiltError(f"The {name} model of {ds_name} is not built yet; run {hint}.")
+    path = Path(manifest["path"])
+    key = (ds_name, name, manifest["model_hash"])
+    with _LOAD_LOCK:
+        if key in _LOADED:
+            return _LOADED[key]
+        if not path.exists():
+            raise ModelNotBuiltError(f"The {name} weights of {ds_name} are missing ({path.name}); run {hint}.")
+        try:
+            model = cls.load(path)
+        except ArtifactError as exc:
+            raise ArtifactError(f"{exc} Rebuild with {hint} --force.") from exc
+        if model.content_hash != manifest["model_hash"]:
+            raise ArtifactError(f"The {name} weights of {ds_name} do not match the build manifest; rebuild with {hint} --force.")
+        _LOADED[key] = model
+        return model
+
+
+def build_status(dataset_name: str) -> dict[str, Any]:
+    """Per model: the manifest of the last build (or None) — for the app's Home page."""
+    from .catalogue import Catalogue
+
+    cpath = cfgmod.catalogue_path(dataset_name)
+    if not cpath.exists():
+        return {m: None for m in MODELS}
+    cat = Catalogue(cpath)
+    try:
+        return {m: cat.get_json(f"build:{m}") for m in MODELS}
+    finally:
+        cat.close()

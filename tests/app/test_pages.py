@@ -1,0 +1,155 @@
+"""AppTest of every page over the real ml-100k with every space built (quick epochs).
+
+Each test drives the page's widgets as a user would and checks what changed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP
+
+pytestmark = pytest.mark.slow
+
+STAR_WARS, FARGO, TOY_STORY, SCREAM, CONTACT = 50, 100, 1, 288, 258
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page(f"views/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame(at: AppTest, key: str | int):
+    """A dataframe by widget key (selectable tables) or by position (display-only tables,
+    which AppTest does not index by key)."""
+    el = at.dataframe(key=key) if isinstance(key, str) else at.dataframe[key]
+    df = el.value
+    return df.data if hasattr(df, "data") else df  # a Styler carries its frame in .data
+
+
+def table_titles(at: AppTest, key: str | int) -> list[str]:
+    return frame(at, key).iloc[:, 0].tolist()
+
+
+def test_home_shows_build_status_and_tour(built):
+    at = page("home")
+    assert any("built" in s.value for s in at.success)
+    assert "Similar movies" in at.markdown[-1].value
+
+
+def test_similar_pick_changes_neighbours(built):
+    at = page("similar")
+    at.selectbox(key="similar_movie").set_value(STAR_WARS).run()
+    before = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    assert all(len(v) == 10 for v in before.values())
+    assert "Star Wars" not in before["mf"]  # the movie itself is excluded
+    at.selectbox(key="similar_movie").set_value(TOY_STORY).run()
+    after = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    assert all(before[m] != after[m] for m in before)
+    assert len(at.metric) == 3  # pairwise overlaps
+    assert at.query_params["movie"] in (str(TOY_STORY), [str(TOY_STORY)])
+
+
+def test_similar_unknown_movie_in_url_falls_back(built):
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["movie"] = "999999"
+    at.run()
+    at.switch_page("views/similar.py").run()
+    assert not at.exception and not at.error
+
+
+def test_mood_semantic_and_keyword_side_by_side(built):
+    at = page("mood")
+    at.text_input(key="mood_query").set_value("a heartwarming space adventure").run()
+    sem = table_titles(at, 0)  # left: semantic; right: keyword LIKE
+    assert len(sem) == 10
+    at.button(key="mood_example_3").click().run()  # "something to make me cry"
+    assert at.text_input(key="mood_query").value == "something to make me cry"
+    assert table_titles(at, 0) != sem
+
+
+@pytest.mark.parametrize("query, kind", [("   ", "warning"), ("x" * 10_000, "warning"), ("🙂🙂🙂", "warning")])
+def test_mood_bad_input_is_a_message_not_a_traceback(built, query, kind):
+    at = page("mood")
+    at.text_input(key="mood_query").set_value(query).run()
+    assert not at.exception
+    assert len(getattr(at, kind)) >= 1
+
+
+def test_mood_korean_query_is_searched_with_a_note(built):
+    at = page("mood")
+    at.text_input(key="mood_query").set_value("우주 모험 영화").run()
+    assert not at.exception
+    assert any("English" in c.value for c in at.caption) or at.warning
+
+
+def test_personalize_clicks_drive_recommendations(built):
+    at = page("personalize")
+    assert at.dataframe(key="taste_pop") is not None  # a start grid before any click
+    at.multiselect(key="clicks_widget").set_value([STAR_WARS]).run()
+    one = table_titles(at, "taste_recs")
+    at.multiselect(key="clicks_widget").set_value([STAR_WARS, TOY_STORY, FARGO]).run()
+    three = table_titles(at, "taste_recs")
+    assert one != three and len(three) == 10
+    assert not {"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} & set(three)
+    df = frame(at, "taste_recs")
+    assert set(df["Because you clicked"]) <= {"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"}
+    assert at.query_params["clicks"] in (f"{STAR_WARS},{TOY_STORY},{FARGO}", [f"{STAR_WARS},{TOY_STORY},{FARGO}"])
+    assert len(at.get("plotly_chart")) == 1  # the taste map
+
+
+def test_personalize_dislike_and_rerank(built):
+    at = page("personalize", clicks=[STAR_WARS, TOY_STORY])
+    plain = table_titles(at, "taste_recs")
+    at.multiselect(key="dislikes_widget").set_value([SCREAM]).run()
+    assert table_titles(at, "taste_recs") != plain
+    at.toggle(key="taste_rerank").set_value(True).run()
+    df = frame(at, "taste_recs")
+    assert "Moved" in df.columns and "rerank" in at.caption[-1].value
+
+
+def test_personalize_clear(built):
+    at = page("personalize", clicks=[STAR_WARS])
+    at.button(key="taste_clear").click().run()
+    assert at.session_state["clicks"] == [] and any("No clicks" in i.value for i in at.info)
+
+
+def test_explorer_three_linked_maps(built):
+    at = page("explorer")
+    assert len(at.get("plotly_chart")) == 3
+    at.multiselect(key="explorer_pick").set_value([STAR_WARS, TOY_STORY]).run()
+    assert "2 movies selected" in " ".join(c.value for c in at.caption)
+    agree = frame(at, -1)
+    assert len(agree) == 3 and agree.iloc[:, 3].between(0, 1).all()
+
+
+def test_pipeline_demo_taste_and_stages(built):
+    at = page("pipeline")
+    at.button(key="pipeline_demo").click().run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Stage 1: retrieve" in labels and "Stage 2: SASRec" in labels
+    df = frame(at, 0)
+    assert len(df) == 30 and set(df["Final rank"]) == set(range(1, 31))
+    at.radio(key="pipeline_index").set_value("hnsw").run()
+    assert not at.exception
+
+
+def test_scale_reads_results_and_runs_live(built):
+    at = page("scale")
+    assert not at.exception
+    at.select_slider(key="scale_live_n").set_value(10_000).run()
+    at.button(key="scale_live_go").click().run()
+    live = frame(at, -1)
+    assert {"exact", "hnsw", "ivf"} <= {str(x).split()[0].lower() for x in live["label"]} or len(live) >= 3
+
+
+def test_korean_ui(built):
+    at = page("personalize", lang="ko")
+    assert at.title[0].value == "실시간 개인화"

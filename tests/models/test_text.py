@@ -1,0 +1,53 @@
+"""Text model: the bundled encoder's hash check, documents, query encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.errors import ArtifactError, BadQueryError
+from engine.models import text as textmod
+
+from .synth import movies_frame
+
+
+def test_bundled_model_verifies():
+    textmod.verify_model_dir(textmod.bundled_model_path())
+
+
+def test_tampered_copy_is_refused(tmp_path):
+    src = textmod.bundled_model_path()
+    for f in src.iterdir():                      # a copy whose weights differ by one byte
+        if f.is_file() and f.name != "model.safetensors":
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    raw = bytearray((src / "model.safetensors").read_bytes())
+    raw[-1] ^= 0xFF
+    (tmp_path / "model.safetensors").write_bytes(bytes(raw))
+    with pytest.raises(ArtifactError, match="sha256"):
+        textmod.verify_model_dir(tmp_path)
+    with pytest.raises(ArtifactError):
+        textmod.load_encoder(textmod.BUNDLED_NAME, model_dir=tmp_path)
+
+
+def test_documents_use_title_year_genres_tags():
+    movies = movies_frame(6)
+    docs = textmod.movie_documents(movies, movies["movie_id"].to_numpy())
+    assert docs[0] == "Film number 0 (1980). Genres: Action, Action. Tags: space, robots."
+    assert "Tags" not in docs[1]
+    assert textmod.movie_documents(movies, np.array([5]))[0] == "Movie 5"
+
+
+def test_encode_queries_normalised():
+    q = textmod.encode_queries(["a scary film about ghosts", "romantic comedy in Paris"])
+    assert q.dtype == np.float32 and q.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+    for bad in ([], [""], ["x" * 2000]):
+        with pytest.raises(BadQueryError):
+            textmod.encode_queries(bad)
+
+
+def test_model_name_from_env(monkeypatch):
+    monkeypatch.setenv("MOVIEDNA_TEXT_MODEL", "paraphrase-multilingual-MiniLM-L12-v2")
+    assert textmod.TextConfig().model_name == "paraphrase-multilingual-MiniLM-L12-v2"
+    monkeypatch.delenv("MOVIEDNA_TEXT_MODEL")
+    assert textmod.TextConfig().model_name == textmod.BUNDLED_NAME
