@@ -195,6 +195,8 @@ _E = {
                          "저장된 결과가 없습니다: `python benchmarks/bench_scale.py` 를 실행하세요."),
     "results_unreadable": ("{name} is unreadable ({err}); run the benchmark again.", "{name} 을(를) 읽을 수 없습니다 ({err})."),
     "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),
+    "backends_caption": ("{n} vectors of dimension {d} ({source}); latency of one query, recall against exact search.",
+                         "차원 {d}의 벡터 {n}개 ({source}); 단일 질의 지연, 정확 검색 대비 재현율."),
     "live_run": ("Live run on this server", "이 서버에서 바로 실행"),
     "run_live": ("Run", "실행"),
     "starting": ("Starting…", "시작 중…"),

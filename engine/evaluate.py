@@ -172,6 +172,7 @@ def evaluate(
     """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``."""
     from .data import load_dataset
 
+    parse_eval_models(models)                                   # fail fast on a bad name
     t0 = time.perf_counter()
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     split = leave_one_out(ds.ratings)

@@ -128,3 +128,22 @@ def latest_small_dir() -> Path:
     if not (SHARED_LATEST_SMALL / "ratings.csv").exists():
         pytest.skip(f"ml-latest-small not present at {SHARED_LATEST_SMALL} (shared data folder absent)")
     return SHARED_LATEST_SMALL
+
+
+QUICK_EPOCHS = 3  # app and browser tests need real but not well-trained spaces
+
+
+@pytest.fixture(scope="session")
+def built_cache(ml100k_cache) -> Path:
+    from engine.build import build
+
+    old = os.environ.get("MOVIEDNA_CACHE_DIR")
+    os.environ["MOVIEDNA_CACHE_DIR"] = str(ml100k_cache)
+    try:
+        build("ml-100k", epochs=QUICK_EPOCHS)
+    finally:
+        if old is None:
+            os.environ.pop("MOVIEDNA_CACHE_DIR", None)
+        else:
+            os.environ["MOVIEDNA_CACHE_DIR"] = old
+    return ml100k_cache

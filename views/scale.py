@@ -58,18 +58,24 @@ else:
     fig = px.line(rows.sort_values("n"), x="n", y="p50_ms", color="label", markers=True, log_x=True, log_y=True,
                   title=t("latency_vs_n"), labels={"n": t("n_vectors"), "p50_ms": "p50 (ms)"})
     left.plotly_chart(fig, key="scale_lat_n")
-    fig = px.scatter(ann, x="recall_at_10", y="p50_ms", color="label", symbol="n", log_y=True,
-                     title=t("recall_vs_latency"), labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)"})
+    ann = ann.assign(family=ann["kind"].str.upper(), size=ann["n"].map(lambda v: f"{int(v):,}"))
+    fig = px.scatter(ann, x="recall_at_10", y="p50_ms", color="family", symbol="size", log_y=True,
+                     hover_name="label", title=t("recall_vs_latency"),
+                     labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "family": "", "size": t("n_vectors")})
     right.plotly_chart(fig, key="scale_recall_lat")
     with st.expander(t("all_measurements")):
         st.dataframe(rows, hide_index=True, key="scale_rows")
         st.caption(json.dumps(data.get("machine", {})))
 
 backends = load("backends.json")
-if backends:
+if backends and backends.get("results"):
     st.subheader(t("backends_title"))
-    st.dataframe(pd.DataFrame(backends.get("rows", backends if isinstance(backends, list) else [])),
-                 hide_index=True, key="scale_backends")
+    st.caption(t("backends_caption", n=f"{backends.get('n', 0):,}", d=backends.get("dim", "?"),
+                 source=backends.get("source", "")))
+    frame = pd.DataFrame(backends["results"])
+    cols = [c for c in ("backend", "status", "load_s", "p50_ms", "p99_ms", "qps_serial", "recall@10", "reason")
+            if c in frame.columns]
+    st.dataframe(frame[cols], hide_index=True, key="scale_backends")
 
 st.subheader(t("live_run"))
 c1, c2 = st.columns(2)

@@ -53,8 +53,8 @@ cols = st.columns(len(res.spaces))
 for col, (model, hits) in zip(cols, res.spaces.items()):
     col.subheader(t(f"space_{model}"))
     frame = pd.DataFrame([{
-        t("col_title"): it["title"], t("col_year"): it.get("year"), t("col_genres"): ", ".join(it.get("genres") or []),
-        t("col_score"): round(it["score"], 3), "_shared": it["movie_id"] in shared,
+        t("col_title"): it["title"], t("col_score"): round(it["score"], 3), t("col_year"): it.get("year"),
+        t("col_genres"): ", ".join(it.get("genres") or []), "_shared": it["movie_id"] in shared,
     } for it in hits.items])
     st.session_state["similar_last"][model] = hits.ids()
     styled = frame.style.apply(

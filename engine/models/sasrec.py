@@ -54,6 +54,7 @@ class SASRecConfig:
     batch_size: int = 128      # users per step
     epochs: int = 200          # maximum epochs (a fit with a validation holdout stops earlier)
     loss: str = "ce"           # "ce" (full softmax, SASRec+) or "bce" (paper: 1 negative / position)
+    bce_weight: float = 0.0    # with loss="ce": add this x the paper's BCE term (uniform negatives)
     l2_emb: float = 0.0        # L2 on item embeddings (paper option)
     eval_every: int = 5        # epochs between validation checks (fit with valid)
     patience: int = 3          # validation checks without improvement before stopping
@@ -166,6 +167,13 @@ class SASRecNet(nn.Module):
             logits = h @ self.item_emb.weight.T           # (N, n+1)
             logits[:, 0] = float("-inf")                  # never predict padding
             loss = F.cross_entropy(logits, target)
+            if self.cfg.bce_weight > 0 and neg is not None:
+                e_neg = self.item_emb(neg[valid])         # (N, d)
+                pl = logits.gather(1, target[:, None])[:, 0]
+                nl = (h * e_neg).sum(-1)
+                loss = loss + self.cfg.bce_weight * (
+                    F.binary_cross_entropy_with_logits(pl, torch.ones_like(pl))
+                    + F.binary_cross_entropy_with_logits(nl, torch.zeros_like(nl)))
         else:
             e_pos = self.item_emb(target)                 # (N, d)
             e_neg = self.item_emb(neg[valid])             # (N, d)
@@ -255,7 +263,7 @@ class SASRecModel(EmbeddingModel):
                 width = int((seq > 0).sum(1).max())                  # trim all-padding columns
                 seq, pos = seq[:, -width:], pos[:, -width:]
                 neg = None
-                if cfg.loss == "bce":
+                if cfg.loss == "bce" or cfg.bce_weight > 0:
                     neg_np = rng.integers(1, n + 1, size=pos.shape)
                     for r, u in enumerate(rows):                      # resample items the user has seen
                         for c in np.flatnonzero(np.isin(neg_np[r] - 1, list(known[u]))):

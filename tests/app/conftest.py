@@ -12,23 +12,6 @@ from pathlib import Path
 import pytest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-QUICK_EPOCHS = 3
-
-
-@pytest.fixture(scope="session")
-def built_cache(ml100k_cache) -> Path:
-    from engine.build import build
-
-    old = os.environ.get("MOVIEDNA_CACHE_DIR")
-    os.environ["MOVIEDNA_CACHE_DIR"] = str(ml100k_cache)
-    try:
-        build("ml-100k", epochs=QUICK_EPOCHS)
-    finally:
-        if old is None:
-            os.environ.pop("MOVIEDNA_CACHE_DIR", None)
-        else:
-            os.environ["MOVIEDNA_CACHE_DIR"] = old
-    return ml100k_cache
 
 
 @pytest.fixture
