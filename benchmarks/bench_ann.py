@@ -1,6 +1,6 @@
 """ANN vs exact at 1M x 64 (synthetic clustered): recall@10 and single-query speed-up.
 
-    /work/venv/bin/python benchmarks/bench_ann.py                # IVF nprobe sweep (~5 min)
+    /work/venv/bin/python benchmarks/bench_ann.py                # IVF-Flat and IVF-SQ8+refine nprobe sweeps (~6 min)
     /work/venv/bin/python benchmarks/bench_ann.py --hnsw         # + HNSW M=32 efC=200 (build ~10-20 min on 2 cores)
 
 Bar: some ANN setting with recall@10 >= 0.99 is >= 20x faster (single-query p50, one
@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.index import IndexConfig  # noqa: E402
-from engine.scale import run_grid  # noqa: E402
+from engine.scale import merge_rows, run_grid  # noqa: E402
 
 
 def main() -> int:
@@ -27,14 +27,18 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--nlist", type=int, default=4096)
     ap.add_argument("--hnsw", action="store_true", help="also build HNSW (slow)")
+    ap.add_argument("--save", action="store_true", help="merge the rows into benchmarks/results/scale.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    configs = [IndexConfig("ivf", nlist=args.nlist, nprobe=p) for p in (32, 64, 128, 256, 512)]
+    configs = [IndexConfig("ivf", nlist=args.nlist, nprobe=p) for p in (128, 160, 192)]
+    configs += [IndexConfig("ivf", nlist=args.nlist, nprobe=p, ivf_codec="sq8", refine_factor=4) for p in (128, 192, 256)]
     if args.hnsw:
         configs += [IndexConfig("hnsw", hnsw_m=32, ef_construction=200, ef_search=e) for e in (128, 256, 512)]
     rows = run_grid(args.n, args.d, configs, n_queries=args.queries,
                     progress=lambda f, m: logging.info("%.0f%% %s", 100 * f, m))
     exact = rows[0]
+    if args.save:
+        merge_rows(rows)
     for r in rows:
         print(f"{r['label']:<38} build {r['build_s']:7.1f} s  recall@10 {r['recall_at_10']:.4f}  "
               f"p50 {r['p50_ms']:8.3f} ms  p99 {r['p99_ms']:8.3f} ms  x{exact['p50_ms'] / r['p50_ms']:6.1f} vs exact")

@@ -34,7 +34,11 @@ log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text")
 #: configs used for evaluation: maximum epochs with early stopping on validation
-EVAL_OVERRIDES: dict[str, dict[str, Any]] = {"mf": {}, "sasrec": {}, "text": {}}
+EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
+    "mf": {"iterations": 10},
+    "sasrec": {"epochs": 100, "eval_every": 5, "patience": 4},
+    "text": {},
+}
 
 #: published reference figures on ml-100k (test set); see docs/MODELS.md
 REFERENCES: dict[str, dict[str, dict[str, float]]] = {

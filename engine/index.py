@@ -41,9 +41,11 @@ class IndexConfig:
     """How to build and search one index.
 
     Build parameters (``kind``, ``hnsw_m``, ``ef_construction``, ``nlist``) form the
-    cache key; search parameters (``ef_search``, ``nprobe``) do not.  ``nlist=0``
-    picks ``4*sqrt(n)`` clipped to ``[1, n/39]``.  IVF-Flat keeps exact vectors in
-    its lists, so its scores are exact; only the candidate set is approximate.
+    cache key; search parameters (``ef_search``, ``nprobe``, ``refine_factor``) do not.
+    ``nlist=0`` picks ``4*sqrt(n)`` clipped to ``[1, n/39]``.  IVF-Flat keeps exact
+    vectors in its lists, so its scores are exact; only the candidate set is approximate.
+    ``ivf_codec="sq8"`` stores 8-bit codes in the lists (4x fewer bytes to scan) and
+    re-scores the best ``refine_factor * k`` candidates with the exact vectors.
     """
 
     kind: IndexKind = "exact"
@@ -52,11 +54,15 @@ class IndexConfig:
     ef_search: int = 128
     nlist: int = 0
     nprobe: int = 16
+    ivf_codec: str = "flat"
+    refine_factor: int = 4
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise BadQueryError(f"Unknown index kind {self.kind!r}; choose one of {', '.join(KINDS)}.")
-        for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe"):
+        if self.ivf_codec not in ("flat", "sq8"):
+            raise BadQueryError(f"Unknown IVF codec {self.ivf_codec!r}; choose flat or sq8.")
+        for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe", "refine_factor"):
             if int(getattr(self, name)) < 1:
                 raise BadQueryError(f"Index parameter {name} must be at least 1.")
         if self.nlist < 0:
@@ -69,12 +75,16 @@ class IndexConfig:
             b.update(m=self.hnsw_m, efc=self.ef_construction)
         elif self.kind == "ivf":
             b.update(nlist=self.nlist)
+            if self.ivf_codec != "flat":
+                b.update(codec=self.ivf_codec)
         return config_hash(b)
 
     def label(self) -> str:
         if self.kind == "hnsw":
             return f"HNSW M={self.hnsw_m} efC={self.ef_construction} efS={self.ef_search}"
         if self.kind == "ivf":
+            if self.ivf_codec == "sq8":
+                return f"IVF-SQ8+refine nlist={self.nlist or 'auto'} nprobe={self.nprobe} x{self.refine_factor}"
             return f"IVF nlist={self.nlist or 'auto'} nprobe={self.nprobe}"
         return "Exact (flat inner product)"
 
@@ -97,6 +107,9 @@ def auto_nlist(n: int) -> int:
 def _search_params(cfg: IndexConfig) -> Any:
     if cfg.kind == "hnsw":
         return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1))
+    if cfg.kind == "ivf" and cfg.ivf_codec == "sq8":
+        return faiss.IndexRefineSearchParameters(k_factor=float(cfg.refine_factor),
+                                                 base_index_params=faiss.SearchParametersIVF(nprobe=cfg.nprobe))
     if cfg.kind == "ivf":
         return faiss.SearchParametersIVF(nprobe=cfg.nprobe)
     return None
@@ -113,7 +126,12 @@ def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
     else:
         nlist = min(cfg.nlist or auto_nlist(n), max(n, 1))
         quantizer = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        if cfg.ivf_codec == "sq8":
+            base = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                 faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexRefineFlat(base)
+        else:
+            index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
         sample = xn if n <= 64 * nlist else xn[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
         index.train(sample)
     index.add(xn)
@@ -168,7 +186,7 @@ class FaissIndex:
         """A view sharing the same FAISS structure with other search-time parameters."""
         cfg = replace(self.config, **changes)
         if cfg.build_key() != self.config.build_key():
-            raise BadQueryError("Only ef_search and nprobe can change without a rebuild.")
+            raise BadQueryError("Only ef_search, nprobe and refine_factor can change without a rebuild.")
         return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +284,8 @@ class IndexCache:
                 if idx is None:
                     idx = self._build_and_save(model, movie_ids, vectors, content_hash, config)
                 self._mem[key] = idx
-        return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe)
+        return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
+                                      refine_factor=config.refine_factor)
 
     def _load(self, model: str, ids: np.ndarray, content_hash: str, cfg: IndexConfig) -> FaissIndex | None:
         path, side = self.paths(model, content_hash, cfg)

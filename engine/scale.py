@@ -60,6 +60,8 @@ def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
     vec = n * d * 4
     if isinstance(index, faiss.IndexHNSW):
         extra = index.hnsw.neighbors.size() * 4 + index.hnsw.offsets.size() * 8 + n * 5
+    elif isinstance(index, faiss.IndexRefine):  # SQ8 codes + ids + centroids beside the flat vectors
+        extra = n * d + n * 8 + faiss.extract_index_ivf(index.base_index).nlist * d * 4
     elif isinstance(index, faiss.IndexIVF):
         extra = n * 8 + index.nlist * d * 4
     else:
@@ -117,7 +119,7 @@ def measure(cfg: IndexConfig, xb: np.ndarray, xq: np.ndarray, truth: np.ndarray,
         "kind": cfg.kind, "label": cfg.label(), "config": asdict(cfg), "n": len(xb), "d": xb.shape[1],
         "build_s": round(build_s, 3), "memory_mb": round(index_memory_mb(index, len(xb), xb.shape[1]), 1),
         "recall_at_10": round(recall_at(found, truth), 4), "p50_ms": round(p50, 4), "p99_ms": round(p99, 4),
-        "timed_queries": nq, "batch_qps": round(batch_qps(index, xq, k, params), 1),
+        "timed_queries": nq, "queries": len(xq), "batch_qps": round(batch_qps(index, xq, k, params), 1),
     }
 
 
@@ -226,3 +228,24 @@ def synthetic_catalogue(n: int = 500, d: int = 16, models: Sequence[str] = ("mf"
         cat.put_vectors(m, ids, clustered_vectors(n, d, n_clusters=8, seed=seed + j, centers_seed=seed + 100 + j),
                         {"synthetic": True, "seed": seed + j})
     return cat
+
+
+def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, **header: Any) -> dict[str, Any]:
+    """Add measured rows to the results file, replacing rows with the same (n, d, label);
+    recompute the 100M exact estimate; write atomically.  Returns the new document."""
+    from .artifacts import atomic_write_json
+
+    path = Path(path)
+    doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    key = lambda r: (r["n"], r["d"], r["label"])  # noqa: E731
+    new = {key(r) for r in rows}
+    doc["rows"] = sorted([r for r in doc.get("rows", []) if key(r) not in new] + list(rows),
+                         key=lambda r: (r["d"], r["n"], r["kind"] != "exact", r["label"]))
+    d = rows[0]["d"] if rows else 64
+    try:
+        doc["estimates"] = [estimate_exact(doc["rows"], 100_000_000, d)]
+    except BadQueryError:
+        doc.setdefault("estimates", [])
+    doc.update(header)
+    atomic_write_json(path, doc)
+    return doc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -104,6 +105,13 @@ class MovieTable:
                 self._exact.setdefault(key.strip(), []).append(mid)
                 self._folded.setdefault(_norm(key), []).append(mid)
                 self._bare.setdefault(_bare(key), []).append(mid)
+        self._info = {
+            int(mid): {"movie_id": int(mid), "title": str(t),
+                       "year": None if y is None or pd.isna(y) else int(y),
+                       "genres": list(g) if isinstance(g, (list, tuple, np.ndarray)) else []}
+            for mid, t, y, g in zip(m["movie_id"], m["title"], m["year"] if "year" in m else [None] * len(m),
+                                    m["genres"] if "genres" in m else [None] * len(m))
+        }
         self._choices = list(self.display.values())
         self._bare_choices = [_bare(t) for t in self._choices] + [_bare(str(t)) for t in m["title"]]
         self._bare_ids = list(self.display.keys()) + self.ids.tolist()
@@ -112,18 +120,11 @@ class MovieTable:
         return int(movie_id) in self.display
 
     def info(self, movie_id: int) -> dict[str, Any]:
-        """id, title, year, genres of one movie (``UnknownMovieError`` if absent)."""
-        mid = int(movie_id)
-        if mid not in self.display:
-            raise UnknownMovieError(f"No movie with id {mid} in this catalogue.")
-        r = self.frame.loc[mid]
-        year = r.get("year")
-        genres = r.get("genres")
-        return {
-            "movie_id": mid, "title": str(r["title"]),
-            "year": None if year is None or pd.isna(year) else int(year),
-            "genres": list(genres) if isinstance(genres, (list, tuple, np.ndarray)) else [],
-        }
+        """id, title, year, genres of one movie (a fresh dict; ``UnknownMovieError`` if absent)."""
+        row = self._info.get(int(movie_id))
+        if row is None:
+            raise UnknownMovieError(f"No movie with id {int(movie_id)} in this catalogue.")
+        return {**row, "genres": list(row["genres"])}
 
     def resolve(self, query: str | int) -> Resolved:
         """Title (exact, then case-insensitive, then fuzzy) or id -> one movie."""
@@ -223,6 +224,18 @@ def _minilm_encoder() -> QueryEncoder:
             return np.asarray(st.encode(list(texts), normalize_embeddings=True, show_progress_bar=False), np.float32)
 
     return encode
+
+
+def single_thread_inference() -> None:
+    """Run torch inference with one intra-op thread (process-wide).
+
+    One query (or one 10-click history) is too small to split across threads; on a busy
+    2-core machine two torch threads made one MiniLM query 960 ms instead of 42 ms.  Many
+    app sessions still run in parallel, one thread each.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 def encode_query(encoder: QueryEncoder, text: str, dim: int) -> np.ndarray:

@@ -72,11 +72,17 @@ class Agreement:
                 "overlaps": self.overlaps}
 
 
-def _as_config(index: IndexConfig | str | None) -> IndexConfig:
+def _as_config(index: IndexConfig | dict | str | None) -> IndexConfig:
+    """None -> exact; "exact"/"hnsw"/"ivf" -> defaults of that kind; a dict -> IndexConfig(**dict)."""
     if index is None:
         return IndexConfig()
     if isinstance(index, IndexConfig):
         return index
+    if isinstance(index, dict):
+        try:
+            return IndexConfig(**index)
+        except TypeError as exc:
+            raise BadQueryError(f"Bad index settings {index!r}: {exc}.") from None
     return IndexConfig(kind=str(index).strip().lower())  # type: ignore[arg-type]
 
 
@@ -227,6 +233,7 @@ class Engine:
         text = S.clean_query(query)
         sp = self.space("text")
         enc, idx = self.encoder(), self._index(sp, index)
+        S.single_thread_inference()
         t0 = time.perf_counter()
         vec = S.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
@@ -270,6 +277,7 @@ class Engine:
         sp = self.space(model)
         idx = self._index(sp, index)
         rr = self.reranker() if rerank else None
+        S.single_thread_inference()
         res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))

@@ -38,7 +38,7 @@ def test_exact_matches_numpy_cosine(data):
 
 
 @pytest.mark.parametrize("cfg", [IndexConfig("hnsw", hnsw_m=16, ef_construction=80, ef_search=64),
-                                 IndexConfig("ivf", nprobe=16)])
+                                 IndexConfig("ivf", nprobe=16), IndexConfig("ivf", nprobe=16, ivf_codec="sq8")])
 def test_ann_recall_against_exact(data, cfg):
     ids, x = data
     idx = FaissIndex.build(ids, x, cfg)
@@ -74,6 +74,8 @@ def test_bad_shapes(data):
         FaissIndex.build(ids[:5], x)
     with pytest.raises(BadQueryError):
         IndexConfig("annoy")  # type: ignore[arg-type]
+    with pytest.raises(BadQueryError):
+        IndexConfig("ivf", ivf_codec="pq")
 
 
 def test_cache_persists_and_reloads(tmp_path, data):

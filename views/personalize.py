@@ -20,6 +20,7 @@ require_models("mf", "sasrec", "text")
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 _ = clicks(), dislikes()  # seed from the URL on first use
+save_taste()  # and keep the URL in step, so the state can be shared as a link
 
 
 def _add(movie_id: int) -> None:

@@ -15,6 +15,7 @@ require_models("sasrec")
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 liked, disliked = clicks(), dislikes()
+save_taste()
 
 
 def _demo() -> None:

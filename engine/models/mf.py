@@ -40,7 +40,7 @@ class MFConfig:
     """Hyper-parameters (defaults chosen on ml-100k validation NDCG@10)."""
 
     dim: int = 64
-    iterations: int = 15     # ALS sweeps (a fit with a validation holdout keeps the best sweep)
+    iterations: int = 8      # ALS sweeps (a fit with a validation holdout keeps the best sweep)
     alpha: float = 2.0       # confidence weight of an observed interaction
     reg: float = 20.0        # L2 regularisation
     solver: str = "exact"    # "exact" (batched Cholesky) or "cg" (conjugate gradient)
