@@ -197,6 +197,14 @@ _E = {
     "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),
     "backends_caption": ("{n} vectors of dimension {d} ({source}); latency of one query, recall against exact search.",
                          "차원 {d}의 벡터 {n}개 ({source}); 단일 질의 지연, 정확 검색 대비 재현율."),
+    "backends_live": ("Your vectors in three databases", "내 벡터를 세 데이터베이스에서"),
+    "backends_live_caption": ("Loads this data set's vectors into FAISS, PostgreSQL + pgvector (embedded server) and "
+                              "Milvus Lite, then times 200 queries in each and checks recall@10 against exact search.",
+                              "이 데이터셋의 벡터를 FAISS, PostgreSQL + pgvector(내장 서버), Milvus Lite에 넣고 "
+                              "각각 질의 200개의 시간을 재고 정확 검색 대비 recall@10을 확인합니다."),
+    "run_backends": ("Compare backends", "백엔드 비교"),
+    "backends_running": ("Loading and querying three databases (first start of PostgreSQL takes a few seconds)…",
+                         "세 데이터베이스에 적재하고 질의하는 중 (PostgreSQL 첫 시작은 몇 초 걸립니다)…"),
     "live_run": ("Live run on this server", "이 서버에서 바로 실행"),
     "run_live": ("Run", "실행"),
     "starting": ("Starting…", "시작 중…"),

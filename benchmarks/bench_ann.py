@@ -26,12 +26,17 @@ def main() -> int:
     ap.add_argument("--d", type=int, default=64)
     ap.add_argument("--queries", type=int, default=500)
     ap.add_argument("--nlist", type=int, default=4096)
+    ap.add_argument("--codecs", default="flat,sq8", help="IVF list codecs to try: flat,sq8")
+    ap.add_argument("--nprobe", default="", help="comma-separated nprobe values (default per codec)")
     ap.add_argument("--hnsw", action="store_true", help="also build HNSW (slow)")
     ap.add_argument("--save", action="store_true", help="merge the rows into benchmarks/results/scale.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    configs = [IndexConfig("ivf", nlist=args.nlist, nprobe=p) for p in (128, 160, 192)]
-    configs += [IndexConfig("ivf", nlist=args.nlist, nprobe=p, ivf_codec="sq8", refine_factor=4) for p in (128, 192, 256)]
+    probes = {"flat": (128, 160, 192), "sq8": (128, 192, 256)}
+    if args.nprobe:
+        probes = {c: tuple(int(p) for p in args.nprobe.split(",")) for c in probes}
+    configs = [IndexConfig("ivf", nlist=args.nlist, nprobe=p, ivf_codec=codec, refine_factor=4)
+               for codec in args.codecs.split(",") for p in probes[codec]]
     if args.hnsw:
         configs += [IndexConfig("hnsw", hnsw_m=32, ef_construction=200, ef_search=e) for e in (128, 256, 512)]
     rows = run_grid(args.n, args.d, configs, n_queries=args.queries,

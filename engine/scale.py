@@ -230,22 +230,40 @@ def synthetic_catalogue(n: int = 500, d: int = 16, models: Sequence[str] = ("mf"
     return cat
 
 
+def _row_order(r: dict[str, Any]) -> tuple:
+    c = r.get("config", {})
+    knob = c.get("ef_search", 0) if r["kind"] == "hnsw" else c.get("nprobe", 0) if r["kind"] == "ivf" else 0
+    return (r["d"], r["n"], KINDS_ORDER.get(r["kind"], 9), c.get("ivf_codec", ""), c.get("nlist", 0), knob)
+
+
+KINDS_ORDER = {"exact": 0, "hnsw": 1, "ivf": 2}
+
+
 def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, **header: Any) -> dict[str, Any]:
     """Add measured rows to the results file, replacing rows with the same (n, d, label);
-    recompute the 100M exact estimate; write atomically.  Returns the new document."""
+    recompute the 100M exact estimate; write atomically.  Returns the new document.
+
+    Every row carries ``run`` (when it was measured): rows of one run share timing
+    conditions, so speed-up ratios should only be read within one run.
+    """
     from .artifacts import atomic_write_json
 
     path = Path(path)
     doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    old_run = doc.get("generated", now)
+    for r in doc.get("rows", []):
+        r.setdefault("run", old_run)
+    rows = [{**r, "run": r.get("run", now)} for r in rows]
     key = lambda r: (r["n"], r["d"], r["label"])  # noqa: E731
     new = {key(r) for r in rows}
-    doc["rows"] = sorted([r for r in doc.get("rows", []) if key(r) not in new] + list(rows),
-                         key=lambda r: (r["d"], r["n"], r["kind"] != "exact", r["label"]))
+    doc["rows"] = sorted([r for r in doc.get("rows", []) if key(r) not in new] + rows, key=_row_order)
     d = rows[0]["d"] if rows else 64
     try:
         doc["estimates"] = [estimate_exact(doc["rows"], 100_000_000, d)]
     except BadQueryError:
         doc.setdefault("estimates", [])
     doc.update(header)
+    doc["updated"] = now
     atomic_write_json(path, doc)
     return doc

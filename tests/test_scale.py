@@ -79,3 +79,15 @@ def test_committed_results_are_readable():
 def test_synthetic_catalogue():
     cat = synthetic_catalogue(40, 8, models=("mf",))
     assert cat.n_movies() == 40 and cat.get_vectors("mf").vectors.shape == (40, 8)
+
+
+def test_merge_rows_replaces_same_size_and_label(tmp_path):
+    from engine.scale import merge_rows
+
+    path = tmp_path / "scale.json"
+    base = {"kind": "exact", "label": "Exact", "d": 64, "p50_ms": 1.0}
+    merge_rows([{**base, "n": 40_000}, {**base, "n": 1_000_000, "p50_ms": 25.0}], path, machine="x")
+    doc = merge_rows([{**base, "n": 1_000_000, "p50_ms": 20.0}], path)
+    assert [(r["n"], r["p50_ms"]) for r in doc["rows"]] == [(40_000, 1.0), (1_000_000, 20.0)]
+    assert doc["machine"] == "x" and doc["estimates"][0]["estimated"] is True
+    assert load_results(path)["rows"] == doc["rows"]

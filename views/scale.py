@@ -77,6 +77,33 @@ if backends and backends.get("results"):
             if c in frame.columns]
     st.dataframe(frame[cols], hide_index=True, key="scale_backends")
 
+st.subheader(t("backends_live"))
+st.caption(t("backends_live_caption"))
+bc1, bc2 = st.columns([1, 3])
+space = bc1.selectbox(t("space"), ["mf", "sasrec", "text"], key="scale_backend_model", format_func=str.upper)
+if bc2.button(t("run_backends"), key="scale_backends_go", icon=":material/compare_arrows:"):
+    import numpy as np
+
+    from app_state import engine
+    from engine.backends.compare import compare_backends
+
+    try:
+        vs = engine().catalogue.get_vectors(space)
+        rng = np.random.default_rng(0)
+        # taste-like queries: the mean of three random movies' normalised vectors
+        unit = vs.vectors / np.maximum(np.linalg.norm(vs.vectors, axis=1, keepdims=True), 1e-12)
+        queries = unit[rng.integers(0, len(unit), size=(200, 3))].mean(axis=1)
+        with st.spinner(t("backends_running")):
+            st.session_state["scale_backend_rows"] = compare_backends(
+                vs.movie_ids, vs.vectors, queries, k=10, model=f"scale_lab_{space}")
+    except MovieDNAError as exc:
+        st.error(str(exc))
+if st.session_state.get("scale_backend_rows"):
+    frame = pd.DataFrame(st.session_state["scale_backend_rows"])
+    cols = [c for c in ("backend", "status", "n", "load_s", "p50_ms", "p99_ms", "qps_serial", "recall@10", "reason")
+            if c in frame.columns]
+    st.dataframe(frame[cols], hide_index=True, key="scale_backend_live_table")
+
 st.subheader(t("live_run"))
 c1, c2 = st.columns(2)
 n = c1.select_slider(t("n_vectors"), [10_000, 20_000, 40_000, 100_000, 200_000], value=40_000, key="scale_live_n")
