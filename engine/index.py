@@ -283,7 +283,10 @@ class IndexCache:
                 idx = self._load(model, movie_ids, content_hash, config)
                 if idx is None:
                     idx = self._build_and_save(model, movie_ids, vectors, content_hash, config)
-                self._mem[key] = idx
+                with self._guard:  # drop in-memory indexes of this model's older vectors
+                    for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
+                        del self._mem[stale]
+                    self._mem[key] = idx
         return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
                                       refine_factor=config.refine_factor)
 

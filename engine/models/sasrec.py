@@ -35,6 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..errors import BadQueryError
 from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
 
 log = logging.getLogger(__name__)
@@ -241,10 +242,7 @@ class SASRecModel(EmbeddingModel):
         self.net = net
         train = [s for s in data.sequences if len(s) >= 2]
         if not train:
-            raise_msg = "Cannot fit sasrec: no user has two or more interactions."
-            from ..errors import BadQueryError
-
-            raise BadQueryError(raise_msg)
+            raise BadQueryError("Cannot fit sasrec: no user has two or more interactions.")
         # one sample per user and epoch: input s[:-1], target s[1:] (last maxlen positions)
         seq_all = _pad_left([s[:-1] for s in train], cfg.maxlen)   # (U, maxlen)
         pos_all = _pad_left([s[1:] for s in train], cfg.maxlen)    # (U, maxlen)
