@@ -84,6 +84,12 @@ def sidebar() -> None:
         lang = st.radio("Language / 언어", ["en", "ko"], horizontal=True, key="lang",
                         format_func=lambda x: {"en": "English", "ko": "한국어"}[x])
         del lang
+        from engine.store import BACKENDS, default_backend
+
+        if "backend" not in st.session_state:
+            st.session_state["backend"] = st.query_params.get("backend") or default_backend()
+        st.radio(t("backend"), list(BACKENDS), key="backend", horizontal=True, help=t("backend_help"),
+                 format_func=lambda b: {"faiss": "FAISS", "pgvector": "pgvector", "milvus": "Milvus"}[b])
         names = available_datasets()
         choice = st.selectbox(t("dataset"), names, index=names.index(current_dataset_name()), key="dataset_choice")
         if choice != st.session_state["dataset"]:
@@ -94,16 +100,23 @@ def sidebar() -> None:
 
 # ----------------------------------------------------------------------------- engine
 @st.cache_resource(show_spinner=False)
-def _engine(name: str, content_hash: str):
+def _engine(name: str, content_hash: str, backend: str):
     from engine.service import Engine
 
-    return Engine(name, catalogue=_catalogue(name, content_hash))
+    return Engine(name, catalogue=_catalogue(name, content_hash), backend=backend)
+
+
+def backend() -> str:
+    from engine.store import default_backend
+
+    return st.session_state.get("backend") or default_backend()
 
 
 def engine():
-    """The shared search Engine of the data set in use (thread-safe, one per process)."""
+    """The shared search Engine of the data set in use and the chosen vector backend
+    (thread-safe, one per process and backend)."""
     ds = dataset()
-    return _engine(ds.name, ds.content_hash)
+    return _engine(ds.name, ds.content_hash, backend())
 
 
 def built_models() -> list[str]:

@@ -3,6 +3,11 @@
 _E = {
     "app_title": ("MovieDNA", "MovieDNA"),
     "dataset": ("Data set", "데이터셋"),
+    "backend": ("Vector database", "벡터 데이터베이스"),
+    "backend_help": ("Where searches run: FAISS in this process, PostgreSQL + pgvector, or Milvus (embedded locally, or "
+                     "the server in MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI). Same vectors, same answers.",
+                     "검색이 실행되는 곳: 이 프로세스의 FAISS, PostgreSQL + pgvector, 또는 Milvus (로컬 내장, 또는 "
+                     "MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI 의 서버). 같은 벡터, 같은 답."),
     "loading_data": ("Loading {name} (first time: download, verify, cache)…", "{name} 불러오는 중 (처음 한 번: 다운로드, 검증, 캐시)…"),
     "page_home": ("Home", "홈"),
     "page_similar": ("Similar movies", "비슷한 영화"),

@@ -46,6 +46,8 @@ def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
     p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
     if index:
         p.add_argument("--index", default="exact", choices=INDEX_CHOICES, help="FAISS index kind")
+    p.add_argument("--backend", default=None, choices=("faiss", "pgvector", "milvus"),
+                   help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss)")
 
 
 def _engine(args: argparse.Namespace):
@@ -59,8 +61,8 @@ def _engine(args: argparse.Namespace):
     if path.exists():
         cat = Catalogue(path)
         if cat.n_movies() > 0:
-            return Engine(name, catalogue=cat)
-    return Engine.open(name, args.data_dir)
+            return Engine(name, catalogue=cat, backend=getattr(args, "backend", None))
+    return Engine.open(name, args.data_dir, backend=getattr(args, "backend", None))
 
 
 def _ids(text: str, what: str) -> list[int]:

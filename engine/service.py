@@ -91,8 +91,15 @@ class Engine:
 
     def __init__(self, dataset: str | None = None, catalogue: Catalogue | None = None,
                  index_dir: Path | str | None = None, encoder: S.QueryEncoder | None = None,
-                 reranker: Reranker | Callable[[], Reranker] | None = None) -> None:
+                 reranker: Reranker | Callable[[], Reranker] | None = None,
+                 backend: str | None = None) -> None:
+        from .store import BACKENDS, default_backend
+
         self.dataset = dataset or Settings.from_env().dataset
+        self.backend = (backend or default_backend()).strip().lower()
+        if self.backend not in BACKENDS:
+            raise BadQueryError(f"Unknown vector backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
+        self._store_indexes: dict[tuple[str, str], Any] = {}
         self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
         self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")
         self._encoder = encoder
@@ -130,6 +137,7 @@ class Engine:
             self._spaces.clear()
             self._hashes.clear()
             self.index_cache.clear_memory()
+            self._store_indexes.clear()
 
     def models(self) -> list[str]:
         """Models whose vectors are in the catalogue."""
@@ -155,7 +163,20 @@ class Engine:
         return self._index(self.space(model), index)
 
     def _index(self, sp: Space, index: IndexConfig | str | None) -> FaissIndex:
+        if self.backend != "faiss":
+            return self._store_index(sp)  # type: ignore[return-value]  # same search surface
         return self.index_cache.get(sp.model, sp.ids, sp.unit, sp.content_hash, _as_config(index))
+
+    def _store_index(self, sp: Space) -> Any:
+        """The model's vectors served by pgvector or Milvus (loaded once per vectors' hash)."""
+        from .store_index import POOL, StoreIndex
+
+        key = (sp.model, sp.content_hash)
+        with self._lock:
+            if key not in self._store_indexes:
+                self._store_indexes[key] = StoreIndex.open(POOL.get(self.backend), self.backend, self.dataset,
+                                                           sp.model, sp.ids, sp.unit, sp.content_hash)
+            return self._store_indexes[key]
 
     def encoder(self) -> S.QueryEncoder:
         """Query encoder of the text space (the model named in the text vectors' config)."""

@@ -167,3 +167,15 @@ def test_scale_compares_the_three_backends_on_real_vectors(built):
     # FAISS here is exact; the HNSW backends must stay close to it (ties between near-identical
     # vectors of rarely rated movies make a few "misses" that are not errors)
     assert all(r["recall@10"] >= 0.9 for r in rows), [(r["backend"], r["recall@10"]) for r in rows]
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("backend", ["pgvector", "milvus"])
+def test_sidebar_backend_gives_the_same_neighbours(built, backend):
+    faiss_at = page("similar", similar_movie=STAR_WARS)
+    expected = {m: table_titles(faiss_at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    at = page("similar", similar_movie=STAR_WARS, backend=backend)
+    assert not at.error
+    got = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    for m in expected:  # HNSW at ef_search 100 over 1,682 movies: the same top-10 as exact FAISS
+        assert len(set(got[m]) & set(expected[m])) >= 9, (m, got[m], expected[m])
