@@ -48,6 +48,7 @@ if frame is None or frame.empty:
     st.info(t("eval_none"))
 else:
     st.dataframe(frame, hide_index=True, key="home_eval")
+    st.caption(frame.attrs.get("caption", ""))
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))

@@ -10,6 +10,10 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 @pytest.fixture
 def csv_env(monkeypatch, dir_csv):
+    import streamlit as st
+
+    st.cache_data.clear()  # every test has its own cache dir; the app caches per process
+    st.cache_resource.clear()
     monkeypatch.setenv("MOVIEDNA_DATASET", "ml-25m")
     monkeypatch.setenv("MOVIEDNA_DATA_DIR", str(dir_csv))
 
@@ -42,3 +46,21 @@ def test_home_real_ml100k(ml100k):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert [m.value for m in at.metric][:3] == ["1,682", "943", "100,000"]
+
+
+def test_home_renders_the_stored_evaluation(csv_env):
+    """The evaluation table reads what `engine evaluate` stores (shape as engine.evaluate writes it)."""
+    from engine.catalogue import open_catalogue
+    from engine.data import load_dataset
+
+    metrics = {"sampled": {"hr@10": 0.7, "ndcg@10": 0.44, "users": 3}, "full": {"hr@10": 0.2, "ndcg@10": 0.1, "users": 3},
+               "train_seconds": 12.5}
+    ev = {"models": {"sasrec": metrics, "popularity": metrics}, "split": {"users": 3, "items": 5, "interactions": 10},
+          "references": {"sasrec": {"sampled_hr@10": 0.71, "sampled_ndcg@10": 0.44, "full_hr@10": 0.206,
+                                    "full_ndcg@10": 0.104}}}
+    open_catalogue(load_dataset()).put_json("evaluation", ev)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["model"].tolist() == ["sasrec", "  reference sasrec", "popularity"]
+    assert table.loc[1, "NDCG@10 full"] == 0.104
