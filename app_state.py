@@ -73,9 +73,18 @@ def _catalogue(name: str, content_hash: str) -> Catalogue:
     return open_catalogue(_dataset(name, os.environ.get("MOVIEDNA_DATA_DIR")))
 
 
+def _or_stop(fn, *args):
+    """Run fn; a MovieDNAError (corrupt catalogue, tampered vectors, …) stops the page with one clear message."""
+    try:
+        return fn(*args)
+    except MovieDNAError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
 def catalogue() -> Catalogue:
     ds = dataset()
-    return _catalogue(ds.name, ds.content_hash)
+    return _or_stop(_catalogue, ds.name, ds.content_hash)
 
 
 def sidebar() -> None:
@@ -116,11 +125,12 @@ def engine():
     """The shared search Engine of the data set in use and the chosen vector backend
     (thread-safe, one per process and backend)."""
     ds = dataset()
-    return _engine(ds.name, ds.content_hash, backend())
+    return _or_stop(_engine, ds.name, ds.content_hash, backend())
 
 
 def built_models() -> list[str]:
-    return [m for m in ("mf", "sasrec", "text") if m in engine().models()]
+    have = _or_stop(engine().models)
+    return [m for m in ("mf", "sasrec", "text") if m in have]
 
 
 def require_models(*models: str) -> list[str]:
@@ -177,10 +187,10 @@ def projection(model: str):
     info = {v["model"]: v for v in engine().catalogue.vector_info()}[model]
     path = cache_file(config.dataset_cache_dir(ds.name) / "projections", info["content_hash"], ProjectionConfig())
     if path.exists():
-        return _projection(ds.name, ds.content_hash, model, info["content_hash"])
+        return _or_stop(_projection, ds.name, ds.content_hash, model, info["content_hash"])
     with st.status(t("umap_running", model=model.upper()), expanded=True) as status:
         st.write(t("umap_first"))
-        out = _projection(ds.name, ds.content_hash, model, info["content_hash"])
+        out = _or_stop(_projection, ds.name, ds.content_hash, model, info["content_hash"])
         status.update(label=t("umap_done", model=model.upper()), state="complete", expanded=False)
     return out
 
@@ -249,7 +259,7 @@ def agreement_table(models: tuple[str, ...], k: int = 10):
     """Per pair of spaces: how many of a movie's k nearest neighbours the two spaces share."""
     ds = dataset()
     info = {v["model"]: v["content_hash"] for v in engine().catalogue.vector_info()}
-    return _agreement(ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)
+    return _or_stop(_agreement, ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)
 
 
 # ----------------------------------------------------------------------------- build / eval

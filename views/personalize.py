@@ -106,9 +106,13 @@ with recs_col:
 with map_col:
     st.subheader(t("taste_map", model=model.upper()))
     ids, coords = projection(model)
-    sp = engine().space(model)
-    taste = taste_vector(sp, liked, disliked, TasteConfig(None if half_life == 0 else float(half_life)))
-    pos = place(taste, sp.unit, coords[np.searchsorted(ids, sp.ids)])
+    try:
+        sp = engine().space(model)
+        taste = taste_vector(sp, liked, disliked, TasteConfig(None if half_life == 0 else float(half_life)))
+        pos = place(taste, sp.unit, coords[np.searchsorted(ids, sp.ids)])
+    except MovieDNAError as exc:
+        show_error(exc)
+        st.stop()
     row = {int(m): i for i, m in enumerate(ids)}
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=t("all_movies"),

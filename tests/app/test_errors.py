@@ -1,0 +1,63 @@
+"""Broken state shows one clear message on the page, never a traceback."""
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP
+
+
+@pytest.fixture
+def env(monkeypatch, dir_csv, isolated_cache):
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    monkeypatch.setenv("MOVIEDNA_DATASET", "ml-25m")
+    monkeypatch.setenv("MOVIEDNA_DATA_DIR", str(dir_csv))
+    from engine.catalogue import open_catalogue
+    from engine.data import load_dataset
+
+    cat = open_catalogue(load_dataset())
+    rng = np.random.default_rng(0)
+    for m in ("mf", "sasrec", "text"):
+        cat.put_vectors(m, np.arange(1, 6), rng.normal(size=(5, 8)).astype(np.float32), {"test": True})
+    cat.close()  # as after a finished build: no connection keeps the WAL alive
+    return Path(cat.path)
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(f"views/{page}.py").run()
+    return at
+
+
+def test_tampered_vectors_are_named_with_the_rebuild_command(env):
+    con = sqlite3.connect(env)
+    con.execute('UPDATE "vec_mf" SET vectors = ?', (np.zeros((5, 8), np.float32).tobytes(),))
+    con.commit()
+    con.close()
+    at = run("similar")
+    assert not at.exception
+    assert any("engine build --models mf" in e.value for e in at.error)
+
+
+def test_unbuilt_spaces_point_to_the_build(env):
+    from engine.catalogue import Catalogue
+
+    Catalogue(env).delete_vectors("text")
+    at = run("mood")
+    assert not at.exception
+    assert any("Build them" in w.value for w in at.warning)
+
+
+def test_corrupt_catalogue_file(env):
+    env.write_bytes(b"\0garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        Path(str(env) + suffix).unlink(missing_ok=True)
+    at = run("similar")
+    assert not at.exception
+    assert at.error
