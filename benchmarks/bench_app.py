@@ -61,14 +61,14 @@ def browser_run() -> tuple[float, float, float]:
         t0 = time.perf_counter()
         with driver.streamlit_server({}) as base:
             page = browser.new_page()
-            page.goto(f"{base}/home", wait_until="domcontentloaded")
+            page.goto(f"{base}/", wait_until="domcontentloaded")
             page.wait_for_function(FIRST_CONTENT, timeout=120_000)
             first_s = time.perf_counter() - t0
             page.wait_for_function(driver.WAIT_RENDERED, timeout=120_000)
             start_s = time.perf_counter() - t0
             page.close()
             for name in driver.PAGES:
-                driver.open_page(browser, f"{base}/{name}", None)
+                driver.open_page(browser, driver.page_url(base, name), None)
             import psutil
 
             peak = 0.0

@@ -4,6 +4,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -45,10 +46,11 @@ def figure(model: str) -> go.Figure:
     if colour_by == "genre":
         first = meta["genres"].map(lambda g: g[0] if isinstance(g, list) and g else "(none)")
         fig = go.Figure()
-        for g in first.value_counts().index[:12]:
+        palette = px.colors.qualitative.Dark24  # 12 genres: no colour used twice
+        for i, g in enumerate(first.value_counts().index[:12]):
             m = (first == g).to_numpy()
             fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=g, text=np.array(hover)[m],
-                                       hoverinfo="text", marker={"size": 5, "opacity": opacity[m]}))
+                                       hoverinfo="text", marker={"size": 5, "opacity": opacity[m], "color": palette[i]}))
     else:
         val = meta["year"].astype("float") if colour_by == "year" else np.log10(1 + meta["n_ratings"].astype(float))
         fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", text=hover, hoverinfo="text",

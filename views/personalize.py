@@ -118,8 +118,8 @@ with map_col:
     fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=t("all_movies"),
                                marker={"size": 4, "color": "rgba(128,128,128,0.35)"},
                                text=[labels.get(int(m), "") for m in ids], hoverinfo="text"))
-    for group, colour, name in ((liked, "#1f77b4", t("clicked")), (disliked, "#d62728", t("mode_dislike")),
-                                (res.ids(), "#2ca02c", t("recommended_for_you"))):
+    for group, colour, name in ((res.ids(), "#2ca02c", t("recommended_for_you")), (disliked, "#d62728", t("mode_dislike")),
+                                (liked, "#1f77b4", t("clicked"))):  # clicks drawn last, on top
         pts = [row[m] for m in group if m in row]
         fig.add_trace(go.Scattergl(x=coords[pts, 0], y=coords[pts, 1], mode="markers", name=name,
                                    marker={"size": 10, "color": colour, "line": {"width": 1, "color": "white"}},

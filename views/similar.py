@@ -57,7 +57,7 @@ for col, (model, hits) in zip(cols, res.spaces.items()):
         t("col_genres"): ", ".join(it.get("genres") or []), "_shared": it["movie_id"] in shared,
     } for it in hits.items])
     st.session_state["similar_last"][model] = hits.ids()
-    styled = frame.style.apply(
+    styled = frame.style.format(precision=3).apply(
         lambda r: ["background-color: rgba(255, 193, 7, 0.35)" if r["_shared"] else "" for _ in r], axis=1)
     col.dataframe(styled, key=f"similar_table_{model}", on_select=_pick, selection_mode="single-row",
                   hide_index=True, column_order=[c for c in frame.columns if c != "_shared"])

@@ -24,6 +24,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PAGES = ["home", "similar", "mood", "personalize", "explorer", "pipeline", "scale"]
 
 
+def page_url(base: str, name: str, query: str = "") -> str:
+    """The default page (Home) lives at "/"; Streamlit answers "/home" with "Page not found"."""
+    return f"{base}/{'' if name == 'home' else name}{query}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,6 +89,7 @@ def open_page(browser, url: str, shot: Path | None, timeout_ms: int = 180_000, t
             "errors": page.locator('[data-testid="stAlertContentError"]').all_inner_texts(),
             "plots": page.locator(".js-plotly-plot").count(),
             "tables": page.locator('[data-testid="stDataFrame"]').count(),
+            "dialogs": page.locator('[role="dialog"]').all_inner_texts(),
         }
     finally:
         context.close()
@@ -96,6 +102,6 @@ if __name__ == "__main__":  # manual use: python tests/browser/driver.py [page .
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name in sys.argv[1:] or PAGES:
             for theme in ("light", "dark"):
-                info = open_page(b, f"{base}/{name}", REPO / "screenshots" / f"{name}-{theme}.png", theme=theme)
+                info = open_page(b, page_url(base, name), REPO / "screenshots" / f"{name}-{theme}.png", theme=theme)
                 print(name, theme, info)
         b.close()

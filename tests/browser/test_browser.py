@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, PAGES, REPO, open_page, streamlit_server
+from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, PAGES, REPO, open_page, page_url, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,11 +51,13 @@ def server(built_cache):
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_without_exception(browser, server, name):
     shots = REPO / "screenshots"
-    info = open_page(browser, f"{server}/{name}{QUERY.get(name, '')}", shots / f"{name}-light.png")
+    url = page_url(server, name, QUERY.get(name, ""))
+    info = open_page(browser, url, shots / f"{name}-light.png")
     title, plots, tables = EXPECT[name]
     assert info["exceptions"] == [], info["exceptions"]
     assert info["errors"] == [], info["errors"]
+    assert info["dialogs"] == [], info["dialogs"]  # e.g. "Page not found"
     assert info["title"] == title
     assert info["plots"] >= plots and info["tables"] >= tables, info
-    dark = open_page(browser, f"{server}/{name}{QUERY.get(name, '')}", shots / f"{name}-dark.png", theme="dark")
+    dark = open_page(browser, url, shots / f"{name}-dark.png", theme="dark")
     assert dark["exceptions"] == [] and dark["title"] == title
