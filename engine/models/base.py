@@ -213,6 +213,10 @@ class EmbeddingModel(ABC):
         if meta.get("model") != cls.name:
             raise ArtifactError(f"{path.name} holds model {meta.get('model')!r}, not {cls.name!r}; rebuild it.")
         fields = {f.name for f in dataclasses.fields(cls.Config)}
+        if set(meta["config"]) != fields:
+            # not tampering: the file was written by a version whose config had other fields
+            raise ArtifactError(f"{path.name} was built by another version of MovieDNA (its {cls.name} config "
+                                f"differs); rebuild with `python -m engine build --models {cls.name} --force`.")
         cfg = cls.Config(**{k: v for k, v in meta["config"].items() if k in fields})
         model = cls(cfg)
         model._set_items(arrays.pop("item_ids"))

@@ -52,8 +52,6 @@ class SASRecConfig:
     dropout: float = 0.2
     attn_dropout: float = 0.0  # dropout on attention weights (the reference uses 0.2; 0 is ~25% faster)
     lr: float = 3e-3           # Adam (betas 0.9, 0.98); 3e-3 converges ~2x faster than 1e-3 with CE
-    lr_schedule: str = "constant"  # "constant" or "cosine" (per epoch, from lr down to lr_min_ratio * lr at `epochs`)
-    lr_min_ratio: float = 0.05
     batch_size: int = 128      # users per step
     epochs: int = 75           # epochs (a fit with a validation holdout may stop earlier)
     loss: str = "ce"           # "ce" (full softmax, SASRec+) or "bce" (paper: 1 negative / position)
@@ -67,8 +65,6 @@ class SASRecConfig:
     threads: int = 0           # torch intra-op threads, 0 = leave torch's default
 
     def __post_init__(self) -> None:
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.loss not in ("ce", "bce"):
             raise ValueError(f"loss must be 'ce' or 'bce', got {self.loss!r}")
         if self.hidden % self.heads:
@@ -260,11 +256,6 @@ class SASRecModel(EmbeddingModel):
         bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
         for epoch in bar:
             net.train()
-            if cfg.lr_schedule == "cosine":
-                frac = (epoch - 1) / max(1, cfg.epochs - 1)
-                scale = cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * frac))
-                for group in opt.param_groups:
-                    group["lr"] = cfg.lr * scale
             batches = _length_batches(lengths, cfg.batch_size, rng)
             total = 0.0
             for rows in batches:
