@@ -34,7 +34,7 @@ if not liked:
     st.button(t("use_demo_taste"), key="pipeline_demo", on_click=_demo, icon=":material/movie:")
     st.stop()
 
-st.markdown(t("current_taste") + " " + " · ".join(labels.get(m, str(m)) for m in liked))
+st.text(t("current_taste") + " " + " · ".join(labels.get(m, str(m)) for m in liked))  # titles as plain text, never Markdown
 c1, c2, c3 = st.columns(3)
 stage1 = [m for m in built_models() if m != "sasrec"] + ["sasrec"]
 model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
