@@ -251,7 +251,7 @@ def _agreement(name: str, data_hash: str, models: tuple[str, ...], hashes: tuple
             agree = neighbour_agreement(sets[a].vectors[ia], sets[b].vectors[ib], k)
             rows.append({"a": a.upper(), "b": b.upper(), "movies": len(common),
                          f"mean overlap@{k}": round(float(agree.mean()), 3),
-                         f"share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
+                         "share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
     return pd.DataFrame(rows)
 
 

@@ -12,7 +12,6 @@ exact and IVF (nlist 1024).  ``--merge`` adds sizes to an existing results file.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform

@@ -28,6 +28,7 @@ from engine.data import load_dataset  # noqa: E402
 from engine.evaluate import REFERENCES, evaluate, format_table  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
+REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (issue text)
 
 
 def _data_dirs(pairs: list[str]) -> dict[str, str]:
@@ -67,7 +68,7 @@ def main() -> int:
                   f"{fi.get('epochs_run', fi.get('iterations_run', '-'))}", flush=True)
         refs = REFERENCES.get(name, {})
         if refs:
-            print(f"  ratios to reference (measured / reference, >= 1.00 meets the bar):")
+            print("  ratios to reference (measured / reference, >= 1.00 meets the bar):")
             for m, ref in refs.items():
                 if m not in res["models"]:
                     continue
@@ -79,6 +80,11 @@ def main() -> int:
                     "full HR": r["full"]["hr@10"] / ref["full_hr@10"],
                 }
                 print(f"  {m:<11} " + "  ".join(f"{k} {v:.2f}" for k, v in ratios.items()), flush=True)
+            if "sasrec" in res["models"]:
+                sec = res["models"]["sasrec"]["train_seconds"]
+                print(f"  sasrec training {sec:.0f}s wall vs budget {REFERENCE_SASREC_SECONDS / 3:.0f}s "
+                      f"(a third of the reference's ~{REFERENCE_SASREC_SECONDS}s): "
+                      f"{'within' if sec <= REFERENCE_SASREC_SECONDS / 3 else 'OVER'}", flush=True)
     if args.build:
         from engine.build import build
 
@@ -91,7 +97,8 @@ def main() -> int:
         print(f"\nfull default build of {first} (mf, sasrec, text; --force): {wall:.1f}s wall, {cpu:.1f}s CPU "
               f"(limit 300s)", flush=True)
         for m, r in rep["models"].items():
-            print(f"  {m:<7} {r['seconds']:.1f}s  {r['n']} x {r['dim']}", flush=True)
+            ep = (r.get("fit_info") or {}).get("epochs_run")
+            print(f"  {m:<7} {r['seconds']:.1f}s  {r['n']} x {r['dim']}" + (f"  ({ep} epochs)" if ep else ""), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(all_results, indent=2, default=str))
     return 0

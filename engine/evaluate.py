@@ -36,7 +36,7 @@ EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text")
 #: configs used for evaluation: maximum epochs with early stopping on validation
 EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 10},
-    "sasrec": {"epochs": 100, "eval_every": 5, "patience": 4},
+    "sasrec": {},                     # the defaults: 100 epochs, cosine, best of every 5th epoch
     "text": {},
 }
 

@@ -14,7 +14,7 @@ all items, the user's known items excluded).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -81,3 +81,35 @@ def evaluate_full(model: "EmbeddingModel", holdout: "Holdout", k: int = 10) -> d
 
 def evaluate_sampled(model: "EmbeddingModel", holdout: "Holdout", negatives: np.ndarray, k: int = 10) -> dict[str, float]:
     return summarize(sampled_ranks(model, holdout, negatives), k)
+
+
+def holdout_negatives(holdout: "Holdout", n_items: int, n: int = 100, seed: int = 0) -> np.ndarray:
+    """int64 (u, n): per user, ``n`` items sampled uniformly without replacement from those
+    neither in the user's excluded (known) items nor the target. Users with too few such
+    items get fewer distinct ones (sampled with replacement) rather than an error."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(holdout), n), dtype=np.int64)
+    for u, (ex, t) in enumerate(zip(holdout.exclude, holdout.targets)):
+        seen = np.zeros(n_items, dtype=bool)
+        seen[np.asarray(ex, dtype=np.int64)] = True
+        seen[t] = True
+        pool = np.flatnonzero(~seen)
+        if not len(pool):
+            pool = np.flatnonzero(np.arange(n_items) != t) if n_items > 1 else np.array([t])
+        out[u] = rng.choice(pool, size=n, replace=len(pool) < n)
+    return out
+
+
+def holdout_metrics(model: "EmbeddingModel", holdout: "Holdout", negatives: np.ndarray, k: int = 10,
+                    batch: int = 512) -> dict[str, float]:
+    """NDCG@k under both protocols from one scoring pass: ``{"full": .., "sampled": ..}``."""
+    full, sampled = [], []
+    for b in range(0, len(holdout), batch):
+        s = np.array(model.score_indices(list(holdout.histories[b:b + batch])), dtype=np.float32, copy=True)  # (B, n)
+        tg = holdout.targets[b:b + batch]
+        cand = np.concatenate([tg[:, None], negatives[b:b + batch]], axis=1)                             # (B, 1+m)
+        sampled.append(target_ranks(np.take_along_axis(s, cand, 1), np.zeros(len(s), dtype=np.int64)))
+        for r, ex in enumerate(holdout.exclude[b:b + batch]):
+            s[r, ex] = -np.inf
+        full.append(target_ranks(s, tg))
+    return {"full": ndcg(np.concatenate(full), k), "sampled": ndcg(np.concatenate(sampled), k)}

@@ -10,7 +10,7 @@ from engine import sources
 from engine.movielens import FILES
 from engine.data import load_dataset, ratings_sha256
 from engine.errors import DataFormatError, HashMismatchError, SourceUnavailableError, UnknownDatasetError
-from tests.conftest import write_100k, write_csv
+from tests.conftest import write_csv
 
 
 @pytest.fixture

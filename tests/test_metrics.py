@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from engine.metrics import full_ranks, hit_ratio, ndcg, sampled_ranks, target_ranks
+from engine.metrics import (full_ranks, hit_ratio, holdout_metrics, holdout_negatives, ndcg, sampled_ranks,
+                            target_ranks)
 from engine.models.base import Holdout
 
 
@@ -49,3 +50,23 @@ def test_sampled_ranks_use_only_candidates():
     h = Holdout(histories=(np.array([0]),), targets=np.array([2]), exclude=(np.array([0]),))
     assert sampled_ranks(_Fixed(), h, np.array([[1, 3, 4]])).tolist() == [2]
     assert sampled_ranks(_Fixed(), h, np.array([[0, 1]])).tolist() == [0]
+
+
+def test_holdout_negatives_avoid_known_items_and_target():
+    h = Holdout(histories=(np.array([0, 1]), np.array([5])), targets=np.array([2, 6]),
+                exclude=(np.array([0, 1]), np.array([5])))
+    neg = holdout_negatives(h, n_items=8, n=4, seed=3)
+    assert neg.shape == (2, 4) and neg.dtype == np.int64
+    assert not set(neg[0]) & {0, 1, 2} and len(set(neg[0])) == 4      # without replacement
+    assert not set(neg[1]) & {5, 6}
+    assert np.array_equal(neg, holdout_negatives(h, n_items=8, n=4, seed=3))   # seeded
+
+
+def test_holdout_metrics_match_the_two_protocols():
+    h = Holdout(histories=(np.array([4]), np.array([0])), targets=np.array([3, 3]),
+                exclude=(np.array([4]), np.array([0])))
+    neg = np.array([[4, 2], [4, 0]])          # user 0: item 4 is a candidate here, excluded in full ranking
+    m = holdout_metrics(_Fixed(), h, neg)
+    assert m["full"] == pytest.approx(ndcg(full_ranks(_Fixed(), h)))
+    assert m["sampled"] == pytest.approx(ndcg(sampled_ranks(_Fixed(), h, neg)))
+    assert m["full"] > m["sampled"]

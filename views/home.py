@@ -1,6 +1,5 @@
 """Home: the data set in use, its shape, and a tour of the pages."""
 
-import pandas as pd
 import plotly.express as px
 import streamlit as st
 

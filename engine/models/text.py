@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..artifacts import sha256_file
 from ..errors import ArtifactError, BadQueryError
-from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop
 
 log = logging.getLogger(__name__)
 

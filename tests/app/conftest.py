@@ -6,7 +6,6 @@ indexes and the UMAP projections are the production code paths.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -1,8 +1,6 @@
-"""SASRec specifics: causality, padding, the planted sequential pattern, scoring speed."""
+"""SASRec specifics: causality, padding, the planted sequential pattern, scoring shapes."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -10,16 +8,16 @@ import torch
 
 from engine.metrics import evaluate_full, evaluate_sampled
 from engine.models import get_model
-from engine.models.sasrec import SASRecConfig, SASRecNet, _pad_left
+from engine.models.sasrec import Dropout, SASRecConfig, SASRecNet, _pad_left
 from engine.splits import leave_one_out
 
 from .synth import cyclic_ratings
 
 
-@pytest.fixture(scope="module")
-def net() -> SASRecNet:
+@pytest.fixture(scope="module", params=["pre_ln", "pmixer"])
+def net(request) -> SASRecNet:
     torch.manual_seed(0)
-    n = SASRecNet(30, SASRecConfig(maxlen=12, hidden=16, blocks=2, heads=2))
+    n = SASRecNet(30, SASRecConfig(maxlen=12, hidden=16, blocks=2, heads=2, block_style=request.param))
     return n.eval()
 
 
@@ -53,19 +51,30 @@ def test_shared_item_embeddings_are_the_vectors():
     from .synth import interactions
 
     m = get_model("sasrec", epochs=1, hidden=16, maxlen=10).fit(interactions())
-    assert np.array_equal(m.item_embeddings(), m.net.item_emb.weight.detach().numpy()[1:])
-    assert m.net.item_emb.weight.shape[0] == len(m.item_ids()) + 1   # index 0 = padding
+    with torch.no_grad():
+        table = (m.net.item_emb.weight + m.net.side @ m.net.side_emb).numpy()   # id + side information
+    assert np.allclose(m.item_embeddings(), table[1:])
+    assert table.shape[0] == len(m.item_ids()) + 1 and not table[0].any()      # index 0 = padding
+    plain = get_model("sasrec", epochs=1, hidden=16, maxlen=10, side_info=False).fit(interactions())
+    assert plain.net.side is None
+    assert np.array_equal(plain.item_embeddings(), plain.net.item_emb.weight.detach().numpy()[1:])
+    # scores are dot products with the same table the input side reads
+    h = plain.user_states([np.array([0, 1])])
+    assert np.allclose(plain.score_indices([np.array([0, 1])]), h @ plain.item_embeddings().T, atol=1e-5)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("loss,bce_weight", [("ce", 0.0), ("bce", 0.0), ("ce", 5.0)])
-def test_learns_planted_sequence_better_than_popularity(loss, bce_weight):
+@pytest.mark.parametrize("loss,bce_weight,extra", [
+    ("ce", 0.0, {}), ("bce", 0.0, {}), ("ce", 5.0, {}),
+    ("ce", 5.0, {"neg_samples": 8, "lr_schedule": "cosine", "windows": "all", "ema": 0.9, "block_style": "pmixer"}),
+])
+def test_learns_planted_sequence_better_than_popularity(loss, bce_weight, extra):
     from engine.evaluate import PopularityModel
 
     split = leave_one_out(cyclic_ratings(n_users=64, n_items=30, seed=1), min_count=1)
     test = split.test_holdout()
     neg = split.sample_negatives(10, seed=0)
-    cfg = dict(epochs=25 if loss == "ce" else 40, hidden=32, maxlen=20, lr=1e-2, batch_size=64, dropout=0.1, attn_dropout=0.0, loss=loss, bce_weight=bce_weight)
+    cfg = dict(epochs=25 if loss == "ce" else 40, hidden=32, maxlen=20, lr=1e-2, batch_size=64, dropout=0.1, attn_dropout=0.0, loss=loss, bce_weight=bce_weight, **extra)
     sas = get_model("sasrec", **cfg).fit(split.train_data())
     pop = PopularityModel().fit(split.train_data())
     s_full, p_full = evaluate_full(sas, test), evaluate_full(pop, test)
@@ -74,20 +83,26 @@ def test_learns_planted_sequence_better_than_popularity(loss, bce_weight):
     assert evaluate_sampled(sas, test, neg)["ndcg@10"] > evaluate_sampled(pop, test, neg)["ndcg@10"] + 0.3
 
 
-def test_score_is_fast():
+def test_score_shapes_for_a_long_candidate_list():
+    # speed of this call is measured in benchmarks/bench_rerank.py, not asserted here
     from .synth import interactions
 
     m = get_model("sasrec", epochs=1, maxlen=200, hidden=64).fit(interactions(n_items=40))
     ids = m.item_ids()
     hist, cand = ids[:10].tolist(), np.resize(ids, 100)
-    m.score(hist, cand)
-    times = []
-    for _ in range(15):
-        t = time.perf_counter()
-        s = m.score(hist, cand)
-        times.append(time.perf_counter() - t)
-    assert s.shape == (100,) and s.dtype == np.float32
-    assert min(times) < 0.03, times                         # min: robust to a busy machine
+    s = m.score(hist, cand)
+    assert s.shape == (100,) and s.dtype == np.float32 and np.isfinite(s).all()
+    assert np.array_equal(s[:40], s[40:80])                  # same candidate, same score
+
+
+def test_dropout_keeps_the_expectation():
+    torch.manual_seed(0)
+    d = Dropout(0.2)
+    x = torch.ones(200_000)
+    y = d.train()(x)
+    assert abs((y == 0).float().mean().item() - 0.2) < 0.01
+    assert abs(y.mean().item() - 1.0) < 0.01
+    assert torch.equal(d.eval()(x), x)
 
 
 def test_bad_config():
@@ -95,3 +110,47 @@ def test_bad_config():
         SASRecConfig(loss="hinge")
     with pytest.raises(ValueError):
         SASRecConfig(hidden=10, heads=3)
+    with pytest.raises(ValueError):
+        SASRecConfig(lr_schedule="step")
+    with pytest.raises(ValueError):
+        SASRecConfig(neg_samples=0)
+
+
+def test_fit_with_weight_average_and_validation_records_both_protocols():
+    split = leave_one_out(cyclic_ratings(n_users=32, n_items=20, seed=2), min_count=1)
+    m = get_model("sasrec", epochs=4, eval_every=2, hidden=16, maxlen=10, ema=0.9,
+                  select_on="sum").fit(split.train_data(), valid=split.valid_holdout())
+    hist = m.fit_info["history"]
+    assert [h["epoch"] for h in hist] == [2, 4]
+    assert all(0 <= h["valid_sampled_ndcg@10"] <= 1 and 0 <= h["valid_ndcg@10"] <= 1 for h in hist)
+    assert m.fit_info["best_epoch"] in (2, 4)
+
+
+def test_side_features_are_genres_and_decades():
+    from engine.models.sasrec import side_features
+
+    from .synth import movies_frame
+
+    movies = movies_frame(4)
+    movies["genres"] = [["Drama"], ["Comedy", "Drama"], ["Horror", "Sci-Fi"], ["Comedy", "Romance"]]
+    movies.loc[3, "year"] = None                                   # unknown year: genres only
+    f = side_features(movies, movies["movie_id"].to_numpy()[[2, 0, 3]])
+    assert f.shape[0] == 4 and f.dtype == np.float32 and not f[0].any()   # row 0 = padding
+    assert np.allclose(f[1:].sum(1), 1.0)                           # row-normalised
+    assert (f[1] > 0).sum() == 3 and (f[3] > 0).sum() == 2          # 2 genres + decade; 2 genres
+
+
+def test_side_info_model_round_trips_and_keeps_padding_irrelevant(tmp_path):
+    from .synth import interactions
+
+    m = get_model("sasrec", epochs=2, hidden=16, maxlen=10, side_info=True).fit(interactions())
+    assert m.net.side is not None and m.item_embeddings().shape == (40, 16)
+    path = tmp_path / "s.npz"
+    m.save(path)
+    back = type(m).load(path)
+    assert np.array_equal(back.item_embeddings(), m.item_embeddings())
+    hist, cand = m.item_ids()[:4].tolist(), m.item_ids()
+    assert np.allclose(back.score(hist, cand), m.score(hist, cand))
+    short = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 3))
+    long = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 10))
+    assert torch.allclose(m.net.last_hidden(short), m.net.last_hidden(long), atol=1e-6)

@@ -1,0 +1,83 @@
+"""SASRec training machinery (engine/models/sasrec_train.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.models.sasrec import SASRecConfig, SASRecNet
+from engine.models.sasrec_train import BestEpoch, SeenItems, WeightAverage, lr_at, training_samples, windows
+
+
+@pytest.mark.parametrize("dense_limit", [10**9, 0])      # dense bitmap and sorted-key paths
+def test_negatives_are_never_items_the_user_saw(monkeypatch, dense_limit):
+    monkeypatch.setattr(SeenItems, "DENSE_LIMIT", dense_limit)
+    rng = np.random.default_rng(0)
+    seqs = [rng.choice(20, size=k, replace=False) for k in (1, 5, 19, 10)] + [np.arange(20)]  # last saw all
+    seen = SeenItems(seqs, 20)
+    rows = np.array([0, 1, 2, 3, 2, 4])
+    neg = seen.sample(rows, (6, 7, 5), rng)                  # (B, T, K) tokens
+    assert neg.shape == (6, 7, 5) and neg.min() >= 1 and neg.max() <= 20
+    for b, u in enumerate(rows[:5]):
+        assert not set((neg[b].ravel() - 1).tolist()) & set(seqs[u].tolist())
+    assert set((neg[2].ravel() - 1).tolist()) == set(range(20)) - set(seqs[2].tolist())  # the one unseen item
+    # a user who saw everything still gets samples (any item) instead of an endless loop
+    assert neg[5].size == 35
+
+
+def test_cosine_schedule_anneals_over_epochs_or_time_budget():
+    const = SASRecConfig(lr=1e-3, lr_schedule="constant")
+    assert lr_at(const, 1, 0.0) == lr_at(const, 50, 999.0) == 1e-3
+    cos = SASRecConfig(lr=1e-3, epochs=10, lr_schedule="cosine", lr_floor=0.1)
+    lrs = [lr_at(cos, e, 0.0) for e in range(1, 11)]
+    assert lrs[0] == pytest.approx(1e-3) and all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] > 1e-4 and lr_at(cos, 11, 0.0) == pytest.approx(1e-4)
+    timed = SASRecConfig(lr=1e-3, epochs=100, lr_schedule="cosine", lr_floor=0.1, max_seconds=10)
+    assert lr_at(timed, 2, 5.0) == pytest.approx(0.55e-3)  # half the time budget used: mid-way
+    assert lr_at(timed, 2, 50.0) == pytest.approx(1e-4)    # budget exhausted: floor
+
+
+def test_weight_average_is_applied_and_restored():
+    torch.manual_seed(0)
+    net = SASRecNet(5, SASRecConfig(hidden=8, maxlen=4))
+    avg = WeightAverage(net, decay=0.5)
+    before = [p.detach().clone() for p in net.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    avg.update()                                          # avg = 0.5 * before + 0.5 * (before + 1)
+    with avg.applied():
+        for p, b in zip(net.parameters(), before):
+            assert torch.allclose(p, b + 0.5, atol=1e-6)
+    for p, b in zip(net.parameters(), before):
+        assert torch.equal(p, b + 1.0)                     # restored after the block
+
+
+def test_windows_cover_every_target_once_in_all_mode():
+    users, spans = windows([3, 1, 12], maxlen=5, mode="last")
+    assert users.tolist() == [0, 2] and spans == [(1, 3), (7, 12)]
+    users, spans = windows([3, 1, 12], maxlen=5, mode="all")
+    assert users.tolist() == [0, 2, 2, 2] and spans == [(1, 3), (7, 12), (2, 7), (1, 2)]
+    covered = sorted(t for (a, e), u in zip(spans, users) if u == 2 for t in range(a, e))
+    assert covered == list(range(1, 12))                       # targets s[1:], each exactly once
+    assert all(e - a <= 5 for a, e in spans)
+
+
+def test_best_epoch_keeps_the_best_weights_and_counts_stale_checks():
+    net = torch.nn.Linear(2, 1)
+    best = BestEpoch("sum")
+    assert best.offer(5, {"full": 0.1, "sampled": 0.4}, net)
+    with torch.no_grad():
+        net.weight.add_(1.0)
+    assert not best.offer(10, {"full": 0.2, "sampled": 0.2}, net)     # sum 0.4 < 0.5
+    assert best.epoch == 5 and best.stale == 1
+    assert not torch.equal(best.state["weight"], net.weight)            # a copy, not the live tensor
+    assert best.offer(15, {"full": 0.1, "sampled": 0.5}, net) and best.stale == 0
+    assert BestEpoch("sampled").offer(1, {"full": 0.0, "sampled": 0.1}, net)
+
+
+def test_training_samples_are_shifted_by_one():
+    users, seq, pos, lengths = training_samples([np.array([3, 1, 4, 1, 5])], maxlen=3, mode="last")
+    assert users.tolist() == [0] and lengths.tolist() == [3]
+    assert seq.tolist() == [[2, 5, 2]] and pos.tolist() == [[5, 2, 6]]   # tokens = index + 1
