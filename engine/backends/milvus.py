@@ -46,6 +46,7 @@ INDEXES = ("HNSW", "FLAT")
 INSERT_BATCH = 5_000  # rows per insert call; keeps gRPC messages well under their size limit
 ID_FIELD, VEC_FIELD = "movie_id", "embedding"
 SEARCH_ATTEMPTS = 4  # retries cover a concurrent upsert's collection swap
+SWAP_WAIT_SECONDS = 60.0  # longest a failed search waits for a running swap to end
 
 
 def collection_name(model: str) -> str:
@@ -146,6 +147,7 @@ class MilvusStore:
         shared = _acquire_client(self.uri, token or os.environ.get("MOVIEDNA_MILVUS_TOKEN", ""))
         self._client, self._load_lock = shared.client, shared.load_lock
         self._dims: dict[str, int] = {}
+        self._known: set[str] = set()   # collections this store has loaded or found (kept across swaps)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -172,6 +174,7 @@ class MilvusStore:
             c.load_collection(name)  # a rename leaves the collection released
         with self._lock:
             self._dims[name] = int(vecs.shape[1])
+            self._known.add(name)
         log.info("milvus: loaded %d x %d vectors into %s (%s)", *vecs.shape, name, self.index)
 
     def _schema(self, dim: int) -> Any:
@@ -194,6 +197,7 @@ class MilvusStore:
                 self._client.drop_collection(name)
         with self._lock:
             self._dims.pop(name, None)
+            self._known.discard(name)
 
     # --- reads --------------------------------------------------------------------
     def count(self, model: str) -> int:
@@ -208,18 +212,23 @@ class MilvusStore:
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k))."""
         name = collection_name(model)
-        with self._lock:
-            seen = name in self._dims  # a model we have searched before and that may be mid-swap
         for attempt in range(SEARCH_ATTEMPTS):
             try:
                 return self._search_once(model, name, queries, k)
             except (BackendError, ModelNotBuiltError) as exc:
-                if attempt == SEARCH_ATTEMPTS - 1 or (isinstance(exc, ModelNotBuiltError) and not seen):
+                with self._lock:
+                    # a model we have seen before, or any model while an upsert runs, may be mid-swap
+                    maybe_swapping = name in self._known or self._load_lock.locked()
+                if attempt == SEARCH_ATTEMPTS - 1 or (isinstance(exc, ModelNotBuiltError) and not maybe_swapping):
                     raise
                 # A concurrent upsert swaps collections (drop, rename, load): the name can be
                 # briefly missing or released.  Forget what we knew and retry once it settles.
                 with self._lock:
                     self._dims.pop(name, None)
+                # wait for an upsert in this process to finish its swap (it holds the load lock),
+                # rather than guessing how long a rename + load takes on a busy machine
+                if self._load_lock.acquire(timeout=SWAP_WAIT_SECONDS):
+                    self._load_lock.release()
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -245,6 +254,7 @@ class MilvusStore:
         self._client.load_collection(name)
         with self._lock:
             self._dims[name] = dim
+            self._known.add(name)
         return dim
 
     # --- lifecycle ----------------------------------------------------------------
