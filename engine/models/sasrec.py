@@ -207,12 +207,14 @@ class SASRecNet(nn.Module):
                 with torch.no_grad():
                     m.weight[m.padding_idx].zero_()
 
-    def hidden_states(self, seq: torch.Tensor) -> torch.Tensor:
-        """seq int64 (B, T) left-padded tokens, T <= maxlen -> float (B, T, d) per-position features."""
+    def hidden_states(self, seq: torch.Tensor, table: torch.Tensor | None = None) -> torch.Tensor:
+        """seq int64 (B, T) left-padded tokens, T <= maxlen -> float (B, T, d) per-position features.
+        ``table``: :meth:`item_table`, when the caller already has it."""
         B, T = seq.shape
         pos = torch.arange(self.cfg.maxlen - T, self.cfg.maxlen, device=seq.device)  # (T,) right-aligned
         keep = (seq > 0).unsqueeze(-1)                                              # (B, T, 1)
-        x = F.embedding(seq, self.item_table()) * math.sqrt(self.cfg.hidden) + self.pos_emb(pos)  # (B, T, d)
+        table = self.item_table() if table is None else table                        # (n+1, d)
+        x = F.embedding(seq, table) * math.sqrt(self.cfg.hidden) + self.pos_emb(pos)  # (B, T, d)
         x = self.emb_drop(x) * keep
         causal = torch.ones(T, T, dtype=torch.bool, device=seq.device).tril()        # (T, T)
         eye = torch.eye(T, dtype=torch.bool, device=seq.device)
@@ -223,7 +225,8 @@ class SASRecNet(nn.Module):
 
     def forward(self, seq: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor | None = None) -> torch.Tensor:
         """Training loss. seq, pos int64 (B, T), pos == 0 marks padding; neg int64 (B, T, K) for BCE."""
-        h = self.hidden_states(seq)                       # (B, T, d)
+        table = self.item_table()                         # (n+1, d) once per step, shared in and out
+        h = self.hidden_states(seq, table)                # (B, T, d)
         valid = pos > 0                                   # (B, T)
         h = h[valid]                                      # (N, d) real positions only
         target = pos[valid]                               # (N,) tokens 1..n
@@ -231,12 +234,12 @@ class SASRecNet(nn.Module):
         if self.cfg.loss == "ce":
             # logits over real items only (token t -> column t-1): padding is never a class,
             # and no in-place write / gather on the (N, n) matrix is needed
-            logits = self.all_logits(h)                   # (N, n)
+            logits = h @ table[1:].T                      # (N, n)
             loss = F.cross_entropy(logits, target - 1)
         weight = 1.0 if self.cfg.loss == "bce" else self.cfg.bce_weight
         if weight > 0 and neg is not None:
-            pl = self.logits(h[:, None, :], target[:, None])[:, 0]        # (N,)
-            nl = self.logits(h[:, None, :], neg[valid])                    # (N, K)
+            pl = (h * table[target]).sum(-1)                               # (N,)
+            nl = torch.einsum("nd,nkd->nk", h, table[neg[valid]])          # (N, K)
             loss = loss + weight * (
                 F.binary_cross_entropy_with_logits(pl, torch.ones_like(pl))
                 + F.binary_cross_entropy_with_logits(nl, torch.zeros_like(nl)))  # mean over the K negatives
