@@ -203,13 +203,14 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [f"{result.get('dataset', '')}: {result['split']['users']} users, {result['split']['items']} items, "
              f"{result['split']['interactions']} interactions (5-core, leave-one-out)",
              f"{'model':<11}{'HR@10 s100':>11}{'NDCG@10 s100':>13}{'HR@10 full':>11}{'NDCG@10 full':>13}"
-             f"{'train s':>9}{'epochs':>8}"]
+             f"{'train s':>9}{'epochs':>9}"]
     refs = result.get("references", {})
     for name, r in result["models"].items():
         fi = r.get("fit_info", {})
         ep = fi.get("best_epoch", fi.get("best_iteration", ""))
+        ep = "+".join(map(str, ep)) if isinstance(ep, list) else ep        # one per ensemble member
         lines.append(f"{name:<11}{r['sampled']['hr@10']:>11.4f}{r['sampled']['ndcg@10']:>13.4f}"
-                     f"{r['full']['hr@10']:>11.4f}{r['full']['ndcg@10']:>13.4f}{r['train_seconds']:>9.1f}{str(ep):>8}")
+                     f"{r['full']['hr@10']:>11.4f}{r['full']['ndcg@10']:>13.4f}{r['train_seconds']:>9.1f}{str(ep):>9}")
         if name in refs:
             ref = refs[name]
             lines.append(f"{'  ref':<11}{ref['sampled_hr@10']:>11.3f}{ref['sampled_ndcg@10']:>13.3f}"

@@ -34,7 +34,8 @@ def test_build_skip_and_load(ds):
     cat = open_catalogue(ds)
     vs = cat.get_vectors("sasrec")
     cat.close()
-    assert vs.vectors.shape == (60, 64) and vs.config["build_key"] == rep["models"]["sasrec"]["key"]
+    assert vs.vectors.shape == (60, 2 * 64)                 # 2 members x hidden 64
+    assert vs.config["build_key"] == rep["models"]["sasrec"]["key"]
     rep2, _ = _build(ds)
     assert {r["status"] for r in rep2["models"].values()} == {"skipped"}
     m = buildmod.load_model(ds.name, "sasrec")

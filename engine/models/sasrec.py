@@ -9,8 +9,18 @@ Faithful to the paper and to pmixer/SASRec.pytorch conventions:
 - the item embedding table is shared between input and output: the score of item i after
   a prefix is ``<F_t, E_i>``;
 - loss ``"ce"``: full softmax cross-entropy over all items (SASRec+, Klenitskiy & Vasilev,
-  RecSys 2023; converges much faster) or ``"bce"``: the paper's binary cross-entropy with
-  one uniformly sampled negative per position.
+  RecSys 2023; converges much faster) plus ``bce_weight`` x the paper's BCE term, or ``"bce"``:
+  the paper's binary cross-entropy with uniformly sampled negatives (``bce_negatives`` per
+  position; the paper uses 1).
+
+Beyond the paper, where the ml-100k evaluation showed it pays (docs/MODELS.md):
+
+- side information: an item's vector is its id embedding plus learned genre / decade embeddings;
+- ``members``: by default two nets, one per loss, trained one after another within the same time
+  budget; their scores are summed, so the model's item vectors are the two tables side by side
+  (n, 2*hidden) and one dot product with :meth:`SASRecModel.user_states` gives the summed score.
+  The CE net is strong on full ranking, the BCE net on the sampled protocol; the pair beats both.
+  ``members=("bce",)`` is the paper's single SASRec, ``("ce",)`` a single SASRec+.
 
 One deviation that makes behaviour exact rather than approximate: padded positions are
 masked as attention keys, so left padding has *no* effect on the outputs (the reference
@@ -22,24 +32,21 @@ Style follows nanoGPT's model.py: :class:`SASRecNet.forward` is the training pat
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..errors import BadQueryError
 from ..metrics import holdout_metrics, holdout_negatives
 from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
-from .sasrec_train import BestEpoch, SeenItems, WeightAverage, length_batches, lr_at, train_epoch, training_samples
+from .sasrec_train import FullSoftmaxCE, SeenItems, side_features, train_net, training_samples
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +64,14 @@ class SASRecConfig:
     lr: float = 3e-3           # Adam (betas 0.9, 0.98); 3e-3 converges ~2x faster than 1e-3 with CE
     batch_size: int = 128      # users per step
     epochs: int = 100          # epochs (a fit with a validation holdout may stop earlier)
-    loss: str = "ce"           # "ce" (full softmax, SASRec+) or "bce" (paper: 1 negative / position)
-    bce_weight: float = 5.0    # with loss="ce": add this x the paper's BCE term (uniform negatives);
+    bce_weight: float = 5.0    # "ce" members: add this x the paper's BCE term (uniform negatives);
                                # 5 lifted sampled HR@10 0.672 -> 0.691 on ml-100k at equal full-ranking quality
     l2_emb: float = 0.0        # L2 on item embeddings (paper option)
     eval_every: int = 5        # epochs between validation checks (fit with valid)
     patience: int = 20         # validation checks without improvement before stopping (20: run the
                                # whole cosine schedule; its last epochs are usually the best)
-    neg_samples: int = 1       # uniform negatives per position for the BCE term (paper: 1)
+    neg_samples: int = 1       # "ce" members: uniform negatives per position for that BCE term
+    bce_negatives: int = 8     # "bce" members: uniform negatives per position (the paper uses 1)
     lr_schedule: str = "cosine"  # "cosine" (decays lr to lr * lr_floor over ``epochs``) or "constant"
     lr_floor: float = 0.05
     ema: float = 0.0           # > 0: keep an exponential moving average of the weights with this
@@ -74,12 +81,17 @@ class SASRecConfig:
     windows: str = "last"      # "last": one sample per user (latest maxlen clicks); "all": every click
     select_on: str = "sum"     # validation NDCG@10 that picks the best epoch: "full", "sampled" or "sum"
     max_seconds: float = 0.0   # wall-clock training budget, 0 = none
-    seed: int = 42
+    seed: int = 42             # member k trains with seed + k
+    members: tuple[str, ...] = ("ce", "bce")  # one net per entry, trained with that loss: "ce" (full
+                               # softmax + bce_weight x BCE, SASRec+) or "bce" (the paper's loss). Their
+                               # scores are summed; item vectors concatenated (n, len(members)*hidden).
+                               # ("bce",) is the paper's SASRec, ("ce",) a single SASRec+ net.
     threads: int = 0           # torch intra-op threads, 0 = leave torch's default
 
     def __post_init__(self) -> None:
-        if self.loss not in ("ce", "bce"):
-            raise ValueError(f"loss must be 'ce' or 'bce', got {self.loss!r}")
+        object.__setattr__(self, "members", tuple(self.members))   # a list from JSON -> tuple
+        if not self.members or any(m not in ("ce", "bce") for m in self.members):
+            raise ValueError(f"members must be a non-empty list of 'ce' / 'bce', got {self.members!r}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.select_on not in ("full", "sampled", "sum"):
@@ -90,8 +102,10 @@ class SASRecConfig:
             raise ValueError(f"windows must be 'last' or 'all', got {self.windows!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError("ema must be in [0, 1)")
-        if self.neg_samples < 1:
-            raise ValueError("neg_samples must be >= 1")
+        if not 0.0 <= self.dropout < 0.99:
+            raise ValueError("dropout must be in [0, 0.99)")
+        if self.neg_samples < 1 or self.bce_negatives < 1:
+            raise ValueError("neg_samples and bce_negatives must be >= 1")
         if self.hidden % self.heads:
             raise ValueError("hidden must be divisible by heads")
         if self.maxlen < 1 or self.hidden < 1 or self.blocks < 1:
@@ -99,18 +113,29 @@ class SASRecConfig:
 
 
 class Dropout(nn.Module):
-    """Inverted dropout from a uniform draw: same distribution as nn.Dropout, ~2x faster on CPU
-    (``bernoulli_`` was 17% of a training step)."""
+    """Inverted dropout whose mask comes from numpy random bytes: same role as nn.Dropout, ~2x
+    faster on CPU (numpy draws the bytes ~5x faster than torch's CPU ``uniform_``, which was 10%
+    of a training step; ``bernoulli_`` was 17%).
+
+    ``p`` is rounded to a multiple of 1/256 (0.2 -> 51/256 = 0.199) and the survivors are scaled by
+    the exact keep rate.  ``gen``: the numpy Generator drawing the masks, shared by all dropouts of
+    one net and seeded from the config (:class:`SASRecNet` sets it); without one, torch's RNG.
+    """
 
     def __init__(self, p: float) -> None:
         super().__init__()
         self.p = p
+        self.gen: np.random.Generator | None = None
+        self.cut = int(round(p * 256))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
-        return x * keep
+        if self.gen is None:
+            keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+            return x * keep
+        raw = torch.frombuffer(bytearray(self.gen.bytes(x.numel())), dtype=torch.uint8).view(x.shape)
+        return x * (raw >= self.cut).to(x.dtype).mul_(256.0 / (256 - self.cut))
 
 
 class CausalSelfAttention(nn.Module):
@@ -179,9 +204,10 @@ class Block(nn.Module):
 class SASRecNet(nn.Module):
     """The network. Item index i (0-based in the model's universe) is token i+1; token 0 pads."""
 
-    def __init__(self, n_items: int, cfg: SASRecConfig, side: torch.Tensor | None = None) -> None:
+    def __init__(self, n_items: int, cfg: SASRecConfig, side: torch.Tensor | None = None, loss: str = "ce") -> None:
         super().__init__()
-        self.cfg, self.n_items = cfg, n_items
+        self.cfg, self.n_items, self.loss = cfg, n_items, loss
+        self.neg_samples = cfg.bce_negatives if loss == "bce" else cfg.neg_samples
         self.item_emb = nn.Embedding(n_items + 1, cfg.hidden, padding_idx=0)  # (n+1, d) shared in/out
         # optional side information (genres, decade): item vector = id embedding + mean of its
         # feature embeddings, so rarely clicked movies still get a meaningful vector
@@ -195,6 +221,10 @@ class SASRecNet(nn.Module):
         self.apply(self._init_weights)
         if self.side is not None:
             nn.init.normal_(self.side_emb, std=float(self.item_emb.weight[1:].detach().std()))
+        gen = np.random.default_rng(cfg.seed)                 # dropout masks: seeded, one stream per net
+        for m in self.modules():
+            if isinstance(m, Dropout):
+                m.gen = gen
 
     @staticmethod
     def _init_weights(m: nn.Module) -> None:
@@ -231,15 +261,15 @@ class SASRecNet(nn.Module):
         h = h[valid]                                      # (N, d) real positions only
         target = pos[valid]                               # (N,) tokens 1..n
         loss = h.new_zeros(())
-        if self.cfg.loss == "ce":
+        if self.loss == "ce":
             # logits over real items only (token t -> column t-1): padding is never a class,
             # and no in-place write / gather on the (N, n) matrix is needed
-            logits = h @ table[1:].T                      # (N, n)
-            loss = F.cross_entropy(logits, target - 1)
-        weight = 1.0 if self.cfg.loss == "bce" else self.cfg.bce_weight
+            loss = FullSoftmaxCE.apply(h, table[1:], target - 1)   # = F.cross_entropy(h @ table[1:].T, target - 1)
+        weight = 1.0 if self.loss == "bce" else self.cfg.bce_weight
         if weight > 0 and neg is not None:
-            pl = (h * table[target]).sum(-1)                               # (N,)
-            nl = torch.einsum("nd,nkd->nk", h, table[neg[valid]])          # (N, K)
+            pl = (h * F.embedding(target, table)).sum(-1)                   # (N,); embedding backward is
+            # deterministic, the index_put that backs table[idx] is not once K x N is large
+            nl = torch.einsum("nd,nkd->nk", h, F.embedding(neg[valid], table))  # (N, K)
             loss = loss + weight * (
                 F.binary_cross_entropy_with_logits(pl, torch.ones_like(pl))
                 + F.binary_cross_entropy_with_logits(nl, torch.zeros_like(nl)))  # mean over the K negatives
@@ -277,24 +307,6 @@ def _pad_left(seqs: Sequence[np.ndarray], length: int) -> np.ndarray:
     return out
 
 
-def side_features(movies: Any, item_ids: np.ndarray) -> np.ndarray:
-    """float32 (n+1, f): per item token, its genres and release decade as a row-normalised
-    multi-hot vector (row 0 = padding = 0). ``movies`` has movie_id, genres (list), year."""
-    m = movies.set_index("movie_id").reindex(item_ids)
-    genres = [g if isinstance(g, (list, tuple, np.ndarray)) else [] for g in m["genres"]]
-    years = (pd.to_numeric(m["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-             if "year" in m else np.full(len(m), np.nan))
-    decades = [None if np.isnan(y) else f"{int(y) // 10 * 10}s" for y in years]
-    names = sorted({g for gs in genres for g in gs} | {d for d in decades if d})
-    col = {name: i for i, name in enumerate(names)}
-    out = np.zeros((len(item_ids) + 1, len(names)), dtype=np.float32)
-    for i, (gs, d) in enumerate(zip(genres, decades), start=1):
-        for f in list(gs) + ([d] if d else []):
-            out[i, col[f]] = 1.0
-    out[1:] /= np.maximum(out[1:].sum(1, keepdims=True), 1.0)
-    return out
-
-
 class SASRecModel(EmbeddingModel):
     """SASRec behind the MovieDNA contract. Movie vectors = the shared item embedding table."""
 
@@ -303,86 +315,86 @@ class SASRecModel(EmbeddingModel):
 
     def __init__(self, config: SASRecConfig | None = None) -> None:
         super().__init__(config)
-        self.net: SASRecNet | None = None
+        self.nets: list[SASRecNet] = []
 
     # ------------------------------------------------------------------ training
     def fit(self, data: Interactions, valid: Holdout | None = None, progress: Progress | None = None) -> "SASRecModel":
+        """Train one net per entry of ``members``, one after another (net k: that loss, seed + k),
+        each picking its best epoch on ``valid``; ``max_seconds`` is shared out evenly between the
+        nets still to train."""
         cfg, progress = self.config, progress or _noop
         check_interactions(data, self.name)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        torch.manual_seed(cfg.seed)
-        rng = np.random.default_rng(cfg.seed)
         self._set_items(data.item_ids)
-        n = data.n_items
         side = None
         if cfg.side_info and data.movies is not None:
             side = torch.from_numpy(side_features(data.movies, data.item_ids))   # (n+1, f)
-        net = SASRecNet(n, cfg, side)
-        self.net = net
         train = [s for s in data.sequences if len(s) >= 2]
         if not train:
             raise BadQueryError("Cannot fit sasrec: no user has two or more interactions.")
-        users, seq_all, pos_all, lengths = training_samples(train, cfg.maxlen, cfg.windows)
-        seen = SeenItems(train, n)
+        samples = training_samples(train, cfg.maxlen, cfg.windows)      # users, seq_all, pos_all, lengths
+        seen = SeenItems(train, data.n_items)
         # validation negatives: seeded apart from the test protocol's (seed 0), drawn once
-        val_neg = holdout_negatives(valid, n, 100, seed=cfg.seed + 1) if valid is not None and len(valid) else None
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
-        avg = WeightAverage(net, cfg.ema) if cfg.ema > 0 else None
-        best, history = BestEpoch(cfg.select_on), []
-        t0 = time.perf_counter()
-        bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
-        for epoch in bar:
-            for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, epoch, time.perf_counter() - t0)
-            batches = length_batches(lengths, cfg.batch_size, rng)
-            mean_loss = train_epoch(net, opt, batches, seq_all, pos_all, users, seen, rng, avg)
-            elapsed = time.perf_counter() - t0
-            msg = f"sasrec epoch {epoch}/{cfg.epochs} loss {mean_loss:.4f}"
-            bar.set_postfix(loss=f"{mean_loss:.3f}")
-            if val_neg is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
-                with avg.applied() if avg else contextlib.nullcontext():
-                    m = holdout_metrics(self, valid, val_neg, k=10)
-                    best.offer(epoch, m, net)
-                history.append({"epoch": epoch, "loss": mean_loss, "valid_ndcg@10": m["full"],
-                                "valid_sampled_ndcg@10": m["sampled"], "seconds": elapsed})
-                msg += f" valid NDCG@10 full {m['full']:.4f} sampled {m['sampled']:.4f}"
-                bar.set_postfix(loss=f"{mean_loss:.3f}", ndcg=f"{m['full']:.4f}")
-            log.info(msg)
-            progress(epoch / cfg.epochs, msg)
-            if val_neg is not None and best.stale >= cfg.patience:
-                log.info("sasrec early stop at epoch %d (best %d)", epoch, best.epoch)
-                break
-            if cfg.max_seconds and elapsed > cfg.max_seconds:
-                log.info("sasrec stops at epoch %d: time budget %.0fs used", epoch, cfg.max_seconds)
-                break
-        bar.close()
-        if best.state is not None:
-            net.load_state_dict(best.state)
-        elif avg is not None:
-            avg.apply()                                  # no validation: the averaged weights are the model
-        net.eval()
+        val_neg = holdout_negatives(valid, data.n_items, 100, seed=cfg.seed + 1) if valid is not None and len(valid) else None
+        t0, nets, infos = time.perf_counter(), [], []
+        k_all = len(cfg.members)
+        for m, loss in enumerate(cfg.members):
+            share = (cfg.max_seconds - (time.perf_counter() - t0)) / (k_all - m) if cfg.max_seconds else 0.0
+            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=max(share, 1e-3) if cfg.max_seconds else 0.0)
+
+            def member_progress(frac: float, msg: str, m: int = m, loss: str = loss) -> None:
+                progress((m + frac) / k_all, f"net {m + 1}/{k_all} ({loss}): {msg}")
+
+            net, info = self._fit_member(mcfg, loss, data.n_items, side, samples, seen, valid, val_neg,
+                                         member_progress)
+            nets.append(net)
+            infos.append(info)
+        self.nets = nets
+        one = len(infos) == 1
         self.fit_info = {
-            "epochs_run": epoch,
-            "best_epoch": best.epoch if best.state is not None else epoch,
-            "valid_ndcg@10": best.metrics.get("full"),
-            "valid_sampled_ndcg@10": best.metrics.get("sampled"),
+            "epochs_run": infos[0]["epochs_run"] if one else [i["epochs_run"] for i in infos],
+            "best_epoch": infos[0]["best_epoch"] if one else [i["best_epoch"] for i in infos],
+            "valid_ndcg@10": infos[0]["valid_ndcg@10"] if one else None,
+            "valid_sampled_ndcg@10": infos[0]["valid_sampled_ndcg@10"] if one else None,
             "train_seconds": round(time.perf_counter() - t0, 2),
-            "history": history,
+            "history": [h | {"member": k} for k, i in enumerate(infos) for h in i["history"]],
         }
+        if not one and val_neg is not None:           # the ensemble's own validation figures
+            mv = holdout_metrics(self, valid, val_neg, k=10)
+            self.fit_info["valid_ndcg@10"], self.fit_info["valid_sampled_ndcg@10"] = mv["full"], mv["sampled"]
         return self
 
+    def _fit_member(self, cfg: SASRecConfig, loss: str, n: int, side: torch.Tensor | None, samples: tuple,
+                    seen: SeenItems, valid: Holdout | None, val_neg: np.ndarray | None,
+                    progress: Progress) -> tuple["SASRecNet", dict[str, Any]]:
+        """One net trained with ``loss`` and ``cfg`` (its seed and time share); validation scores this
+        net alone."""
+        torch.manual_seed(cfg.seed)
+        net = SASRecNet(n, cfg, side, loss)
+        self.nets = [net]                                 # holdout_metrics scores through self
+        return net, train_net(self, net, cfg, samples, seen, valid, val_neg, progress)
+
     # ------------------------------------------------------------------ vectors and scores
+    @property
+    def net(self) -> "SASRecNet | None":
+        """The first (with one member the only) net."""
+        return self.nets[0] if self.nets else None
+
+    def _table(self) -> torch.Tensor:
+        """float (n+1, k*d): the members' item tables side by side, so that one dot product
+        with :meth:`user_states` is the sum of the members' scores."""
+        return torch.cat([net.item_table() for net in self.nets], dim=1)
+
     def item_embeddings(self) -> np.ndarray:
         self._require_fitted()
         with torch.no_grad():
-            return self.net.item_table()[1:].numpy().astype(np.float32, copy=True)  # (n, d)
+            return self._table()[1:].numpy().astype(np.float32, copy=True)    # (n, k*d)
 
     @torch.no_grad()
     def user_states(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        """float32 (u, d): the sequence representation after each history (item indices)."""
+        """float32 (u, k*d): the sequence representation after each history (item indices)."""
         self._require_fitted()
-        self.net.eval()
         out = []
         small = len(histories) <= 4                 # one click sequence: a single thread is fastest and
         threads = torch.get_num_threads()           # avoids OpenMP stalls on a busy machine (~1 ms vs ~100 ms)
@@ -393,7 +405,7 @@ class SASRecModel(EmbeddingModel):
                 chunk = histories[b:b + 256]
                 width = max(1, min(self.config.maxlen, max(len(h) for h in chunk)))
                 seq = torch.from_numpy(_pad_left(chunk, width))             # (B, T)
-                out.append(self.net.last_hidden(seq))                         # (B, d)
+                out.append(torch.cat([net.eval().last_hidden(seq) for net in self.nets], dim=1))  # (B, M*d)
         finally:
             if small and threads > 1:
                 torch.set_num_threads(threads)
@@ -401,22 +413,32 @@ class SASRecModel(EmbeddingModel):
 
     @torch.no_grad()
     def score_indices(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        h = torch.from_numpy(self.user_states(histories))                     # (u, d)
-        return self.net.all_logits(h).numpy().astype(np.float32)              # (u, n)
+        h = torch.from_numpy(self.user_states(histories))                     # (u, M*d)
+        return (h @ self._table()[1:].T).numpy().astype(np.float32)           # (u, n)
 
     @torch.no_grad()
     def score_candidates(self, histories: Sequence[np.ndarray], candidates: np.ndarray) -> np.ndarray:
-        h = torch.from_numpy(self.user_states(histories))                     # (u, d)
+        h = torch.from_numpy(self.user_states(histories))                     # (u, M*d)
         tokens = torch.from_numpy(np.asarray(candidates, dtype=np.int64) + 1)  # (u, c)
-        return self.net.logits(h[:, None, :], tokens).numpy().astype(np.float32)  # (u, c)
+        return (h[:, None, :] * F.embedding(tokens, self._table())).sum(-1).numpy().astype(np.float32)  # (u, c)
 
     # ------------------------------------------------------------------ persistence
     def state_arrays(self) -> dict[str, np.ndarray]:
+        """Every net's weights; with several members the names are prefixed ``member{k}.``."""
         self._require_fitted()
-        return {k: v.detach().cpu().numpy().copy() for k, v in self.net.state_dict().items()}
+        out = {}
+        for k, net in enumerate(self.nets):
+            prefix = f"member{k}." if len(self.nets) > 1 else ""
+            out |= {prefix + name: v.detach().cpu().numpy().copy() for name, v in net.state_dict().items()}
+        return out
 
     def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        side = torch.from_numpy(np.array(arrays["side"])) if "side" in arrays else None
-        self.net = SASRecNet(len(self._item_ids), self.config, side)
-        self.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
-        self.net.eval()
+        members = self.config.members
+        self.nets = []
+        for k, loss in enumerate(members):
+            prefix = f"member{k}." if len(members) > 1 else ""
+            own = {name[len(prefix):]: torch.from_numpy(np.array(v)) for name, v in arrays.items()
+                   if name.startswith(prefix) and (len(members) > 1 or not name.startswith("member"))}
+            net = SASRecNet(len(self._item_ids), self.config, own.get("side"), loss)
+            net.load_state_dict(own)
+            self.nets.append(net.eval())

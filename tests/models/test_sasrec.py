@@ -50,12 +50,12 @@ def test_padding_has_no_effect(net):
 def test_shared_item_embeddings_are_the_vectors():
     from .synth import interactions
 
-    m = get_model("sasrec", epochs=1, hidden=16, maxlen=10).fit(interactions())
+    m = get_model("sasrec", epochs=1, hidden=16, maxlen=10, members=("ce",)).fit(interactions())
     with torch.no_grad():
         table = (m.net.item_emb.weight + m.net.side @ m.net.side_emb).numpy()   # id + side information
     assert np.allclose(m.item_embeddings(), table[1:])
     assert table.shape[0] == len(m.item_ids()) + 1 and not table[0].any()      # index 0 = padding
-    plain = get_model("sasrec", epochs=1, hidden=16, maxlen=10, side_info=False).fit(interactions())
+    plain = get_model("sasrec", epochs=1, hidden=16, maxlen=10, side_info=False, members=("ce",)).fit(interactions())
     assert plain.net.side is None
     assert np.array_equal(plain.item_embeddings(), plain.net.item_emb.weight.detach().numpy()[1:])
     # scores are dot products with the same table the input side reads
@@ -67,6 +67,7 @@ def test_shared_item_embeddings_are_the_vectors():
 @pytest.mark.parametrize("loss,bce_weight,extra", [
     ("ce", 0.0, {}), ("bce", 0.0, {}), ("ce", 5.0, {}),
     ("ce", 5.0, {"neg_samples": 8, "lr_schedule": "cosine", "windows": "all", "ema": 0.9, "block_style": "pmixer"}),
+    ("ce+bce", 5.0, {}),                                     # the default pair of nets
 ])
 def test_learns_planted_sequence_better_than_popularity(loss, bce_weight, extra):
     from engine.evaluate import PopularityModel
@@ -74,7 +75,7 @@ def test_learns_planted_sequence_better_than_popularity(loss, bce_weight, extra)
     split = leave_one_out(cyclic_ratings(n_users=64, n_items=30, seed=1), min_count=1)
     test = split.test_holdout()
     neg = split.sample_negatives(10, seed=0)
-    cfg = dict(epochs=25 if loss == "ce" else 40, hidden=32, maxlen=20, lr=1e-2, batch_size=64, dropout=0.1, attn_dropout=0.0, loss=loss, bce_weight=bce_weight, **extra)
+    cfg = dict(epochs=25 if loss == "ce" else 40, hidden=32, maxlen=20, lr=1e-2, batch_size=64, dropout=0.1, attn_dropout=0.0, members=tuple(loss.split("+")), bce_weight=bce_weight, **extra)
     sas = get_model("sasrec", **cfg).fit(split.train_data())
     pop = PopularityModel().fit(split.train_data())
     s_full, p_full = evaluate_full(sas, test), evaluate_full(pop, test)
@@ -107,7 +108,9 @@ def test_dropout_keeps_the_expectation():
 
 def test_bad_config():
     with pytest.raises(ValueError):
-        SASRecConfig(loss="hinge")
+        SASRecConfig(members=("hinge",))
+    with pytest.raises(ValueError):
+        SASRecConfig(members=())
     with pytest.raises(ValueError):
         SASRecConfig(hidden=10, heads=3)
     with pytest.raises(ValueError):
@@ -116,14 +119,17 @@ def test_bad_config():
         SASRecConfig(neg_samples=0)
 
 
-def test_fit_with_weight_average_and_validation_records_both_protocols():
+@pytest.mark.parametrize("members", [1, 2])
+def test_fit_with_weight_average_and_validation_records_both_protocols(members):
     split = leave_one_out(cyclic_ratings(n_users=32, n_items=20, seed=2), min_count=1)
-    m = get_model("sasrec", epochs=4, eval_every=2, hidden=16, maxlen=10, ema=0.9,
+    m = get_model("sasrec", epochs=4, eval_every=2, hidden=16, maxlen=10, ema=0.9, members=("ce", "bce")[:members],
                   select_on="sum").fit(split.train_data(), valid=split.valid_holdout())
     hist = m.fit_info["history"]
-    assert [h["epoch"] for h in hist] == [2, 4]
+    assert [(h["member"], h["epoch"]) for h in hist] == [(k, e) for k in range(members) for e in (2, 4)]
     assert all(0 <= h["valid_sampled_ndcg@10"] <= 1 and 0 <= h["valid_ndcg@10"] <= 1 for h in hist)
-    assert m.fit_info["best_epoch"] in (2, 4)
+    best = m.fit_info["best_epoch"] if members > 1 else [m.fit_info["best_epoch"]]
+    assert len(best) == members and all(b in (2, 4) for b in best)
+    assert 0 <= m.fit_info["valid_ndcg@10"] <= 1                  # the ensemble's own figure when members > 1
 
 
 def test_side_features_are_genres_and_decades():
@@ -143,7 +149,7 @@ def test_side_features_are_genres_and_decades():
 def test_side_info_model_round_trips_and_keeps_padding_irrelevant(tmp_path):
     from .synth import interactions
 
-    m = get_model("sasrec", epochs=2, hidden=16, maxlen=10, side_info=True).fit(interactions())
+    m = get_model("sasrec", epochs=2, hidden=16, maxlen=10, side_info=True, members=("ce",)).fit(interactions())
     assert m.net.side is not None and m.item_embeddings().shape == (40, 16)
     path = tmp_path / "s.npz"
     m.save(path)
@@ -154,3 +160,51 @@ def test_side_info_model_round_trips_and_keeps_padding_irrelevant(tmp_path):
     short = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 3))
     long = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 10))
     assert torch.allclose(m.net.last_hidden(short), m.net.last_hidden(long), atol=1e-6)
+
+
+def test_members_are_an_ensemble_whose_vectors_sum_the_scores(tmp_path):
+    from .synth import interactions
+
+    data = interactions()
+    ens = get_model("sasrec", epochs=2, hidden=16, maxlen=10, members=("ce", "bce")).fit(data)
+    assert len(ens.nets) == 2 and ens.item_embeddings().shape == (40, 32)
+    # member k is the single-net model with that loss, trained with seed + k
+    solo = [get_model("sasrec", epochs=2, hidden=16, maxlen=10, members=(loss,), seed=42 + k).fit(data)
+            for k, loss in enumerate(("ce", "bce"))]
+    assert np.allclose(ens.item_embeddings()[:, :16], solo[0].item_embeddings(), atol=1e-6)
+    assert np.allclose(ens.item_embeddings()[:, 16:], solo[1].item_embeddings(), atol=1e-6)
+    assert not np.allclose(ens.item_embeddings()[:, :16], ens.item_embeddings()[:, 16:])
+    hist, cand = ens.item_ids()[:4].tolist(), ens.item_ids()
+    assert np.allclose(ens.score(hist, cand), solo[0].score(hist, cand) + solo[1].score(hist, cand), atol=1e-4)
+    # one dot product in the concatenated space is the ensemble's score (what the vector index uses)
+    h = ens.user_states([np.array([0, 1])])
+    assert np.allclose(ens.score_indices([np.array([0, 1])]), h @ ens.item_embeddings().T, atol=1e-5)
+    path = tmp_path / "ens.npz"
+    ens.save(path)
+    back = type(ens).load(path)
+    assert np.array_equal(back.item_embeddings(), ens.item_embeddings())
+    assert np.allclose(back.score(hist, cand), ens.score(hist, cand))
+    assert isinstance(ens.fit_info["best_epoch"], list) and len(ens.fit_info["history"]) == 0
+
+
+def test_members_share_the_time_budget():
+    from .synth import interactions
+
+    m = get_model("sasrec", epochs=1000, hidden=16, maxlen=10, max_seconds=1.0).fit(interactions())
+    runs = m.fit_info["epochs_run"]
+    assert len(runs) == 2 and all(1 <= r < 1000 for r in runs)
+    assert m.fit_info["train_seconds"] < 10
+
+
+def test_dropout_masks_are_seeded_and_keep_the_expected_share():
+    torch.manual_seed(0)
+    d = Dropout(0.2)
+    d.gen = np.random.default_rng(5)
+    x = torch.ones(200, 500)
+    y = d.train()(x)
+    kept = (y > 0).float().mean().item()
+    assert abs(kept - (1 - 51 / 256)) < 0.01                       # p rounded to 51/256
+    assert abs(y.mean().item() - 1.0) < 0.01                       # inverted: expectation preserved
+    d.gen = np.random.default_rng(5)
+    assert torch.equal(d(x), y)
+    assert torch.equal(d.eval()(x), x)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.models.sasrec import SASRecConfig, SASRecNet
-from engine.models.sasrec_train import BestEpoch, SeenItems, WeightAverage, lr_at, training_samples, windows
+from engine.models.sasrec_train import BestEpoch, FullSoftmaxCE, SeenItems, WeightAverage, lr_at, training_samples, windows
 
 
 @pytest.mark.parametrize("dense_limit", [10**9, 0])      # dense bitmap and sorted-key paths
@@ -81,3 +81,18 @@ def test_training_samples_are_shifted_by_one():
     users, seq, pos, lengths = training_samples([np.array([3, 1, 4, 1, 5])], maxlen=3, mode="last")
     assert users.tolist() == [0] and lengths.tolist() == [3]
     assert seq.tolist() == [[2, 5, 2]] and pos.tolist() == [[5, 2, 6]]   # tokens = index + 1
+
+
+@pytest.mark.parametrize("n_rows", [1, 1023, 2500])      # within one chunk, exactly one, several
+def test_chunked_softmax_ce_equals_cross_entropy(n_rows):
+    g = torch.Generator().manual_seed(n_rows)
+    h0, W0 = torch.randn(n_rows, 8, generator=g), torch.randn(37, 8, generator=g)
+    y = torch.randint(0, 37, (n_rows,), generator=g)
+    h, W = h0.clone().requires_grad_(), W0.clone().requires_grad_()
+    ref = torch.nn.functional.cross_entropy(h @ W.T, y)
+    (ref * 3).backward()
+    h2, W2 = h0.clone().requires_grad_(), W0.clone().requires_grad_()
+    got = FullSoftmaxCE.apply(h2, W2, y)
+    (got * 3).backward()                                   # the upstream gradient is applied
+    assert torch.allclose(got, ref, atol=1e-5)
+    assert torch.allclose(h2.grad, h.grad, atol=1e-6) and torch.allclose(W2.grad, W.grad, atol=1e-6)
