@@ -89,7 +89,8 @@ class SASRecConfig:
     threads: int = 0           # torch intra-op threads, 0 = leave torch's default
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "members", tuple(self.members))   # a list from JSON -> tuple
+        members = (self.members,) if isinstance(self.members, str) else tuple(self.members)
+        object.__setattr__(self, "members", members)             # a list from JSON -> tuple
         if not self.members or any(m not in ("ce", "bce") for m in self.members):
             raise ValueError(f"members must be a non-empty list of 'ce' / 'bce', got {self.members!r}")
         if self.lr_schedule not in ("constant", "cosine"):
@@ -117,8 +118,8 @@ class Dropout(nn.Module):
     faster on CPU (numpy draws the bytes ~5x faster than torch's CPU ``uniform_``, which was 10%
     of a training step; ``bernoulli_`` was 17%).
 
-    ``p`` is rounded to a multiple of 1/256 (0.2 -> 51/256 = 0.199) and the survivors are scaled by
-    the exact keep rate.  ``gen``: the numpy Generator drawing the masks, shared by all dropouts of
+    With a generator, ``p`` is rounded to a multiple of 1/256 (0.2 -> 51/256 = 0.199) and the
+    survivors are scaled by the exact keep rate.  ``gen``: the numpy Generator drawing the masks, shared by all dropouts of
     one net and seeded from the config (:class:`SASRecNet` sets it); without one, torch's RNG.
     """
 
@@ -129,8 +130,12 @@ class Dropout(nn.Module):
         self.cut = int(round(p * 256))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
+        if not self.training or self.p == 0 or x.numel() == 0:
             return x
+        if self.gen is not None and self.cut == 0:               # p < 1/512 rounds to no dropout
+            return x
+        if self.gen is not None and self.cut >= 256:
+            return torch.zeros_like(x)
         if self.gen is None:
             keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
             return x * keep
@@ -206,6 +211,8 @@ class SASRecNet(nn.Module):
 
     def __init__(self, n_items: int, cfg: SASRecConfig, side: torch.Tensor | None = None, loss: str = "ce") -> None:
         super().__init__()
+        if loss not in ("ce", "bce"):
+            raise ValueError(f"loss must be 'ce' or 'bce', got {loss!r}")
         self.cfg, self.n_items, self.loss = cfg, n_items, loss
         self.neg_samples = cfg.bce_negatives if loss == "bce" else cfg.neg_samples
         self.item_emb = nn.Embedding(n_items + 1, cfg.hidden, padding_idx=0)  # (n+1, d) shared in/out
@@ -221,7 +228,7 @@ class SASRecNet(nn.Module):
         self.apply(self._init_weights)
         if self.side is not None:
             nn.init.normal_(self.side_emb, std=float(self.item_emb.weight[1:].detach().std()))
-        gen = np.random.default_rng(cfg.seed)                 # dropout masks: seeded, one stream per net
+        gen = np.random.default_rng([cfg.seed, 1])            # dropout masks: seeded, a stream of their own
         for m in self.modules():
             if isinstance(m, Dropout):
                 m.gen = gen
@@ -283,14 +290,6 @@ class SASRecNet(nn.Module):
             return self.item_emb.weight
         return self.item_emb.weight + self.side @ self.side_emb
 
-    def all_logits(self, h: torch.Tensor) -> torch.Tensor:
-        """h float (N, d) -> float (N, n): scores of every real item (token t in column t-1)."""
-        return h @ self.item_table()[1:].T
-
-    def logits(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        """h float (N, 1, d) or (N, d) broadcastable, tokens int64 (N, K) -> float (N, K) scores."""
-        return (h * F.embedding(tokens, self.item_table())).sum(-1)
-
     @torch.no_grad()
     def last_hidden(self, seq: torch.Tensor) -> torch.Tensor:
         """seq int64 (B, T) left-padded -> float (B, d): features after the latest click."""
@@ -308,7 +307,8 @@ def _pad_left(seqs: Sequence[np.ndarray], length: int) -> np.ndarray:
 
 
 class SASRecModel(EmbeddingModel):
-    """SASRec behind the MovieDNA contract. Movie vectors = the shared item embedding table."""
+    """SASRec behind the MovieDNA contract. Movie vectors = each net's shared item embedding
+    table (id + side information), the nets' tables side by side."""
 
     name = "sasrec"
     Config = SASRecConfig
@@ -340,8 +340,16 @@ class SASRecModel(EmbeddingModel):
         t0, nets, infos = time.perf_counter(), [], []
         k_all = len(cfg.members)
         for m, loss in enumerate(cfg.members):
-            share = (cfg.max_seconds - (time.perf_counter() - t0)) / (k_all - m) if cfg.max_seconds else 0.0
-            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=max(share, 1e-3) if cfg.max_seconds else 0.0)
+            share = 0.0
+            if cfg.max_seconds:
+                # what is left, split evenly between the nets still to train; a net that overran
+                # its share (the guard is checked after each epoch) never starves the next one
+                # below half of an even share
+                left = (cfg.max_seconds - (time.perf_counter() - t0)) / (k_all - m)
+                share = max(left, cfg.max_seconds / (2 * k_all))
+                if left < cfg.max_seconds / (2 * k_all):
+                    log.warning("sasrec net %d gets %.0fs: the nets before it overran max_seconds", m + 1, share)
+            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=share)
 
             def member_progress(frac: float, msg: str, m: int = m, loss: str = loss) -> None:
                 progress((m + frac) / k_all, f"net {m + 1}/{k_all} ({loss}): {msg}")

@@ -187,16 +187,34 @@ def test_members_are_an_ensemble_whose_vectors_sum_the_scores(tmp_path):
     assert isinstance(ens.fit_info["best_epoch"], list) and len(ens.fit_info["history"]) == 0
 
 
-def test_members_share_the_time_budget():
+def test_members_share_the_time_budget(monkeypatch):
+    import engine.models.sasrec as sasrec_module
+
     from .synth import interactions
 
+    shares, real = [], sasrec_module.train_net
+
+    def recording(model, net, cfg, *args):
+        shares.append(cfg.max_seconds)
+        return real(model, net, cfg, *args)
+
+    monkeypatch.setattr(sasrec_module, "train_net", recording)
     m = get_model("sasrec", epochs=1000, hidden=16, maxlen=10, max_seconds=1.0).fit(interactions())
+    assert len(shares) == 2 and abs(shares[0] - 0.5) < 0.05       # an even split of what is left
+    assert 0.25 <= shares[1] <= 0.55                               # never starved below half a share
     runs = m.fit_info["epochs_run"]
-    assert len(runs) == 2 and all(1 <= r < 1000 for r in runs)
-    assert m.fit_info["train_seconds"] < 10
+    assert len(runs) == 2 and all(1 <= r < 1000 for r in runs)    # both stopped by the clock
+    shares.clear()
+    get_model("sasrec", epochs=2, hidden=16, maxlen=10).fit(interactions())
+    assert shares == [0.0, 0.0]                                     # no budget: none is imposed
 
 
 def test_dropout_masks_are_seeded_and_keep_the_expected_share():
+    # edge cases: tiny p rounds to none, an empty tensor passes through
+    tiny = Dropout(0.001)
+    tiny.gen = np.random.default_rng(0)
+    assert torch.equal(tiny.train()(torch.ones(50)), torch.ones(50))
+    assert Dropout(0.2).train()(torch.ones(0, 4)).shape == (0, 4)
     torch.manual_seed(0)
     d = Dropout(0.2)
     d.gen = np.random.default_rng(5)

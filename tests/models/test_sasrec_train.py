@@ -83,7 +83,7 @@ def test_training_samples_are_shifted_by_one():
     assert seq.tolist() == [[2, 5, 2]] and pos.tolist() == [[5, 2, 6]]   # tokens = index + 1
 
 
-@pytest.mark.parametrize("n_rows", [1, 1023, 2500])      # within one chunk, exactly one, several
+@pytest.mark.parametrize("n_rows", [1, 1023, 1024, 2048, 2500])   # part of a chunk, exactly one / two, several
 def test_chunked_softmax_ce_equals_cross_entropy(n_rows):
     g = torch.Generator().manual_seed(n_rows)
     h0, W0 = torch.randn(n_rows, 8, generator=g), torch.randn(37, 8, generator=g)
