@@ -99,6 +99,8 @@ _E = {
                         "각 공간에서 한 영화의 최근접 이웃 (코사인, 자기 자신 제외). 강조된 행은 둘 이상의 공간에 "
                         "나타납니다. 행을 클릭하면 그 영화로 바뀝니다."),
     "pick_movie": ("Movie", "영화"),
+    "unknown_movie_param": ("The link asks for movie {movie}, which is not in this data set; showing {first} instead.",
+                            "링크의 영화 {movie}는 이 데이터 세트에 없습니다. 대신 {first}을(를) 보여 줍니다."),
     "overlap_label": ("{a} ∩ {b}", "{a} ∩ {b}"),
     "overlap_help": ("How many of the top-k lists the two spaces share.", "두 공간의 top-k 목록이 공유하는 영화 수."),
     "shared_legend": ("Yellow rows: in more than one space's list.", "노란 행: 둘 이상의 공간 목록에 있음."),

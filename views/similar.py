@@ -15,7 +15,13 @@ ids = df["movie_id"].tolist()
 
 if "similar_movie" not in st.session_state:
     wanted = st.query_params.get("movie", "")
-    st.session_state["similar_movie"] = int(wanted) if wanted.isdigit() and int(wanted) in labels else ids[0]
+    known = wanted.isdigit() and int(wanted) in labels
+    st.session_state["similar_movie"] = int(wanted) if known else ids[0]
+    if wanted and not known:
+        st.session_state["similar_unknown"] = wanted
+if st.session_state.get("similar_unknown") and st.session_state["similar_movie"] == ids[0]:   # until another pick
+    st.info(t("unknown_movie_param").format(movie=st.session_state["similar_unknown"][:40],
+                                             first=labels[ids[0]]))
 
 
 def _pick(model: str) -> None:

@@ -403,6 +403,8 @@ class SASRecModel(EmbeddingModel):
     def user_states(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         """float32 (u, k*d): the sequence representation after each history (item indices)."""
         self._require_fitted()
+        for net in self.nets:                       # a validation call comes mid-training
+            net.eval()
         out = []
         small = len(histories) <= 4                 # one click sequence: a single thread is fastest and
         threads = torch.get_num_threads()           # avoids OpenMP stalls on a busy machine (~1 ms vs ~100 ms)
@@ -413,7 +415,7 @@ class SASRecModel(EmbeddingModel):
                 chunk = histories[b:b + 256]
                 width = max(1, min(self.config.maxlen, max(len(h) for h in chunk)))
                 seq = torch.from_numpy(_pad_left(chunk, width))             # (B, T)
-                out.append(torch.cat([net.eval().last_hidden(seq) for net in self.nets], dim=1))  # (B, M*d)
+                out.append(torch.cat([net.last_hidden(seq) for net in self.nets], dim=1))  # (B, k*d)
         finally:
             if small and threads > 1:
                 torch.set_num_threads(threads)

@@ -62,6 +62,7 @@ def test_similar_unknown_movie_in_url_falls_back(built):
     at.run()
     at.switch_page("views/similar.py").run()
     assert not at.exception and not at.error
+    assert any("999999" in i.value and "not in this data set" in i.value for i in at.info)
 
 
 def test_mood_semantic_and_keyword_side_by_side(built):
