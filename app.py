@@ -7,7 +7,8 @@ to its old file-based navigation when a fresh server is first opened on a deep l
 
 import streamlit as st
 
-from app_state import sidebar, t
+from ui.sidebar import sidebar
+from ui.text import t
 
 st.set_page_config(page_title="MovieDNA", page_icon="🧬", layout="wide")
 

@@ -4,7 +4,7 @@
     /work/venv/bin/python benchmarks/bench_ann.py --hnsw         # + HNSW M=32 efC=200 (build ~10-20 min on 2 cores)
 
 Bar: some ANN setting with recall@10 >= 0.99 is >= 20x faster (single-query p50, one
-thread) than exact in the same run.  Uses engine.scale.run_grid (same code as the Scale page).
+thread) than exact in the same run.  Uses engine.lab.scale.run_grid (same code as the Scale page).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.index import IndexConfig  # noqa: E402
-from engine.scale import merge_rows, run_grid  # noqa: E402
+from engine.vectors.faiss_index import IndexConfig  # noqa: E402
+from engine.lab.scale import merge_rows, run_grid  # noqa: E402
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 def click_reruns(n: int) -> list[float]:
     from streamlit.testing.v1 import AppTest
 
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
 
     popular = load_dataset().movies.sort_values("n_ratings", ascending=False)["movie_id"].tolist()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()

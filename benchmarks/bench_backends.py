@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
-from engine.backends.compare import compare_backends, format_table  # noqa: E402
+from engine.vectors.compare import compare_backends, format_table  # noqa: E402
 
 log = logging.getLogger("bench_backends")
 OUT = REPO / "benchmarks" / "results" / "backends.json"
@@ -38,7 +38,7 @@ BACKENDS = ("faiss:exact", "faiss:hnsw", "pgvector", "milvus", "milvus:flat")
 def real_vectors(dataset: str, model: str) -> tuple[np.ndarray, np.ndarray, str] | None:
     """(ids int64 (n,), vectors float32 (n, d), source) from the catalogue, or None if not built."""
     try:
-        from engine.catalogue import Catalogue
+        from engine.data.catalogue import Catalogue
         from engine.config import catalogue_path
 
         path = catalogue_path(dataset)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from engine.catalogue import Catalogue  # noqa: E402
+from engine.data.catalogue import Catalogue  # noqa: E402
 
 
 def timed(fn, repeats: int) -> list[float]:

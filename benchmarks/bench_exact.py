@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import faiss  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from engine.index import FaissIndex, IndexConfig  # noqa: E402
-from engine.scale import clustered_vectors  # noqa: E402
+from engine.vectors.faiss_index import FaissIndex, IndexConfig  # noqa: E402
+from engine.lab.scale import clustered_vectors  # noqa: E402
 
 
 def numpy_argpartition(xb: np.ndarray, k: int):

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
-from engine.catalogue import keyword_terms  # noqa: E402
+from engine.data.catalogue import keyword_terms  # noqa: E402
 
 QUERIES = ROOT / "benchmarks" / "mood_queries.json"
 GENRE_ALIASES = {"children": "children's"}  # ml-latest-small spells it "Children"

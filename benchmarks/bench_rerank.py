@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def histories(dataset: str, n_users: int, length: int = 10, seed: int = 0) -> list[list[int]]:
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
 
     r = load_dataset(dataset).ratings.sort_values(["user_id", "timestamp"], kind="stable")
     seqs = [g["movie_id"].astype(int).tolist()[-length:] for _, g in r.groupby("user_id")]

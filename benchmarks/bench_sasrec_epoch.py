@@ -24,12 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.data import load_dataset  # noqa: E402
+from engine.data.dataset import load_dataset  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from engine.models import sasrec as sasrec_module  # noqa: E402
-from engine.models.sasrec import Dropout, SASRecConfig, SASRecModel  # noqa: E402
-from engine.splits import leave_one_out  # noqa: E402
+from engine.models.sasrec import net as sasrec_module  # noqa: E402
+from engine.models.sasrec import SASRecModel  # noqa: E402
+from engine.models.sasrec.net import Dropout, SASRecConfig  # noqa: E402
+from engine.recsys.splits import leave_one_out  # noqa: E402
 
 VARIANTS: dict[str, dict] = {
     "default": {},                      # the CE net

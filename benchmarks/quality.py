@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.data import load_dataset  # noqa: E402
-from engine.evaluate import REFERENCES, evaluate, format_table  # noqa: E402
+from engine.data.dataset import load_dataset  # noqa: E402
+from engine.recsys.evaluate import REFERENCES, evaluate, format_table  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
 REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (issue text)

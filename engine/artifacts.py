@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import ArtifactError
+from engine.errors import ArtifactError
 
 
 @contextlib.contextmanager

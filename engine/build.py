@@ -2,12 +2,12 @@
 
 ``build(dataset_name, models=("mf", "sasrec", "text"), progress=callback)``:
 
-1. load the data set (:func:`engine.data.load_dataset`) and open its catalogue;
+1. load the data set (:func:`engine.data.dataset.load_dataset`) and open its catalogue;
 2. per model, a *build key* = hash(data content hash, model name, config, BUILD_VERSION);
 3. if the catalogue already has that model's vectors under the same key and the weights
    file exists, skip it; if only the weights file exists (an interrupted run), restore
    vectors from it; otherwise fit on **all** interactions (the evaluation uses the
-   leave-one-out train split instead, see :mod:`engine.evaluate`);
+   leave-one-out train split instead, see :mod:`engine.recsys.evaluate`);
 4. weights go to ``<cache>/<dataset>/models/<model>-<key>.npz`` (atomic write, content
    hash inside), vectors to ``Catalogue.put_vectors`` (one transaction), and a manifest
    to ``Catalogue.put_json("build:<model>")`` — in that order, so an interrupted build
@@ -28,11 +28,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import config as cfgmod
-from .artifacts import config_hash
-from .errors import ArtifactError, ModelNotBuiltError, MovieDNAError, UnknownModelError
-from .models import MODELS, model_class
-from .models.base import EmbeddingModel, Interactions
+from engine import config as cfgmod
+from engine.artifacts import config_hash
+from engine.errors import ArtifactError, ModelNotBuiltError, MovieDNAError, UnknownModelError
+from engine.models import MODELS, model_class
+from engine.models.base import EmbeddingModel, Interactions
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,10 @@ def build(
     """Train / embed ``models`` on a data set; store vectors + weights. Returns a JSON-able report.
 
     progress(fraction 0..1, message) is called throughout (the Streamlit app drives a bar with it).
-    ``dataset`` (a loaded :class:`engine.data.Dataset`) skips loading.
+    ``dataset`` (a loaded :class:`engine.data.dataset.Dataset`) skips loading.
     """
-    from .catalogue import open_catalogue
-    from .data import load_dataset
+    from engine.data.catalogue import open_catalogue
+    from engine.data.dataset import load_dataset
 
     names = parse_models(models)
     report_progress = progress or (lambda f, m: None)
@@ -200,7 +200,7 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
     loading, safe to share between threads).  Raises UnknownModelError, ModelNotBuiltError
     (run ``python -m engine build``) or ArtifactError (tampered weights: rebuild).
     """
-    from .catalogue import Catalogue
+    from engine.data.catalogue import Catalogue
 
     name = str(name).strip().lower()
     cls = model_class(name)
@@ -235,7 +235,7 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
 
 def build_status(dataset_name: str) -> dict[str, Any]:
     """Per model: the manifest of the last build (or None) — for the app's Home page."""
-    from .catalogue import Catalogue
+    from engine.data.catalogue import Catalogue
 
     cpath = cfgmod.catalogue_path(dataset_name)
     if not cpath.exists():

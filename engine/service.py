@@ -20,13 +20,14 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from . import search as S
-from .catalogue import Catalogue
-from .config import Settings, catalogue_path, dataset_cache_dir
-from .errors import BadQueryError, CatalogueError, ModelNotBuiltError
-from .index import FaissIndex, IndexCache, IndexConfig, check_k
-from .personalize import Space, TasteConfig, recommend as _recommend
-from .pipeline import Reranker, two_stage as _two_stage
+from engine.models import encoders as E
+from engine.recsys import query as S
+from engine.data.catalogue import Catalogue
+from engine.config import Settings, catalogue_path, dataset_cache_dir
+from engine.errors import BadQueryError, CatalogueError, ModelNotBuiltError
+from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig, check_k
+from engine.recsys.taste import Space, TasteConfig, recommend as _recommend
+from engine.recsys.pipeline import Reranker, two_stage as _two_stage
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,10 @@ class Engine:
     """Vector search over one data set's catalogue (see module docstring)."""
 
     def __init__(self, dataset: str | None = None, catalogue: Catalogue | None = None,
-                 index_dir: Path | str | None = None, encoder: S.QueryEncoder | None = None,
+                 index_dir: Path | str | None = None, encoder: E.QueryEncoder | None = None,
                  reranker: Reranker | Callable[[], Reranker] | None = None,
                  backend: str | None = None) -> None:
-        from .store import BACKENDS, default_backend
+        from engine.vectors.contract import BACKENDS, default_backend
 
         self.dataset = dataset or Settings.from_env().dataset
         self.backend = (backend or default_backend()).strip().lower()
@@ -112,8 +113,8 @@ class Engine:
     @classmethod
     def open(cls, dataset: str | None = None, data_dir: Path | str | None = None, **kwargs: Any) -> "Engine":
         """Load (and verify) the data set, bring its catalogue in sync, return an Engine on it."""
-        from .catalogue import open_catalogue
-        from .data import load_dataset
+        from engine.data.catalogue import open_catalogue
+        from engine.data.dataset import load_dataset
 
         ds = load_dataset(dataset or Settings.from_env().dataset, data_dir)
         return cls(ds.name, catalogue=open_catalogue(ds), **kwargs)
@@ -168,7 +169,7 @@ class Engine:
 
     def _store_index(self, sp: Space) -> Any:
         """The model's vectors served by pgvector or Milvus (loaded once per vectors' hash)."""
-        from .store_index import POOL, StoreIndex
+        from engine.vectors.served import POOL, StoreIndex
 
         key = (sp.model, sp.content_hash)
         with self._lock:
@@ -177,12 +178,12 @@ class Engine:
                                                            sp.model, sp.ids, sp.unit, sp.content_hash)
             return self._store_indexes[key]
 
-    def encoder(self) -> S.QueryEncoder:
+    def encoder(self) -> E.QueryEncoder:
         """Query encoder of the text space (the model named in the text vectors' config)."""
         if self._encoder is not None:
             return self._encoder
         cfg = next((v["config"] for v in self.catalogue.vector_info() if v["model"] == "text"), {}) or {}
-        return S.default_query_encoder(cfg.get("model_name"))
+        return E.default_query_encoder(cfg.get("model_name"))
 
     def reranker(self) -> Reranker:
         with self._lock:
@@ -253,9 +254,9 @@ class Engine:
         text = S.clean_query(query)
         sp = self.space("text")
         enc, idx = self.encoder(), self._index(sp, index)
-        S.single_thread_inference()
+        E.single_thread_inference()
         t0 = time.perf_counter()
-        vec = S.encode_query(enc, text, sp.unit.shape[1])
+        vec = E.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, vec, k)
         t2 = time.perf_counter()
@@ -297,7 +298,7 @@ class Engine:
         sp = self.space(model)
         idx = self._index(sp, index)
         rr = self.reranker() if rerank else None
-        S.single_thread_inference()
+        E.single_thread_inference()
         res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
@@ -309,7 +310,7 @@ class Engine:
 def load_sasrec(dataset: str) -> Reranker:
     """The fitted SASRec of a data set, via engine.build when it offers a loader."""
     try:
-        from . import build  # type: ignore[attr-defined]
+        from engine import build  # type: ignore[attr-defined]
     except ImportError as exc:
         raise ModelNotBuiltError("SASRec is not available (engine.build missing); run `python -m engine build`.") from exc
     for name in ("load_model", "load_fitted"):

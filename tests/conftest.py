@@ -117,7 +117,7 @@ def ml100k_cache() -> Path:
     import shutil
     import tempfile
 
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
 
     cache = Path(tempfile.mkdtemp(prefix="moviedna-test-cache-"))
     with cache_env(cache):
@@ -134,7 +134,7 @@ def ml100k_cache() -> Path:
 @pytest.fixture
 def ml100k(ml100k_cache, monkeypatch):
     """The real ml-100k Dataset, with MOVIEDNA_CACHE_DIR pointing at the shared session cache."""
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
 
     monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(ml100k_cache))
     return load_dataset("ml-100k")

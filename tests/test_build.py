@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine import build as buildmod
-from engine.catalogue import open_catalogue
+from engine.data.catalogue import open_catalogue
 from engine.config import catalogue_path
 from engine.errors import ArtifactError, ModelNotBuiltError, UnknownModelError
 
@@ -109,7 +109,7 @@ def test_not_built_and_unknown(ds):
 
 
 def test_cli_rejects_unknown_model(capsys):
-    from engine.cli import main
+    from engine.cli.main import main
 
     assert main(["build", "--models", "nope", "--json"]) == 2
     assert "Unknown model" in capsys.readouterr().err

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from engine.errors import BadQueryError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
-from engine.index import IndexConfig
-from engine.scale import clustered_vectors, synthetic_catalogue
+from engine.vectors.faiss_index import IndexConfig
+from engine.lab.scale import clustered_vectors
+from tests.fixtures import synthetic_catalogue
 from engine.service import Engine
 
 D = 16

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from engine.scale import synthetic_catalogue
+from tests.fixtures import synthetic_catalogue
 from engine.service import Engine
-from engine.store_index import collection_name
+from engine.vectors.served import collection_name
 
 pytestmark = [pytest.mark.backend, pytest.mark.slow]
 
@@ -19,7 +19,7 @@ def cache_outside_pytest_tmp(monkeypatch):
     d = tempfile.mkdtemp(prefix="moviedna-test-")
     monkeypatch.setenv("MOVIEDNA_CACHE_DIR", d)
     yield d
-    from engine.store_index import POOL
+    from engine.vectors.served import POOL
 
     POOL.close()
     shutil.rmtree(d, ignore_errors=True)

@@ -8,7 +8,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_state import agreement_table, built_models, movies, projection, require_models, t
+from ui.resources import agreement_table, built_models, movies, projection, require_models
+from ui.text import t
 
 st.title(t("page_explorer"))
 st.caption(t("explorer_caption"))

@@ -3,7 +3,8 @@
 import plotly.express as px
 import streamlit as st
 
-from app_state import dataset, t
+from ui.resources import dataset
+from ui.text import t
 
 st.title("🧬 MovieDNA")
 st.markdown(t("home_intro"))
@@ -29,7 +30,8 @@ fig.update_layout(height=460, margin={"l": 0, "r": 0, "t": 40, "b": 0})
 right.plotly_chart(fig, key="home_ratings")
 
 # --- embedding spaces: build status and evaluation ------------------------------------
-from app_state import build_models, built_models, evaluation_frame  # noqa: E402
+from ui.actions import build_models  # noqa: E402
+from ui.resources import built_models, evaluation_frame  # noqa: E402
 
 st.header(t("build_title"))
 missing = [m for m in ("mf", "sasrec", "text") if m not in built_models()]

@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from app_state import engine, require_models, set_param, show_error, t
+from ui.resources import engine, require_models, show_error
+from ui.text import t
+from ui.urlstate import set_param
 from engine.errors import MovieDNAError
 
 EXAMPLES = [

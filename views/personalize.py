@@ -7,12 +7,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_state import (
-    built_models, clicks, dislikes, engine, movies, projection, require_models, save_taste, show_error, t,
-)
+from ui.resources import built_models, engine, movies, projection, require_models, show_error
+from ui.text import t
+from ui.urlstate import clicks, dislikes, save_taste
 from engine.errors import MovieDNAError
-from engine.personalize import TasteConfig, taste_vector
-from engine.projection import place
+from engine.recsys.taste import TasteConfig, taste_vector
+from engine.lab.projection import place
 
 st.title(t("page_personal"))
 st.caption(t("personal_caption"))

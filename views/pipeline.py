@@ -4,7 +4,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_state import built_models, clicks, dislikes, engine, movies, require_models, save_taste, show_error, t
+from ui.resources import built_models, engine, movies, require_models, show_error
+from ui.text import t
+from ui.urlstate import clicks, dislikes, save_taste
 from engine.errors import MovieDNAError
 
 DEMO = ["Star Wars", "The Empire Strikes Back", "Return of the Jedi", "Raiders of the Lost Ark"]

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_state import t
+from ui.text import t
 from engine.errors import MovieDNAError
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -84,8 +84,8 @@ space = bc1.selectbox(t("space"), ["mf", "sasrec", "text"], key="scale_backend_m
 if bc2.button(t("run_backends"), key="scale_backends_go", icon=":material/compare_arrows:"):
     import numpy as np
 
-    from app_state import engine
-    from engine.backends.compare import compare_backends
+    from ui.resources import engine
+    from engine.vectors.compare import compare_backends
 
     try:
         vs = engine().catalogue.get_vectors(space)
@@ -109,7 +109,7 @@ c1, c2 = st.columns(2)
 n = c1.select_slider(t("n_vectors"), [10_000, 20_000, 40_000, 100_000, 200_000], value=40_000, key="scale_live_n")
 d = c2.select_slider(t("dimension"), [32, 64, 128, 384], value=64, key="scale_live_d")
 if st.button(t("run_live"), key="scale_live_go", icon=":material/play_arrow:"):
-    from engine.scale import run_live
+    from engine.lab.scale import run_live
 
     bar = st.progress(0.0, text=t("starting"))
     try:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..errors import UnknownModelError
+from engine.errors import UnknownModelError
 
 MODELS: dict[str, str] = {
     "mf": "engine.models.mf:MFModel",
-    "sasrec": "engine.models.sasrec:SASRecModel",
+    "sasrec": "engine.models.sasrec.model:SASRecModel",
     "text": "engine.models.text:TextModel",
 }
 

@@ -34,8 +34,8 @@ from typing import Any, Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from ..artifacts import array_hash, load_arrays, save_arrays
-from ..errors import ArtifactError, BadQueryError, ModelNotBuiltError
+from engine.artifacts import array_hash, load_arrays, save_arrays
+from engine.errors import ArtifactError, BadQueryError, ModelNotBuiltError
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class MFModel(EmbeddingModel):
             self.Y = Y.float().numpy()
             msg = f"mf sweep {it}/{cfg.iterations}"
             if valid is not None and len(valid):
-                from ..metrics import evaluate_full
+                from engine.recsys.metrics import evaluate_full
 
                 nd = evaluate_full(self, valid, k=10)["ndcg@10"]
                 history.append({"iteration": it, "valid_ndcg@10": nd})

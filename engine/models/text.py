@@ -27,9 +27,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..artifacts import sha256_file
-from ..errors import ArtifactError, BadQueryError
-from .base import EmbeddingModel, Holdout, Interactions, Progress, _noop
+from engine.artifacts import sha256_file
+from engine.errors import ArtifactError, BadQueryError
+from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ def env(monkeypatch, dir_csv, isolated_cache):
     st.cache_resource.clear()
     monkeypatch.setenv("MOVIEDNA_DATASET", "ml-25m")
     monkeypatch.setenv("MOVIEDNA_DATA_DIR", str(dir_csv))
-    from engine.catalogue import open_catalogue
-    from engine.data import load_dataset
+    from engine.data.catalogue import open_catalogue
+    from engine.data.dataset import load_dataset
 
     cat = open_catalogue(load_dataset())
     rng = np.random.default_rng(0)
@@ -46,7 +46,7 @@ def test_tampered_vectors_are_named_with_the_rebuild_command(env):
 
 
 def test_unbuilt_spaces_point_to_the_build(env):
-    from engine.catalogue import Catalogue
+    from engine.data.catalogue import Catalogue
 
     Catalogue(env).delete_vectors("text")
     at = run("mood")

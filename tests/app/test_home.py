@@ -49,9 +49,9 @@ def test_home_real_ml100k(ml100k):
 
 
 def test_home_renders_the_stored_evaluation(csv_env):
-    """The evaluation table reads what `engine evaluate` stores (shape as engine.evaluate writes it)."""
-    from engine.catalogue import open_catalogue
-    from engine.data import load_dataset
+    """The evaluation table reads what `engine evaluate` stores (shape as engine.recsys.evaluate writes it)."""
+    from engine.data.catalogue import open_catalogue
+    from engine.data.dataset import load_dataset
 
     metrics = {"sampled": {"hr@10": 0.7, "ndcg@10": 0.44, "users": 3}, "full": {"hr@10": 0.2, "ndcg@10": 0.1, "users": 3},
                "train_seconds": 12.5}

@@ -1,11 +1,11 @@
-"""A synthetic engine.data.Dataset for build / evaluate tests."""
+"""A synthetic engine.data.dataset.Dataset for build / evaluate tests."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from engine.data import Dataset
-from engine.movielens import add_rating_stats
+from engine.data.dataset import Dataset
+from engine.data.movielens import add_rating_stats
 
 from .synth import cyclic_ratings, movies_frame
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.metrics import evaluate_full, evaluate_sampled
+from engine.recsys.metrics import evaluate_full, evaluate_sampled
 from engine.models import get_model
-from engine.models.sasrec import Dropout, SASRecConfig, SASRecNet, _pad_left
-from engine.splits import leave_one_out
+from engine.models.sasrec.net import Dropout, SASRecConfig, SASRecNet
+from engine.models.sasrec.tokens import pad_left
+from engine.recsys.splits import leave_one_out
 
 from .synth import cyclic_ratings
 
@@ -34,8 +35,8 @@ def test_changing_a_later_item_never_changes_earlier_outputs(net):
 
 def test_padding_has_no_effect(net):
     hist = [np.array([2, 6, 10, 8])]                             # item indices
-    short = torch.from_numpy(_pad_left(hist, 4))                  # no padding
-    long = torch.from_numpy(_pad_left(hist, 12))                  # 8 padding positions
+    short = torch.from_numpy(pad_left(hist, 4))                  # no padding
+    long = torch.from_numpy(pad_left(hist, 12))                  # 8 padding positions
     assert torch.allclose(net.last_hidden(short), net.last_hidden(long), atol=1e-6)
     # the padding token's embedding is irrelevant too
     with torch.no_grad():
@@ -70,7 +71,7 @@ def test_shared_item_embeddings_are_the_vectors():
     ("ce+bce", 5.0, {}),                                     # the default pair of nets
 ])
 def test_learns_planted_sequence_better_than_popularity(loss, bce_weight, extra):
-    from engine.evaluate import PopularityModel
+    from engine.models.popularity import PopularityModel
 
     split = leave_one_out(cyclic_ratings(n_users=64, n_items=30, seed=1), min_count=1)
     test = split.test_holdout()
@@ -133,7 +134,7 @@ def test_fit_with_weight_average_and_validation_records_both_protocols(members):
 
 
 def test_side_features_are_genres_and_decades():
-    from engine.models.sasrec import side_features
+    from engine.models.sasrec.tokens import side_features
 
     from .synth import movies_frame
 
@@ -157,8 +158,8 @@ def test_side_info_model_round_trips_and_keeps_padding_irrelevant(tmp_path):
     assert np.array_equal(back.item_embeddings(), m.item_embeddings())
     hist, cand = m.item_ids()[:4].tolist(), m.item_ids()
     assert np.allclose(back.score(hist, cand), m.score(hist, cand))
-    short = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 3))
-    long = torch.from_numpy(_pad_left([np.array([1, 2, 3])], 10))
+    short = torch.from_numpy(pad_left([np.array([1, 2, 3])], 3))
+    long = torch.from_numpy(pad_left([np.array([1, 2, 3])], 10))
     assert torch.allclose(m.net.last_hidden(short), m.net.last_hidden(long), atol=1e-6)
 
 
@@ -188,7 +189,7 @@ def test_members_are_an_ensemble_whose_vectors_sum_the_scores(tmp_path):
 
 
 def test_members_share_the_time_budget(monkeypatch):
-    import engine.models.sasrec as sasrec_module
+    import engine.models.sasrec.model as sasrec_module
 
     from .synth import interactions
 

@@ -1,4 +1,4 @@
-"""SASRec training machinery (engine/models/sasrec_train.py)."""
+"""SASRec training machinery (engine/models/sasrec/train.py, tokens.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.models.sasrec import SASRecConfig, SASRecNet
-from engine.models.sasrec_train import BestEpoch, FullSoftmaxCE, SeenItems, WeightAverage, lr_at, training_samples, windows
+from engine.models.sasrec.net import FullSoftmaxCE, SASRecConfig, SASRecNet
+from engine.models.sasrec.tokens import SeenItems, training_samples, windows
+from engine.models.sasrec.train import BestEpoch, WeightAverage, lr_at
 
 
 @pytest.mark.parametrize("dense_limit", [10**9, 0])      # dense bitmap and sorted-key paths

@@ -1,0 +1,133 @@
+"""Search commands: ``similar``, ``search`` (mood, ``--compare`` adds the keyword baseline), ``recommend``.
+
+Each returns a :class:`~engine.cli.Result`; ``--json`` prints ``Hits.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from engine.cli.main import Result, add_common, positive_int
+from engine.errors import BadQueryError
+
+MODEL_CHOICES = ("mf", "sasrec", "text")
+INDEX_CHOICES = ("exact", "hnsw", "ivf")
+
+
+def register(sub: "argparse._SubParsersAction") -> None:
+    p = sub.add_parser("similar", help="movies nearest to one movie in a vector space")
+    p.add_argument("title", nargs="?", help="movie title (exact, case-insensitive or fuzzy)")
+    p.add_argument("--id", type=int, default=None, help="movie id instead of a title")
+    p.add_argument("--model", default="mf", choices=(*MODEL_CHOICES, "all"),
+                   help="vector space; 'all' shows every built space and their top-k overlap")
+    _common(p)
+    p.set_defaults(handler=cmd_similar)
+
+    p = sub.add_parser("search", help="mood search: free text in the text-embedding space")
+    p.add_argument("query", help='e.g. "a heartwarming story about friendship"')
+    p.add_argument("--compare", action="store_true", help="also show the keyword (LIKE) baseline")
+    _common(p)
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("recommend", help="live personalisation from clicked movie ids")
+    p.add_argument("--clicks", required=True, help="comma-separated movie ids, oldest first")
+    p.add_argument("--dislikes", default="", help="comma-separated movie ids to push away from")
+    p.add_argument("--model", default="mf", choices=MODEL_CHOICES)
+    p.add_argument("--rerank", default=None, choices=("sasrec",), help="two-stage: re-rank candidates with SASRec")
+    p.add_argument("--candidates", type=positive_int, default=100, help="stage-1 candidates (with --rerank)")
+    p.add_argument("--half-life", type=float, default=None, help="recency half-life in clicks")
+    _common(p)
+    p.set_defaults(handler=cmd_recommend)
+
+
+def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
+    add_common(p)
+    p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
+    if index:
+        p.add_argument("--index", default="exact", choices=INDEX_CHOICES, help="FAISS index kind")
+    p.add_argument("--backend", default=None, choices=("faiss", "pgvector", "milvus"),
+                   help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss)")
+
+
+def _engine(args: argparse.Namespace):
+    """An Engine on the existing catalogue; loads the data set only when there is none yet."""
+    from engine.data.catalogue import Catalogue
+    from engine.config import Settings, catalogue_path
+    from engine.service import Engine
+
+    name = args.dataset or Settings.from_env().dataset
+    path = catalogue_path(name)
+    if path.exists():
+        cat = Catalogue(path)
+        if cat.n_movies() > 0:
+            return Engine(name, catalogue=cat, backend=getattr(args, "backend", None))
+    return Engine.open(name, args.data_dir, backend=getattr(args, "backend", None))
+
+
+def _ids(text: str, what: str) -> list[int]:
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise BadQueryError(f"--{what} must be comma-separated whole-number movie ids; got {text!r}.") from None
+
+
+def _table(hits: Any, extra: str = "") -> str:
+    lines = []
+    for it in hits.items:
+        year = f" ({it['year']})" if it.get("year") else ""
+        line = f"{it['rank']:>3}. {it['title']}{year}  [{it['score']:.3f}]"
+        if "rank_before" in it:
+            line += f"  rank {it['rank_before']} -> {it['rank_after']}"
+        if "because_title" in it:
+            line += f"  because you clicked {it['because_title']}"
+        lines.append(line)
+    lines += [f"note: {n}" for n in hits.notes]
+    if hits.timings_ms:
+        lines.append("time: " + ", ".join(f"{k} {v:.2f} ms" for k, v in hits.timings_ms.items()))
+    return extra + "\n".join(lines or ["(no results)"])
+
+
+def cmd_similar(args: argparse.Namespace) -> Result:
+    if (args.title is None) == (args.id is None):
+        raise BadQueryError("Give a movie title or --id N (one of them).")
+    eng = _engine(args)
+    movie = args.id if args.id is not None else args.title
+    if args.model == "all":
+        ag = eng.similar_all(movie, k=args.k, index=args.index)
+        text = [f"Similar to {ag.movie['title']}:"]
+        for m, h in ag.spaces.items():
+            text.append(_table(h, f"\n[{m}]\n"))
+        text.append("\nagreement (top-k overlap):")
+        text += [f"  {o['a']} vs {o['b']}: {o['count']}/{args.k} shared (Jaccard {o['jaccard']:.2f})" for o in ag.overlaps]
+        return Result(ag.to_dict(), "\n".join(text))
+    hits = eng.similar(movie, model=args.model, k=args.k, index=args.index)
+    return Result(hits.to_dict(), _table(hits, f"Similar to {hits.query['title']} in the {args.model} space:\n"))
+
+
+def cmd_search(args: argparse.Namespace) -> Result:
+    eng = _engine(args)
+    hits = eng.mood_search(args.query, k=args.k, index=args.index)
+    data, text = hits.to_dict(), _table(hits, f"Mood search: {hits.query['text']!r}\n")
+    if args.compare:
+        kw = eng.keyword_search(args.query, k=args.k)
+        data["keyword"] = kw.to_dict()
+        text += "\n\n" + _table(kw, "Keyword (LIKE) baseline:\n")
+    return Result(data, text)
+
+
+def cmd_recommend(args: argparse.Namespace) -> Result:
+    eng = _engine(args)
+    clicks, dislikes = _ids(args.clicks, "clicks"), _ids(args.dislikes, "dislikes")
+    if not clicks:
+        raise BadQueryError("--clicks is empty; give at least one movie id.")
+    if args.rerank:
+        hits = eng.two_stage(clicks, dislikes, model=args.model, k=args.k, n_candidates=args.candidates,
+                             recency_half_life=args.half_life, index=args.index)
+        head = f"Two-stage: {hits.query['n_candidates']} {args.model} candidates re-ranked by SASRec\n"
+    else:
+        hits = eng.recommend(clicks, dislikes, model=args.model, k=args.k,
+                             recency_half_life=args.half_life, index=args.index)
+        head = f"Recommended in the {args.model} space:\n"
+    return Result(hits.to_dict(), _table(hits, head))

@@ -1,0 +1,287 @@
+"""The SQLite catalogue: movies, one vector table per embedding model, small JSON blobs.
+
+Every model's vectors live in their own table ``"vec_<model>"`` (chunks of 4096 movie ids
+as int64 and vectors as float32 BLOBs, so one model loads as one contiguous array fast),
+registered in ``models`` with dimension, count, config (JSON) and a content hash; a
+model's vectors are written in one transaction, so a killed writer leaves the old set or
+the new one.  All SQL is parameterised; model names are validated, then quoted.
+One connection is shared by threads behind a lock (``check_same_thread=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.artifacts import array_hash
+from engine.errors import (
+    ArtifactError, BadQueryError, CatalogueError, DimensionMismatchError, InvalidNameError,
+    ModelNotBuiltError, UnknownMovieError,
+)
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
+MAX_QUERY_CHARS = 500
+CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
+STOPWORDS = frozenset(
+    "a an the of and or about for with to in on at by from into is are be that this it its my me i "
+    "movie movies film films something some like feel feeling want".split()
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS movies (
+    movie_id INTEGER PRIMARY KEY, title TEXT NOT NULL, original_title TEXT NOT NULL, year INTEGER,
+    genres TEXT NOT NULL, tags TEXT NOT NULL, n_ratings INTEGER NOT NULL, mean_rating REAL,
+    genres_text TEXT NOT NULL, tags_text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT PRIMARY KEY, dim INTEGER NOT NULL, n INTEGER NOT NULL, config TEXT NOT NULL,
+    content_hash TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
+"""
+
+
+def check_name(name: str) -> str:
+    """Validate a model name that becomes part of an SQL identifier."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise InvalidNameError(
+            f"Model name {name!r} is not allowed; use a letter then letters, digits, _ or - (40 at most)."
+        )
+    return name
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table(model: str) -> str:
+    return quote_ident(f"vec_{check_name(model)}")
+
+
+@dataclass(frozen=True)
+class VectorSet:
+    """One model's vectors: movie_ids int64 (n,), vectors float32 (n, d) C-contiguous."""
+
+    model: str
+    movie_ids: np.ndarray
+    vectors: np.ndarray
+    config: dict
+    content_hash: str
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+class Catalogue:
+    """SQLite catalogue of one data set. ``Catalogue(":memory:")`` for tests."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            if self.path != ":memory:":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogueError(
+                f"The catalogue {self.path} is not a usable SQLite file ({exc}); delete it and run "
+                "`python -m engine data` again."
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _q(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise CatalogueError(f"Catalogue query failed ({exc}).") from None
+
+    # --- meta and JSON blobs ----------------------------------------------------------
+    def set_meta(self, **values: str) -> None:
+        with self._lock, self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._q("SELECT key, value FROM meta"))
+
+    def put_json(self, key: str, obj: Any) -> None:
+        with self._lock, self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (key, json.dumps(obj), time.time()))
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        rows = self._q("SELECT value FROM blobs WHERE key = ?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    # --- movies ------------------------------------------------------------------------
+    def write_movies(self, movies: pd.DataFrame) -> None:
+        """Replace the movies table (columns as ``Dataset.movies``)."""
+        rows = [
+            (int(r.movie_id), r.title, r.original_title, None if pd.isna(r.year) else int(r.year),
+             json.dumps(list(r.genres)), json.dumps(list(r.tags)), int(r.n_ratings),
+             None if pd.isna(r.mean_rating) else float(r.mean_rating),
+             "|".join(r.genres), "|".join(r.tags))
+            for r in movies.itertuples(index=False)
+        ]
+        with self._lock, self._conn:
+            self._conn.execute("DELETE FROM movies")
+            self._conn.executemany("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def movies(self) -> pd.DataFrame:
+        rows = self._q(
+            "SELECT movie_id, title, original_title, year, genres, tags, n_ratings, mean_rating "
+            "FROM movies ORDER BY movie_id")
+        df = pd.DataFrame(rows, columns=["movie_id", "title", "original_title", "year", "genres", "tags",
+                                         "n_ratings", "mean_rating"])
+        df["movie_id"] = df["movie_id"].astype("int64")
+        df["year"] = pd.array(df["year"], dtype="Int64")
+        df["genres"] = [json.loads(g) for g in df["genres"]]
+        df["tags"] = [json.loads(t) for t in df["tags"]]
+        df["n_ratings"] = df["n_ratings"].astype("int64")
+        df["mean_rating"] = df["mean_rating"].astype("float64")
+        return df
+
+    def n_movies(self) -> int:
+        return int(self._q("SELECT COUNT(*) FROM movies")[0][0])
+
+    def movie(self, movie_id: int) -> dict[str, Any]:
+        rows = self._q("SELECT movie_id, title, year, genres, tags, n_ratings, mean_rating FROM movies "
+                       "WHERE movie_id = ?", (int(movie_id),))
+        if not rows:
+            raise UnknownMovieError(f"No movie with id {movie_id} in this catalogue.")
+        mid, title, year, genres, tags, n, mean = rows[0]
+        return {"movie_id": mid, "title": title, "year": year, "genres": json.loads(genres),
+                "tags": json.loads(tags), "n_ratings": n, "mean_rating": mean}
+
+    # --- vectors -----------------------------------------------------------------------
+    def put_vectors(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, config: dict) -> str:
+        """Store a model's vectors (replacing any previous set) in one transaction; return the hash.
+
+        movie_ids int64 (n,), vectors float32 (n, d), finite.
+        """
+        table = _table(model)
+        ids = np.ascontiguousarray(movie_ids, dtype=np.int64)
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vecs.ndim != 2 or ids.ndim != 1 or len(ids) != len(vecs) or vecs.shape[1] == 0:
+            raise DimensionMismatchError(f"Expected ids (n,) and vectors (n, d); got {ids.shape} and {vecs.shape}.")
+        if not np.isfinite(vecs).all():
+            raise DimensionMismatchError(f"Vectors for {model} contain NaN or infinity.")
+        if len(np.unique(ids)) != len(ids):
+            raise DimensionMismatchError(f"Vectors for {model} repeat a movie id.")
+        order = np.argsort(ids, kind="stable")
+        ids, vecs = ids[order], vecs[order]
+        digest = array_hash(ids, vecs)
+        with self._lock, self._conn:
+            self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._conn.execute(f"CREATE TABLE {table} (chunk INTEGER PRIMARY KEY, movie_ids BLOB NOT NULL, "
+                               "vectors BLOB NOT NULL)")
+            self._conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", (
+                (i // CHUNK, ids[i:i + CHUNK].tobytes(), vecs[i:i + CHUNK].tobytes())
+                for i in range(0, len(ids), CHUNK)))
+            self._conn.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
+                               (model, vecs.shape[1], len(ids), json.dumps(config, sort_keys=True, default=str),
+                                digest, time.time()))
+        return digest
+
+    def vector_info(self) -> list[dict[str, Any]]:
+        rows = self._q("SELECT name, dim, n, config, content_hash, created FROM models ORDER BY name")
+        return [{"model": m, "dim": d, "n": n, "config": json.loads(c), "content_hash": h, "created": t}
+                for m, d, n, c, h, t in rows]
+
+    def has_vectors(self, model: str, config: dict | None = None) -> bool:
+        rows = self._q("SELECT config FROM models WHERE name = ?", (check_name(model),))
+        if not rows:
+            return False
+        return config is None or json.loads(rows[0][0]) == json.loads(json.dumps(config, sort_keys=True, default=str))
+
+    def get_vectors(self, model: str) -> VectorSet:
+        """All of a model's vectors as one contiguous float32 array, hash-verified."""
+        table = _table(model)
+        info = self._q("SELECT dim, n, config, content_hash FROM models WHERE name = ?", (model,))
+        if not info:
+            raise ModelNotBuiltError(f"No {model} vectors in the catalogue yet; run `python -m engine build --models {model}`.")
+        dim, n, cfg, digest = info[0]
+        rows = self._q(f"SELECT movie_ids, vectors FROM {table} ORDER BY chunk")
+        id_blob, blob = b"".join(r[0] for r in rows), b"".join(r[1] for r in rows)
+        if len(id_blob) != n * 8 or len(blob) != n * dim * 4:
+            raise ArtifactError(f"Stored {model} vectors are incomplete or have the wrong dimension; "
+                                f"rebuild with `python -m engine build --models {model}`.")
+        ids = np.frombuffer(id_blob, dtype=np.int64)
+        vecs = np.frombuffer(blob, dtype=np.float32).reshape(n, dim)
+        if array_hash(ids, vecs) != digest:
+            raise ArtifactError(f"Stored {model} vectors fail their content hash (tampered or corrupt); "
+                                f"rebuild with `python -m engine build --models {model}`.")
+        return VectorSet(model, ids, vecs, json.loads(cfg), digest)
+
+    def delete_vectors(self, model: str) -> None:
+        table = _table(model)
+        with self._lock, self._conn:
+            self._conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._conn.execute("DELETE FROM models WHERE name = ?", (model,))
+
+    # --- keyword baseline ---------------------------------------------------------------
+    def keyword_search(self, query: str, k: int = 10) -> pd.DataFrame:
+        """SQL LIKE baseline: each query word matched in title (weight 2), genres and tags (1 each).
+
+        Returns movie_id, title, year, genres, score, best first (ties: more ratings first).
+        """
+        terms = keyword_terms(query)
+        k = check_k(k)
+        if not terms:
+            return pd.DataFrame(columns=["movie_id", "title", "year", "genres", "score"])
+        parts, params = [], []
+        for t in terms:
+            like = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts.append("(2 * (title LIKE ? ESCAPE '\\') + (genres_text LIKE ? ESCAPE '\\')"
+                         " + (tags_text LIKE ? ESCAPE '\\'))")
+            params += [like, like, like]
+        score = " + ".join(parts)
+        sql = (f"SELECT movie_id, title, year, genres, score FROM (SELECT *, {score} AS score FROM movies) "
+               "WHERE score > 0 ORDER BY score DESC, n_ratings DESC, movie_id LIMIT ?")
+        rows = self._q(sql, [*params, k])
+        df = pd.DataFrame(rows, columns=["movie_id", "title", "year", "genres", "score"])
+        df["genres"] = [json.loads(g) for g in df["genres"]]
+        return df
+
+
+def keyword_terms(query: str) -> list[str]:
+    """Words of a query for the LIKE baseline (lower-case, stop words dropped); validates it."""
+    if not isinstance(query, str) or not query.strip():
+        raise BadQueryError("The query is empty; type a few words.")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQueryError(f"The query has {len(query)} characters; keep it under {MAX_QUERY_CHARS}.")
+    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", query.lower())
+    return [w for w in dict.fromkeys(words) if w not in STOPWORDS and len(w) > 1][:20]
+
+
+def check_k(k: int, maximum: int = 1000) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= maximum:
+        raise BadQueryError(f"k must be a whole number from 1 to {maximum}; got {k!r}.")
+    return int(k)
+
+
+def open_catalogue(dataset) -> Catalogue:
+    """The catalogue file of a loaded Dataset, with its movies table in sync with the data."""
+    from engine.config import catalogue_path
+
+    cat = Catalogue(catalogue_path(dataset.name))
+    meta = cat.meta()
+    if meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(dataset.movies):
+        cat.write_movies(dataset.movies)
+        cat.set_meta(dataset=dataset.name, data_hash=dataset.content_hash, source=dataset.source,
+                     verified=dataset.verified, **{f"n_{k}": v for k, v in dataset.counts.items()})
+    return cat

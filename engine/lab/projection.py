@@ -1,0 +1,126 @@
+"""2-D maps of embedding spaces: UMAP, computed once per vectors' hash and cached on disk.
+
+UMAP's first call in a process compiles its numba kernels (12-38 s here), and a full
+run over a few thousand movies takes seconds more, so coordinates are stored under
+``<cache>/<dataset>/projections/<vectors hash>-<config hash>.npz`` (atomic, hash-verified)
+and never recomputed for vectors that were seen before.
+
+New points (a taste vector) are placed without refitting: the similarity-weighted mean
+of the 2-D positions of their nearest movies, which is what UMAP's own ``transform``
+approximates, at a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from engine.artifacts import config_hash, load_arrays, save_arrays
+from engine.errors import ArtifactError, DimensionMismatchError
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    metric: str = "cosine"
+    seed: int = 42
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def cache_file(cache_dir: Path, content_hash: str, config: ProjectionConfig) -> Path:
+    return Path(cache_dir) / f"{content_hash[:24]}-{config_hash(asdict(config))}.npz"
+
+
+def project(
+    vectors: np.ndarray,
+    content_hash: str,
+    cache_dir: Path | str,
+    config: ProjectionConfig = ProjectionConfig(),
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """UMAP coordinates float32 (n, 2) for vectors float32 (n, d); cached per (hash, config).
+
+    A corrupt or tampered cache file is discarded and recomputed.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) < 4:
+        raise DimensionMismatchError(f"UMAP needs a (n >= 4, d) matrix; got shape {vectors.shape}.")
+    path = cache_file(Path(cache_dir), content_hash, config)
+    if path.exists():
+        try:
+            meta, arrays, _ = load_arrays(path)
+            coords = arrays["coords"]
+            if meta.get("content_hash") == content_hash and coords.shape == (len(vectors), 2):
+                return coords
+            log.warning("projection cache %s does not match the vectors; recomputing", path.name)
+        except ArtifactError as exc:
+            log.warning("projection cache %s is damaged (%s); recomputing", path.name, exc)
+    if progress:
+        progress(0.05, "compiling UMAP (first run in this process: up to ~40 s)")
+    import umap  # imported late: it pulls in numba, which is slow to import
+
+    reducer = umap.UMAP(n_neighbors=min(config.n_neighbors, len(vectors) - 1), min_dist=config.min_dist,
+                        metric=config.metric, random_state=config.seed, n_components=2)
+    if progress:
+        progress(0.2, f"UMAP over {len(vectors):,} vectors")
+    coords = reducer.fit_transform(vectors).astype(np.float32)
+    save_arrays(path, {"content_hash": content_hash, "config": asdict(config)}, coords=coords)
+    if progress:
+        progress(1.0, "projection cached")
+    return coords
+
+
+def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 10) -> np.ndarray:
+    """Position float32 (2,) of a new vector query (d,) on an existing map.
+
+    Weighted mean of the 2-D coordinates of its k most similar movies (cosine), weights
+    softmax(similarity / 0.05) so the closest movies dominate.
+    """
+    q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
+    if q.shape[0] != vectors.shape[1]:
+        raise DimensionMismatchError(f"Query has dimension {q.shape[0]}, the space has {vectors.shape[1]}.")
+    sims = _normalise(vectors) @ q
+    k = min(k, len(sims))
+    top = np.argpartition(-sims, k - 1)[:k]
+    w = np.exp((sims[top] - sims[top].max()) / 0.05)
+    return (coords[top] * (w / w.sum())[:, None]).sum(axis=0).astype(np.float32)
+
+
+def knn_sets(vectors: np.ndarray, k: int = 10) -> np.ndarray:
+    """Indices int64 (n, k) of each row's k nearest other rows by cosine (exact)."""
+    x = _normalise(vectors)
+    sims = x @ x.T
+    np.fill_diagonal(sims, -np.inf)
+    k = min(k, len(x) - 1)
+    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return part.astype(np.int64)
+
+
+def neighbour_agreement(a: np.ndarray, b: np.ndarray, k: int = 10) -> np.ndarray:
+    """Per-movie overlap float32 (n,) in [0, 1] of the k-NN lists in two aligned spaces.
+
+    ``a`` and ``b`` are (n, d_a) and (n, d_b) with row i the same movie in both.
+    """
+    if len(a) != len(b):
+        raise DimensionMismatchError(f"Spaces are not aligned: {len(a)} vs {len(b)} movies.")
+    na, nb = knn_sets(a, k), knn_sets(b, k)
+    k = na.shape[1]
+    return np.array([len(set(x) & set(y)) / k for x, y in zip(na.tolist(), nb.tolist())], dtype=np.float32)
+
+
+def align(ids_a: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Common movie ids (sorted) and the row positions of each in a and b."""
+    common, ia, ib = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)
+    return common, ia, ib

@@ -1,0 +1,233 @@
+"""Scale lab: exact vs HNSW vs IVF on synthetic clustered vectors.
+
+Measures, per (n, d, index config): build seconds, memory of the index structure (MB,
+from FAISS's own arrays), recall@10 against exact search, single-query latency p50/p99
+(one thread, one query at a time) and batch QPS (all threads).  ``benchmarks/bench_scale.py``
+runs the full grid into ``benchmarks/results/scale.json`` (read by the app's Scale page);
+:func:`run_live` is a few-second version the page can start, with a progress callback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import faiss
+import numpy as np
+
+from engine.errors import BadQueryError
+from engine.vectors.faiss_index import IndexConfig, build_faiss, _search_params
+
+log = logging.getLogger(__name__)
+
+#: progress callback: (fraction in [0, 1], message)
+Progress = Callable[[float, str], None]
+RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "scale.json"
+LIVE_MAX_N = 200_000
+
+
+def _noop(fraction: float, message: str) -> None:
+    return None
+
+
+def clustered_vectors(n: int, d: int, n_clusters: int | None = None, spread: float = 1.25,
+                      seed: int = 0, centers_seed: int = 12345, chunk: int = 1_000_000) -> np.ndarray:
+    """Unit-norm float32 (n, d): gaussian blobs around random centres, like real embeddings.
+
+    The same ``centers_seed`` gives the same clusters, so queries (another ``seed``)
+    come from the database's distribution without being database rows.
+    """
+    n_clusters = n_clusters or max(16, int(np.sqrt(n)))
+    centers = np.random.default_rng(centers_seed).standard_normal((n_clusters, d)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_clusters, n)
+    out = np.empty((n, d), dtype=np.float32)
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        x = centers[labels[s:s + m]]
+        x += spread * rng.standard_normal((m, d), dtype=np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[s:s + m] = x
+    return out
+
+
+def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
+    """Bytes held by the index's own arrays (vectors, graph links, list ids), in MB."""
+    vec = n * d * 4
+    if isinstance(index, faiss.IndexHNSW):
+        extra = index.hnsw.neighbors.size() * 4 + index.hnsw.offsets.size() * 8 + n * 5
+    elif isinstance(index, faiss.IndexRefine):  # SQ8 codes + ids + centroids beside the flat vectors
+        extra = n * d + n * 8 + faiss.extract_index_ivf(index.base_index).nlist * d * 4
+    elif isinstance(index, faiss.IndexIVF):
+        extra = n * 8 + index.nlist * d * 4
+    else:
+        extra = 0
+    return (vec + extra) / 2**20
+
+
+def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None,
+               max_seconds: float = 5.0) -> tuple[float, float, int]:
+    """Single-query p50, p99 (ms) and the number of queries timed (one thread)."""
+    faiss.omp_set_num_threads(1)
+    times: list[float] = []
+    deadline = time.perf_counter() + max_seconds
+    try:
+        for i in range(len(xq)):
+            t0 = time.perf_counter()
+            index.search(xq[i:i + 1], k, params=params)
+            times.append(time.perf_counter() - t0)
+            if time.perf_counter() > deadline and len(times) >= 20:
+                break
+    finally:
+        faiss.omp_set_num_threads(_THREADS)
+    t = np.array(times) * 1e3
+    return float(np.percentile(t, 50)), float(np.percentile(t, 99)), len(times)
+
+
+def batch_qps(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None) -> float:
+    """Queries per second for one batch search over all of ``xq`` (all threads)."""
+    t0 = time.perf_counter()
+    index.search(xq, k, params=params)
+    return float(len(xq) / (time.perf_counter() - t0))
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean |found ∩ truth| / k over queries. int64 (q, k) each."""
+    k = truth.shape[1]
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth)]))
+
+
+_THREADS = faiss.omp_get_max_threads() or 1
+
+
+def measure(cfg: IndexConfig, xb: np.ndarray, xq: np.ndarray, truth: np.ndarray, k: int = 10,
+            index: faiss.Index | None = None, latency_seconds: float = 5.0) -> dict[str, Any]:
+    """Build (unless ``index`` is given) and measure one config. Returns one result row."""
+    build_s = 0.0
+    if index is None:
+        t0 = time.perf_counter()
+        index = build_faiss(xb, cfg)
+        build_s = time.perf_counter() - t0
+    params = _search_params(cfg)
+    _, found = index.search(xq, k, params=params)
+    p50, p99, nq = latency_ms(index, xq, k, params, latency_seconds)
+    return {
+        "kind": cfg.kind, "label": cfg.label(), "config": asdict(cfg), "n": len(xb), "d": xb.shape[1],
+        "build_s": round(build_s, 3), "memory_mb": round(index_memory_mb(index, len(xb), xb.shape[1]), 1),
+        "recall_at_10": round(recall_at(found, truth), 4), "p50_ms": round(p50, 4), "p99_ms": round(p99, 4),
+        "timed_queries": nq, "queries": len(xq), "batch_qps": round(batch_qps(index, xq, k, params), 1),
+    }
+
+
+def exact_truth(xb: np.ndarray, xq: np.ndarray, k: int = 10) -> tuple[faiss.Index, np.ndarray, float]:
+    """(flat index, true top-k ids int64 (q, k), build seconds)."""
+    t0 = time.perf_counter()
+    flat = faiss.IndexFlatIP(xb.shape[1])
+    flat.add(xb)
+    build_s = time.perf_counter() - t0
+    _, truth = flat.search(xq, k)
+    return flat, truth, build_s
+
+
+def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 1000, k: int = 10,
+             progress: Progress = _noop, latency_seconds: float = 5.0, seed: int = 0) -> list[dict[str, Any]]:
+    """Exact plus each config on one synthetic set of n x d. Rows as :func:`measure`.
+
+    Configs that share a build key (e.g. several ``ef_search`` values) reuse one build.
+    """
+    progress(0.0, f"generating {n:,} x {d} clustered vectors")
+    xb = clustered_vectors(n, d, seed=seed)
+    xq = clustered_vectors(n_queries, d, n_clusters=max(16, int(np.sqrt(n))), seed=seed + 1)
+    progress(0.1, "exact ground truth")
+    flat, truth, flat_build = exact_truth(xb, xq, k)
+    rows = [measure(IndexConfig("exact"), xb, xq, truth, k, index=flat, latency_seconds=latency_seconds)]
+    rows[0]["build_s"] = round(flat_build, 3)
+    del flat
+    built: dict[str, tuple[faiss.Index, float]] = {}
+    for i, cfg in enumerate(configs):
+        progress(0.2 + 0.8 * i / max(len(configs), 1), f"{cfg.label()}")
+        key = cfg.build_key()
+        if key not in built:
+            built.clear()  # keep one big structure in memory at a time
+            t0 = time.perf_counter()
+            built[key] = (build_faiss(xb, cfg), time.perf_counter() - t0)
+        index, build_s = built[key]
+        row = measure(cfg, xb, xq, truth, k, index=index, latency_seconds=latency_seconds)
+        row["build_s"] = round(build_s, 3)
+        rows.append(row)
+        log.info("%s n=%d: recall %.4f p50 %.3f ms", cfg.label(), n, row["recall_at_10"], row["p50_ms"])
+    progress(1.0, "done")
+    return rows
+
+
+def run_live(n: int = 20_000, d: int = 64, configs: Sequence[IndexConfig] | None = None,
+             progress: Progress = _noop, n_queries: int = 200) -> list[dict[str, Any]]:
+    """A small live run (a few seconds at the defaults) for the Scale page."""
+    if not 1_000 <= int(n) <= LIVE_MAX_N:
+        raise BadQueryError(f"A live run takes 1,000 to {LIVE_MAX_N:,} vectors; got {n:,}.")
+    if not 2 <= int(d) <= 1024:
+        raise BadQueryError(f"Dimension must be from 2 to 1024; got {d}.")
+    configs = configs or [IndexConfig("hnsw", hnsw_m=16, ef_construction=40, ef_search=64),
+                          IndexConfig("ivf", nprobe=8)]
+    return run_grid(int(n), int(d), configs, n_queries=n_queries, progress=progress, latency_seconds=0.3)
+
+
+def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, d: int = 64) -> dict[str, Any]:
+    """Extrapolate exact single-query p50 linearly in n from measured exact rows at dimension d."""
+    pts = sorted((r["n"], r["p50_ms"]) for r in rows if r["kind"] == "exact" and r["d"] == d)
+    if len(pts) < 2:
+        raise BadQueryError("Need exact measurements at two or more sizes to extrapolate.")
+    n_arr, t_arr = np.array(pts, dtype=np.float64).T
+    big = n_arr >= n_arr.max() / 10  # fit on the large sizes (memory-bound regime)
+    slope = float(np.sum(n_arr[big] * t_arr[big]) / np.sum(n_arr[big] ** 2))
+    return {"kind": "exact", "n": target_n, "d": d, "estimated": True, "p50_ms": round(slope * target_n, 1),
+            "memory_mb": round(target_n * d * 4 / 2**20, 1), "basis": f"linear fit through origin of {len(pts)} "
+            f"measured exact p50 values, n={int(n_arr.min()):,}..{int(n_arr.max()):,}"}
+
+
+def load_results(path: Path | str = RESULTS_PATH) -> dict[str, Any]:
+    """The committed scale results (``{"machine": ..., "rows": [...], "estimates": [...]}``)."""
+    return json.loads(Path(path).read_text())
+
+
+def _row_order(r: dict[str, Any]) -> tuple:
+    c = r.get("config", {})
+    knob = c.get("ef_search", 0) if r["kind"] == "hnsw" else c.get("nprobe", 0) if r["kind"] == "ivf" else 0
+    return (r["d"], r["n"], KINDS_ORDER.get(r["kind"], 9), c.get("ivf_codec", ""), c.get("nlist", 0), knob)
+
+
+KINDS_ORDER = {"exact": 0, "hnsw": 1, "ivf": 2}
+
+
+def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, **header: Any) -> dict[str, Any]:
+    """Add measured rows to the results file, replacing rows with the same (n, d, label);
+    recompute the 100M exact estimate; write atomically.  Returns the new document.
+
+    Every row carries ``run`` (when it was measured): rows of one run share timing
+    conditions, so speed-up ratios should only be read within one run.
+    """
+    from engine.artifacts import atomic_write_json
+
+    path = Path(path)
+    doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    old_run = doc.get("generated", now)
+    for r in doc.get("rows", []):
+        r.setdefault("run", old_run)
+    rows = [{**r, "run": r.get("run", now)} for r in rows]
+    key = lambda r: (r["n"], r["d"], r["label"])  # noqa: E731
+    new = {key(r) for r in rows}
+    doc["rows"] = sorted([r for r in doc.get("rows", []) if key(r) not in new] + rows, key=_row_order)
+    d = rows[0]["d"] if rows else 64
+    try:
+        doc["estimates"] = [estimate_exact(doc["rows"], 100_000_000, d)]
+    except BadQueryError:
+        doc.setdefault("estimates", [])
+    doc.update(header)
+    doc["updated"] = now
+    atomic_write_json(path, doc)
+    return doc

@@ -1,0 +1,199 @@
+"""SASRec: self-attentive sequential recommendation (Kang & McAuley, ICDM 2018).
+
+Faithful to the paper and to pmixer/SASRec.pytorch conventions:
+
+- item ids from 1, 0 is padding; sequences are left-padded to ``maxlen``;
+- learned positional embeddings (right-aligned: the latest click is position ``maxlen-1``);
+- ``blocks`` pre-LayerNorm blocks ``x + Dropout(Attn(LN(x)))``, ``x + Dropout(FFN(LN(x)))``
+  with causal self-attention, then a final LayerNorm;
+- the item embedding table is shared between input and output: the score of item i after
+  a prefix is ``<F_t, E_i>``;
+- loss ``"ce"``: full softmax cross-entropy over all items (SASRec+, Klenitskiy & Vasilev,
+  RecSys 2023; converges much faster) plus ``bce_weight`` x the paper's BCE term, or ``"bce"``:
+  the paper's binary cross-entropy with uniformly sampled negatives (``bce_negatives`` per
+  position; the paper uses 1).
+
+Beyond the paper, where the ml-100k evaluation showed it pays (docs/MODELS.md):
+
+- side information: an item's vector is its id embedding plus learned genre / decade embeddings;
+- ``members``: by default two nets, one per loss, trained one after another within the same time
+  budget; their scores are summed, so the model's item vectors are the two tables side by side
+  (n, 2*hidden) and one dot product with :meth:`SASRecModel.user_states` gives the summed score.
+  The CE net is strong on full ranking, the BCE net on the sampled protocol; the pair beats both.
+  ``members=("bce",)`` is the paper's single SASRec, ``("ce",)`` a single SASRec+.
+
+One deviation that makes behaviour exact rather than approximate: padded positions are
+masked as attention keys, so left padding has *no* effect on the outputs (the reference
+zeroes padded rows but still lets real positions attend to them).
+
+Style follows nanoGPT's model.py: :class:`SASRecNet.forward` is the training path,
+:meth:`SASRecNet.last_hidden` the ``@torch.no_grad()`` scorer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.errors import BadQueryError
+from engine.recsys.metrics import holdout_metrics, holdout_negatives
+from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.models.sasrec.net import SASRecConfig, SASRecNet
+from engine.models.sasrec.tokens import SeenItems, pad_left, side_features, training_samples
+from engine.models.sasrec.train import train_net
+
+log = logging.getLogger(__name__)
+
+
+class SASRecModel(EmbeddingModel):
+    """SASRec behind the MovieDNA contract. Movie vectors = each net's shared item embedding
+    table (id + side information), the nets' tables side by side."""
+
+    name = "sasrec"
+    Config = SASRecConfig
+
+    def __init__(self, config: SASRecConfig | None = None) -> None:
+        super().__init__(config)
+        self.nets: list[SASRecNet] = []
+
+    # ------------------------------------------------------------------ training
+    def fit(self, data: Interactions, valid: Holdout | None = None, progress: Progress | None = None) -> "SASRecModel":
+        """Train one net per entry of ``members``, one after another (net k: that loss, seed + k),
+        each picking its best epoch on ``valid``; ``max_seconds`` is shared out evenly between the
+        nets still to train."""
+        cfg, progress = self.config, progress or _noop
+        check_interactions(data, self.name)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self._set_items(data.item_ids)
+        side = None
+        if cfg.side_info and data.movies is not None:
+            side = torch.from_numpy(side_features(data.movies, data.item_ids))   # (n+1, f)
+        train = [s for s in data.sequences if len(s) >= 2]
+        if not train:
+            raise BadQueryError("Cannot fit sasrec: no user has two or more interactions.")
+        samples = training_samples(train, cfg.maxlen, cfg.windows)      # users, seq_all, pos_all, lengths
+        seen = SeenItems(train, data.n_items)
+        # validation negatives: seeded apart from the test protocol's (seed 0), drawn once
+        val_neg = holdout_negatives(valid, data.n_items, 100, seed=cfg.seed + 1) if valid is not None and len(valid) else None
+        t0, nets, infos = time.perf_counter(), [], []
+        k_all = len(cfg.members)
+        for m, loss in enumerate(cfg.members):
+            share = 0.0
+            if cfg.max_seconds:
+                # what is left, split evenly between the nets still to train; a net that overran
+                # its share (the guard is checked after each epoch) never starves the next one
+                # below half of an even share
+                left = (cfg.max_seconds - (time.perf_counter() - t0)) / (k_all - m)
+                share = max(left, cfg.max_seconds / (2 * k_all))
+                if left < cfg.max_seconds / (2 * k_all):
+                    log.warning("sasrec net %d gets %.0fs: the nets before it overran max_seconds", m + 1, share)
+            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=share)
+
+            def member_progress(frac: float, msg: str, m: int = m, loss: str = loss) -> None:
+                progress((m + frac) / k_all, f"net {m + 1}/{k_all} ({loss}): {msg}")
+
+            net, info = self._fit_member(mcfg, loss, data.n_items, side, samples, seen, valid, val_neg,
+                                         member_progress)
+            nets.append(net)
+            infos.append(info)
+        self.nets = nets
+        one = len(infos) == 1
+        self.fit_info = {
+            "epochs_run": infos[0]["epochs_run"] if one else [i["epochs_run"] for i in infos],
+            "best_epoch": infos[0]["best_epoch"] if one else [i["best_epoch"] for i in infos],
+            "valid_ndcg@10": infos[0]["valid_ndcg@10"] if one else None,
+            "valid_sampled_ndcg@10": infos[0]["valid_sampled_ndcg@10"] if one else None,
+            "train_seconds": round(time.perf_counter() - t0, 2),
+            "history": [h | {"member": k} for k, i in enumerate(infos) for h in i["history"]],
+        }
+        if not one and val_neg is not None:           # the ensemble's own validation figures
+            mv = holdout_metrics(self, valid, val_neg, k=10)
+            self.fit_info["valid_ndcg@10"], self.fit_info["valid_sampled_ndcg@10"] = mv["full"], mv["sampled"]
+        return self
+
+    def _fit_member(self, cfg: SASRecConfig, loss: str, n: int, side: torch.Tensor | None, samples: tuple,
+                    seen: SeenItems, valid: Holdout | None, val_neg: np.ndarray | None,
+                    progress: Progress) -> tuple["SASRecNet", dict[str, Any]]:
+        """One net trained with ``loss`` and ``cfg`` (its seed and time share); validation scores this
+        net alone."""
+        torch.manual_seed(cfg.seed)
+        net = SASRecNet(n, cfg, side, loss)
+        self.nets = [net]                                 # holdout_metrics scores through self
+        return net, train_net(self, net, cfg, samples, seen, valid, val_neg, progress)
+
+    # ------------------------------------------------------------------ vectors and scores
+    @property
+    def net(self) -> "SASRecNet | None":
+        """The first (with one member the only) net."""
+        return self.nets[0] if self.nets else None
+
+    def _table(self) -> torch.Tensor:
+        """float (n+1, k*d): the members' item tables side by side, so that one dot product
+        with :meth:`user_states` is the sum of the members' scores."""
+        return torch.cat([net.item_table() for net in self.nets], dim=1)
+
+    def item_embeddings(self) -> np.ndarray:
+        self._require_fitted()
+        with torch.no_grad():
+            return self._table()[1:].numpy().astype(np.float32, copy=True)    # (n, k*d)
+
+    @torch.no_grad()
+    def user_states(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        """float32 (u, k*d): the sequence representation after each history (item indices)."""
+        self._require_fitted()
+        for net in self.nets:                       # a validation call comes mid-training
+            net.eval()
+        out = []
+        small = len(histories) <= 4                 # one click sequence: a single thread is fastest and
+        threads = torch.get_num_threads()           # avoids OpenMP stalls on a busy machine (~1 ms vs ~100 ms)
+        if small and threads > 1:
+            torch.set_num_threads(1)
+        try:
+            for b in range(0, len(histories), 256):
+                chunk = histories[b:b + 256]
+                width = max(1, min(self.config.maxlen, max(len(h) for h in chunk)))
+                seq = torch.from_numpy(pad_left(chunk, width))             # (B, T)
+                out.append(torch.cat([net.last_hidden(seq) for net in self.nets], dim=1))  # (B, k*d)
+        finally:
+            if small and threads > 1:
+                torch.set_num_threads(threads)
+        return torch.cat(out).numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def score_indices(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        h = torch.from_numpy(self.user_states(histories))                     # (u, M*d)
+        return (h @ self._table()[1:].T).numpy().astype(np.float32)           # (u, n)
+
+    @torch.no_grad()
+    def score_candidates(self, histories: Sequence[np.ndarray], candidates: np.ndarray) -> np.ndarray:
+        h = torch.from_numpy(self.user_states(histories))                     # (u, M*d)
+        tokens = torch.from_numpy(np.asarray(candidates, dtype=np.int64) + 1)  # (u, c)
+        return (h[:, None, :] * F.embedding(tokens, self._table())).sum(-1).numpy().astype(np.float32)  # (u, c)
+
+    # ------------------------------------------------------------------ persistence
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Every net's weights; with several members the names are prefixed ``member{k}.``."""
+        self._require_fitted()
+        out = {}
+        for k, net in enumerate(self.nets):
+            prefix = f"member{k}." if len(self.nets) > 1 else ""
+            out |= {prefix + name: v.detach().cpu().numpy().copy() for name, v in net.state_dict().items()}
+        return out
+
+    def _restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        members = self.config.members
+        self.nets = []
+        for k, loss in enumerate(members):
+            prefix = f"member{k}." if len(members) > 1 else ""
+            own = {name[len(prefix):]: torch.from_numpy(np.array(v)) for name, v in arrays.items()
+                   if name.startswith(prefix) and (len(members) > 1 or not name.startswith("member"))}
+            net = SASRecNet(len(self._item_ids), self.config, own.get("side"), loss)
+            net.load_state_dict(own)
+            self.nets.append(net.eval())

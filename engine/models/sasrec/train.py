@@ -1,0 +1,181 @@
+"""SASRec training: best-epoch keeping, batches, one epoch, weight averaging, the learning-rate
+schedule and the training loop of one net.
+
+Imports the network (:mod:`engine.models.sasrec.net`) and the tokens (:mod:`engine.models.sasrec.tokens`);
+never imported by them.  Only :func:`train_net` touches the model wrapper, to score validation through it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import math
+import time
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from engine.recsys.metrics import holdout_metrics
+
+from engine.models.sasrec.net import SASRecConfig, SASRecNet
+from engine.models.sasrec.tokens import SeenItems
+
+log = logging.getLogger("engine.models.sasrec")
+
+
+class BestEpoch:
+    """Keeps the weights of the epoch with the best validation NDCG@10 (``select_on``: "full",
+    "sampled" or "sum" of the two) and counts checks without improvement (for patience)."""
+
+    def __init__(self, select_on: str) -> None:
+        self.select_on = select_on
+        self.score, self.epoch, self.stale = -math.inf, 0, 0
+        self.state: dict[str, torch.Tensor] | None = None
+        self.metrics: dict[str, float] = {}
+
+    def offer(self, epoch: int, metrics: dict[str, float], net: nn.Module) -> bool:
+        score = metrics["full"] + metrics["sampled"] if self.select_on == "sum" else metrics[self.select_on]
+        if score <= self.score:
+            self.stale += 1
+            return False
+        self.score, self.epoch, self.stale, self.metrics = score, epoch, 0, dict(metrics)
+        self.state = copy.deepcopy(net.state_dict())
+        return True
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group: int = 16) -> list[np.ndarray]:
+    """Shuffle users, sort each group of ``group`` batches by length, return the batches in random order.
+
+    Batches of similar length waste little compute on padding (which has no effect on results).
+    """
+    order = rng.permutation(len(lengths))
+    batches = []
+    span = batch_size * group
+    for g in range(0, len(order), span):
+        chunk = order[g:g + span]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[b:b + batch_size] for b in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.ndarray], seq_all: np.ndarray,
+                 pos_all: np.ndarray, users: np.ndarray, seen: "SeenItems", rng: np.random.Generator,
+                 avg: "WeightAverage | None") -> float:
+    """One pass over ``batches`` (rows of seq_all / pos_all, int64 (S, maxlen); users int64 (S,) the
+    training user of each row); returns the mean loss."""
+    cfg = net.cfg
+    net.train()
+    total = 0.0
+    for rows in batches:
+        seq, pos = seq_all[rows], pos_all[rows]
+        width = int((seq > 0).sum(1).max())                          # trim all-padding columns
+        seq, pos = seq[:, -width:], pos[:, -width:]                  # (B, T)
+        neg = None
+        if net.loss == "bce" or cfg.bce_weight > 0:
+            neg = torch.from_numpy(seen.sample(users[rows], pos.shape + (net.neg_samples,), rng))  # (B, T, K)
+        loss = net(torch.from_numpy(seq), torch.from_numpy(pos), neg)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if avg is not None:
+            avg.update()
+        total += loss.item()
+    return total / max(1, len(batches))
+
+
+class WeightAverage:
+    """Exponential moving average of the parameters (Polyak averaging), updated every step.
+
+    Averaging smooths the step-to-step noise of a small data set; validation and the final
+    model use the averaged weights."""
+
+    def __init__(self, net: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.params = list(net.parameters())
+        self.avg = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for a, p in zip(self.avg, self.params):
+            a.lerp_(p, 1.0 - self.decay)
+
+    @torch.no_grad()
+    def apply(self) -> None:
+        for a, p in zip(self.avg, self.params):
+            p.copy_(a)
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Temporarily load the averaged weights into the network."""
+        saved = [p.detach().clone() for p in self.params]
+        self.apply()
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for s, p in zip(saved, self.params):
+                    p.copy_(s)
+
+
+def lr_at(cfg: SASRecConfig, epoch: int, elapsed: float) -> float:
+    """Learning rate for ``epoch`` (1-based). Cosine decays over the epochs or, when a time budget
+    is set and would run out first, over the seconds, so a budget-capped build still anneals."""
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    done = (epoch - 1) / cfg.epochs
+    if cfg.max_seconds:
+        done = max(done, elapsed / cfg.max_seconds)
+    return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
+
+
+def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple, seen: "SeenItems",
+              valid: Any, val_neg: np.ndarray | None, progress: Callable[[float, str], None]) -> dict[str, Any]:
+    """Train ``net`` for ``cfg.epochs`` epochs (or ``cfg.max_seconds``); with ``valid``, score every
+    ``eval_every``-th epoch through ``model`` (whose nets are ``[net]`` meanwhile) under both
+    protocols and keep the best epoch's weights.  ``samples``: :func:`training_samples` output.
+    Returns the fit info (epochs run, best epoch, its validation figures, history)."""
+    users, seq_all, pos_all, lengths = samples
+    rng = np.random.default_rng([cfg.seed, 2])      # batches and negatives: apart from dropout's stream
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
+    avg = WeightAverage(net, cfg.ema) if cfg.ema > 0 else None
+    best, history = BestEpoch(cfg.select_on), []
+    t0 = time.perf_counter()
+    bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
+    for epoch in bar:
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, epoch, time.perf_counter() - t0)
+        batches = length_batches(lengths, cfg.batch_size, rng)
+        mean_loss = train_epoch(net, opt, batches, seq_all, pos_all, users, seen, rng, avg)
+        elapsed = time.perf_counter() - t0
+        msg = f"sasrec epoch {epoch}/{cfg.epochs} loss {mean_loss:.4f}"
+        bar.set_postfix(loss=f"{mean_loss:.3f}")
+        if val_neg is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
+            with avg.applied() if avg else contextlib.nullcontext():
+                m = holdout_metrics(model, valid, val_neg, k=10)
+                best.offer(epoch, m, net)
+            history.append({"epoch": epoch, "loss": mean_loss, "valid_ndcg@10": m["full"],
+                            "valid_sampled_ndcg@10": m["sampled"], "seconds": elapsed})
+            msg += f" valid NDCG@10 full {m['full']:.4f} sampled {m['sampled']:.4f}"
+            bar.set_postfix(loss=f"{mean_loss:.3f}", ndcg=f"{m['full']:.4f}")
+        log.info(msg)
+        progress(epoch / cfg.epochs, msg)
+        if val_neg is not None and best.stale >= cfg.patience:
+            log.info("sasrec early stop at epoch %d (best %d)", epoch, best.epoch)
+            break
+        if cfg.max_seconds and elapsed > cfg.max_seconds:
+            log.info("sasrec stops at epoch %d: time budget %.0fs used", epoch, cfg.max_seconds)
+            break
+    bar.close()
+    if best.state is not None:
+        net.load_state_dict(best.state)
+    elif avg is not None:
+        avg.apply()                                  # no validation: the averaged weights are the model
+    net.eval()
+    return {"epochs_run": epoch, "best_epoch": best.epoch if best.state is not None else epoch,
+            "valid_ndcg@10": best.metrics.get("full"), "valid_sampled_ndcg@10": best.metrics.get("sampled"),
+            "history": history}
+

@@ -1,0 +1,115 @@
+"""Ranking metrics for leave-one-out evaluation: HR@k and NDCG@k.
+
+With one relevant item per user, if ``rank`` is the 0-based position of the held-out
+item in the ranked list:
+
+- HR@k   = mean(rank < k)
+- NDCG@k = mean(1 / log2(rank + 2) if rank < k else 0)   (the ideal DCG is 1)
+
+Ties: an item scoring exactly like the target counts as ranked above it for half of
+the ties (``rank = #greater + #ties // 2``), so a constant scorer is not rewarded.
+Two protocols: *sampled* (target among 100 sampled negatives) and *full* (target among
+all items, the user's known items excluded).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.models.base import EmbeddingModel, Holdout
+
+
+def target_ranks(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """int64 (u,) 0-based rank of the target. scores float (u, c); target int64 (u,) column index.
+
+    Non-finite scores (``-inf`` = excluded) are never above a finite target.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    t = scores[np.arange(len(scores)), target][:, None]            # (u, 1)
+    if not np.isfinite(t).all():
+        raise ValueError("the target item got a non-finite score (was it excluded?)")
+    greater = (scores > t).sum(1)
+    ties = (scores == t).sum(1) - 1                                   # the target itself is not a tie
+    return (greater + ties // 2).astype(np.int64)
+
+
+def hit_ratio(ranks: np.ndarray, k: int = 10) -> float:
+    ranks = np.asarray(ranks)
+    return float((ranks < k).mean()) if len(ranks) else float("nan")
+
+
+def ndcg(ranks: np.ndarray, k: int = 10) -> float:
+    ranks = np.asarray(ranks, dtype=np.float64)
+    if not len(ranks):
+        return float("nan")
+    gains = np.where(ranks < k, 1.0 / np.log2(ranks + 2.0), 0.0)
+    return float(gains.mean())
+
+
+def summarize(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
+    return {f"hr@{k}": hit_ratio(ranks, k), f"ndcg@{k}": ndcg(ranks, k), "users": int(len(ranks))}
+
+
+def full_ranks(model: "EmbeddingModel", holdout: "Holdout", batch: int = 512) -> np.ndarray:
+    """Ranks of each target among all items, the user's known items excluded."""
+    out = []
+    for b in range(0, len(holdout), batch):
+        hist = list(holdout.histories[b:b + batch])
+        s = np.array(model.score_indices(hist), dtype=np.float32, copy=True)   # (B, n)
+        for r, ex in enumerate(holdout.exclude[b:b + batch]):
+            s[r, ex] = -np.inf
+        out.append(target_ranks(s, holdout.targets[b:b + batch]))
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def sampled_ranks(model: "EmbeddingModel", holdout: "Holdout", negatives: np.ndarray, batch: int = 512) -> np.ndarray:
+    """Ranks of each target among itself + its sampled negatives int64 (u, m)."""
+    cand = np.concatenate([holdout.targets[:, None], negatives], axis=1)   # (u, 1+m), target in column 0
+    out = []
+    for b in range(0, len(holdout), batch):
+        s = model.score_candidates(list(holdout.histories[b:b + batch]), cand[b:b + batch])
+        out.append(target_ranks(s, np.zeros(len(s), dtype=np.int64)))
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def evaluate_full(model: "EmbeddingModel", holdout: "Holdout", k: int = 10) -> dict[str, float]:
+    return summarize(full_ranks(model, holdout), k)
+
+
+def evaluate_sampled(model: "EmbeddingModel", holdout: "Holdout", negatives: np.ndarray, k: int = 10) -> dict[str, float]:
+    return summarize(sampled_ranks(model, holdout, negatives), k)
+
+
+def holdout_negatives(holdout: "Holdout", n_items: int, n: int = 100, seed: int = 0) -> np.ndarray:
+    """int64 (u, n): per user, ``n`` items sampled uniformly without replacement from those
+    neither in the user's excluded (known) items nor the target. Users with too few such
+    items get fewer distinct ones (sampled with replacement) rather than an error."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(holdout), n), dtype=np.int64)
+    for u, (ex, t) in enumerate(zip(holdout.exclude, holdout.targets)):
+        seen = np.zeros(n_items, dtype=bool)
+        seen[np.asarray(ex, dtype=np.int64)] = True
+        seen[t] = True
+        pool = np.flatnonzero(~seen)
+        if not len(pool):
+            pool = np.flatnonzero(np.arange(n_items) != t) if n_items > 1 else np.array([t])
+        out[u] = rng.choice(pool, size=n, replace=len(pool) < n)
+    return out
+
+
+def holdout_metrics(model: "EmbeddingModel", holdout: "Holdout", negatives: np.ndarray, k: int = 10,
+                    batch: int = 512) -> dict[str, float]:
+    """NDCG@k under both protocols from one scoring pass: ``{"full": .., "sampled": ..}``."""
+    full, sampled = [], []
+    for b in range(0, len(holdout), batch):
+        s = np.array(model.score_indices(list(holdout.histories[b:b + batch])), dtype=np.float32, copy=True)  # (B, n)
+        tg = holdout.targets[b:b + batch]
+        cand = np.concatenate([tg[:, None], negatives[b:b + batch]], axis=1)                             # (B, 1+m)
+        sampled.append(target_ranks(np.take_along_axis(s, cand, 1), np.zeros(len(s), dtype=np.int64)))
+        for r, ex in enumerate(holdout.exclude[b:b + batch]):
+            s[r, ex] = -np.inf
+        full.append(target_ranks(s, tg))
+    return {"full": ndcg(np.concatenate(full), k), "sampled": ndcg(np.concatenate(sampled), k)}

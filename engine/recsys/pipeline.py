@@ -1,0 +1,85 @@
+"""Two-stage recommendation: vector retrieval (stage 1) then sequence re-ranking (stage 2).
+
+Stage 1 takes the top ``n_candidates`` movies nearest to the taste vector from a FAISS
+index (clicked/disliked excluded).  Stage 2 scores only those candidates with a
+re-ranker (SASRec over the click sequence, oldest first) and sorts by that score.
+The output holds each item's rank before and after and per-stage timings in ms.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from engine.errors import BadQueryError
+from engine.vectors.faiss_index import FaissIndex
+from engine.recsys.taste import Space, TasteConfig, explain, taste_vector
+
+MAX_CANDIDATES = 1000
+
+
+class Reranker(Protocol):
+    """What stage 2 needs (the models' ``score`` contract)."""
+
+    def score(self, history: Sequence[int], candidates: np.ndarray) -> np.ndarray:
+        """float32 (c,) scores for candidate movie ids int64 (c,); unknown -> -inf."""
+
+
+@dataclass(frozen=True)
+class TwoStageResult:
+    """``items``: dicts movie_id, rank_before, rank_after, retrieval_score, rerank_score,
+    because_id, because_score (best first after re-ranking, length <= k).
+    ``candidates``: int64 (c,) stage-1 ids in stage-1 order.  ``timings_ms``: taste,
+    retrieve, rerank, total."""
+
+    items: list[dict[str, Any]]
+    candidates: np.ndarray
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def retrieve(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: Sequence[int],
+             n_candidates: int, config: TasteConfig) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Stage 1: (ids int64 (c,), cosines float32 (c,), timings) for the taste vector."""
+    t0 = time.perf_counter()
+    t = taste_vector(space, clicks, dislikes, config)
+    t1 = time.perf_counter()
+    seen = set(map(int, clicks)) | set(map(int, dislikes))
+    scores, ids = index.search(t[None, :], min(n_candidates + len(seen), index.ntotal))
+    keep = (ids[0] >= 0) & ~np.isin(ids[0], np.fromiter(seen, np.int64, len(seen)))
+    cand, cs = ids[0][keep][:n_candidates], scores[0][keep][:n_candidates]
+    t2 = time.perf_counter()
+    return cand, cs, {"taste": 1e3 * (t1 - t0), "retrieve": 1e3 * (t2 - t1)}
+
+
+def two_stage(space: Space, index: FaissIndex, reranker: Reranker | None, clicks: Sequence[int],
+              dislikes: Sequence[int] = (), k: int = 10, n_candidates: int = 100,
+              config: TasteConfig = TasteConfig()) -> TwoStageResult:
+    """Retrieve ``n_candidates`` then re-rank them with ``reranker`` (None = keep stage-1 order)."""
+    if not 1 <= int(n_candidates) <= MAX_CANDIDATES:
+        raise BadQueryError(f"n_candidates must be from 1 to {MAX_CANDIDATES}; got {n_candidates}.")
+    if int(k) > n_candidates:
+        raise BadQueryError(f"k={k} is larger than the {n_candidates} stage-1 candidates.")
+    start = time.perf_counter()
+    cand, cs, timings = retrieve(space, index, clicks, dislikes, n_candidates, config)
+    t0 = time.perf_counter()
+    if reranker is None or len(cand) == 0:
+        rs = cs.astype(np.float32)
+    else:
+        rs = np.asarray(reranker.score(list(clicks), cand), dtype=np.float32).reshape(-1)
+        if rs.shape != cand.shape:
+            raise BadQueryError(f"The re-ranker returned {rs.shape[0]} scores for {len(cand)} candidates.")
+    # stable sort: ties (and unknown -inf) keep stage-1 order
+    order = np.argsort(-np.nan_to_num(rs, nan=-np.inf, neginf=-np.inf), kind="stable")[:k]
+    timings["rerank"] = 1e3 * (time.perf_counter() - t0)
+    why = explain(space, cand[order], list(clicks))
+    items = [
+        {"movie_id": int(cand[j]), "rank_before": int(j) + 1, "rank_after": pos + 1,
+         "retrieval_score": float(cs[j]), "rerank_score": float(rs[j]),
+         "because_id": b, "because_score": bs}
+        for pos, (j, (b, bs)) in enumerate(zip(order, why))
+    ]
+    timings["total"] = 1e3 * (time.perf_counter() - start)
+    return TwoStageResult(items, cand, timings)

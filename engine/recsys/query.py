@@ -1,0 +1,172 @@
+"""Query resolution: free-text query checks, titles and ids resolved to movies, neighbours and overlap.
+
+Pure functions over a :class:`MovieTable` (the catalogue's movies, loaded once from
+SQLite) and :class:`~engine.vectors.faiss_index.FaissIndex` objects; :mod:`engine.service` wires
+them to a data set.  Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import BadQueryError, UnknownMovieError
+from engine.vectors.faiss_index import FaissIndex
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+FUZZY_ACCEPT = 85.0   # rapidfuzz ratio (on article-free titles) needed to accept a fuzzy title match
+FUZZY_MARGIN = 5.0    # ... and its lead over the next movie
+
+# ------------------------------------------------------------------ queries
+def clean_query(text: Any, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Validate a free-text query: control characters become spaces, whitespace collapses.
+
+    Raises :class:`BadQueryError` for non-strings, empty/whitespace-only text, text longer
+    than ``max_chars`` and text without a single letter or digit (e.g. only emoji).
+    """
+    if not isinstance(text, str):
+        raise BadQueryError(f"A query must be text, got {type(text).__name__}.")
+    if len(text) > max_chars:
+        raise BadQueryError(f"The query is {len(text):,} characters long; keep it under {max_chars}.")
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise BadQueryError("The query is empty; type a few words describing what you want to watch.")
+    if not any(c.isalnum() for c in text):
+        raise BadQueryError("The query has no letters or digits (only symbols or emoji); describe it in words.")
+    return text
+
+
+def query_notes(text: str) -> list[str]:
+    """Honest caveats about a (clean) query, e.g. a non-Latin script for an English model."""
+    letters = [c for c in text if c.isalpha()]
+    non_latin = sum(1 for c in letters if "LATIN" not in unicodedata.name(c, "LATIN"))
+    if letters and non_latin / len(letters) > 0.3:
+        return ["The text model was trained on English; results for other scripts are unreliable."]
+    return []
+
+
+# ------------------------------------------------------------------ movie table
+@dataclass(frozen=True)
+class Resolved:
+    """A title or id resolved to one movie. ``how``: "id", "exact", "case-insensitive" or "fuzzy"."""
+
+    movie_id: int
+    title: str
+    how: str
+    alternatives: list[str] = field(default_factory=list)
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\s+", " ", str(s)).strip().casefold()
+
+
+_ARTICLE = re.compile(r"^(the|a|an) |, (the|a|an)$|, (the|a|an)(?= \(\d{4}\)$)")
+
+
+def _bare(s: str) -> str:
+    """Case-folded title without a leading/trailing English article: 'godfather (1972)'."""
+    return _ARTICLE.sub("", _norm(s)).strip()
+
+
+class MovieTable:
+    """The movies frame indexed for lookups. Immutable after construction (thread-safe)."""
+
+    def __init__(self, movies: pd.DataFrame) -> None:
+        m = movies.copy()
+        m["movie_id"] = m["movie_id"].astype(np.int64)
+        self.frame = m.set_index("movie_id", drop=False)
+        self.ids = m["movie_id"].to_numpy(np.int64)
+        n_r = m["n_ratings"] if "n_ratings" in m else pd.Series(0, index=m.index)
+        self._pop = dict(zip(self.ids.tolist(), n_r.fillna(0).astype(int).tolist()))
+        self._exact: dict[str, list[int]] = {}
+        self._folded: dict[str, list[int]] = {}
+        self._bare: dict[str, list[int]] = {}
+        self.display: dict[int, str] = {}
+        for row in m.itertuples(index=False):
+            mid, year = int(row.movie_id), getattr(row, "year", None)
+            disp = f"{row.title} ({int(year)})" if year is not None and not pd.isna(year) else str(row.title)
+            self.display[mid] = disp
+            for key in {str(row.title), disp, str(getattr(row, "original_title", row.title))}:
+                self._exact.setdefault(key.strip(), []).append(mid)
+                self._folded.setdefault(_norm(key), []).append(mid)
+                self._bare.setdefault(_bare(key), []).append(mid)
+        self._info = {
+            int(mid): {"movie_id": int(mid), "title": str(t),
+                       "year": None if y is None or pd.isna(y) else int(y),
+                       "genres": list(g) if isinstance(g, (list, tuple, np.ndarray)) else []}
+            for mid, t, y, g in zip(m["movie_id"], m["title"], m["year"] if "year" in m else [None] * len(m),
+                                    m["genres"] if "genres" in m else [None] * len(m))
+        }
+        self._choices = list(self.display.values())
+        self._bare_choices = [_bare(t) for t in self._choices] + [_bare(str(t)) for t in m["title"]]
+        self._bare_ids = list(self.display.keys()) + self.ids.tolist()
+
+    def __contains__(self, movie_id: int) -> bool:
+        return int(movie_id) in self.display
+
+    def info(self, movie_id: int) -> dict[str, Any]:
+        """id, title, year, genres of one movie (a fresh dict; ``UnknownMovieError`` if absent)."""
+        row = self._info.get(int(movie_id))
+        if row is None:
+            raise UnknownMovieError(f"No movie with id {int(movie_id)} in this catalogue.")
+        return {**row, "genres": list(row["genres"])}
+
+    def resolve(self, query: str | int) -> Resolved:
+        """Title (exact, then case-insensitive, then fuzzy) or id -> one movie."""
+        if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
+            return Resolved(int(query), self.display[self.info(query)["movie_id"]], "id")
+        q = clean_query(query, max_chars=300)
+        for how, hits in (("exact", self._exact.get(q)), ("case-insensitive", self._folded.get(_norm(q))),
+                          ("case-insensitive", self._bare.get(_bare(q)))):
+            if hits:
+                return self._pick(sorted(set(hits)), how)
+        return self._fuzzy(q)
+
+    def _pick(self, ids: list[int], how: str) -> Resolved:
+        ids.sort(key=lambda i: -self._pop.get(i, 0))
+        return Resolved(ids[0], self.display[ids[0]], how, [self.display[i] for i in ids[1:6]])
+
+    def _fuzzy(self, q: str) -> Resolved:
+        """Accept a near-identical title (typos: rapidfuzz ratio on bare titles); else suggest (WRatio)."""
+        from rapidfuzz import fuzz, process, utils
+
+        close = process.extract(_bare(q), self._bare_choices, scorer=fuzz.ratio, processor=utils.default_process, limit=12)
+        best: dict[int, float] = {}
+        for _, score, pos in close:
+            mid = self._bare_ids[pos]
+            best[mid] = max(best.get(mid, 0.0), score)
+        ranked = sorted(best.items(), key=lambda t: -t[1])
+        if ranked and ranked[0][1] >= FUZZY_ACCEPT and (len(ranked) < 2 or ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN):
+            mid = ranked[0][0]
+            return Resolved(mid, self.display[mid], "fuzzy", [self.display[m] for m, sc in ranked[1:6] if sc >= 70])
+        found = process.extract(q, self._choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=5)
+        suggestions = [c for c, score, _ in found if score >= 50]
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else " Check the spelling or use --id."
+        raise UnknownMovieError(f"No movie titled {q!r} in this catalogue.{hint}", suggestions)
+
+
+# ------------------------------------------------------------------ similar movies
+def neighbours(index: FaissIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k ids int64 (<=k,) and cosines float32 for one vector (d,), ``exclude`` ids removed."""
+    ex = {int(e) for e in exclude}
+    scores, ids = index.search(np.asarray(vector, np.float32)[None, :], min(k + len(ex), index.ntotal))
+    keep = [(i, s) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in ex][:k]
+    return np.array([i for i, _ in keep], np.int64), np.array([s for _, s in keep], np.float32)
+
+
+def overlap(a: Sequence[int], b: Sequence[int]) -> dict[str, Any]:
+    """Agreement of two top-k lists: shared ids, count, share of k and Jaccard."""
+    sa, sb = [int(x) for x in a], {int(x) for x in b}
+    shared = [x for x in sa if x in sb]
+    k = max(len(sa), len(sb), 1)
+    union = len(set(sa) | sb) or 1
+    return {"shared": shared, "count": len(shared), "overlap_at_k": len(shared) / k, "jaccard": len(shared) / union}

@@ -1,0 +1,131 @@
+"""Live personalisation: a taste vector from clicks, pushed away from dislikes.
+
+Maths (all vectors L2-normalised rows of one model's space, float32):
+
+- taste ``t = normalise(sum_i w_i x_i / sum_i w_i)`` over clicked movies ``x_i``; ``w_i = 1``,
+  or with recency ``w_i = 0.5 ** ((n-1-i) / half_life)`` (the last click weighs 1).
+- dislikes ``y_j``: ``t <- normalise(t - dislike_weight * normalise(mean_j y_j))``.
+- recommendations: nearest movies to ``t``, clicked and disliked movies excluded; each
+  is explained by the clicked movie with the highest cosine to it ("because you clicked").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from engine.errors import BadQueryError, UnknownMovieError
+from engine.vectors.faiss_index import FaissIndex, normalize
+
+MAX_CLICKS = 500
+
+
+@dataclass(frozen=True)
+class TasteConfig:
+    """``recency_half_life``: clicks (None = all equal); ``dislike_weight``: push strength >= 0."""
+
+    recency_half_life: float | None = None
+    dislike_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.recency_half_life is not None and not self.recency_half_life > 0:
+            raise BadQueryError("The recency half-life must be a positive number of clicks.")
+        if not 0 <= self.dislike_weight <= 10:
+            raise BadQueryError("The dislike weight must be between 0 and 10.")
+
+
+class Space:
+    """One model's normalised vectors with an id -> row map. ids int64 (n,), vectors float32 (n, d).
+
+    ``unit`` float32 (n, d) holds the L2-normalised rows; ``content_hash`` the stored vectors' hash."""
+
+    def __init__(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, content_hash: str = "") -> None:
+        self.model = model
+        self.content_hash = content_hash
+        self.ids = np.asarray(movie_ids, dtype=np.int64)
+        self.unit = normalize(vectors)
+        self.row = {int(m): i for i, m in enumerate(self.ids)}
+
+    def rows(self, movie_ids: Sequence[int], what: str = "movie") -> np.ndarray:
+        """Row positions int64 (m,) for ids; :class:`UnknownMovieError` names every unknown id."""
+        missing = [int(m) for m in movie_ids if int(m) not in self.row]
+        if missing:
+            shown = ", ".join(str(m) for m in missing[:10])
+            raise UnknownMovieError(f"Unknown {what} id(s) in the {self.model} space: {shown}.")
+        return np.array([self.row[int(m)] for m in movie_ids], dtype=np.int64)
+
+
+def check_ids(values: Any, what: str, allow_empty: bool = False) -> list[int]:
+    """Validate a list of movie ids: whole numbers, no duplicates, not too many."""
+    if values is None:
+        values = []
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise BadQueryError(f"{what} must be a list of movie ids.")
+    out: list[int] = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise BadQueryError(f"{what} must be whole-number movie ids; got {v!r}.")
+        out.append(int(v))
+    if not out and not allow_empty:
+        raise BadQueryError(f"No {what}; click at least one movie first.")
+    if len(out) > MAX_CLICKS:
+        raise BadQueryError(f"{len(out)} {what} is too many; use at most {MAX_CLICKS}.")
+    dup = sorted({m for m in out if out.count(m) > 1})
+    if dup:
+        raise BadQueryError(f"Duplicate {what}: {', '.join(map(str, dup[:10]))}; list each movie once.")
+    return out
+
+
+def recency_weights(n: int, half_life: float | None) -> np.ndarray:
+    """float32 (n,) weights, oldest first; all ones without a half-life."""
+    if half_life is None:
+        return np.ones(n, dtype=np.float32)
+    age = np.arange(n - 1, -1, -1, dtype=np.float64)
+    return (0.5 ** (age / half_life)).astype(np.float32)
+
+
+def taste_vector(space: Space, clicks: Sequence[int], dislikes: Sequence[int] = (),
+                 config: TasteConfig = TasteConfig()) -> np.ndarray:
+    """Normalised float32 (d,) taste vector (see module docstring)."""
+    clicks = check_ids(clicks, "clicks")
+    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
+    both = sorted(set(clicks) & set(dislikes))
+    if both:
+        raise BadQueryError(f"Movie(s) {', '.join(map(str, both))} are both clicked and disliked; pick one.")
+    x = space.unit[space.rows(clicks, "clicked")]
+    w = recency_weights(len(clicks), config.recency_half_life)
+    t = normalize((w[:, None] * x).sum(0, keepdims=True) / w.sum())
+    if dislikes:
+        y = normalize(space.unit[space.rows(dislikes, "disliked")].mean(0, keepdims=True))
+        t = normalize(t - config.dislike_weight * y)
+    if not np.any(t):
+        raise BadQueryError("The clicks cancel out (their vectors average to zero); click a few more movies.")
+    return t[0]
+
+
+def explain(space: Space, rec_ids: Sequence[int], clicks: Sequence[int]) -> list[tuple[int, float]]:
+    """For each recommended id: (clicked id with the highest cosine to it, that cosine)."""
+    if len(rec_ids) == 0:
+        return []
+    r = space.unit[space.rows(rec_ids)]
+    c = space.unit[space.rows(clicks)]
+    sims = r @ c.T  # (m, clicks)
+    best = sims.argmax(1)
+    return [(int(clicks[b]), float(sims[i, b])) for i, b in enumerate(best)]
+
+
+def recommend(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: Sequence[int] = (),
+              k: int = 10, config: TasteConfig = TasteConfig()) -> list[dict[str, Any]]:
+    """Top-k movies for the taste vector: dicts movie_id, score, because_id, because_score.
+
+    Clicked and disliked movies never appear.  Fewer than k only if the space is exhausted.
+    """
+    t = taste_vector(space, clicks, dislikes, config)
+    seen = set(map(int, clicks)) | set(map(int, dislikes))
+    scores, ids = index.search(t[None, :], min(k + len(seen), index.ntotal))
+    keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in seen][:k]
+    why = explain(space, [i for i, _ in keep], list(clicks))
+    return [{"movie_id": i, "score": s, "because_id": b, "because_score": bs}
+            for (i, s), (b, bs) in zip(keep, why)]

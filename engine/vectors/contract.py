@@ -1,0 +1,165 @@
+"""One interface for every vector database MovieDNA can search.
+
+Backends: ``faiss`` (in-process, default; :mod:`engine.vectors.faiss_index`), ``pgvector``
+(PostgreSQL + pgvector; :mod:`engine.vectors.pgvector`) and ``milvus``
+(Milvus Lite file or server; :mod:`engine.vectors.milvus`).
+
+Contract (all backends):
+
+- Vectors handed to ``upsert`` are float32 ``(n, d)`` and are L2-normalised by the
+  store, so inner product equals cosine similarity.
+- ``search`` takes float32 queries ``(q, d)`` (normalised by the store) and returns
+  ``(scores float32 (q, k), movie_ids int64 (q, k))`` best first; when fewer than k
+  vectors exist the tail is padded with score ``-inf`` and id ``-1``.
+- ``model`` names a collection/table; it must match ``[A-Za-z][A-Za-z0-9_-]{0,39}``.
+- Implementations are safe to call from several threads at once.
+
+Errors: a bad model name raises :class:`InvalidNameError`; vectors or queries of the
+wrong shape or dimension raise :class:`DimensionMismatchError`; a database that cannot
+be reached or used raises :class:`BackendError`.
+
+The backend is chosen by ``open_store(name)``; ``open_store()`` without a name reads
+``MOVIEDNA_VECTOR_BACKEND`` (default ``faiss``).  The helpers below
+(:func:`validate_model_name`, :func:`prepare_vectors`, :func:`prepare_queries`,
+:func:`pad_results`) are shared by all backends so they reject the same inputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, UnknownModelError
+
+BACKENDS: dict[str, str] = {
+    "faiss": "engine.vectors.faiss_index:FaissStore",
+    "pgvector": "engine.vectors.pgvector:PgVectorStore",
+    "milvus": "engine.vectors.milvus:MilvusStore",
+}
+
+DEFAULT_BACKEND = "faiss"
+MODEL_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    name: str
+
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Replace the model's collection with these vectors. ids int64 (n,), vectors float32 (n, d)."""
+
+    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by cosine. queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k))."""
+
+    def count(self, model: str) -> int:
+        """Number of vectors stored for the model (0 if absent)."""
+
+    def drop(self, model: str) -> None:
+        """Remove the model's collection if present."""
+
+    def close(self) -> None:
+        """Release connections / stop embedded servers this store started."""
+
+
+def default_backend() -> str:
+    """The backend named by ``MOVIEDNA_VECTOR_BACKEND`` (default ``faiss``)."""
+    return os.environ.get("MOVIEDNA_VECTOR_BACKEND", "").strip().lower() or DEFAULT_BACKEND
+
+
+def open_store(backend: str | None = None, **options: Any) -> VectorStore:
+    """Instantiate a backend by name (``None`` -> :func:`default_backend`); options go to its constructor."""
+    backend = backend or default_backend()
+    try:
+        target = BACKENDS[backend]
+    except KeyError:
+        raise UnknownModelError(
+            f"Unknown vector backend {backend!r}; choose one of {', '.join(sorted(BACKENDS))}."
+        ) from None
+    module_name, cls_name = target.split(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    return cls(**options)
+
+
+# --- shared input checks -------------------------------------------------------------
+def validate_model_name(model: object) -> str:
+    """Return ``model`` if it is a safe collection name, else raise :class:`InvalidNameError`."""
+    if not isinstance(model, str) or not MODEL_NAME_RE.fullmatch(model):
+        raise InvalidNameError(
+            f"Model name {model!r} is not allowed; use a letter then up to 39 letters, digits, '_' or '-'."
+        )
+    return model
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    """Row-normalise float32 ``(n, d)``; all-zero rows stay zero (no NaN)."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.ascontiguousarray(x / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
+
+
+def _as_matrix(x: Any, what: str) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[1] == 0:
+        raise DimensionMismatchError(f"{what} must be a 2-D array (n, d); got shape {arr.shape}.")
+    if not np.isfinite(arr).all():
+        raise DimensionMismatchError(f"{what} contain NaN or infinite values; rebuild them.")
+    return arr
+
+
+def prepare_vectors(movie_ids: Any, vectors: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Check and normalise an upsert: -> (ids int64 (n,), vectors float32 (n, d) unit rows)."""
+    vecs = _as_matrix(vectors, "Vectors")
+    ids = np.asarray(movie_ids)
+    if ids.ndim != 1 or ids.shape[0] != vecs.shape[0]:
+        raise DimensionMismatchError(
+            f"movie_ids must be 1-D with one id per vector; got {ids.shape} ids for {vecs.shape[0]} vectors."
+        )
+    ids = ids.astype(np.int64, copy=False)
+    if np.unique(ids).size != ids.size:
+        raise DimensionMismatchError("movie_ids contain duplicates; each movie may have one vector.")
+    return np.ascontiguousarray(ids), l2_normalise(vecs)
+
+
+def prepare_queries(queries: Any, dim: int | None, k: Any) -> tuple[np.ndarray, int]:
+    """Check queries against the stored dimension: -> (float32 (q, d) unit rows, k)."""
+    q = np.asarray(queries, dtype=np.float32)
+    if q.ndim == 1:
+        q = q[None, :]
+    q = _as_matrix(q, "Queries")
+    if dim is not None and q.shape[1] != dim:
+        raise DimensionMismatchError(f"Queries have dimension {q.shape[1]} but the collection stores {dim}-d vectors.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise BadQueryError(f"k must be a positive integer; got {k!r}.")
+    return l2_normalise(q), int(k)
+
+
+def empty_results(n_queries: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """All-padding result: scores float32 (q, k) of -inf, ids int64 (q, k) of -1."""
+    return np.full((n_queries, k), -np.inf, dtype=np.float32), np.full((n_queries, k), -1, dtype=np.int64)
+
+
+def pad_results(rows: list[list[tuple[int, float]]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-query lists of (movie_id, score), best first -> padded (scores (q, k), ids (q, k))."""
+    scores, ids = empty_results(len(rows), k)
+    for i, hits in enumerate(rows):
+        for j, (mid, score) in enumerate(hits[:k]):
+            ids[i, j] = mid
+            scores[i, j] = score
+    return scores, ids
+
+
+def exact_search(vectors: np.ndarray, movie_ids: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force ground truth with numpy: cosine top-k -> (scores float32 (q, k), ids int64 (q, k))."""
+    base, q = l2_normalise(np.asarray(vectors, np.float32)), l2_normalise(np.asarray(queries, np.float32))
+    sims = q @ base.T
+    kk = min(k, base.shape[0])
+    top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+    order = np.take_along_axis(sims, top, axis=1).argsort(axis=1)[:, ::-1]
+    top = np.take_along_axis(top, order, axis=1)
+    scores, ids = empty_results(q.shape[0], k)
+    scores[:, :kk] = np.take_along_axis(sims, top, axis=1)
+    ids[:, :kk] = np.asarray(movie_ids, np.int64)[top]
+    return scores, ids

@@ -1,0 +1,397 @@
+"""FAISS indexes over one model's movie vectors: exact, HNSW and IVF.
+
+Every index works on L2-normalised float32 vectors with inner product, so scores are
+cosine similarities in ``[-1, 1]``.  FAISS stores row positions; :class:`FaissIndex`
+maps them back to movie ids (int64).
+
+Persistence: ``<dataset cache>/indexes/<model>-<kind>-<vectors hash[:16]>-<build key>.faiss``
+plus a JSON sidecar holding the file's sha256, the vectors' content hash, the config
+and build facts (seconds, recall@10 against exact for ANN kinds).  Files are written
+atomically (:mod:`engine.artifacts`); a file whose sha256 or vectors hash does not
+match is rebuilt.  Searching one index from many threads at once is safe: search-time
+parameters (``efSearch``, ``nprobe``) travel with each call, the index is never mutated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+
+from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
+from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, InvalidNameError
+
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["exact", "hnsw", "ivf"]
+KINDS: tuple[str, ...] = ("exact", "hnsw", "ivf")
+MAX_K = 10_000
+SINGLE_QUERY_MAX = 8  # batches up to this size run single-threaded (lower latency)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How to build and search one index.
+
+    Build parameters (``kind``, ``hnsw_m``, ``ef_construction``, ``nlist``) form the
+    cache key; search parameters (``ef_search``, ``nprobe``, ``refine_factor``) do not.
+    ``nlist=0`` picks ``4*sqrt(n)`` clipped to ``[1, n/39]``.  IVF-Flat keeps exact
+    vectors in its lists, so its scores are exact; only the candidate set is approximate.
+    ``ivf_codec="sq8"`` stores 8-bit codes in the lists (4x fewer bytes to scan) and
+    re-scores the best ``refine_factor * k`` candidates with the exact vectors.
+    """
+
+    kind: IndexKind = "exact"
+    hnsw_m: int = 32
+    ef_construction: int = 200
+    ef_search: int = 128
+    nlist: int = 0
+    nprobe: int = 16
+    ivf_codec: str = "flat"
+    refine_factor: int = 4
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise BadQueryError(f"Unknown index kind {self.kind!r}; choose one of {', '.join(KINDS)}.")
+        if self.ivf_codec not in ("flat", "sq8"):
+            raise BadQueryError(f"Unknown IVF codec {self.ivf_codec!r}; choose flat or sq8.")
+        for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe", "refine_factor"):
+            if int(getattr(self, name)) < 1:
+                raise BadQueryError(f"Index parameter {name} must be at least 1.")
+        if self.nlist < 0:
+            raise BadQueryError("Index parameter nlist must be 0 (auto) or positive.")
+
+    def build_key(self) -> str:
+        """Hash of the parameters that change the built structure."""
+        b: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "hnsw":
+            b.update(m=self.hnsw_m, efc=self.ef_construction)
+        elif self.kind == "ivf":
+            b.update(nlist=self.nlist)
+            if self.ivf_codec != "flat":
+                b.update(codec=self.ivf_codec)
+        return config_hash(b)
+
+    def label(self) -> str:
+        if self.kind == "hnsw":
+            return f"HNSW M={self.hnsw_m} efC={self.ef_construction} efS={self.ef_search}"
+        if self.kind == "ivf":
+            if self.ivf_codec == "sq8":
+                return f"IVF-SQ8+refine nlist={self.nlist or 'auto'} nprobe={self.nprobe} x{self.refine_factor}"
+            return f"IVF nlist={self.nlist or 'auto'} nprobe={self.nprobe}"
+        return "Exact (flat inner product)"
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation. float (n, d) -> float32 (n, d), C-contiguous; zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise DimensionMismatchError(f"Expected a 2-D array of vectors, got shape {x.shape}.")
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))[:, None]
+    if not np.isfinite(norms).all():
+        raise DimensionMismatchError("Vectors contain NaN or infinite values.")
+    return np.ascontiguousarray(x / np.maximum(norms, 1e-12).astype(np.float32), dtype=np.float32)
+
+
+def auto_nlist(n: int) -> int:
+    return int(max(1, min(int(4 * np.sqrt(n)), n // 39)))
+
+
+def _search_params(cfg: IndexConfig) -> Any:
+    if cfg.kind == "hnsw":
+        return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1))
+    if cfg.kind == "ivf" and cfg.ivf_codec == "sq8":
+        return faiss.IndexRefineSearchParameters(k_factor=float(cfg.refine_factor),
+                                                 base_index_params=faiss.SearchParametersIVF(nprobe=cfg.nprobe))
+    if cfg.kind == "ivf":
+        return faiss.SearchParametersIVF(nprobe=cfg.nprobe)
+    return None
+
+
+def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
+    """Build the raw FAISS index over normalised vectors ``xn`` float32 (n, d)."""
+    n, d = xn.shape
+    if cfg.kind == "exact":
+        index: faiss.Index = faiss.IndexFlatIP(d)
+    elif cfg.kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = cfg.ef_construction
+    else:
+        nlist = min(cfg.nlist or auto_nlist(n), max(n, 1))
+        quantizer = faiss.IndexFlatIP(d)
+        if cfg.ivf_codec == "sq8":
+            base = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                 faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexRefineFlat(base)
+        else:
+            index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = xn if n <= 64 * nlist else xn[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
+        index.train(sample)
+    index.add(xn)
+    return index
+
+
+class FaissIndex:
+    """A built FAISS index plus the movie ids of its rows. Thread-safe for searching.
+
+    Attributes: ``ids`` int64 (n,), ``config``, ``dim``, ``build_seconds``, ``recall_at_10``
+    (ANN only, against exact on a sample; ``None`` for exact), ``source`` ("built"/"cache").
+    """
+
+    def __init__(self, index: faiss.Index, ids: np.ndarray, config: IndexConfig,
+                 build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built") -> None:
+        if index.ntotal != len(ids):
+            raise ArtifactError(f"Index has {index.ntotal} rows but {len(ids)} ids were given; it will be rebuilt.")
+        self.index = index
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self.config = config
+        self.dim = int(index.d)
+        self.build_seconds = build_seconds
+        self.recall_at_10 = recall_at_10
+        self.source = source
+        self._params = _search_params(config)
+
+    @classmethod
+    def build(cls, movie_ids: np.ndarray, vectors: np.ndarray, config: IndexConfig = IndexConfig(),
+              check_recall: bool = True) -> "FaissIndex":
+        """Normalise ``vectors`` float32 (n, d) and build; ANN kinds get a recall check vs exact."""
+        ids = np.asarray(movie_ids, dtype=np.int64)
+        if ids.ndim != 1 or len(ids) != len(vectors):
+            raise DimensionMismatchError(f"{len(ids)} movie ids for {len(vectors)} vectors.")
+        if len(ids) == 0:
+            raise DimensionMismatchError("Cannot build an index over zero vectors.")
+        xn = normalize(vectors)
+        t0 = time.perf_counter()
+        index = build_faiss(xn, config)
+        secs = time.perf_counter() - t0
+        out = cls(index, ids, config, build_seconds=secs)
+        if check_recall and config.kind != "exact":
+            out.recall_at_10 = out.recall_vs_exact(xn)
+            if out.recall_at_10 < 0.9:
+                log.warning("%s recall@10 vs exact is %.3f; raise ef_search/nprobe.", config.label(), out.recall_at_10)
+        return out
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    def with_search_params(self, **changes: Any) -> "FaissIndex":
+        """A view sharing the same FAISS structure with other search-time parameters."""
+        cfg = replace(self.config, **changes)
+        if cfg.build_key() != self.config.build_key():
+            raise BadQueryError("Only ef_search, nprobe and refine_factor can change without a rebuild.")
+        return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by cosine. queries float (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)).
+
+        Queries are normalised here.  When fewer than k rows exist the tail is padded
+        with score ``-inf`` and id ``-1``.
+        """
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q[None, :]
+        if q.ndim != 2 or q.shape[1] != self.dim:
+            raise DimensionMismatchError(f"Query has dimension {q.shape[-1]} but this index has {self.dim}.")
+        k = check_k(k)
+        qn = normalize(q)
+        kk = min(k, self.ntotal)
+        # OpenMP thread count is per calling thread: set it for every call, never restore
+        faiss.omp_set_num_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS)
+        scores, rows = self.index.search(qn, kk, params=self._params)
+        if kk == k and rows.size and rows.min() >= 0:
+            return scores, self.ids[rows]
+        return _pad(scores, rows, self.ids, k)
+
+    def recall_vs_exact(self, xn: np.ndarray, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:
+        """Mean recall@k of this index against exact search, sampling database rows as queries."""
+        rng = np.random.default_rng(seed)
+        sel = rng.choice(len(xn), size=min(n_queries, len(xn)), replace=False)
+        exact = faiss.IndexFlatIP(xn.shape[1])
+        exact.add(xn)
+        kk = min(k, len(xn))
+        _, truth = exact.search(xn[sel], kk)
+        _, got = self.search(xn[sel], kk)
+        truth_ids = self.ids[truth]
+        return float(np.mean([len(set(a) & set(b)) / kk for a, b in zip(truth_ids, got)]))
+
+
+_DEFAULT_THREADS = faiss.omp_get_max_threads() or 1
+
+
+def check_k(k: int, limit: int = MAX_K) -> int:
+    """Validate a result count: a whole number 1..limit."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise BadQueryError(f"k must be a whole number, got {k!r}.")
+    if k <= 0:
+        raise BadQueryError(f"k must be at least 1, got {k}.")
+    if k > limit:
+        raise BadQueryError(f"k={k} is too large; ask for at most {limit} results.")
+    return int(k)
+
+
+def _pad(scores: np.ndarray, rows: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    q = len(rows)
+    out_s = np.full((q, k), -np.inf, dtype=np.float32)
+    out_i = np.full((q, k), -1, dtype=np.int64)
+    m = min(k, rows.shape[1])
+    valid = rows[:, :m] >= 0
+    out_s[:, :m] = np.where(valid, scores[:, :m], -np.inf)
+    out_i[:, :m] = np.where(valid, ids[np.clip(rows[:, :m], 0, None)], -1)
+    return out_s, out_i
+
+
+def _index_bytes(index: faiss.Index) -> bytes:
+    return faiss.serialize_index(index).tobytes()
+
+
+class IndexCache:
+    """Builds, persists and reuses indexes for a data set's models; one per Engine.
+
+    ``get`` returns an in-memory index when one matches (model, vectors hash, build key),
+    else loads the verified file, else builds and writes it.  Builds of the same key are
+    serialised by a per-key lock; different keys build concurrently.
+    """
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self._mem: dict[tuple[str, str, str], FaissIndex] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def paths(self, model: str, content_hash: str, config: IndexConfig) -> tuple[Path, Path]:
+        stem = f"{model}-{config.kind}-{content_hash[:16]}-{config.build_key()}"
+        return self.directory / f"{stem}.faiss", self.directory / f"{stem}.json"
+
+    def get(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, content_hash: str,
+            config: IndexConfig = IndexConfig()) -> FaissIndex:
+        """Index for these vectors (ids int64 (n,), vectors float32 (n, d)) with ``config``'s search params."""
+        _check_name(model)
+        key = (model, content_hash, config.build_key())
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            idx = self._mem.get(key)
+            if idx is None:
+                idx = self._load(model, movie_ids, content_hash, config)
+                if idx is None:
+                    idx = self._build_and_save(model, movie_ids, vectors, content_hash, config)
+                with self._guard:  # drop in-memory indexes of this model's older vectors
+                    for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
+                        del self._mem[stale]
+                    self._mem[key] = idx
+        return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
+                                      refine_factor=config.refine_factor)
+
+    def _load(self, model: str, ids: np.ndarray, content_hash: str, cfg: IndexConfig) -> FaissIndex | None:
+        path, side = self.paths(model, content_hash, cfg)
+        if not path.exists() or not side.exists():
+            return None
+        t0 = time.perf_counter()
+        try:
+            meta = json.loads(side.read_text())
+            data = path.read_bytes()
+            if meta.get("vectors_hash") != content_hash or meta.get("n") != len(ids):
+                raise ArtifactError("index sidecar describes other vectors")
+            if sha256_bytes(data) != meta.get("file_sha256"):
+                raise ArtifactError("index file fails its sha256")
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            out = FaissIndex(index, ids, cfg, meta.get("build_seconds", 0.0), meta.get("recall_at_10"), "cache")
+        except (ArtifactError, ValueError, KeyError, RuntimeError) as exc:
+            log.warning("Index %s is stale or corrupt (%s); rebuilding.", path.name, exc)
+            return None
+        log.info("Loaded %s in %.1f ms", path.name, 1e3 * (time.perf_counter() - t0))
+        return out
+
+    def _build_and_save(self, model: str, ids: np.ndarray, vectors: np.ndarray, content_hash: str,
+                        cfg: IndexConfig) -> FaissIndex:
+        idx = FaissIndex.build(ids, vectors, cfg)
+        path, side = self.paths(model, content_hash, cfg)
+        data = _index_bytes(idx.index)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        meta = {
+            "model": model, "vectors_hash": content_hash, "config": asdict(cfg), "n": len(ids),
+            "dim": idx.dim, "build_seconds": idx.build_seconds, "recall_at_10": idx.recall_at_10,
+            "file_sha256": sha256_bytes(data), "faiss_version": faiss.__version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        atomic_write_json(side, meta)
+        self._remove_stale(model, content_hash, cfg)
+        log.info("Built %s for %s in %.2f s", cfg.label(), model, idx.build_seconds)
+        return idx
+
+    def _remove_stale(self, model: str, content_hash: str, cfg: IndexConfig) -> None:
+        """Delete files of the same model+kind+build key built from other vectors."""
+        for old in self.directory.glob(f"{model}-{cfg.kind}-*-{cfg.build_key()}.*"):
+            if f"-{content_hash[:16]}-" not in old.name:
+                old.unlink(missing_ok=True)
+
+    def clear_memory(self) -> None:
+        with self._guard:
+            self._mem.clear()
+
+
+_NAME = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+
+
+def _check_name(model: str) -> None:
+    if not isinstance(model, str) or not _NAME.fullmatch(model):
+        raise InvalidNameError(f"Model name {model!r} must be letters, digits, _ or - (max 40, letter first).")
+
+
+class FaissStore:
+    """In-process :class:`~engine.vectors.contract.VectorStore` backed by FAISS (``open_store("faiss")``).
+
+    Options: ``config`` (an :class:`IndexConfig` or its fields as a dict; exact by default).
+    """
+
+    name = "faiss"
+
+    def __init__(self, config: IndexConfig | dict[str, Any] | None = None, **_: Any) -> None:
+        self.config = config if isinstance(config, IndexConfig) else IndexConfig(**(config or {}))
+        self._indexes: dict[str, FaissIndex] = {}
+        self._lock = threading.Lock()
+
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Replace the collection. ids int64 (n,), vectors float32 (n, d)."""
+        _check_name(model)
+        ids = np.asarray(movie_ids, dtype=np.int64)
+        if len(np.unique(ids)) != len(ids):
+            raise DimensionMismatchError("movie_ids contain duplicates.")
+        idx = FaissIndex.build(ids, np.asarray(vectors, dtype=np.float32), self.config, check_recall=False)
+        with self._lock:
+            self._indexes[model] = idx
+
+    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)), padded with -inf / -1."""
+        _check_name(model)
+        with self._lock:
+            idx = self._indexes.get(model)
+        if idx is None:
+            from engine.errors import ModelNotBuiltError
+
+            raise ModelNotBuiltError(f"The faiss store has no collection {model!r}; upsert vectors first.")
+        return idx.search(queries, k)
+
+    def count(self, model: str) -> int:
+        _check_name(model)
+        with self._lock:
+            idx = self._indexes.get(model)
+        return 0 if idx is None else idx.ntotal
+
+    def drop(self, model: str) -> None:
+        _check_name(model)
+        with self._lock:
+            self._indexes.pop(model, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._indexes.clear()

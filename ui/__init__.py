@@ -1,0 +1,1 @@
+"""The Streamlit boundary: cached resources, URL state, the sidebar, UI text and long actions."""

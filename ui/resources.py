@@ -1,0 +1,218 @@
+"""Cached resources at the Streamlit boundary: the data set, its catalogue, the search Engine,
+movie frames, UMAP projections and the agreement table, shared by every session.
+
+``st.cache_resource`` holds objects shared by all sessions; ``st.cache_data`` holds frames and
+projections.  An engine error stops the page with one clear message (:func:`or_stop`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import streamlit as st
+
+from engine import config
+from engine.data.catalogue import Catalogue, open_catalogue
+from engine.data.dataset import Dataset, cached_datasets, load_dataset
+from engine.errors import MovieDNAError
+from ui.text import t
+
+log = logging.getLogger("moviedna.app")
+
+
+def current_dataset_name() -> str:
+    if "dataset" not in st.session_state:
+        st.session_state["dataset"] = st.query_params.get("ds") or config.Settings.from_env().dataset
+    return st.session_state["dataset"]
+
+
+def available_datasets() -> list[str]:
+    names = set(cached_datasets()) | {config.DEFAULT_DATASET, current_dataset_name()}
+    return sorted(names)
+
+
+@st.cache_resource(show_spinner=False)
+def _dataset(name: str, data_dir: str | None) -> Dataset:
+    return load_dataset(name, data_dir)
+
+
+def dataset() -> Dataset:
+    """The data set in use; the first load shows progress; errors stop the page with st.error."""
+    name = current_dataset_name()
+    data_dir = os.environ.get("MOVIEDNA_DATA_DIR")
+    try:
+        bar = None
+        if not _is_cached(name):
+            bar = st.progress(0.0, text=t("loading_data", name=name))
+        ds = _dataset(name, data_dir)
+        if bar is not None:
+            bar.empty()
+        return ds
+    except MovieDNAError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def _is_cached(name: str) -> bool:
+    return (config.cache_root() / name / "catalogue.sqlite").exists()
+
+
+@st.cache_resource(show_spinner=False)
+def _catalogue(name: str, content_hash: str) -> Catalogue:
+    return open_catalogue(_dataset(name, os.environ.get("MOVIEDNA_DATA_DIR")))
+
+
+def _or_stop(fn, *args):
+    """Run fn; a MovieDNAError (corrupt catalogue, tampered vectors, …) stops the page with one clear message."""
+    try:
+        return fn(*args)
+    except MovieDNAError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def catalogue() -> Catalogue:
+    ds = dataset()
+    return _or_stop(_catalogue, ds.name, ds.content_hash)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(name: str, content_hash: str, backend: str):
+    from engine.service import Engine
+
+    return Engine(name, catalogue=_catalogue(name, content_hash), backend=backend)
+
+
+def backend() -> str:
+    from engine.vectors.contract import default_backend
+
+    return st.session_state.get("backend") or default_backend()
+
+
+def engine():
+    """The shared search Engine of the data set in use and the chosen vector backend
+    (thread-safe, one per process and backend)."""
+    ds = dataset()
+    return _or_stop(_engine, ds.name, ds.content_hash, backend())
+
+
+def built_models() -> list[str]:
+    have = _or_stop(engine().models)
+    return [m for m in ("mf", "sasrec", "text") if m in have]
+
+
+def require_models(*models: str) -> list[str]:
+    """Stop the page with a clear message (and the build path) if none of ``models`` is built."""
+    have = [m for m in models if m in built_models()]
+    if not have:
+        st.warning(t("need_build", models=", ".join(models)))
+        st.page_link("views/home.py", label=t("go_home_build"), icon=":material/build:")
+        st.stop()
+    return have
+
+
+def show_error(exc: Exception) -> None:
+    """A MovieDNAError as one clear message (warning for bad input, error otherwise)."""
+    from engine.errors import BadQueryError, UnknownMovieError
+
+    if isinstance(exc, (BadQueryError, UnknownMovieError)):
+        st.warning(str(exc))
+        sugg = getattr(exc, "suggestions", None)
+        if sugg:
+            st.caption(t("did_you_mean") + " " + " · ".join(sugg))
+    else:
+        st.error(str(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def movie_frame(name: str, content_hash: str):
+    """Movies with a display label 'Title (year)' (a DataFrame; cached per data set)."""
+    df = _catalogue(name, content_hash).movies()
+    years = df["year"].astype("string").fillna("?")
+    df["label"] = df["title"] + " (" + years + ")"
+    return df.sort_values("n_ratings", ascending=False).reset_index(drop=True)
+
+
+def movies():
+    ds = dataset()
+    return movie_frame(ds.name, ds.content_hash)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _projection(name: str, data_hash: str, model: str, vectors_hash: str):
+    from engine.lab.projection import project
+
+    vs = _catalogue(name, data_hash).get_vectors(model)
+    coords = project(vs.vectors, vs.content_hash, config.dataset_cache_dir(name) / "projections")
+    return vs.movie_ids, coords
+
+
+def projection(model: str):
+    """(movie_ids int64 (n,), coords float32 (n, 2)) of a model's UMAP map, cached on disk and in memory."""
+    from engine.lab.projection import cache_file, ProjectionConfig
+
+    ds = dataset()
+    info = {v["model"]: v for v in engine().catalogue.vector_info()}[model]
+    path = cache_file(config.dataset_cache_dir(ds.name) / "projections", info["content_hash"], ProjectionConfig())
+    if path.exists():
+        return _or_stop(_projection, ds.name, ds.content_hash, model, info["content_hash"])
+    with st.status(t("umap_running", model=model.upper()), expanded=True) as status:
+        st.write(t("umap_first"))
+        out = _or_stop(_projection, ds.name, ds.content_hash, model, info["content_hash"])
+        status.update(label=t("umap_done", model=model.upper()), state="complete", expanded=False)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _agreement(name: str, data_hash: str, models: tuple[str, ...], hashes: tuple[str, ...], k: int):
+    import pandas as pd
+
+    from engine.lab.projection import align, neighbour_agreement
+
+    cat = _catalogue(name, data_hash)
+    sets = {m: cat.get_vectors(m) for m in models}
+    rows = []
+    for i, a in enumerate(models):
+        for b in models[i + 1:]:
+            common, ia, ib = align(sets[a].movie_ids, sets[b].movie_ids)
+            agree = neighbour_agreement(sets[a].vectors[ia], sets[b].vectors[ib], k)
+            rows.append({"a": a.upper(), "b": b.upper(), "movies": len(common),
+                         f"mean overlap@{k}": round(float(agree.mean()), 3),
+                         "share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
+    return pd.DataFrame(rows)
+
+
+def agreement_table(models: tuple[str, ...], k: int = 10):
+    """Per pair of spaces: how many of a movie's k nearest neighbours the two spaces share."""
+    ds = dataset()
+    info = {v["model"]: v["content_hash"] for v in engine().catalogue.vector_info()}
+    return _or_stop(_agreement, ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)
+
+
+def evaluation_frame():
+    """The stored evaluation as a table: one row per model, HR/NDCG@10 under both protocols,
+    with the reference figures (where the issue gives them) in the same columns."""
+    import pandas as pd
+
+    ev = engine().catalogue.get_json("evaluation")
+    if not isinstance(ev, dict) or not isinstance(ev.get("models"), dict):
+        return None
+    refs = ev.get("references") or {}
+    rows = []
+    for name, m in ev["models"].items():
+        rows.append({
+            "model": name, "HR@10 sampled-100": m["sampled"]["hr@10"], "NDCG@10 sampled-100": m["sampled"]["ndcg@10"],
+            "HR@10 full": m["full"]["hr@10"], "NDCG@10 full": m["full"]["ndcg@10"],
+            "train s": m.get("train_seconds"),
+        })
+        if name in refs:
+            r = refs[name]
+            rows.append({"model": f"  reference {name}", "HR@10 sampled-100": r.get("sampled_hr@10"),
+                         "NDCG@10 sampled-100": r.get("sampled_ndcg@10"), "HR@10 full": r.get("full_hr@10"),
+                         "NDCG@10 full": r.get("full_ndcg@10"), "train s": None})
+    frame = pd.DataFrame(rows).round(4)
+    split = ev.get("split") or {}
+    frame.attrs["caption"] = (f"{split.get('users', '?')} users, {split.get('items', '?')} items, "
+                              f"{split.get('interactions', '?')} interactions after the 5-core filter")
+    return frame

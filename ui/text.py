@@ -1,0 +1,230 @@
+"""Every piece of UI text in English and Korean; :func:`t` picks one by the session's language."""
+
+import streamlit as st
+
+_E = {
+    "app_title": ("MovieDNA", "MovieDNA"),
+    "dataset": ("Data set", "데이터셋"),
+    "backend": ("Vector database", "벡터 데이터베이스"),
+    "backend_help": ("Where searches run: FAISS in this process, PostgreSQL + pgvector, or Milvus (embedded locally, or "
+                     "the server in MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI). Same vectors, same answers.",
+                     "검색이 실행되는 곳: 이 프로세스의 FAISS, PostgreSQL + pgvector, 또는 Milvus (로컬 내장, 또는 "
+                     "MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI 의 서버). 같은 벡터, 같은 답."),
+    "loading_data": ("Loading {name} (first time: download, verify, cache)…", "{name} 불러오는 중 (처음 한 번: 다운로드, 검증, 캐시)…"),
+    "page_home": ("Home", "홈"),
+    "page_similar": ("Similar movies", "비슷한 영화"),
+    "page_mood": ("Mood search", "분위기 검색"),
+    "page_personal": ("Live personalization", "실시간 개인화"),
+    "page_explorer": ("Embedding explorer", "임베딩 탐색기"),
+    "page_pipeline": ("Retrieval + ranking", "검색 + 랭킹"),
+    "page_scale": ("Scale lab", "규모 실험실"),
+    "home_intro": (
+        "Every movie has a different **DNA** in each model: **MF** (what it is rated like), **SASRec** (what is "
+        "watched next) and **Text** (what it is about). MovieDNA stores each model's vectors separately in SQLite, "
+        "indexes them with FAISS, and shows what a vector database does for a recommender.",
+        "영화는 모델마다 다른 **DNA**를 가집니다: **MF** (어떻게 평가되는가), **SASRec** (다음에 무엇을 보는가), "
+        "**Text** (무엇에 관한 영화인가). MovieDNA는 모델별 벡터를 SQLite에 따로 저장하고 FAISS로 색인하여, "
+        "벡터 데이터베이스가 추천 시스템에 무엇을 해 주는지 보여 줍니다."),
+    "movies": ("Movies", "영화"),
+    "users": ("Users", "사용자"),
+    "ratings": ("Ratings", "평점"),
+    "source": ("Source", "출처"),
+    "hash_check": ("Hash check", "해시 검증"),
+    "genre_dist": ("Movies per genre", "장르별 영화 수"),
+    "rating_hist": ("Rating distribution", "평점 분포"),
+    "genre": ("Genre", "장르"),
+    "count": ("Count", "개수"),
+    "rating": ("Rating", "평점"),
+    # build and evaluation (home)
+    "build_title": ("Embedding spaces", "임베딩 공간"),
+    "build_missing": ("Not built yet: {models}. Building trains MF and SASRec and embeds every movie with MiniLM "
+                      "(about 3–5 minutes on 2 cores for ml-100k).",
+                      "아직 만들지 않음: {models}. MF와 SASRec을 학습하고 MiniLM으로 모든 영화를 임베딩합니다 "
+                      "(ml-100k, 2코어 기준 약 3–5분)."),
+    "build_button": ("Build missing models", "없는 모델 만들기"),
+    "build_running": ("Building…", "만드는 중…"),
+    "build_done": ("Built in {secs:.0f} s.", "{secs:.0f}초 만에 완료."),
+    "build_ok": ("All three spaces are built.", "세 공간이 모두 준비되었습니다."),
+    "eval_title": ("How good is each space as a recommender?", "각 공간은 추천기로서 얼마나 좋은가?"),
+    "eval_caption": ("Leave-one-out on the 5-core data: each user's last interaction is the test item. "
+                     "**Sampled**: the test item among 100 random unseen movies (the SASRec paper's protocol). "
+                     "**Full**: ranked against every movie, history excluded.",
+                     "5-core 데이터의 leave-one-out: 각 사용자의 마지막 상호작용이 테스트 항목입니다. "
+                     "**Sampled**: 본 적 없는 무작위 영화 100편 사이에서의 순위 (SASRec 논문 방식). "
+                     "**Full**: 본 영화를 뺀 전체 영화 대상 순위."),
+    "eval_none": ("No evaluation stored yet: run `python -m engine evaluate`.",
+                  "저장된 평가가 없습니다: `python -m engine evaluate` 를 실행하세요."),
+    "tour_title": ("A tour", "둘러보기"),
+    "tour": (
+        "- **Similar movies** — one movie, its neighbours in MF | SASRec | Text side by side.\n"
+        "- **Mood search** — type a feeling; semantic search next to SQL `LIKE`.\n"
+        "- **Live personalization** — click movies; the taste vector (mean of their vectors) moves on the map.\n"
+        "- **Embedding explorer** — UMAP maps of every space, lasso a cluster and see it in the others.\n"
+        "- **Retrieval + ranking** — 100 candidates from the index, re-ranked by SASRec, with timings.\n"
+        "- **Scale lab** — exact vs HNSW/IVF from 40k to millions of vectors: when do you need ANN?",
+        "- **비슷한 영화** — 한 영화의 이웃을 MF | SASRec | Text 공간에서 나란히 봅니다.\n"
+        "- **분위기 검색** — 느낌을 입력하면 의미 검색과 SQL `LIKE` 검색을 비교합니다.\n"
+        "- **실시간 개인화** — 영화를 클릭하면 취향 벡터(클릭한 벡터의 평균)가 지도 위에서 움직입니다.\n"
+        "- **임베딩 탐색기** — 공간별 UMAP 지도; 한 지도에서 고른 영화를 다른 지도에서도 봅니다.\n"
+        "- **검색 + 랭킹** — 색인에서 후보 100편을 찾고 SASRec으로 다시 순위를 매깁니다 (단계별 시간).\n"
+        "- **규모 실험실** — 4만에서 수백만 벡터까지 정확 검색 vs HNSW/IVF: 언제 ANN이 필요한가?"),
+    # shared
+    "need_build": ("This page needs the {models} vectors. Build them on the Home page or with `python -m engine build`.",
+                   "이 페이지에는 {models} 벡터가 필요합니다. 홈 페이지나 `python -m engine build` 로 만드세요."),
+    "go_home_build": ("Go to Home to build", "홈에서 만들기"),
+    "did_you_mean": ("Did you mean:", "혹시 이것인가요:"),
+    "how_many": ("How many", "개수"),
+    "timing": ("Timings: {parts}", "시간: {parts}"),
+    "space": ("Space", "공간"),
+    "space_mf": ("MF — rated like", "MF — 평점 패턴"),
+    "space_sasrec": ("SASRec — watched next", "SASRec — 다음 시청"),
+    "space_text": ("Text — what it is about", "Text — 내용"),
+    "col_title": ("Title", "제목"),
+    "col_year": ("Year", "연도"),
+    "col_genres": ("Genres", "장르"),
+    "col_score": ("Score", "점수"),
+    "col_ratings": ("Ratings", "평점 수"),
+    "col_because": ("Because you clicked", "클릭한 영화 때문에"),
+    "col_move": ("Moved", "이동"),
+    "col_before": ("Stage-1 rank", "1단계 순위"),
+    "col_after": ("Final rank", "최종 순위"),
+    "col_retrieval_score": ("Cosine (stage 1)", "코사인 (1단계)"),
+    "col_rerank_score": ("SASRec score", "SASRec 점수"),
+    "umap_running": ("Computing the {model} map (UMAP)…", "{model} 지도 계산 중 (UMAP)…"),
+    "umap_first": ("The first map compiles UMAP (up to ~40 s); it is then cached on disk and never recomputed.",
+                   "첫 지도는 UMAP을 컴파일합니다 (최대 약 40초). 이후 디스크에 저장되어 다시 계산하지 않습니다."),
+    "umap_done": ("{model} map ready", "{model} 지도 준비됨"),
+    "empty_query": ("Type a few words to search.", "검색할 단어를 입력하세요."),
+    # similar
+    "similar_caption": ("Nearest neighbours of one movie in each space (cosine, the movie itself excluded). "
+                        "Highlighted rows appear in more than one space; click a row to make it the current movie.",
+                        "각 공간에서 한 영화의 최근접 이웃 (코사인, 자기 자신 제외). 강조된 행은 둘 이상의 공간에 "
+                        "나타납니다. 행을 클릭하면 그 영화로 바뀝니다."),
+    "pick_movie": ("Movie", "영화"),
+    "unknown_movie_param": ("The link asks for movie {movie}, which is not in this data set; showing {first} instead.",
+                            "링크의 영화 {movie}는 이 데이터 세트에 없습니다. 대신 {first}을(를) 보여 줍니다."),
+    "overlap_label": ("{a} ∩ {b}", "{a} ∩ {b}"),
+    "overlap_help": ("How many of the top-k lists the two spaces share.", "두 공간의 top-k 목록이 공유하는 영화 수."),
+    "shared_legend": ("Yellow rows: in more than one space's list.", "노란 행: 둘 이상의 공간 목록에 있음."),
+    # mood
+    "mood_caption": ("Your words are embedded by the text model (MiniLM) and searched in the Text space; the right column "
+                     "is plain SQL `LIKE` over titles, genres and tags.",
+                     "입력한 문장을 텍스트 모델(MiniLM)로 임베딩해 Text 공간에서 찾습니다. 오른쪽은 제목·장르·태그에 대한 "
+                     "SQL `LIKE` 검색입니다."),
+    "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
+    "korean_note": ("Korean or other non-English queries need a multilingual text model: set "
+                    "`MOVIEDNA_TEXT_MODEL=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2` (online, once) "
+                    "and rebuild with `python -m engine build --models text`.",
+                    "한국어 검색에는 다국어 텍스트 모델이 필요합니다: "
+                    "`MOVIEDNA_TEXT_MODEL=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2` 로 설정하고 "
+                    "(온라인에서 한 번) `python -m engine build --models text` 로 다시 만드세요."),
+    "semantic_results": ("Semantic (vector search)", "의미 검색 (벡터)"),
+    "keyword_results": ("Keyword (SQL LIKE)", "키워드 (SQL LIKE)"),
+    "encoding": ("Embedding the query…", "질의 임베딩 중…"),
+    # personalize
+    "personal_caption": ("Click movies you like. The taste vector is the average of their vectors (re-normalised); "
+                         "recommendations are its nearest movies, each explained by the click it is closest to.",
+                         "좋아하는 영화를 클릭하세요. 취향 벡터는 그 벡터들의 평균(다시 정규화)이며, 추천은 취향 벡터에 "
+                         "가장 가까운 영화이고 가장 가까운 클릭으로 설명됩니다."),
+    "click_means": ("A click means", "클릭의 의미"),
+    "mode_like": ("👍 more like this", "👍 이런 영화 더"),
+    "mode_dislike": ("👎 less like this", "👎 이런 영화 덜"),
+    "rerank_toggle": ("Re-rank with SASRec", "SASRec으로 재순위"),
+    "recency": ("Recency half-life (clicks)", "최근성 반감기 (클릭 수)"),
+    "recency_off": ("off", "끔"),
+    "clicked_movies": ("Clicked movies (search to add, × to remove)", "클릭한 영화 (검색해 추가, ×로 제거)"),
+    "less_like_this": ("Less like this", "이런 영화 덜"),
+    "search_to_add": ("Search a title…", "제목 검색…"),
+    "clear_clicks": ("Start over", "처음부터"),
+    "no_clicks_yet": ("No clicks yet: pick a movie below or search above.", "아직 클릭이 없습니다: 아래에서 고르거나 위에서 검색하세요."),
+    "popular_start": ("Popular movies — click one", "인기 영화 — 하나를 클릭"),
+    "recommended_for_you": ("Recommended", "추천"),
+    "click_row_hint": ("Click a row to add it to your taste", "행을 클릭하면 취향에 추가됩니다"),
+    "taste_map": ("Your taste on the {model} map", "{model} 지도 위의 취향"),
+    "all_movies": ("all movies", "전체 영화"),
+    "clicked": ("clicked", "클릭함"),
+    "taste_vector": ("taste vector", "취향 벡터"),
+    # explorer
+    "explorer_caption": ("UMAP maps of each space. Lasso or box-select points in one map: the same movies light up in "
+                         "every map (linked brushing).",
+                         "공간별 UMAP 지도. 한 지도에서 올가미/사각형으로 고르면 같은 영화가 모든 지도에서 강조됩니다."),
+    "colour_by": ("Colour by", "색상 기준"),
+    "colour_genre": ("genre", "장르"),
+    "colour_year": ("year", "연도"),
+    "colour_popularity": ("popularity", "인기도"),
+    "highlight_movies": ("Highlight movies", "강조할 영화"),
+    "clear_selection": ("Clear selection", "선택 지우기"),
+    "selected": ("selected", "선택됨"),
+    "brush_hint": ("{n} movies selected. Drag a lasso in any map to select.", "{n}편 선택됨. 아무 지도에서나 올가미로 고르세요."),
+    "agreement_title": ("Do the spaces agree?", "공간들은 서로 일치하는가?"),
+    "agreement_caption": ("For every movie, the share of its 10 nearest neighbours that two spaces have in common.",
+                          "모든 영화에 대해, 두 공간의 최근접 이웃 10편 중 겹치는 비율."),
+    # pipeline
+    "pipeline_caption": ("Stage 1 retrieves candidates nearest to your taste vector from a vector index; stage 2 re-ranks "
+                         "only those with SASRec over your click sequence.",
+                         "1단계는 벡터 색인에서 취향 벡터에 가까운 후보를 찾고, 2단계는 그 후보만 클릭 순서에 대한 "
+                         "SASRec으로 다시 순위를 매깁니다."),
+    "pipeline_no_taste": ("No taste yet: click movies on the Live personalization page, or use a demo taste.",
+                          "아직 취향이 없습니다: 실시간 개인화 페이지에서 클릭하거나 데모 취향을 쓰세요."),
+    "use_demo_taste": ("Use a demo taste (Star Wars fan)", "데모 취향 사용 (스타워즈 팬)"),
+    "current_taste": ("Current taste:", "현재 취향:"),
+    "stage1_space": ("Stage-1 space", "1단계 공간"),
+    "n_candidates": ("Candidates", "후보 수"),
+    "index_kind": ("Index", "색인"),
+    "exact": ("exact", "정확"),
+    "stage_taste": ("Taste vector", "취향 벡터"),
+    "stage_retrieve": ("Stage 1: retrieve", "1단계: 검색"),
+    "stage_retrieve_help": ("Top {n} by cosine from the index.", "색인에서 코사인 상위 {n}편."),
+    "stage_rerank": ("Stage 2: SASRec", "2단계: SASRec"),
+    "stage_rerank_help": ("SASRec scores every candidate for your click sequence.", "SASRec이 클릭 순서에 대해 모든 후보를 점수화."),
+    "stage_total": ("Total", "합계"),
+    "reranked_list": ("Re-ranked candidates", "재순위된 후보"),
+    "what_moved": ("What moved (top 20)", "순위 변화 (상위 20)"),
+    "stage1_order": ("stage 1", "1단계"),
+    "stage2_order": ("after SASRec", "SASRec 후"),
+    "rank": ("rank", "순위"),
+    "pipeline_summary": ("{moved} of {n} candidates changed position after re-ranking.", "재순위 후 {n}개 중 {moved}개의 위치가 바뀌었습니다."),
+    # scale
+    "scale_caption": ("Exact search compares the query with every vector; ANN indexes (HNSW graphs, IVF clusters) look "
+                      "at a few. Measured on this machine (2 cores) on synthetic clustered 64-d vectors.",
+                      "정확 검색은 모든 벡터와 비교하고, ANN 색인(HNSW 그래프, IVF 클러스터)은 일부만 봅니다. "
+                      "이 기계(2코어)에서 합성 클러스터 64차원 벡터로 측정했습니다."),
+    "scale_claims": ("**Brute force is milliseconds at movie-catalogue size; at 100 million vectors it is not — that is "
+                     "where ANN indexes earn their keep.**",
+                     "**영화 카탈로그 규모에서는 전수 검색도 몇 밀리초지만, 1억 벡터에서는 그렇지 않습니다 — 그때 ANN 색인이 필요합니다.**"),
+    "exact_at": ("Exact, {n} vectors (p50)", "정확 검색, {n}개 (p50)"),
+    "exact_estimate": ("Exact, {n} (estimate)", "정확 검색, {n}개 (추정)"),
+    "estimate_help": ("Not measured: extrapolated from the measured sizes ({basis}).", "측정값이 아닌 추정치: {basis}"),
+    "latency_vs_n": ("Single-query latency vs number of vectors", "벡터 수에 따른 단일 질의 지연"),
+    "recall_vs_latency": ("Recall@10 vs latency (ANN settings)", "Recall@10 대 지연 (ANN 설정)"),
+    "n_vectors": ("Vectors", "벡터 수"),
+    "dimension": ("Dimension", "차원"),
+    "all_measurements": ("All measurements", "모든 측정값"),
+    "no_scale_results": ("No saved scale results: run `python benchmarks/bench_scale.py`.",
+                         "저장된 결과가 없습니다: `python benchmarks/bench_scale.py` 를 실행하세요."),
+    "results_unreadable": ("{name} is unreadable ({err}); run the benchmark again.", "{name} 을(를) 읽을 수 없습니다 ({err})."),
+    "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),
+    "backends_caption": ("{n} vectors of dimension {d} ({source}); latency of one query, recall against exact search.",
+                         "차원 {d}의 벡터 {n}개 ({source}); 단일 질의 지연, 정확 검색 대비 재현율."),
+    "backends_live": ("Your vectors in three databases", "내 벡터를 세 데이터베이스에서"),
+    "backends_live_caption": ("Loads this data set's vectors into FAISS, PostgreSQL + pgvector (embedded server) and "
+                              "Milvus Lite, then times 200 queries in each and checks recall@10 against exact search.",
+                              "이 데이터셋의 벡터를 FAISS, PostgreSQL + pgvector(내장 서버), Milvus Lite에 넣고 "
+                              "각각 질의 200개의 시간을 재고 정확 검색 대비 recall@10을 확인합니다."),
+    "run_backends": ("Compare backends", "백엔드 비교"),
+    "backends_running": ("Loading and querying three databases (first start of PostgreSQL takes a few seconds)…",
+                         "세 데이터베이스에 적재하고 질의하는 중 (PostgreSQL 첫 시작은 몇 초 걸립니다)…"),
+    "live_run": ("Live run on this server", "이 서버에서 바로 실행"),
+    "run_live": ("Run", "실행"),
+    "starting": ("Starting…", "시작 중…"),
+}
+
+TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}
+
+
+def t(key: str, **fmt) -> str:
+    """UI text in the chosen language (English or Korean)."""
+    lang = st.session_state.get("lang", "en")
+    entry = TEXT.get(key, {})
+    text = entry.get(lang) or entry.get("en") or key
+    return text.format(**fmt) if fmt else text
