@@ -24,19 +24,19 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from engine import config as cfgmod
+from engine.config import Progress
 from engine.artifacts import config_hash
-from engine.errors import ArtifactError, ModelNotBuiltError, MovieDNAError, UnknownModelError
-from engine.models import MODELS, model_class
+from engine.errors import ArtifactError, ModelNotBuiltError, MovieDNAError
+from engine.models import model_class, parse_models
 from engine.models.base import EmbeddingModel, Interactions
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 DEFAULT_MODELS: tuple[str, ...] = ("mf", "sasrec", "text")
 BUILD_VERSION = 1
 #: share of the progress bar per model (SASRec dominates the build time)
@@ -47,19 +47,6 @@ BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
     "sasrec": {"max_seconds": 270},  # the default 2 x 100 cosine epochs (~215 s here); the time guard
     "text": {},                      # (which also compresses the cosine schedule) keeps the build under 5 min
 }
-
-
-def parse_models(models: str | Sequence[str] | None) -> list[str]:
-    """``"mf,sasrec"`` or a list -> validated names in the given order; raises UnknownModelError."""
-    if models is None:
-        return list(DEFAULT_MODELS)
-    names = [m.strip().lower() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
-    if not names:
-        raise UnknownModelError(f"No model named; choose from {', '.join(sorted(MODELS))}.")
-    for n in names:
-        if n not in MODELS:
-            raise UnknownModelError(f"Unknown model {n!r}; choose one of {', '.join(sorted(MODELS))}.")
-    return list(dict.fromkeys(names))
 
 
 def build_config(name: str, epochs: int | None = None) -> Any:
@@ -116,7 +103,7 @@ def build(
     from engine.data.catalogue import open_catalogue
     from engine.data.dataset import load_dataset
 
-    names = parse_models(models)
+    names = parse_models(models, default=DEFAULT_MODELS)
     report_progress = progress or (lambda f, m: None)
     t_start = time.perf_counter()
     report_progress(0.0, "loading data set")
@@ -231,17 +218,3 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
             raise ArtifactError(f"The {name} weights of {ds_name} do not match the build manifest; rebuild with {hint} --force.")
         _LOADED[key] = model
         return model
-
-
-def build_status(dataset_name: str) -> dict[str, Any]:
-    """Per model: the manifest of the last build (or None) — for the app's Home page."""
-    from engine.data.catalogue import Catalogue
-
-    cpath = cfgmod.catalogue_path(dataset_name)
-    if not cpath.exists():
-        return {m: None for m in MODELS}
-    cat = Catalogue(cpath)
-    try:
-        return {m: cat.get_json(f"build:{m}") for m in MODELS}
-    finally:
-        cat.close()

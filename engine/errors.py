@@ -69,3 +69,7 @@ class UnknownMovieError(MovieDNAError):
 
 class BackendError(MovieDNAError):
     """A vector database backend (pgvector, Milvus) cannot be reached or used."""
+
+
+class UnknownBackendError(BackendError):
+    """The vector backend name is not one MovieDNA knows (faiss, pgvector, milvus)."""

@@ -25,13 +25,13 @@ from engine.recsys import query as S
 from engine.data.catalogue import Catalogue
 from engine.config import Settings, catalogue_path, dataset_cache_dir
 from engine.errors import BadQueryError, CatalogueError, ModelNotBuiltError
-from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig, check_k
+from engine.vectors.contract import MAX_K, check_k
+from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig
 from engine.recsys.taste import Space, TasteConfig, recommend as _recommend
 from engine.recsys.pipeline import Reranker, two_stage as _two_stage
 
 log = logging.getLogger(__name__)
 
-MAX_K = 1000
 SPACES = ("mf", "sasrec", "text")
 
 
@@ -93,12 +93,10 @@ class Engine:
                  index_dir: Path | str | None = None, encoder: E.QueryEncoder | None = None,
                  reranker: Reranker | Callable[[], Reranker] | None = None,
                  backend: str | None = None) -> None:
-        from engine.vectors.contract import BACKENDS, default_backend
+        from engine.vectors.contract import check_backend, default_backend
 
         self.dataset = dataset or Settings.from_env().dataset
-        self.backend = (backend or default_backend()).strip().lower()
-        if self.backend not in BACKENDS:
-            raise BadQueryError(f"Unknown vector backend {self.backend!r}; choose one of {', '.join(BACKENDS)}.")
+        self.backend = check_backend(default_backend() if backend is None else backend)
         self._store_indexes: dict[tuple[str, str], Any] = {}
         self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
         self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")
@@ -129,15 +127,6 @@ class Engine:
                     raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
                 self._table = S.MovieTable(df)
             return self._table
-
-    def refresh(self) -> None:
-        """Forget cached movies, spaces and in-memory indexes (after the catalogue was rewritten)."""
-        with self._lock:
-            self._table = None
-            self._spaces.clear()
-            self._hashes.clear()
-            self.index_cache.clear_memory()
-            self._store_indexes.clear()
 
     def models(self) -> list[str]:
         """Models whose vectors are in the catalogue."""
@@ -308,16 +297,10 @@ class Engine:
 
 
 def load_sasrec(dataset: str) -> Reranker:
-    """The fitted SASRec of a data set, via engine.build when it offers a loader."""
-    try:
-        from engine import build  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ModelNotBuiltError("SASRec is not available (engine.build missing); run `python -m engine build`.") from exc
-    for name in ("load_model", "load_fitted"):
-        fn = getattr(build, name, None)
-        if callable(fn):
-            return fn(dataset, "sasrec")
-    raise ModelNotBuiltError("No fitted SASRec found; run `python -m engine build --models sasrec`.")
+    """The fitted SASRec of a built data set (verified against its build manifest)."""
+    from engine.build import load_model
+
+    return load_model(dataset, "sasrec")
 
 
 __all__ = ["Engine", "Hits", "Agreement", "IndexConfig", "BadQueryError"]

@@ -5,7 +5,7 @@ import pytest
 
 from tests.fixtures import synthetic_catalogue
 from engine.service import Engine
-from engine.vectors.served import collection_name
+from engine.vectors.served import store_collection
 
 pytestmark = [pytest.mark.backend, pytest.mark.slow]
 
@@ -41,13 +41,18 @@ def test_engine_on_a_backend_matches_faiss(cache_outside_pytest_tmp, backend):
 
 
 def test_collection_names_are_store_safe():
-    name = collection_name("ml-100k", "mf", "ab" * 32)
+    name = store_collection("ml-100k", "mf", "ab" * 32)
     assert name == "ml_100k_mf_abababababab" and len(name) <= 40
-    assert collection_name("9x", "text", "0" * 64)[0].isalpha()
+    assert store_collection("9x", "text", "0" * 64)[0].isalpha()
 
 
-def test_unknown_backend_is_a_clear_error():
-    from engine.errors import BadQueryError
+@pytest.mark.parametrize("backend", ["oracle", 3, None.__class__, ""])
+def test_unknown_backend_is_one_named_error_everywhere(backend):
+    """The Engine and open_store reject an unknown backend with the same named error."""
+    from engine.errors import UnknownBackendError
+    from engine.vectors.contract import open_store
 
-    with pytest.raises(BadQueryError, match="pgvector"):
-        Engine("synthetic", catalogue=synthetic_catalogue(n=20, d=4), backend="oracle")
+    with pytest.raises(UnknownBackendError, match="pgvector"):
+        Engine("synthetic", catalogue=synthetic_catalogue(n=20, d=4), backend=backend)
+    with pytest.raises(UnknownBackendError, match="pgvector"):
+        open_store(backend)

@@ -168,19 +168,11 @@ def projection(model: str):
 def _agreement(name: str, data_hash: str, models: tuple[str, ...], hashes: tuple[str, ...], k: int):
     import pandas as pd
 
-    from engine.lab.projection import align, neighbour_agreement
+    from engine.lab.projection import agreement_rows
 
     cat = _catalogue(name, data_hash)
     sets = {m: cat.get_vectors(m) for m in models}
-    rows = []
-    for i, a in enumerate(models):
-        for b in models[i + 1:]:
-            common, ia, ib = align(sets[a].movie_ids, sets[b].movie_ids)
-            agree = neighbour_agreement(sets[a].vectors[ia], sets[b].vectors[ib], k)
-            rows.append({"a": a.upper(), "b": b.upper(), "movies": len(common),
-                         f"mean overlap@{k}": round(float(agree.mean()), 3),
-                         "share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(agreement_rows({m: (vs.movie_ids, vs.vectors) for m, vs in sets.items()}, k))
 
 
 def agreement_table(models: tuple[str, ...], k: int = 10):

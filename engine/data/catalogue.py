@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 
 from engine.artifacts import array_hash
+from engine.config import validate_name
 from engine.errors import (
-    ArtifactError, BadQueryError, CatalogueError, DimensionMismatchError, InvalidNameError,
+    ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
 )
+from engine.recsys.query import clean_query
+from engine.vectors.contract import check_k
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
-MAX_QUERY_CHARS = 500
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(
     "a an the of and or about for with to in on at by from into is are be that this it its my me i "
@@ -49,21 +50,12 @@ CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value TEXT NOT NULL, upd
 """
 
 
-def check_name(name: str) -> str:
-    """Validate a model name that becomes part of an SQL identifier."""
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise InvalidNameError(
-            f"Model name {name!r} is not allowed; use a letter then letters, digits, _ or - (40 at most)."
-        )
-    return name
-
-
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def _table(model: str) -> str:
-    return quote_ident(f"vec_{check_name(model)}")
+    return quote_ident(f"vec_{validate_name(model)}")
 
 
 @dataclass(frozen=True)
@@ -203,7 +195,7 @@ class Catalogue:
                 for m, d, n, c, h, t in rows]
 
     def has_vectors(self, model: str, config: dict | None = None) -> bool:
-        rows = self._q("SELECT config FROM models WHERE name = ?", (check_name(model),))
+        rows = self._q("SELECT config FROM models WHERE name = ?", (validate_name(model),))
         if not rows:
             return False
         return config is None or json.loads(rows[0][0]) == json.loads(json.dumps(config, sort_keys=True, default=str))
@@ -260,18 +252,9 @@ class Catalogue:
 
 def keyword_terms(query: str) -> list[str]:
     """Words of a query for the LIKE baseline (lower-case, stop words dropped); validates it."""
-    if not isinstance(query, str) or not query.strip():
-        raise BadQueryError("The query is empty; type a few words.")
-    if len(query) > MAX_QUERY_CHARS:
-        raise BadQueryError(f"The query has {len(query)} characters; keep it under {MAX_QUERY_CHARS}.")
-    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", query.lower())
+    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", clean_query(query).lower())
     return [w for w in dict.fromkeys(words) if w not in STOPWORDS and len(w) > 1][:20]
 
-
-def check_k(k: int, maximum: int = 1000) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= maximum:
-        raise BadQueryError(f"k must be a whole number from 1 to {maximum}; got {k!r}.")
-    return int(k)
 
 
 def open_catalogue(dataset) -> Catalogue:

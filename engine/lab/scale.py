@@ -14,24 +14,20 @@ import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import faiss
 import numpy as np
 
+from engine.config import Progress, no_progress
 from engine.errors import BadQueryError
 from engine.vectors.faiss_index import IndexConfig, build_faiss, _search_params
 
 log = logging.getLogger(__name__)
 
-#: progress callback: (fraction in [0, 1], message)
-Progress = Callable[[float, str], None]
 RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "scale.json"
 LIVE_MAX_N = 200_000
 
-
-def _noop(fraction: float, message: str) -> None:
-    return None
 
 
 def clustered_vectors(n: int, d: int, n_clusters: int | None = None, spread: float = 1.25,
@@ -134,7 +130,7 @@ def exact_truth(xb: np.ndarray, xq: np.ndarray, k: int = 10) -> tuple[faiss.Inde
 
 
 def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 1000, k: int = 10,
-             progress: Progress = _noop, latency_seconds: float = 5.0, seed: int = 0) -> list[dict[str, Any]]:
+             progress: Progress = no_progress, latency_seconds: float = 5.0, seed: int = 0) -> list[dict[str, Any]]:
     """Exact plus each config on one synthetic set of n x d. Rows as :func:`measure`.
 
     Configs that share a build key (e.g. several ``ef_search`` values) reuse one build.
@@ -165,7 +161,7 @@ def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 10
 
 
 def run_live(n: int = 20_000, d: int = 64, configs: Sequence[IndexConfig] | None = None,
-             progress: Progress = _noop, n_queries: int = 200) -> list[dict[str, Any]]:
+             progress: Progress = no_progress, n_queries: int = 200) -> list[dict[str, Any]]:
     """A small live run (a few seconds at the defaults) for the Scale page."""
     if not 1_000 <= int(n) <= LIVE_MAX_N:
         raise BadQueryError(f"A live run takes 1,000 to {LIVE_MAX_N:,} vectors; got {n:,}.")

@@ -8,7 +8,7 @@ Model classes are imported lazily (torch / sentence-transformers are heavy), so
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Sequence
 
 from engine.errors import UnknownModelError
 
@@ -42,3 +42,23 @@ def get_model(name: str, config: Any | None = None, **overrides: Any):
 
 
 __all__ = ["MODELS", "get_model", "model_class"]
+
+
+def parse_models(models: str | Sequence[str] | None, default: Sequence[str] = tuple(MODELS),
+                 extra: Sequence[str] = ()) -> list[str]:
+    """``"mf,sasrec"`` or a list -> validated names, in order, without repeats (``None`` -> ``default``).
+
+    Allowed: the registered models plus ``extra`` (e.g. the popularity baseline of the evaluation);
+    anything else raises :class:`UnknownModelError`.
+    """
+    if models is None:
+        return list(default)
+    allowed = sorted(set(MODELS) | set(extra))
+    parts = models.split(",") if isinstance(models, str) else models
+    names = [str(m).strip().lower() for m in parts if str(m).strip()]
+    if not names:
+        raise UnknownModelError(f"No model named; choose from {', '.join(allowed)}.")
+    for n in names:
+        if n not in allowed:
+            raise UnknownModelError(f"Unknown model {n!r}; choose from {', '.join(allowed)}.")
+    return list(dict.fromkeys(names))

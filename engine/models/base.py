@@ -29,22 +29,18 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 
+from engine.config import Progress
 from engine.artifacts import array_hash, load_arrays, save_arrays
 from engine.errors import ArtifactError, BadQueryError, ModelNotBuiltError
 
 log = logging.getLogger(__name__)
 
-#: progress callback: (fraction in [0, 1], message)
-Progress = Callable[[float, str], None]
 
-
-def _noop(fraction: float, message: str) -> None:  # pragma: no cover - trivial
-    return None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.errors import DimensionMismatchError
-from engine.vectors.faiss_index import normalize
+from engine.vectors.contract import normalize
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.config import Progress, no_progress
+from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class MFModel(EmbeddingModel):
         self.Y: np.ndarray | None = None   # float32 (n_items, dim)
 
     def fit(self, data: Interactions, valid: Holdout | None = None, progress: Progress | None = None) -> "MFModel":
-        cfg, progress = self.config, progress or _noop
+        cfg, progress = self.config, progress or no_progress
         check_interactions(data, self.name)
         t0 = time.perf_counter()
         self._set_items(data.item_ids)

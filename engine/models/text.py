@@ -27,16 +27,16 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from engine.config import Progress, no_progress
 from engine.artifacts import sha256_file
 from engine.errors import ArtifactError, BadQueryError
-from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop
+from engine.models.base import EmbeddingModel, Holdout, Interactions
 
 log = logging.getLogger(__name__)
 
 BUNDLED_NAME = "all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _ALIASES = {BUNDLED_NAME.lower(), f"sentence-transformers/{BUNDLED_NAME}".lower()}
-MAX_QUERY_CHARS = 1000
 
 
 def default_model_name() -> str:
@@ -151,16 +151,13 @@ def _encode(enc: Any, texts: list[str], batch_size: int, progress: Progress | No
 def encode_queries(queries: Sequence[str], model_name: str | None = None) -> np.ndarray:
     """float32 (q, d) L2-normalised embeddings of free-text queries (mood search).
 
-    Raises :class:`BadQueryError` for an empty list, a blank query or one longer than 1000 characters.
+    Raises :class:`BadQueryError` for an empty list or a query :func:`~engine.recsys.query.clean_query` rejects.
     """
-    qs = [str(q).strip() for q in queries]
-    if not qs:
+    from engine.recsys.query import clean_query
+
+    if isinstance(queries, str) or not list(queries):
         raise BadQueryError("No query given; type a few words describing the movie you want.")
-    for q in qs:
-        if not q:
-            raise BadQueryError("A query is empty; type a few words describing the movie you want.")
-        if len(q) > MAX_QUERY_CHARS:
-            raise BadQueryError(f"A query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
+    qs = [clean_query(q) for q in queries]
     return _encode(load_encoder(model_name), qs, 64)
 
 
@@ -184,7 +181,7 @@ class TextModel(EmbeddingModel):
         self._set_items(data.item_ids)
         docs = movie_documents(data.movies, self._item_ids, self.config.max_tags)
         enc = load_encoder(self.config.model_name)
-        self.V = _encode(enc, docs, self.config.batch_size, progress or _noop)
+        self.V = _encode(enc, docs, self.config.batch_size, progress or no_progress)
         self.fit_info = {"train_seconds": round(time.perf_counter() - t0, 2), "documents": len(docs),
                          "example_document": docs[0] if docs else ""}
         return self

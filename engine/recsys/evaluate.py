@@ -19,19 +19,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 
-from engine.errors import UnknownModelError
+from engine.config import Progress
+
 from engine.recsys.metrics import full_ranks, sampled_ranks, summarize
-from engine.models import MODELS, model_class
+from engine.models import model_class, parse_models
 
 from engine.models.popularity import PopularityModel
 from engine.recsys.splits import LeaveOneOut, leave_one_out
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text")
 #: configs used for evaluation: maximum epochs with early stopping on validation
 EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
@@ -56,16 +56,8 @@ REFERENCE_NOTES = {
 
 
 def parse_eval_models(models: str | Sequence[str] | None) -> list[str]:
-    if models is None:
-        return list(EVAL_MODELS)
-    names = [m.strip().lower() for m in (models.split(",") if isinstance(models, str) else models) if m.strip()]
-    allowed = set(MODELS) | {"popularity"}
-    for n in names:
-        if n not in allowed:
-            raise UnknownModelError(f"Unknown model {n!r}; choose from {', '.join(sorted(allowed))}.")
-    if not names:
-        raise UnknownModelError(f"No model named; choose from {', '.join(sorted(allowed))}.")
-    return list(dict.fromkeys(names))
+    """Models to evaluate: registered models plus the popularity baseline (default: all of them)."""
+    return parse_models(models, default=EVAL_MODELS, extra=("popularity",))
 
 
 def eval_config(name: str, epochs: int | None = None, **overrides: Any) -> Any:

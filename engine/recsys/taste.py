@@ -17,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.errors import BadQueryError, UnknownMovieError
-from engine.vectors.faiss_index import FaissIndex, normalize
+from engine.vectors.contract import normalize
+from engine.vectors.faiss_index import FaissIndex
 
 MAX_CLICKS = 500
 

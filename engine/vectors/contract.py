@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, UnknownModelError
+from engine.config import validate_name
+from engine.errors import BadQueryError, DimensionMismatchError, UnknownBackendError
 
 BACKENDS: dict[str, str] = {
     "faiss": "engine.vectors.faiss_index:FaissStore",
@@ -42,7 +42,8 @@ BACKENDS: dict[str, str] = {
 }
 
 DEFAULT_BACKEND = "faiss"
-MODEL_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+MAX_K = 1000  # most results a user-facing search may ask for
+SEARCH_MAX_K = 16_384  # most neighbours one store search returns (Milvus's top-k ceiling; FAISS allows its size)
 
 
 @runtime_checkable
@@ -72,32 +73,46 @@ def default_backend() -> str:
 
 def open_store(backend: str | None = None, **options: Any) -> VectorStore:
     """Instantiate a backend by name (``None`` -> :func:`default_backend`); options go to its constructor."""
-    backend = backend or default_backend()
-    try:
-        target = BACKENDS[backend]
-    except KeyError:
-        raise UnknownModelError(
-            f"Unknown vector backend {backend!r}; choose one of {', '.join(sorted(BACKENDS))}."
-        ) from None
+    target = BACKENDS[check_backend(default_backend() if backend is None else backend)]
     module_name, cls_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
     return cls(**options)
 
 
 # --- shared input checks -------------------------------------------------------------
+def check_backend(backend: object) -> str:
+    """A known backend name (case and spaces forgiven), else :class:`UnknownBackendError`."""
+    name = backend.strip().lower() if isinstance(backend, str) else None
+    if name not in BACKENDS:
+        raise UnknownBackendError(f"Unknown vector backend {backend!r}; choose one of {', '.join(sorted(BACKENDS))}.")
+    return name
+
+
 def validate_model_name(model: object) -> str:
     """Return ``model`` if it is a safe collection name, else raise :class:`InvalidNameError`."""
-    if not isinstance(model, str) or not MODEL_NAME_RE.fullmatch(model):
-        raise InvalidNameError(
-            f"Model name {model!r} is not allowed; use a letter then up to 39 letters, digits, '_' or '-'."
-        )
-    return model
+    return validate_name(model, "model")
 
 
-def l2_normalise(x: np.ndarray) -> np.ndarray:
-    """Row-normalise float32 ``(n, d)``; all-zero rows stay zero (no NaN)."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.ascontiguousarray(x / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
+def check_k(k: object, limit: int = MAX_K) -> int:
+    """Validate a result count: a whole number from 1 to ``limit``; else :class:`BadQueryError`."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise BadQueryError(f"k must be a whole number, got {k!r}.")
+    if k < 1:
+        raise BadQueryError(f"k must be at least 1, got {int(k)}.")
+    if k > limit:
+        raise BadQueryError(f"k={int(k):,} is too large; ask for at most {limit:,} results.")
+    return int(k)
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    """Row-wise L2 normalisation. float (n, d) -> float32 (n, d), C-contiguous; zero rows stay zero."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise DimensionMismatchError(f"Expected a 2-D array of vectors, got shape {x.shape}.")
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))[:, None]
+    if not np.isfinite(norms).all():
+        raise DimensionMismatchError("Vectors contain NaN or infinite values.")
+    return np.ascontiguousarray(x / np.maximum(norms, 1e-12).astype(np.float32), dtype=np.float32)
 
 
 def _as_matrix(x: Any, what: str) -> np.ndarray:
@@ -120,7 +135,7 @@ def prepare_vectors(movie_ids: Any, vectors: Any) -> tuple[np.ndarray, np.ndarra
     ids = ids.astype(np.int64, copy=False)
     if np.unique(ids).size != ids.size:
         raise DimensionMismatchError("movie_ids contain duplicates; each movie may have one vector.")
-    return np.ascontiguousarray(ids), l2_normalise(vecs)
+    return np.ascontiguousarray(ids), normalize(vecs)
 
 
 def prepare_queries(queries: Any, dim: int | None, k: Any) -> tuple[np.ndarray, int]:
@@ -131,9 +146,7 @@ def prepare_queries(queries: Any, dim: int | None, k: Any) -> tuple[np.ndarray, 
     q = _as_matrix(q, "Queries")
     if dim is not None and q.shape[1] != dim:
         raise DimensionMismatchError(f"Queries have dimension {q.shape[1]} but the collection stores {dim}-d vectors.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise BadQueryError(f"k must be a positive integer; got {k!r}.")
-    return l2_normalise(q), int(k)
+    return normalize(q), check_k(k, limit=SEARCH_MAX_K)
 
 
 def empty_results(n_queries: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +166,7 @@ def pad_results(rows: list[list[tuple[int, float]]], k: int) -> tuple[np.ndarray
 
 def exact_search(vectors: np.ndarray, movie_ids: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force ground truth with numpy: cosine top-k -> (scores float32 (q, k), ids int64 (q, k))."""
-    base, q = l2_normalise(np.asarray(vectors, np.float32)), l2_normalise(np.asarray(queries, np.float32))
+    base, q = normalize(vectors), normalize(queries)
     sims = q @ base.T
     kk = min(k, base.shape[0])
     top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]

@@ -26,13 +26,13 @@ import faiss
 import numpy as np
 
 from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
-from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, InvalidNameError
+from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
+from engine.vectors.contract import SEARCH_MAX_K, check_k, normalize, pad_results, validate_model_name
 
 log = logging.getLogger(__name__)
 
 IndexKind = Literal["exact", "hnsw", "ivf"]
 KINDS: tuple[str, ...] = ("exact", "hnsw", "ivf")
-MAX_K = 10_000
 SINGLE_QUERY_MAX = 8  # batches up to this size run single-threaded (lower latency)
 
 
@@ -87,17 +87,6 @@ class IndexConfig:
                 return f"IVF-SQ8+refine nlist={self.nlist or 'auto'} nprobe={self.nprobe} x{self.refine_factor}"
             return f"IVF nlist={self.nlist or 'auto'} nprobe={self.nprobe}"
         return "Exact (flat inner product)"
-
-
-def normalize(x: np.ndarray) -> np.ndarray:
-    """Row-wise L2 normalisation. float (n, d) -> float32 (n, d), C-contiguous; zero rows stay zero."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2:
-        raise DimensionMismatchError(f"Expected a 2-D array of vectors, got shape {x.shape}.")
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))[:, None]
-    if not np.isfinite(norms).all():
-        raise DimensionMismatchError("Vectors contain NaN or infinite values.")
-    return np.ascontiguousarray(x / np.maximum(norms, 1e-12).astype(np.float32), dtype=np.float32)
 
 
 def auto_nlist(n: int) -> int:
@@ -200,7 +189,7 @@ class FaissIndex:
             q = q[None, :]
         if q.ndim != 2 or q.shape[1] != self.dim:
             raise DimensionMismatchError(f"Query has dimension {q.shape[-1]} but this index has {self.dim}.")
-        k = check_k(k)
+        k = check_k(k, limit=max(SEARCH_MAX_K, self.ntotal))
         qn = normalize(q)
         kk = min(k, self.ntotal)
         # OpenMP thread count is per calling thread: set it for every call, never restore
@@ -208,7 +197,8 @@ class FaissIndex:
         scores, rows = self.index.search(qn, kk, params=self._params)
         if kk == k and rows.size and rows.min() >= 0:
             return scores, self.ids[rows]
-        return _pad(scores, rows, self.ids, k)
+        hits = [[(int(self.ids[r]), float(sc)) for r, sc in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
+        return pad_results(hits, k)
 
     def recall_vs_exact(self, xn: np.ndarray, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:
         """Mean recall@k of this index against exact search, sampling database rows as queries."""
@@ -224,28 +214,6 @@ class FaissIndex:
 
 
 _DEFAULT_THREADS = faiss.omp_get_max_threads() or 1
-
-
-def check_k(k: int, limit: int = MAX_K) -> int:
-    """Validate a result count: a whole number 1..limit."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise BadQueryError(f"k must be a whole number, got {k!r}.")
-    if k <= 0:
-        raise BadQueryError(f"k must be at least 1, got {k}.")
-    if k > limit:
-        raise BadQueryError(f"k={k} is too large; ask for at most {limit} results.")
-    return int(k)
-
-
-def _pad(scores: np.ndarray, rows: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    q = len(rows)
-    out_s = np.full((q, k), -np.inf, dtype=np.float32)
-    out_i = np.full((q, k), -1, dtype=np.int64)
-    m = min(k, rows.shape[1])
-    valid = rows[:, :m] >= 0
-    out_s[:, :m] = np.where(valid, scores[:, :m], -np.inf)
-    out_i[:, :m] = np.where(valid, ids[np.clip(rows[:, :m], 0, None)], -1)
-    return out_s, out_i
 
 
 def _index_bytes(index: faiss.Index) -> bytes:
@@ -273,7 +241,7 @@ class IndexCache:
     def get(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, content_hash: str,
             config: IndexConfig = IndexConfig()) -> FaissIndex:
         """Index for these vectors (ids int64 (n,), vectors float32 (n, d)) with ``config``'s search params."""
-        _check_name(model)
+        validate_model_name(model)
         key = (model, content_hash, config.build_key())
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -339,14 +307,6 @@ class IndexCache:
             self._mem.clear()
 
 
-_NAME = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
-
-
-def _check_name(model: str) -> None:
-    if not isinstance(model, str) or not _NAME.fullmatch(model):
-        raise InvalidNameError(f"Model name {model!r} must be letters, digits, _ or - (max 40, letter first).")
-
-
 class FaissStore:
     """In-process :class:`~engine.vectors.contract.VectorStore` backed by FAISS (``open_store("faiss")``).
 
@@ -362,7 +322,7 @@ class FaissStore:
 
     def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Replace the collection. ids int64 (n,), vectors float32 (n, d)."""
-        _check_name(model)
+        validate_model_name(model)
         ids = np.asarray(movie_ids, dtype=np.int64)
         if len(np.unique(ids)) != len(ids):
             raise DimensionMismatchError("movie_ids contain duplicates.")
@@ -372,23 +332,21 @@ class FaissStore:
 
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)), padded with -inf / -1."""
-        _check_name(model)
+        validate_model_name(model)
         with self._lock:
             idx = self._indexes.get(model)
         if idx is None:
-            from engine.errors import ModelNotBuiltError
-
             raise ModelNotBuiltError(f"The faiss store has no collection {model!r}; upsert vectors first.")
         return idx.search(queries, k)
 
     def count(self, model: str) -> int:
-        _check_name(model)
+        validate_model_name(model)
         with self._lock:
             idx = self._indexes.get(model)
         return 0 if idx is None else idx.ntotal
 
     def drop(self, model: str) -> None:
-        _check_name(model)
+        validate_model_name(model)
         with self._lock:
             self._indexes.pop(model, None)
 

@@ -12,7 +12,7 @@ clients live in a module-level registry guarded by a lock and are reference coun
 The lock dies with its process, so a SIGKILLed client leaves nothing to clean up;
 Milvus Lite replays its write-ahead log on the next open.
 
-Layout: one collection per model (``moviedna_<model>``, see :func:`collection_name`)
+Layout: one collection per model (``moviedna_<model>``, see :func:`milvus_identifier`)
 with ``movie_id`` INT64 primary key and ``embedding`` FLOAT_VECTOR(d), an HNSW or
 FLAT index with the IP metric (vectors are unit length, so IP is cosine).
 """
@@ -49,7 +49,7 @@ SEARCH_ATTEMPTS = 4  # retries cover a concurrent upsert's collection swap
 SWAP_WAIT_SECONDS = 60.0  # longest a failed search waits for a running swap to end
 
 
-def collection_name(model: str) -> str:
+def milvus_identifier(model: str) -> str:
     """Milvus names allow only ``[A-Za-z0-9_]``: escape ``_`` as ``_u`` and ``-`` as ``_h`` (injective)."""
     return "moviedna_" + validate_model_name(model).replace("_", "_u").replace("-", "_h")
 
@@ -154,7 +154,7 @@ class MilvusStore:
     # --- writes -------------------------------------------------------------------
     def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Replace the model's collection: ids int64 (n,), vectors float32 (n, d)."""
-        name = collection_name(model)
+        name = milvus_identifier(model)
         ids, vecs = prepare_vectors(movie_ids, vectors)
         staging = name + "__new"  # escaped names never contain "__", so this cannot collide
         c = self._client
@@ -191,7 +191,7 @@ class MilvusStore:
 
     def drop(self, model: str) -> None:
         """Drop the model's collection if present."""
-        name = collection_name(model)
+        name = milvus_identifier(model)
         with self._errors(model):
             if self._client.has_collection(name):
                 self._client.drop_collection(name)
@@ -202,7 +202,7 @@ class MilvusStore:
     # --- reads --------------------------------------------------------------------
     def count(self, model: str) -> int:
         """Entities in the model's collection (0 if absent)."""
-        name = collection_name(model)
+        name = milvus_identifier(model)
         with self._errors(model):
             if not self._client.has_collection(name):
                 return 0
@@ -211,7 +211,7 @@ class MilvusStore:
 
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k))."""
-        name = collection_name(model)
+        name = milvus_identifier(model)
         for attempt in range(SEARCH_ATTEMPTS):
             try:
                 return self._search_once(model, name, queries, k)
@@ -270,7 +270,7 @@ class MilvusStore:
         except MilvusException as exc:
             if "dim" in str(exc).lower():  # the collection was replaced with another dimension
                 with self._lock:
-                    self._dims.pop(collection_name(model), None)
+                    self._dims.pop(milvus_identifier(model), None)
                 raise DimensionMismatchError(f"Queries do not match the dimension of model {model!r} ({exc}).") from exc
             raise BackendError(f"Milvus failed for model {model!r}: {exc}") from exc
 

@@ -33,7 +33,7 @@ class StoreConfig:
         return f"{self.backend} (HNSW, cosine)" if self.backend != "faiss" else "faiss"
 
 
-def collection_name(dataset: str, model: str, content_hash: str) -> str:
+def store_collection(dataset: str, model: str, content_hash: str) -> str:
     """A store-safe collection name: letter first, [A-Za-z0-9_], at most 40 characters."""
     base = re.sub(r"[^A-Za-z0-9]+", "_", f"{dataset}_{model}").strip("_")[:26]
     if not base or not base[0].isalpha():
@@ -59,7 +59,7 @@ class StoreIndex:
 
         ids int64 (n,), unit float32 (n, d) L2-normalised rows.
         """
-        name = collection_name(dataset, model, content_hash)
+        name = store_collection(dataset, model, content_hash)
         if store.count(name) != len(ids):
             log.info("loading %d %s vectors into %s collection %s", len(ids), model, backend, name)
             store.upsert(name, ids, unit)

@@ -94,11 +94,16 @@ def test_keyword_search_ranks_title_over_tags(cat):
     assert hits["movie_id"].tolist()[0] == 1
 
 
-def test_keyword_search_escapes_like_wildcards(cat):
-    assert cat.keyword_search("%_%", 5).empty
+def test_keyword_search_never_treats_wildcards_as_patterns(cat):
+    """LIKE wildcards in a query match nothing by themselves: a wildcard-only query is refused, and
+    '%' / '_' next to a word neither widen nor break the match."""
+    with pytest.raises(BadQueryError):
+        cat.keyword_search("%_%", 5)
+    assert cat.keyword_search("qq%_%", 5).empty
+    assert cat.keyword_search("%space_%", 5)["title"].tolist() == cat.keyword_search("space", 5)["title"].tolist()
 
 
-@pytest.mark.parametrize("query", ["", "   ", "x" * 501])
+@pytest.mark.parametrize("query", ["", "   ", "x" * 501, "%_%", None])
 def test_keyword_bad_query(cat, query):
     with pytest.raises(BadQueryError):
         cat.keyword_search(query)

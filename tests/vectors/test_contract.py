@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.vectors.compare import compare_backends, format_table, recall_at_k
-from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, UnknownModelError
+from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, UnknownBackendError
 from engine.vectors.contract import (VectorStore, default_backend, exact_search, open_store, pad_results, prepare_queries,
                           prepare_vectors, validate_model_name)
 
@@ -57,7 +57,7 @@ def test_recall_at_k() -> None:
 
 
 def test_open_store_unknown_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(UnknownModelError):
+    with pytest.raises(UnknownBackendError):
         open_store("sqlite-vec")
     assert default_backend() == "faiss"
     monkeypatch.setenv("MOVIEDNA_VECTOR_BACKEND", "Milvus")

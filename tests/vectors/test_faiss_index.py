@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
-from engine.vectors.faiss_index import FaissIndex, FaissStore, IndexCache, IndexConfig, normalize
+from engine.vectors.contract import normalize
+from engine.vectors.faiss_index import FaissIndex, FaissStore, IndexCache, IndexConfig
 from engine.lab.scale import clustered_vectors
 from engine.vectors.contract import VectorStore, open_store
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.vectors.milvus import MilvusStore, collection_name
+from engine.vectors.milvus import MilvusStore, milvus_identifier
 from engine.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
 from engine.vectors.contract import VectorStore, exact_search
 
@@ -90,7 +90,7 @@ def test_upsert_replaces_and_pads(store: MilvusStore) -> None:
 
 
 def test_collection_names_are_injective(store: MilvusStore) -> None:
-    assert len({collection_name(m) for m in ["a-b", "a_b", "a_hb", "a_ub", "ab"]}) == 5
+    assert len({milvus_identifier(m) for m in ["a-b", "a_b", "a_hb", "a_ub", "ab"]}) == 5
     store.upsert("a-b", np.array([1]), np.ones((1, 4), np.float32))
     store.upsert("a_b", np.array([1, 2]), np.ones((2, 4), np.float32))
     assert (store.count("a-b"), store.count("a_b")) == (1, 2)

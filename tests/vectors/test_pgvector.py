@@ -17,7 +17,7 @@ import pytest
 from engine.vectors import _embedded_pg
 from engine.vectors.pgvector import PgVectorStore, vector_literal
 from engine.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
-from engine.vectors.contract import VectorStore, exact_search, l2_normalise
+from engine.vectors.contract import VectorStore, exact_search, normalize
 
 pytestmark = [pytest.mark.backend]
 
@@ -61,7 +61,7 @@ def test_binary_copy_stores_normalised_vectors(store: PgVectorStore, data) -> No
         rows = conn.execute("SELECT movie_id, embedding::text FROM moviedna_mf ORDER BY movie_id LIMIT 5").fetchall()
     got = np.array([json.loads(text) for _, text in rows], dtype=np.float32)
     np.testing.assert_array_equal([r[0] for r in rows], ids[:5])
-    np.testing.assert_allclose(got, l2_normalise(vecs[:5]), rtol=1e-6)
+    np.testing.assert_allclose(got, normalize(vecs[:5]), rtol=1e-6)
 
 
 @pytest.mark.parametrize("metric", ["ip", "cosine"])

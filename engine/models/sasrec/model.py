@@ -41,9 +41,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.config import Progress, no_progress
 from engine.errors import BadQueryError
 from engine.recsys.metrics import holdout_metrics, holdout_negatives
-from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from engine.models.sasrec.net import SASRecConfig, SASRecNet
 from engine.models.sasrec.tokens import SeenItems, pad_left, side_features, training_samples
 from engine.models.sasrec.train import train_net
@@ -67,7 +68,7 @@ class SASRecModel(EmbeddingModel):
         """Train one net per entry of ``members``, one after another (net k: that loss, seed + k),
         each picking its best epoch on ``valid``; ``max_seconds`` is shared out evenly between the
         nets still to train."""
-        cfg, progress = self.config, progress or _noop
+        cfg, progress = self.config, progress or no_progress
         check_interactions(data, self.name)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
