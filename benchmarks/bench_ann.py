@@ -1,7 +1,7 @@
 """ANN vs exact at 1M x 64 (synthetic clustered): recall@10 and single-query speed-up.
 
-    /work/venv/bin/python benchmarks/bench_ann.py                # IVF-Flat and IVF-SQ8+refine nprobe sweeps (~6 min)
-    /work/venv/bin/python benchmarks/bench_ann.py --hnsw         # + HNSW M=32 efC=200 (build ~10-20 min on 2 cores)
+    python benchmarks/bench_ann.py                # IVF-Flat and IVF-SQ8+refine nprobe sweeps (~6 min)
+    python benchmarks/bench_ann.py --hnsw         # + HNSW M=32 efC=200 (build ~10-20 min on 2 cores)
 
 Bar: some ANN setting with recall@10 >= 0.99 is >= 20x faster (single-query p50, one
 thread) than exact in the same run.  Uses engine.lab.scale.run_grid (same code as the Scale page).

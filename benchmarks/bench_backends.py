@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = compare_backends(ids, vecs, queries, k=args.k, backends=args.backends.split(","),
                                 options=backend_options(cache), model="bench")
     log.info("\n%s\n", format_table(rows, args.k))
+    for r in rows:  # the temporary server paths say nothing about the result and name this machine
+        for key in ("data_dir", "uri"):
+            if key in r.get("options", {}) and str(cache) in str(r["options"][key]):
+                r["options"][key] = str(r["options"][key]).replace(str(cache), "<temporary directory>")
     atomic_write_json(args.out, {
         "source": source, "n": int(len(ids)), "dim": int(vecs.shape[1]), "queries": int(len(queries)),
         "k": args.k, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

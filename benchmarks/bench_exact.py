@@ -1,6 +1,6 @@
 """Exact single-query search at 40k x 64: FAISS flat (our wrapper and raw) vs numpy brute force.
 
-    /work/venv/bin/python benchmarks/bench_exact.py [--n 40000] [--d 64] [--queries 2000]
+    python benchmarks/bench_exact.py [--n 40000] [--d 64] [--queries 2000]
 
 Bars: our exact p50 < 1 ms and <= 1.5x the best numpy variant measured in this run.
 Methods are timed round-robin in a shuffled order per query (query i by every method before

@@ -1,6 +1,6 @@
 """Mood search vs the keyword (SQL LIKE) baseline: nDCG@10 on benchmarks/mood_queries.json.
 
-    MOVIEDNA_CACHE_DIR=/work/cache /work/venv/bin/python benchmarks/bench_mood.py [--dataset ml-100k]
+    python benchmarks/bench_mood.py [--dataset ml-100k]
 
 Needs the data set's catalogue with text vectors (`python -m engine build`).  A movie is
 relevant to a query when its genres include every label of the query; relevance is

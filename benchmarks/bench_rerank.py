@@ -1,6 +1,6 @@
 """`recommend --rerank sasrec` in-process latency: 10 clicks, 100 MF candidates, SASRec re-rank.
 
-    MOVIEDNA_CACHE_DIR=/work/cache /work/venv/bin/python benchmarks/bench_rerank.py [--dataset ml-100k]
+    python benchmarks/bench_rerank.py [--dataset ml-100k]
 
 Needs a built data set (`python -m engine build`).  Click histories are real users' last
 10 movies (time order).  Times the whole ``Engine.two_stage`` call (taste vector, FAISS

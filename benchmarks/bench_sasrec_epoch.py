@@ -2,7 +2,7 @@
 
 Usage (from the repo root)::
 
-    MOVIEDNA_CACHE_DIR=/work/cache /work/venv/bin/python benchmarks/bench_sasrec_epoch.py [--epochs 8]
+    python benchmarks/bench_sasrec_epoch.py [--epochs 8]
 
 Fits one SASRec net (the CE net, ``members=("ce",)``) without validation for ``--epochs`` epochs per variant (same
 data, same process) and prints seconds per epoch and the ratio to the default config.  The default

@@ -1,7 +1,7 @@
 """Scale lab benchmark: exact vs HNSW vs IVF on synthetic clustered vectors.
 
-    /work/venv/bin/python benchmarks/bench_scale.py                 # 40k, 200k, 1M (+10M exact/IVF) at d=64
-    /work/venv/bin/python benchmarks/bench_scale.py --sizes 40000 --quick
+    python benchmarks/bench_scale.py                 # 40k, 200k, 1M (+10M exact/IVF) at d=64
+    python benchmarks/bench_scale.py --sizes 40000 --quick
 
 Writes benchmarks/results/scale.json (read by the app's Scale page) and prints one
 line per (n, index) plus the best ANN speed-up at recall@10 >= 0.99 per size.

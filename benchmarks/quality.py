@@ -2,7 +2,7 @@
 
 Usage (from the repo root)::
 
-    MOVIEDNA_CACHE_DIR=/work/cache /work/venv/bin/python benchmarks/quality.py \
+    python benchmarks/quality.py \
         [--datasets ml-100k,ml-latest-small] [--data-dir ml-latest-small=DIR] [--build] [--json OUT]
 
 Prints, per data set, the test figures under both protocols (sampled-100 and full ranking),
