@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from engine.models import encoders as E
 from engine.recsys import query as S
 from engine.data.catalogue import Catalogue
 from engine.config import Settings, catalogue_path, dataset_cache_dir
-from engine.errors import BadQueryError, CatalogueError, ModelNotBuiltError
+from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError
 from engine.vectors.contract import MAX_K, check_k
 from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig
 from engine.recsys.taste import Space, TasteConfig, recommend as _recommend
@@ -294,6 +295,25 @@ class Engine:
         query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
                  "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
         return Hits("two_stage", query, items, res.timings_ms)
+
+
+    def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
+                       recency_half_life: float | None = None, *, map_ids: np.ndarray,
+                       coords: np.ndarray) -> np.ndarray:
+        """Where the taste vector lands on a 2-D map of the space: float32 (2,).
+
+        ``map_ids`` int64 (n,) sorted and ``coords`` float32 (n, 2) are the map's movies and positions
+        (a UMAP projection of the same vectors); see :func:`engine.lab.projection.place`.
+        """
+        from engine.lab.projection import place
+        from engine.recsys.taste import taste_vector
+
+        sp = self.space(model)
+        taste = taste_vector(sp, clicks, dislikes, TasteConfig(recency_half_life))
+        rows = np.searchsorted(map_ids, sp.ids)
+        if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
+            raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
+        return place(taste, sp.unit, coords[rows])
 
 
 def load_sasrec(dataset: str) -> Reranker:

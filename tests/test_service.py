@@ -150,3 +150,15 @@ def test_missing_sasrec_is_a_clear_error(tmp_path):
                  reranker=lambda: (_ for _ in ()).throw(ModelNotBuiltError("No fitted SASRec; run build.")))
     with pytest.raises(ModelNotBuiltError):
         eng.two_stage([1, 2], k=3)
+
+
+def test_taste_position_lands_among_the_clicked_movies_on_the_map(eng):
+    """The page's taste star: placed by the taste vector's nearest movies, so one click lands on it."""
+    from engine.errors import ArtifactError
+
+    sp = eng.space("mf")
+    coords = np.random.default_rng(0).normal(size=(len(sp.ids), 2)).astype(np.float32)
+    pos = eng.taste_position([int(sp.ids[7])], model="mf", map_ids=sp.ids, coords=coords)
+    assert pos.shape == (2,) and int(np.argmin(((coords - pos) ** 2).sum(1))) == 7
+    with pytest.raises(ArtifactError):  # a map of other vectors is refused, not silently misread
+        eng.taste_position([int(sp.ids[7])], model="mf", map_ids=sp.ids[1:], coords=coords[1:])

@@ -2,7 +2,6 @@
 
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,8 +10,6 @@ from ui.resources import built_models, engine, movies, projection, require_model
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste
 from engine.errors import MovieDNAError
-from engine.recsys.taste import TasteConfig, taste_vector
-from engine.lab.projection import place
 
 st.title(t("page_personal"))
 st.caption(t("personal_caption"))
@@ -107,9 +104,8 @@ with map_col:
     st.subheader(t("taste_map", model=model.upper()))
     ids, coords = projection(model)
     try:
-        sp = engine().space(model)
-        taste = taste_vector(sp, liked, disliked, TasteConfig(None if half_life == 0 else float(half_life)))
-        pos = place(taste, sp.unit, coords[np.searchsorted(ids, sp.ids)])
+        pos = engine().taste_position(liked, disliked, model, None if half_life == 0 else float(half_life),
+                                      map_ids=ids, coords=coords)
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()
