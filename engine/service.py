@@ -254,9 +254,9 @@ class Engine:
         text = S.clean_query(query)
         sp = self.space("text")
         enc, idx = self.encoder(), self._index(sp, index)
-        E.single_thread_inference()
         t0 = time.perf_counter()
-        vec = E.encode_query(enc, text, sp.unit.shape[1])
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            vec = E.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, vec, k)
         t2 = time.perf_counter()
@@ -298,8 +298,8 @@ class Engine:
         sp = self.space(model)
         idx = self._index(sp, index)
         rr = self.reranker() if rerank else None
-        E.single_thread_inference()
-        res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
         query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
