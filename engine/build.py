@@ -11,7 +11,10 @@
 4. weights go to ``<cache>/<dataset>/models/<model>-<key>.npz`` (atomic write, content
    hash inside), vectors to ``Catalogue.put_vectors`` (one transaction), and a manifest
    to ``Catalogue.put_json("build:<model>")`` — in that order, so an interrupted build
-   never leaves a manifest that points to missing or stale weights.
+   never leaves a manifest that points to missing or stale weights.  The manifest names
+   the weights relative to the data set's cache dir (``models/<model>-<key>.npz``), so a
+   moved or copied cache keeps working; old manifests with absolute paths are read by file
+   name.  A skip is decided only after the weights pass their content hash.
 
 :func:`load_model` returns a fitted model for a built data set (used by re-ranking and
 mood search).  Both raise :class:`~engine.errors.MovieDNAError` subclasses with one-sentence messages.
@@ -29,8 +32,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine import config as cfgmod
+from engine.artifacts import config_hash, load_arrays
 from engine.config import Progress
-from engine.artifacts import config_hash
 from engine.errors import ArtifactError, ModelNotBuiltError, MovieDNAError
 from engine.models import model_class, parse_models
 from engine.models.base import EmbeddingModel, Interactions
@@ -75,6 +78,36 @@ def models_dir(dataset_name: str) -> Path:
 def model_path(dataset_name: str, name: str, key: str) -> Path:
     """``<cache>/<dataset>/models/<model>-<key>.npz``."""
     return models_dir(dataset_name) / f"{name}-{key}.npz"
+
+
+def manifest_weights(dataset_name: str, name: str, manifest: Any) -> Path | None:
+    """Where a build manifest's weights are: always inside ``<cache>/<dataset>/models``.
+
+    The manifest's ``path`` is relative (``models/<file>``) or, in manifests written before
+    paths were relative, absolute; either way only its file name is used, so a moved cache
+    resolves to its new place and a manifest can never point outside the cache.  Without a
+    usable ``path`` the name is derived from the build ``key``; None if neither is there.
+    """
+    if not isinstance(manifest, dict):
+        return None
+    raw = manifest.get("path")
+    fname = Path(raw.replace("\\", "/")).name if isinstance(raw, str) and raw.strip() else ""
+    key = manifest.get("key")
+    if not fname and isinstance(key, str) and key.isalnum():
+        fname = f"{name}-{key}.npz"
+    if not (fname.startswith(f"{name}-") and fname.endswith(".npz")):
+        return None
+    return models_dir(dataset_name) / fname
+
+
+def weights_verified(path: Path, model_hash: Any) -> bool:
+    """True when ``path`` passes its content hash and holds the weights ``model_hash`` names."""
+    try:
+        meta, _, _ = load_arrays(path)
+    except (OSError, MovieDNAError) as exc:
+        log.warning("weights %s fail verification (%s)", path.name, exc)
+        return False
+    return isinstance(model_hash, str) and meta.get("content_hash") == model_hash
 
 
 def training_data(dataset: Any, name: str) -> Interactions:
@@ -134,8 +167,15 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
     cfg = build_config(name, epochs)
     key = build_key(ds.content_hash, name, cfg)
     path = model_path(ds.name, name, key)
-    manifest = cat.get_json(f"build:{name}") or {}
-    if not force and manifest.get("key") == key and path.exists():
+    try:
+        manifest = cat.get_json(f"build:{name}") or {}
+    except MovieDNAError as exc:  # an unreadable manifest only means "build again"
+        log.warning("%s build manifest unreadable (%s); rebuilding", name, exc)
+        manifest = {}
+    if not isinstance(manifest, dict):
+        manifest = {}
+    if (not force and manifest.get("key") == key and path.is_file()
+            and weights_verified(path, manifest.get("model_hash"))):
         try:
             vs = cat.get_vectors(name)
             if vs.content_hash == manifest.get("vectors_hash"):
@@ -148,7 +188,7 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
     cls = model_class(name)
     model: EmbeddingModel | None = None
     status = "built"
-    if not force and path.exists():
+    if not force and path.is_file():
         try:
             model = cls.load(path)
             status = "restored"
@@ -165,7 +205,8 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
                   "config": dataclasses.asdict(cfg), "weights": path.name}
     vhash = cat.put_vectors(name, ids, vecs, vec_config)
     fit_info = {k: v for k, v in model.fit_info.items() if k != "history"}
-    cat.put_json(f"build:{name}", {"key": key, "path": str(path), "model_hash": model.content_hash,
+    rel = path.relative_to(cfgmod.dataset_cache_dir(ds.name)).as_posix()  # cache can move: store it relative
+    cat.put_json(f"build:{name}", {"key": key, "path": rel, "model_hash": model.content_hash,
                                     "vectors_hash": vhash, "config": dataclasses.asdict(cfg), "fit_info": fit_info,
                                     "built_at": time.time()})
     for old in models_dir(ds.name).glob(f"{name}-*.npz"):      # keep only the current weights
@@ -199,22 +240,27 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
     cat = Catalogue(cpath)
     try:
         manifest = cat.get_json(f"build:{name}")
+    except MovieDNAError:
+        manifest = "unreadable"
     finally:
         cat.close()
     if not manifest:
         raise ModelNotBuiltError(f"The {name} model of {ds_name} is not built yet; run {hint}.")
-    path = Path(manifest["path"])
-    key = (ds_name, name, manifest["model_hash"])
+    path = manifest_weights(ds_name, name, manifest)
+    model_hash = manifest.get("model_hash") if isinstance(manifest, dict) else None
+    if path is None or not isinstance(model_hash, str):
+        raise ArtifactError(f"The {name} build record of {ds_name} is incomplete or corrupt; rebuild with {hint} --force.")
+    key = (ds_name, name, model_hash)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        if not path.exists():
+        if not path.is_file():
             raise ModelNotBuiltError(f"The {name} weights of {ds_name} are missing ({path.name}); run {hint}.")
         try:
             model = cls.load(path)
         except ArtifactError as exc:
             raise ArtifactError(f"{exc} Rebuild with {hint} --force.") from exc
-        if model.content_hash != manifest["model_hash"]:
+        if model.content_hash != model_hash:
             raise ArtifactError(f"The {name} weights of {ds_name} do not match the build manifest; rebuild with {hint} --force.")
         _LOADED[key] = model
         return model

@@ -71,5 +71,5 @@ class BackendError(MovieDNAError):
     """A vector database backend (pgvector, Milvus) cannot be reached or used."""
 
 
-class UnknownBackendError(BackendError):
-    """The vector backend name is not one MovieDNA knows (faiss, pgvector, milvus)."""
+class UnknownBackendError(BadQueryError):
+    """The vector backend asked for is not a name MovieDNA knows (faiss, pgvector, milvus)."""

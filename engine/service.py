@@ -25,10 +25,10 @@ from engine.models import encoders as E
 from engine.recsys import query as S
 from engine.data.catalogue import Catalogue
 from engine.config import Settings, catalogue_path, dataset_cache_dir
-from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError
+from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
 from engine.vectors.contract import MAX_K, check_k
 from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig
-from engine.recsys.taste import Space, TasteConfig, recommend as _recommend
+from engine.recsys.taste import Space, TasteConfig, check_ids, recommend as _recommend
 from engine.recsys.pipeline import Reranker, two_stage as _two_stage
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,9 @@ class Engine:
 
     def space(self, model: str) -> Space:
         """The model's normalised vectors; reloaded when the catalogue's vectors change."""
-        model = str(model).strip().lower()
+        if not isinstance(model, str):
+            raise UnknownModelError(f"A model is named by text (e.g. {', '.join(SPACES)}); got {model!r}.")
+        model = model.strip().lower()
         info = {v["model"]: v for v in self.catalogue.vector_info()}
         if model not in info:
             have = ", ".join(sorted(info)) or "none"
@@ -229,7 +231,12 @@ class Engine:
     def similar_all(self, movie: str | int, models: Sequence[str] | None = None, k: int = 10,
                     index: IndexConfig | str | None = None) -> Agreement:
         """Similar movies in each space plus pairwise overlap of the top-k lists."""
-        models = list(models or [m for m in SPACES if m in self.models()])
+        if models is not None and (isinstance(models, (str, bytes)) or not hasattr(models, "__iter__")):
+            raise BadQueryError(f"models must be a list of model names; got {models!r}.")
+        models = list(models) if models is not None else []
+        models = models or [m for m in SPACES if m in self.models()]
+        if not all(isinstance(m, str) for m in models):
+            raise BadQueryError(f"models must be a list of model names; got {models!r}.")
         if not models:
             raise ModelNotBuiltError("No vectors in the catalogue yet; run `python -m engine build`.")
         spaces = {m: self.similar(movie, m, k, index) for m in models}
@@ -244,9 +251,9 @@ class Engine:
         text = S.clean_query(query)
         sp = self.space("text")
         enc, idx = self.encoder(), self._index(sp, index)
-        E.single_thread_inference()
         t0 = time.perf_counter()
-        vec = E.encode_query(enc, text, sp.unit.shape[1])
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            vec = E.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, vec, k)
         t2 = time.perf_counter()
@@ -270,14 +277,16 @@ class Engine:
         """Live personalisation: nearest movies to the taste vector, with "because you clicked"."""
         k = check_k(k, MAX_K)
         cfg = TasteConfig(recency_half_life, dislike_weight)
+        clicks = check_ids(clicks, "clicks")                       # any iterable / numpy array -> ints, once
+        dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
         sp = self.space(model)
         t0 = time.perf_counter()
         rows = _recommend(sp, self._index(sp, index), clicks, dislikes, k, cfg)
         ms = 1e3 * (time.perf_counter() - t0)
         items = self._because(self._items([(r["movie_id"], r["score"]) for r in rows],
                                           [{"because_id": r["because_id"], "because_score": r["because_score"]} for r in rows]))
-        query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
-                 "recency_half_life": recency_half_life}
+        query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
+                 "recency_half_life": cfg.recency_half_life}
         return Hits("recommend", query, items, {"total": ms})
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
@@ -285,14 +294,19 @@ class Engine:
                   index: IndexConfig | str | None = None) -> Hits:
         """Stage 1: ``n_candidates`` from the index; stage 2: SASRec re-ranks them (rank before/after)."""
         k = check_k(k, MAX_K)
+        cfg = TasteConfig(recency_half_life)
+        clicks = check_ids(clicks, "clicks")
+        dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
+        if not isinstance(rerank, (bool, np.bool_)):
+            raise BadQueryError(f"rerank must be True or False; got {rerank!r}.")
         sp = self.space(model)
         idx = self._index(sp, index)
         rr = self.reranker() if rerank else None
-        E.single_thread_inference()
-        res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, cfg)
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
-        query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
+        query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
                  "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
         return Hits("two_stage", query, items, res.timings_ms)
 

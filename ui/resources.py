@@ -184,27 +184,16 @@ def agreement_table(models: tuple[str, ...], k: int = 10):
 
 def evaluation_frame():
     """The stored evaluation as a table: one row per model, HR/NDCG@10 under both protocols,
-    with the reference figures (where the issue gives them) in the same columns."""
+    with the reference figures (where the issue gives them) in the same columns; None if there
+    is no usable evaluation (validation and formatting live in engine.recsys.evaluate)."""
     import pandas as pd
 
-    ev = engine().catalogue.get_json("evaluation")
-    if not isinstance(ev, dict) or not isinstance(ev.get("models"), dict):
+    from engine.recsys.evaluate import EVALUATION_COLUMNS, evaluation_caption, evaluation_rows, stored_evaluation
+
+    ev = stored_evaluation(engine().catalogue)
+    rows = evaluation_rows(ev)
+    if rows is None:
         return None
-    refs = ev.get("references") or {}
-    rows = []
-    for name, m in ev["models"].items():
-        rows.append({
-            "model": name, "HR@10 sampled-100": m["sampled"]["hr@10"], "NDCG@10 sampled-100": m["sampled"]["ndcg@10"],
-            "HR@10 full": m["full"]["hr@10"], "NDCG@10 full": m["full"]["ndcg@10"],
-            "train s": m.get("train_seconds"),
-        })
-        if name in refs:
-            r = refs[name]
-            rows.append({"model": f"  reference {name}", "HR@10 sampled-100": r.get("sampled_hr@10"),
-                         "NDCG@10 sampled-100": r.get("sampled_ndcg@10"), "HR@10 full": r.get("full_hr@10"),
-                         "NDCG@10 full": r.get("full_ndcg@10"), "train s": None})
-    frame = pd.DataFrame(rows).round(4)
-    split = ev.get("split") or {}
-    frame.attrs["caption"] = (f"{split.get('users', '?')} users, {split.get('items', '?')} items, "
-                              f"{split.get('interactions', '?')} interactions after the 5-core filter")
+    frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
+    frame.attrs["caption"] = evaluation_caption(ev)
     return frame

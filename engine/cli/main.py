@@ -13,7 +13,9 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -38,7 +40,20 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so usage errors get one sentence and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise MovieDNAError(f"{message} (see `python -m engine {self.prog.split()[-1]} --help`).")
+        # self.prog is the full command ("python -m engine" or "python -m engine search")
+        raise MovieDNAError(f"{message} (see `{self.prog} --help`).")
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped (``\\x1b``, ``\\u202e``), so echoed
+    input cannot drive the terminal (escape sequences, bidi overrides, carriage returns)."""
+    out = []
+    for ch in str(text):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -78,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return 2
+        if not args.verbose:
+            # libraries' own bars (transformers' "Loading weights") would mix into stderr and
+            # --json pipelines; read when transformers is first imported, which is after this
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         logging.basicConfig(
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
@@ -85,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         result: Result = args.handler(args)
     except MovieDNAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was kept.", file=sys.stderr)
@@ -93,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result.data, default=_json_default, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(result.text.rstrip("\n") + "\n")
+        lines = result.text.rstrip("\n").split("\n")  # titles and queries are echoed: no raw control bytes
+        sys.stdout.write("\n".join(printable(line) for line in lines) + "\n")
     return 0
 
 

@@ -2,14 +2,20 @@
 
 Every model's vectors live in their own table ``"vec_<model>"`` (chunks of 4096 movie ids
 as int64 and vectors as float32 BLOBs, so one model loads as one contiguous array fast),
-registered in ``models`` with dimension, count, config (JSON) and a content hash; a
-model's vectors are written in one transaction, so a killed writer leaves the old set or
-the new one.  All SQL is parameterised; model names are validated, then quoted.
+registered in ``models`` with dimension, count, config (JSON) and a content hash over the
+model's name, dimension, config, movie ids and vectors (so another model's vectors, or
+vectors of another dimension, never pass as this model's).  A model's vectors are replaced
+in one explicit ``BEGIN IMMEDIATE`` transaction (DROP, CREATE, INSERTs and the registry
+row together), so a killed writer leaves the old set or the new one.  The movies table
+carries its own content hash in ``meta`` (``movies_hash``), checked whenever movies are
+read.  All SQL is parameterised; model names are validated, then quoted.
 One connection is shared by threads behind a lock (``check_same_thread=False``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import re
 import sqlite3
@@ -17,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -50,6 +56,16 @@ CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value TEXT NOT NULL, upd
 """
 
 
+def vectors_digest(model: str, ids: np.ndarray, vecs: np.ndarray, config_json: str) -> str:
+    """Content hash of a stored vector set: identity (model name, dimension, config) + ids + vectors.
+
+    ids int64 (n,) sorted, vecs float32 (n, d).  Binding the name and dimension into the
+    hash means a set copied from another model, or of another dimension, fails verification.
+    """
+    identity = json.dumps({"model": model, "dim": int(vecs.shape[1]), "config": config_json}, sort_keys=True)
+    return array_hash(ids, vecs, extra=identity)
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -79,6 +95,7 @@ class Catalogue:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._movies_checked: int | None = None  # PRAGMA data_version at the last good movies check
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +113,30 @@ class Catalogue:
         with self._lock:
             self._conn.close()
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One explicit write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``).
+
+        Python's sqlite3 (isolation_level="") opens a transaction only before DML, so DDL such
+        as DROP/CREATE TABLE would autocommit on its own; the explicit BEGIN makes DDL and DML
+        one atomic unit.  Rolls back on any exception.
+        """
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise CatalogueError(f"Cannot write to the catalogue {self.path} ({exc}).") from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.rollback()
+                raise
+            try:
+                self._conn.commit()
+            except sqlite3.DatabaseError as exc:
+                self._conn.rollback()
+                raise CatalogueError(f"Cannot write to the catalogue {self.path} ({exc}).") from None
+
     def _q(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with self._lock:
             try:
@@ -105,19 +146,27 @@ class Catalogue:
 
     # --- meta and JSON blobs ----------------------------------------------------------
     def set_meta(self, **values: str) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, str(v)) for k, v in values.items()])
 
     def meta(self) -> dict[str, str]:
         return dict(self._q("SELECT key, value FROM meta"))
 
     def put_json(self, key: str, obj: Any) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (key, json.dumps(obj), time.time()))
 
     def get_json(self, key: str, default: Any = None) -> Any:
+        """The stored JSON under ``key``; ``default`` if absent.  A blob that is not valid JSON
+        raises :class:`CatalogueError` (callers validate the structure they expect)."""
         rows = self._q("SELECT value FROM blobs WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
+        if not rows:
+            return default
+        try:
+            return json.loads(rows[0][0])
+        except (TypeError, ValueError):
+            raise CatalogueError(f"The stored {key!r} record is not valid JSON; rerun the command that "
+                                 "writes it (`python -m engine build` or `python -m engine evaluate`).") from None
 
     # --- movies ------------------------------------------------------------------------
     def write_movies(self, movies: pd.DataFrame) -> None:
@@ -129,11 +178,36 @@ class Catalogue:
              "|".join(r.genres), "|".join(r.tags))
             for r in movies.itertuples(index=False)
         ]
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.execute("DELETE FROM movies")
             self._conn.executemany("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            # hash what a reader will see (read back inside the transaction: same types, same floats)
+            digest = _movies_digest(self._conn.execute(_MOVIES_ALL).fetchall())
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('movies_hash', ?)", (digest,))
+        self._movies_checked = None
+
+    def movies_hash_ok(self) -> bool:
+        """True when the movies table matches its stored content hash (False if no hash is stored)."""
+        with self._lock:
+            stored = self._q("SELECT value FROM meta WHERE key = 'movies_hash'")
+            return bool(stored) and _movies_digest(self._q(_MOVIES_ALL)) == stored[0][0]
+
+    def _verify_movies(self) -> None:
+        """Raise CatalogueError if the movies table fails its hash.  Checked once per database
+        version (``PRAGMA data_version`` changes when another connection commits)."""
+        with self._lock:
+            version = self._q("PRAGMA data_version")[0][0]
+            if self._movies_checked == version:
+                return
+            stored = self._q("SELECT value FROM meta WHERE key = 'movies_hash'")
+            if stored and _movies_digest(self._q(_MOVIES_ALL)) != stored[0][0]:
+                name = self.meta().get("dataset", "<dataset>")
+                raise CatalogueError(f"The movies table of {self.path} fails its content hash (edited or corrupt); "
+                                     f"run `python -m engine data --dataset {name}` to rewrite it.")
+            self._movies_checked = version
 
     def movies(self) -> pd.DataFrame:
+        self._verify_movies()
         rows = self._q(
             "SELECT movie_id, title, original_title, year, genres, tags, n_ratings, mean_rating "
             "FROM movies ORDER BY movie_id")
@@ -151,6 +225,7 @@ class Catalogue:
         return int(self._q("SELECT COUNT(*) FROM movies")[0][0])
 
     def movie(self, movie_id: int) -> dict[str, Any]:
+        self._verify_movies()
         rows = self._q("SELECT movie_id, title, year, genres, tags, n_ratings, mean_rating FROM movies "
                        "WHERE movie_id = ?", (int(movie_id),))
         if not rows:
@@ -176,17 +251,17 @@ class Catalogue:
             raise DimensionMismatchError(f"Vectors for {model} repeat a movie id.")
         order = np.argsort(ids, kind="stable")
         ids, vecs = ids[order], vecs[order]
-        digest = array_hash(ids, vecs)
-        with self._lock, self._conn:
-            self._conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self._conn.execute(f"CREATE TABLE {table} (chunk INTEGER PRIMARY KEY, movie_ids BLOB NOT NULL, "
-                               "vectors BLOB NOT NULL)")
-            self._conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", (
+        config_json = json.dumps(config, sort_keys=True, default=str)
+        digest = vectors_digest(model, ids, vecs, config_json)
+        with self._transaction() as conn:  # one transaction: readers and a killed writer see old or new
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"CREATE TABLE {table} (chunk INTEGER PRIMARY KEY, movie_ids BLOB NOT NULL, "
+                         "vectors BLOB NOT NULL)")
+            conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", (
                 (i // CHUNK, ids[i:i + CHUNK].tobytes(), vecs[i:i + CHUNK].tobytes())
                 for i in range(0, len(ids), CHUNK)))
-            self._conn.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
-                               (model, vecs.shape[1], len(ids), json.dumps(config, sort_keys=True, default=str),
-                                digest, time.time()))
+            conn.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
+                         (model, vecs.shape[1], len(ids), config_json, digest, time.time()))
         return digest
 
     def vector_info(self) -> list[dict[str, Any]]:
@@ -207,23 +282,27 @@ class Catalogue:
         if not info:
             raise ModelNotBuiltError(f"No {model} vectors in the catalogue yet; run `python -m engine build --models {model}`.")
         dim, n, cfg, digest = info[0]
-        rows = self._q(f"SELECT movie_ids, vectors FROM {table} ORDER BY chunk")
+        hint = f"rebuild with `python -m engine build --models {model}`"
+        try:
+            rows = self._q(f"SELECT movie_ids, vectors FROM {table} ORDER BY chunk")
+        except CatalogueError:
+            raise ArtifactError(f"The {model} vectors are registered but their table is missing; {hint}.") from None
         id_blob, blob = b"".join(r[0] for r in rows), b"".join(r[1] for r in rows)
         if len(id_blob) != n * 8 or len(blob) != n * dim * 4:
             raise ArtifactError(f"Stored {model} vectors are incomplete or have the wrong dimension; "
                                 f"rebuild with `python -m engine build --models {model}`.")
         ids = np.frombuffer(id_blob, dtype=np.int64)
         vecs = np.frombuffer(blob, dtype=np.float32).reshape(n, dim)
-        if array_hash(ids, vecs) != digest:
+        if vectors_digest(model, ids, vecs, cfg) != digest:
             raise ArtifactError(f"Stored {model} vectors fail their content hash (tampered or corrupt); "
                                 f"rebuild with `python -m engine build --models {model}`.")
         return VectorSet(model, ids, vecs, json.loads(cfg), digest)
 
     def delete_vectors(self, model: str) -> None:
         table = _table(model)
-        with self._lock, self._conn:
-            self._conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self._conn.execute("DELETE FROM models WHERE name = ?", (model,))
+        with self._transaction() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute("DELETE FROM models WHERE name = ?", (model,))
 
     # --- keyword baseline ---------------------------------------------------------------
     def keyword_search(self, query: str, k: int = 10) -> pd.DataFrame:
@@ -233,6 +312,7 @@ class Catalogue:
         """
         terms = keyword_terms(query)
         k = check_k(k)
+        self._verify_movies()
         if not terms:
             return pd.DataFrame(columns=["movie_id", "title", "year", "genres", "score"])
         parts, params = [], []
@@ -250,6 +330,18 @@ class Catalogue:
         return df
 
 
+_MOVIES_ALL = "SELECT * FROM movies ORDER BY movie_id"
+
+
+def _movies_digest(rows: list[tuple]) -> str:
+    """sha256 over every movies row (all columns, by movie id) as read from SQLite."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(json.dumps(row, ensure_ascii=False, default=str).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 def keyword_terms(query: str) -> list[str]:
     """Words of a query for the LIKE baseline (lower-case, stop words dropped); validates it."""
     words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", clean_query(query).lower())
@@ -263,7 +355,8 @@ def open_catalogue(dataset) -> Catalogue:
 
     cat = Catalogue(catalogue_path(dataset.name))
     meta = cat.meta()
-    if meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(dataset.movies):
+    if (meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(dataset.movies)
+            or not cat.movies_hash_ok()):  # edited, corrupt, or written before movies were hashed: rewrite
         cat.write_movies(dataset.movies)
         cat.set_meta(dataset=dataset.name, data_hash=dataset.content_hash, source=dataset.source,
                      verified=dataset.verified, **{f"n_{k}": v for k, v in dataset.counts.items()})

@@ -13,6 +13,7 @@ approximates, at a fraction of a millisecond.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,15 +55,9 @@ def project(
     if vectors.ndim != 2 or len(vectors) < 4:
         raise DimensionMismatchError(f"UMAP needs a (n >= 4, d) matrix; got shape {vectors.shape}.")
     path = cache_file(Path(cache_dir), content_hash, config)
-    if path.exists():
-        try:
-            meta, arrays, _ = load_arrays(path)
-            coords = arrays["coords"]
-            if meta.get("content_hash") == content_hash and coords.shape == (len(vectors), 2):
-                return coords
-            log.warning("projection cache %s does not match the vectors; recomputing", path.name)
-        except ArtifactError as exc:
-            log.warning("projection cache %s is damaged (%s); recomputing", path.name, exc)
+    cached = _load_cached(path, content_hash, config, len(vectors))
+    if cached is not None:
+        return cached
     if progress:
         progress(0.05, "compiling UMAP (first run in this process: up to ~40 s)")
     import umap  # imported late: it pulls in numba, which is slow to import
@@ -72,9 +67,36 @@ def project(
     if progress:
         progress(0.2, f"UMAP over {len(vectors):,} vectors")
     coords = reducer.fit_transform(vectors).astype(np.float32)
-    save_arrays(path, {"content_hash": content_hash, "config": asdict(config)}, coords=coords)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)  # something else took the cache file's name; the name is ours
+        save_arrays(path, {"content_hash": content_hash, "config": asdict(config)}, coords=coords)
+    except OSError as exc:  # a read-only or odd cache must not cost the page its map
+        log.warning("projection cache %s could not be written (%s); serving it uncached", path.name, exc)
     if progress:
         progress(1.0, "projection cached")
+    return coords
+
+
+def _load_cached(path: Path, content_hash: str, config: ProjectionConfig, n: int) -> np.ndarray | None:
+    """The cached coordinates float32 (n, 2) if ``path`` holds exactly them, else None.
+
+    Anything else at that name (another ``.npz``, a directory, other vectors' map, NaNs) is
+    treated as a cache miss and recomputed, so a damaged cache heals on the next call.
+    """
+    if not path.exists():
+        return None
+    try:
+        meta, arrays, _ = load_arrays(path)
+    except (ArtifactError, OSError) as exc:
+        log.warning("projection cache %s is damaged (%s); recomputing", path.name, exc)
+        return None
+    coords = arrays.get("coords")
+    if (not isinstance(meta, dict) or meta.get("content_hash") != content_hash
+            or meta.get("config") != asdict(config) or not isinstance(coords, np.ndarray)
+            or coords.shape != (n, 2) or coords.dtype != np.float32 or not np.isfinite(coords).all()):
+        log.warning("projection cache %s does not hold this map; recomputing", path.name)
+        return None
     return coords
 
 

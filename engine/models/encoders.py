@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import sys
 import threading
-from typing import Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -67,16 +70,85 @@ def _minilm_encoder() -> QueryEncoder:
     return encode
 
 
-def single_thread_inference() -> None:
-    """Run torch inference with one intra-op thread (process-wide).
+@contextlib.contextmanager
+def single_thread_inference() -> Iterator[None]:
+    """Run the calling thread's torch ops on one OpenMP thread, for the block only.
 
-    One query (or one 10-click history) is too small to split across threads; on a busy
-    2-core machine two torch threads made one MiniLM query 960 ms instead of 42 ms.  Many
-    app sessions still run in parallel, one thread each.
+    One query (or one 10-click history) is too small to split across threads: on a busy
+    2-core machine two torch threads made one MiniLM query ~765 ms (p50) instead of ~40 ms
+    (benchmarks/bench_query_latency.py).  ``torch.set_num_threads`` cannot be used for this: it
+    is process-wide (MKL, and every thread that starts later, e.g. a build), so instead the
+    calling thread's own OpenMP setting (``omp_set_num_threads`` of the OpenMP runtime torch
+    uses; an OpenMP ICV is per thread) and MKL's thread-local count (``mkl_set_num_threads_local``,
+    which wins over a global ``mkl_set_num_threads`` an earlier ``torch.set_num_threads`` left)
+    are lowered and restored on exit.  Other threads, and threads created later, keep their
+    thread counts.  Without an OpenMP torch it does nothing.
     """
+    omp = _torch_openmp()
     torch = sys.modules.get("torch")
-    if torch is not None and torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
+    if omp is None or torch is None:
+        yield
+        return
+    before = torch.get_num_threads()  # also runs torch's per-thread lazy init, which would reset the value
+    if before <= 1:
+        yield
+        return
+    mkl = _OMP[1] if len(_OMP) > 1 else None
+    omp.omp_set_num_threads(1)
+    mkl_before = mkl(1) if mkl is not None else 0
+    try:
+        yield
+    finally:
+        if mkl is not None:
+            mkl(mkl_before)  # 0 = back to MKL's global setting
+        omp.omp_set_num_threads(before)
+
+
+_OMP: list[Any] = []  # [OpenMP runtime or None, torch's MKL (for mkl_set_num_threads_local) or None]
+
+
+def _torch_openmp() -> Any:
+    """ctypes handle of the OpenMP runtime torch's ATen uses (its bundled libgomp / libiomp5),
+    checked to be the one torch reads; None if torch is not built on OpenMP or it cannot be found."""
+    with _ENCODER_LOCK:
+        if _OMP:
+            return _OMP[0]
+        found = None
+        torch = sys.modules.get("torch")
+        try:
+            if torch is not None and "parallel backend: OpenMP" in torch.__config__.parallel_info():
+                libdir = Path(torch.__file__).parent / "lib"
+                for lib in sorted(libdir.glob("libgomp*.so*")) + sorted(libdir.glob("libiomp5*")):
+                    handle = ctypes.CDLL(str(lib))
+                    found = handle if _controls_torch(handle, torch) else None
+                    if found is not None:
+                        break
+        except (OSError, AttributeError) as exc:
+            log.debug("torch's OpenMP runtime not usable (%s); queries use torch's thread count", exc)
+        mkl = None
+        if found is not None:
+            try:  # torch links MKL into libtorch_cpu; its per-thread setter is exported there.
+                # MKL_Set_Num_Threads_Local is the C (by value) entry mkl_service.h maps
+                # mkl_set_num_threads_local to; the lower-case symbols are Fortran (by reference).
+                cpu = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"))
+                setter = cpu.MKL_Set_Num_Threads_Local
+                setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
+                mkl = setter
+            except (OSError, AttributeError):
+                mkl = None
+        _OMP.extend([found, mkl])
+        return found
+
+
+def _controls_torch(omp: Any, torch: Any) -> bool:
+    """True when setting ``omp``'s thread count for this thread changes what torch reads here."""
+    before = torch.get_num_threads()
+    target = 1 if before > 1 else 2
+    omp.omp_set_num_threads(target)
+    try:
+        return torch.get_num_threads() == target
+    finally:
+        omp.omp_set_num_threads(before)
 
 
 def encode_query(encoder: QueryEncoder, text: str, dim: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from typing import Any, Sequence
 
@@ -174,3 +175,73 @@ def format_table(result: dict[str, Any]) -> str:
             lines.append(f"{'  ref':<11}{ref['sampled_hr@10']:>11.3f}{ref['sampled_ndcg@10']:>13.3f}"
                          f"{ref['full_hr@10']:>11.3f}{ref['full_ndcg@10']:>13.3f}")
     return "\n".join(lines)
+
+
+#: columns of :func:`evaluation_rows`, in display order
+EVALUATION_COLUMNS = ("model", "HR@10 sampled-100", "NDCG@10 sampled-100", "HR@10 full", "NDCG@10 full", "train s")
+
+
+def _metric(x: Any) -> float | None:
+    """A stored metric as a float rounded to 4 places; None if absent or not a finite number."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        return None
+    return round(float(x), 4)
+
+
+def evaluation_rows(blob: Any) -> list[dict[str, Any]] | None:
+    """The stored evaluation (``Catalogue.get_json("evaluation")``) as display rows, or None.
+
+    One dict per model with :data:`EVALUATION_COLUMNS` (metrics rounded to 4 places), each
+    followed by an ``"  reference <model>"`` row when the data set has published figures.
+    Returns None when the blob is missing or not an evaluation (wrong types, no models); a
+    model entry whose metrics are missing or not numbers shows None in those cells instead of
+    failing the page.  Never raises on malformed input.
+    """
+    if not isinstance(blob, dict) or not isinstance(blob.get("models"), dict) or not blob["models"]:
+        return None
+    refs = blob.get("references")
+    refs = refs if isinstance(refs, dict) else {}
+    rows: list[dict[str, Any]] = []
+    for name, m in blob["models"].items():
+        if not isinstance(m, dict):
+            return None
+        sampled = m.get("sampled") if isinstance(m.get("sampled"), dict) else {}
+        full = m.get("full") if isinstance(m.get("full"), dict) else {}
+        rows.append({"model": str(name), "HR@10 sampled-100": _metric(sampled.get("hr@10")),
+                     "NDCG@10 sampled-100": _metric(sampled.get("ndcg@10")), "HR@10 full": _metric(full.get("hr@10")),
+                     "NDCG@10 full": _metric(full.get("ndcg@10")), "train s": _metric(m.get("train_seconds"))})
+        ref = refs.get(name)
+        if isinstance(ref, dict):
+            rows.append({"model": f"  reference {name}", "HR@10 sampled-100": _metric(ref.get("sampled_hr@10")),
+                         "NDCG@10 sampled-100": _metric(ref.get("sampled_ndcg@10")),
+                         "HR@10 full": _metric(ref.get("full_hr@10")), "NDCG@10 full": _metric(ref.get("full_ndcg@10")),
+                         "train s": None})
+    return rows
+
+
+def evaluation_caption(blob: Any) -> str:
+    """One line describing the evaluation's split ("? " where the blob lacks a figure)."""
+    split = blob.get("split") if isinstance(blob, dict) else None
+    split = split if isinstance(split, dict) else {}
+
+    def fig(key: str) -> str:
+        v = split.get(key)
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else "?"
+
+    return f"{fig('users')} users, {fig('items')} items, {fig('interactions')} interactions after the 5-core filter"
+
+
+def stored_evaluation(catalogue: Any) -> dict[str, Any] | None:
+    """The evaluation stored in a catalogue if it is a usable one (see :func:`evaluation_rows`),
+    else None; an unreadable record is logged with the command that rewrites it."""
+    from engine.errors import MovieDNAError
+
+    try:
+        blob = catalogue.get_json("evaluation")
+    except MovieDNAError as exc:
+        log.warning("stored evaluation unreadable (%s); run `python -m engine evaluate` to rewrite it", exc)
+        return None
+    if blob is not None and evaluation_rows(blob) is None:
+        log.warning("stored evaluation is malformed; run `python -m engine evaluate` to rewrite it")
+        return None
+    return blob

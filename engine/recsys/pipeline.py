@@ -16,7 +16,7 @@ import numpy as np
 
 from engine.errors import BadQueryError
 from engine.vectors.faiss_index import FaissIndex
-from engine.recsys.taste import Space, TasteConfig, explain, taste_vector
+from engine.recsys.taste import Space, TasteConfig, check_ids, explain, taste_vector
 
 MAX_CANDIDATES = 1000
 
@@ -44,9 +44,11 @@ def retrieve(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: S
              n_candidates: int, config: TasteConfig) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Stage 1: (ids int64 (c,), cosines float32 (c,), timings) for the taste vector."""
     t0 = time.perf_counter()
+    clicks = check_ids(clicks, "clicks")
+    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
     t = taste_vector(space, clicks, dislikes, config)
     t1 = time.perf_counter()
-    seen = set(map(int, clicks)) | set(map(int, dislikes))
+    seen = set(clicks) | set(dislikes)
     scores, ids = index.search(t[None, :], min(n_candidates + len(seen), index.ntotal))
     keep = (ids[0] >= 0) & ~np.isin(ids[0], np.fromiter(seen, np.int64, len(seen)))
     cand, cs = ids[0][keep][:n_candidates], scores[0][keep][:n_candidates]
@@ -58,10 +60,16 @@ def two_stage(space: Space, index: FaissIndex, reranker: Reranker | None, clicks
               dislikes: Sequence[int] = (), k: int = 10, n_candidates: int = 100,
               config: TasteConfig = TasteConfig()) -> TwoStageResult:
     """Retrieve ``n_candidates`` then re-rank them with ``reranker`` (None = keep stage-1 order)."""
-    if not 1 <= int(n_candidates) <= MAX_CANDIDATES:
-        raise BadQueryError(f"n_candidates must be from 1 to {MAX_CANDIDATES}; got {n_candidates}.")
-    if int(k) > n_candidates:
+    if (isinstance(n_candidates, (bool, np.bool_)) or not isinstance(n_candidates, (int, np.integer))
+            or not 1 <= n_candidates <= MAX_CANDIDATES):
+        raise BadQueryError(f"n_candidates must be a whole number from 1 to {MAX_CANDIDATES}; got {n_candidates!r}.")
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise BadQueryError(f"k must be a whole number of at least 1; got {k!r}.")
+    n_candidates, k = int(n_candidates), int(k)
+    if k > n_candidates:
         raise BadQueryError(f"k={k} is larger than the {n_candidates} stage-1 candidates.")
+    clicks = check_ids(clicks, "clicks")
+    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
     start = time.perf_counter()
     cand, cs, timings = retrieve(space, index, clicks, dislikes, n_candidates, config)
     t0 = time.perf_counter()

@@ -11,7 +11,9 @@ Maths (all vectors L2-normalised rows of one model's space, float32):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any, Sequence
 
 import numpy as np
@@ -31,10 +33,17 @@ class TasteConfig:
     dislike_weight: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.recency_half_life is not None and not self.recency_half_life > 0:
-            raise BadQueryError("The recency half-life must be a positive number of clicks.")
-        if not 0 <= self.dislike_weight <= 10:
-            raise BadQueryError("The dislike weight must be between 0 and 10.")
+        h = self.recency_half_life
+        if h is not None and (not _is_number(h) or not h > 0):
+            raise BadQueryError(f"The recency half-life must be a positive number of clicks; got {h!r}.")
+        w = self.dislike_weight
+        if not _is_number(w) or not 0 <= w <= 10:
+            raise BadQueryError(f"The dislike weight must be a number between 0 and 10; got {w!r}.")
+
+
+def _is_number(x: Any) -> bool:
+    """A real number (numpy scalars included), not a bool, not NaN."""
+    return isinstance(x, Real) and not isinstance(x, (bool, np.bool_)) and not math.isnan(float(x))
 
 
 class Space:
@@ -59,20 +68,32 @@ class Space:
 
 
 def check_ids(values: Any, what: str, allow_empty: bool = False) -> list[int]:
-    """Validate a list of movie ids: whole numbers, no duplicates, not too many."""
+    """Validate movie ids -> a new list of Python ints: whole numbers, no duplicates, not too many.
+
+    Accepts any iterable (list, tuple, generator, 1-D numpy integer array); None means none.
+    """
     if values is None:
         values = []
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1 or (values.size and not np.issubdtype(values.dtype, np.integer)):
+            raise BadQueryError(f"{what} must be a flat list of whole-number movie ids; got an array of "
+                                f"shape {values.shape} and type {values.dtype}.")
+        values = values.tolist()
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise BadQueryError(f"{what} must be a list of movie ids.")
     out: list[int] = []
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
             raise BadQueryError(f"{what} must be whole-number movie ids; got {v!r}.")
+        if not -2**63 <= int(v) < 2**63:
+            raise UnknownMovieError(f"{int(v)} is not a movie id (too large).")
         out.append(int(v))
+        if len(out) > MAX_CLICKS:
+            break
     if not out and not allow_empty:
         raise BadQueryError(f"No {what}; click at least one movie first.")
     if len(out) > MAX_CLICKS:
-        raise BadQueryError(f"{len(out)} {what} is too many; use at most {MAX_CLICKS}.")
+        raise BadQueryError(f"More than {MAX_CLICKS} {what}; use at most {MAX_CLICKS}.")
     dup = sorted({m for m in out if out.count(m) > 1})
     if dup:
         raise BadQueryError(f"Duplicate {what}: {', '.join(map(str, dup[:10]))}; list each movie once.")
@@ -123,8 +144,10 @@ def recommend(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: 
 
     Clicked and disliked movies never appear.  Fewer than k only if the space is exhausted.
     """
+    clicks = check_ids(clicks, "clicks")
+    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
     t = taste_vector(space, clicks, dislikes, config)
-    seen = set(map(int, clicks)) | set(map(int, dislikes))
+    seen = set(clicks) | set(dislikes)
     scores, ids = index.search(t[None, :], min(k + len(seen), index.ntotal))
     keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in seen][:k]
     why = explain(space, [i for i, _ in keep], list(clicks))

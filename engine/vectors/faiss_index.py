@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -34,6 +35,12 @@ log = logging.getLogger(__name__)
 IndexKind = Literal["exact", "hnsw", "ivf"]
 KINDS: tuple[str, ...] = ("exact", "hnsw", "ivf")
 SINGLE_QUERY_MAX = 8  # batches up to this size run single-threaded (lower latency)
+#: accepted range of each integer parameter: FAISS stores them as C ints, and beyond these
+#: values a build or search only burns CPU (HNSW M above 256, efConstruction above 4096)
+PARAM_RANGES: dict[str, tuple[int, int]] = {
+    "hnsw_m": (2, 256), "ef_construction": (1, 4096), "ef_search": (1, 100_000),
+    "nlist": (0, 1_000_000), "nprobe": (1, 1_000_000), "refine_factor": (1, 1000),
+}
 
 
 @dataclass(frozen=True)
@@ -58,15 +65,17 @@ class IndexConfig:
     refine_factor: int = 4
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise BadQueryError(f"Unknown index kind {self.kind!r}; choose one of {', '.join(KINDS)}.")
-        if self.ivf_codec not in ("flat", "sq8"):
+        if not isinstance(self.ivf_codec, str) or self.ivf_codec not in ("flat", "sq8"):
             raise BadQueryError(f"Unknown IVF codec {self.ivf_codec!r}; choose flat or sq8.")
-        for name in ("hnsw_m", "ef_construction", "ef_search", "nprobe", "refine_factor"):
-            if int(getattr(self, name)) < 1:
-                raise BadQueryError(f"Index parameter {name} must be at least 1.")
-        if self.nlist < 0:
-            raise BadQueryError("Index parameter nlist must be 0 (auto) or positive.")
+        for name, (low, high) in PARAM_RANGES.items():
+            value = getattr(self, name)
+            # whole numbers only (FAISS takes C ints: a float or 10**12 would raise TypeError/OverflowError)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+                raise BadQueryError(f"Index parameter {name} must be a whole number from {low} to {high}; "
+                                    f"got {value!r}.")
+            object.__setattr__(self, name, int(value))
 
     def build_key(self) -> str:
         """Hash of the parameters that change the built structure."""
@@ -192,9 +201,15 @@ class FaissIndex:
         k = check_k(k, limit=max(SEARCH_MAX_K, self.ntotal))
         qn = normalize(q)
         kk = min(k, self.ntotal)
-        # OpenMP thread count is per calling thread: set it for every call, never restore
+        # FAISS's OpenMP thread count is per calling thread (its own libgomp, not torch's; see
+        # tests/vectors/test_faiss_threads.py): small batches run on one thread for latency, and
+        # the caller's setting is restored so a later build on this thread keeps all cores.
+        before = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS)
-        scores, rows = self.index.search(qn, kk, params=self._params)
+        try:
+            scores, rows = self.index.search(qn, kk, params=self._params)
+        finally:
+            faiss.omp_set_num_threads(before)
         if kk == k and rows.size and rows.min() >= 0:
             return scores, self.ids[rows]
         hits = [[(int(self.ids[r]), float(sc)) for r, sc in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
@@ -265,6 +280,8 @@ class IndexCache:
         t0 = time.perf_counter()
         try:
             meta = json.loads(side.read_text())
+            if not isinstance(meta, dict):
+                raise ArtifactError("index sidecar is not a JSON object")
             data = path.read_bytes()
             if meta.get("vectors_hash") != content_hash or meta.get("n") != len(ids):
                 raise ArtifactError("index sidecar describes other vectors")
@@ -272,7 +289,8 @@ class IndexCache:
                 raise ArtifactError("index file fails its sha256")
             index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
             out = FaissIndex(index, ids, cfg, meta.get("build_seconds", 0.0), meta.get("recall_at_10"), "cache")
-        except (ArtifactError, ValueError, KeyError, RuntimeError) as exc:
+        except (ArtifactError, ValueError, KeyError, RuntimeError, OSError) as exc:
+            # OSError: e.g. a directory took the file's name (IsADirectoryError); rebuilt below
             log.warning("Index %s is stale or corrupt (%s); rebuilding.", path.name, exc)
             return None
         log.info("Loaded %s in %.1f ms", path.name, 1e3 * (time.perf_counter() - t0))
@@ -283,15 +301,23 @@ class IndexCache:
         idx = FaissIndex.build(ids, vectors, cfg)
         path, side = self.paths(model, content_hash, cfg)
         data = _index_bytes(idx.index)
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(data)
         meta = {
             "model": model, "vectors_hash": content_hash, "config": asdict(cfg), "n": len(ids),
             "dim": idx.dim, "build_seconds": idx.build_seconds, "recall_at_10": idx.recall_at_10,
             "file_sha256": sha256_bytes(data), "faiss_version": faiss.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        atomic_write_json(side, meta)
+        try:
+            for p in (path, side):  # the names are this cache's own: clear what took them
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+            atomic_write_json(side, meta)
+        except OSError as exc:  # read-only or damaged cache: serve from memory, say how to fix it
+            log.warning("Index %s could not be saved (%s); serving it from memory. Check that %s is a "
+                        "writable directory.", path.name, exc, self.directory)
+            return idx
         self._remove_stale(model, content_hash, cfg)
         log.info("Built %s for %s in %.2f s", cfg.label(), model, idx.build_seconds)
         return idx
