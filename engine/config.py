@@ -32,8 +32,13 @@ def cache_root() -> Path:
 
 
 def dataset_cache_dir(dataset: str) -> Path:
-    """``<cache>/<dataset>/``: raw files, catalogue, indexes and projections of one data set."""
-    d = cache_root() / dataset
+    """``<cache>/<dataset>/``: raw files, catalogue, indexes and projections of one data set.
+
+    Raises InvalidNameError for a name that is not a plain data set name (never a path).
+    """
+    from engine.data.custom import validate_dataset_name
+
+    d = cache_root() / validate_dataset_name(dataset)
     d.mkdir(parents=True, exist_ok=True)
     return d
 

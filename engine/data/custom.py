@@ -58,9 +58,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from ..artifacts import array_hash, atomic_path, atomic_write_json, sha256_file
-from ..errors import DataFormatError, InvalidNameError, UnknownDatasetError
-from .titles import parse_title
+from engine.artifacts import array_hash, atomic_path, atomic_write_json, sha256_file
+from engine.errors import DataFormatError, InvalidNameError, UnknownDatasetError
+from engine.data.titles import parse_title
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import MovieDNAError
+from engine.errors import MovieDNAError
 
 log = logging.getLogger(__name__)
 
