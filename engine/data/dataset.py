@@ -147,9 +147,12 @@ def _load_custom(name: str, data_dir: str | Path | None, spec: "custom.CustomSpe
                  progress: Progress | None) -> Dataset:
     """A custom data set: imported from ``data_dir`` / ``spec``, or its registered cache."""
     custom.validate_dataset_name(name)          # before the name becomes a folder
-    if spec is None and data_dir:
-        spec = custom.CustomSpec.movielens_dir(data_dir)
     cache = config.cache_root() / name
+    env_dir = config.env_data_dir()
+    if spec is None and data_dir and not (custom.is_registered(cache) and env_dir and Path(data_dir) == env_dir):
+        # an explicit --data-dir imports; $MOVIEDNA_DATA_DIR (meant for MovieLens files) does not
+        # override a registered custom set
+        spec = custom.CustomSpec.movielens_dir(data_dir)
     if spec is None and not custom.is_registered(cache):
         known = ", ".join([*sources.DATASETS, *custom_datasets()])
         raise UnknownDatasetError(
