@@ -96,12 +96,13 @@ def cmd_keyword(args: argparse.Namespace) -> Result:
     ds = load_dataset(args.dataset, args.data_dir)
     hits = open_catalogue(ds).keyword_search(args.query, args.k)
     results = [
-        {"movie_id": int(r.movie_id), "title": r.title, "year": None if r.year is None else int(r.year),
+        {"movie_id": int(r.movie_id), "title": r.title, "year": None if r.year is None or r.year != r.year else int(r.year),
          "genres": r.genres, "score": int(r.score)}
         for r in hits.itertuples(index=False)
     ]
-    lines = [f"{i + 1:>2}. {r['title']} ({r['year']}) — {', '.join(r['genres'])}  [score {r['score']}]"
-             for i, r in enumerate(results)]
+    years = ["" if r["year"] is None else f" ({r['year']})" for r in results]
+    lines = [f"{i + 1:>2}. {r['title']}{y} — {', '.join(r['genres'])}  [score {r['score']}]"
+             for i, (r, y) in enumerate(zip(results, years))]
     text = "\n".join(lines) if lines else f"No title, genre or tag contains the words of {args.query!r}."
     return Result({"dataset": ds.name, "query": args.query, "results": results}, text)
 

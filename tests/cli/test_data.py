@@ -86,6 +86,9 @@ def test_data_from_sqlite_tables_with_mapped_columns(capsys, tmp_path):
     code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert json.loads(out)["movies"] == 3
+    code, out, err = run(capsys, "keyword", "moon", "--dataset", "django", "--json")   # Moon has no year
+    assert code == 0, err
+    assert {r["title"]: r["year"] for r in json.loads(out)["results"]} == {"Moon": None}
     code, out, err = run(capsys, *argv[:-3], "--map", "interactions.rating=stars")
     assert code == 0   # an optional column that is missing is skipped
     code, out, err = run(capsys, *argv[:-3], "--map", "interactions.user=uid")
