@@ -25,8 +25,9 @@ DEFAULT_DATASET = "ml-100k"
 #: progress callback of every long job: (fraction in [0, 1], message)
 Progress = Callable[[float, str], None]
 
-#: a name that becomes part of a table, collection or file name: a letter, then letters, digits, _ or -
-NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+#: a name that becomes part of a table, collection or folder name (never a path): a letter or digit,
+#: then up to 39 letters, digits, '_' or '-'
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -38,7 +39,8 @@ def validate_name(name: object, what: str = "model") -> str:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
         raise InvalidNameError(
-            f"The {what} name {shown} is not allowed; use a letter, then up to 39 letters, digits, '_' or '-'."
+            f"The {what} name {shown} is not allowed; use up to 40 letters, digits, '-' or '_', "
+            "starting with a letter or digit (e.g. my-films)."
         )
     return name
 
@@ -56,8 +58,11 @@ def cache_root() -> Path:
 
 
 def dataset_cache_dir(dataset: str) -> Path:
-    """``<cache>/<dataset>/``: raw files, catalogue, indexes and projections of one data set."""
-    d = cache_root() / dataset
+    """``<cache>/<dataset>/``: raw files, catalogue, indexes and projections of one data set.
+
+    Raises InvalidNameError for a name that is not a plain data set name (never a path).
+    """
+    d = cache_root() / validate_name(dataset, "data set")
     d.mkdir(parents=True, exist_ok=True)
     return d
 

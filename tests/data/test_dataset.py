@@ -9,7 +9,7 @@ import pytest
 from engine.data import sources
 from engine.data.movielens import FILES
 from engine.data.dataset import load_dataset, ratings_sha256
-from engine.errors import DataFormatError, HashMismatchError, SourceUnavailableError, UnknownDatasetError
+from engine.errors import DataFormatError, HashMismatchError, InvalidNameError, SourceUnavailableError, UnknownDatasetError
 from tests.conftest import write_csv
 
 
@@ -135,3 +135,25 @@ def test_latest_small_integration(latest_small_dir):
     m = ds.movies.set_index("movie_id")
     assert m.loc[318, "title"] == "The Shawshank Redemption" and m.loc[318, "year"] == 1994
     assert sum(len(t) > 0 for t in ds.movies["tags"]) > 1500
+
+
+def test_custom_dataset_via_load_dataset_and_cached_datasets(tmp_path):
+    from engine import config
+    from engine.data.dataset import cached_datasets
+    from tests.data.test_custom import write_dir
+
+    root = write_dir(tmp_path / "films")
+    ds = load_dataset("my-films", root)
+    assert ds.counts == {"movies": 4, "users": 3, "ratings": 5} and ds.source == "custom:imported"
+    assert {"overview", "n_ratings", "mean_rating", "tags"} <= set(ds.movies.columns)
+    assert "my-films" in cached_datasets()
+    again = load_dataset("my-films")
+    assert again.content_hash == ds.content_hash and again.source == "custom:cache"
+    with pytest.raises(UnknownDatasetError, match="built-in"):
+        from engine.data.custom import CustomSpec
+        load_dataset("ml-100k", spec=CustomSpec.movielens_dir(root))
+    with pytest.raises(InvalidNameError):
+        load_dataset("../../etc", root)
+    with pytest.raises(InvalidNameError):
+        config.dataset_cache_dir("a/b")
+    assert not (tmp_path / "etc").exists()

@@ -66,3 +66,37 @@ def test_neighbour_agreement_identical_and_unrelated(clusters):
 def test_align():
     common, ia, ib = align(np.array([1, 2, 3, 5]), np.array([2, 5, 7]))
     assert common.tolist() == [2, 5] and ia.tolist() == [1, 3] and ib.tolist() == [0, 1]
+
+
+def test_knn_sets_match_brute_force():
+    from engine.lab.projection import knn_sets
+
+    x = np.random.default_rng(1).normal(size=(300, 12)).astype(np.float32)
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    sims = u @ u.T
+    np.fill_diagonal(sims, -np.inf)
+    want = np.argsort(-sims, axis=1)[:, :7]
+    got = knn_sets(x, 7)
+    assert got.shape == (300, 7) and got.dtype == np.int64
+    assert all(set(a) == set(b) for a, b in zip(got.tolist(), want.tolist()))
+    q = np.array([5, 17, 299])
+    assert np.array_equal(knn_sets(x, 7, q), got[q])
+
+
+def test_agreement_at_scale_never_builds_the_n_by_n_matrix():
+    """20,000 movies: an n x n float32 matrix would be 1.6 GB; numpy's peak here stays small."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20_000, 16)).astype(np.float32)
+    b = a + 0.05 * rng.normal(size=a.shape).astype(np.float32)
+    tracemalloc.start()
+    agree = neighbour_agreement(a, b, k=10, max_queries=2000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert agree.shape == (2000,) and agree.mean() > 0.5
+    assert peak < 50e6, f"numpy peak {peak / 1e6:.0f} MB"
+    # the sampled mean estimates the full one
+    full = neighbour_agreement(a[:3000], b[:3000], k=10, max_queries=None)
+    sampled = neighbour_agreement(a[:3000], b[:3000], k=10, max_queries=1000)
+    assert abs(full.mean() - sampled.mean()) < 0.03

@@ -97,3 +97,80 @@ def test_chunked_softmax_ce_equals_cross_entropy(n_rows):
     (got * 3).backward()                                   # the upstream gradient is applied
     assert torch.allclose(got, ref, atol=1e-5)
     assert torch.allclose(h2.grad, h.grad, atol=1e-6) and torch.allclose(W2.grad, W.grad, atol=1e-6)
+
+
+def test_sampled_softmax_with_every_item_as_negative_is_the_full_softmax():
+    from engine.models.sasrec.net import sampled_softmax_ce
+
+    torch.manual_seed(0)
+    n, d = 30, 8
+    table = torch.randn(n + 1, d)
+    h = torch.randn(50, d)
+    target = torch.randint(1, n + 1, (50,))
+    full = torch.nn.functional.cross_entropy(h @ table[1:].T, target - 1)
+    sampled = sampled_softmax_ce(h, table, target, torch.arange(1, n + 1))   # the target is masked once
+    assert torch.allclose(sampled, full, atol=1e-5)
+    few = sampled_softmax_ce(h, table, target, torch.tensor([1, 2, 3]))
+    assert few < full                                                          # fewer competitors, smaller loss
+
+
+def test_epoch_plan_bounds_only_big_data():
+    from engine.models.sasrec.train import epoch_plan
+
+    cfg = SASRecConfig()
+    small = epoch_plan(cfg, np.full(943, 100), 1682)                        # ml-100k: ~94k positions per epoch
+    assert not small["bounded"] and small["epochs"] == cfg.epochs and small["users_per_epoch"] == 1.0
+    assert small["ce_loss"] == "full" and small["summary"].startswith("not bounded")
+    mid = epoch_plan(cfg, np.full(30_000, 120), 40_000)                     # 3.6M positions per epoch
+    assert mid["bounded"] and mid["ce_loss"] == "sampled" and mid["epochs"] == 25_000_000 // 3_600_000
+    assert mid["users_per_epoch"] == 1.0 and "sampled softmax over 2,048 negatives" in mid["summary"]
+    huge = epoch_plan(cfg, np.full(200_000, 160), 87_585)                   # 32M positions per epoch
+    assert huge["epochs"] == cfg.min_epochs
+    assert huge["users_per_epoch"] * 32_000_000 * huge["epochs"] == pytest.approx(25_000_000, rel=1e-3)
+
+
+def test_epoch_plan_leaves_ml100k_unbounded(ml100k):
+    from engine.models.base import Interactions
+    from engine.models.sasrec.train import epoch_plan
+
+    data = Interactions.from_ratings(ml100k.ratings, ml100k.movies)
+    cfg = SASRecConfig()
+    lengths = training_samples([s for s in data.sequences if len(s) >= 2], cfg.maxlen, cfg.windows)[3]
+    plan = epoch_plan(cfg, lengths, data.n_items)
+    assert not plan["bounded"] and plan["epochs"] == 100 and plan["ce_loss"] == "full"
+
+
+def test_bounded_fit_learns_and_reports_its_bounds():
+    """Sampled softmax + a share of users per epoch still learn the planted sequence."""
+    from engine.models import get_model
+    from engine.models.popularity import PopularityModel
+    from engine.recsys.metrics import evaluate_full
+    from engine.recsys.splits import leave_one_out
+
+    from .synth import cyclic_ratings
+
+    split = leave_one_out(cyclic_ratings(n_users=64, n_items=30, seed=1), min_count=1)
+    test = split.test_holdout()
+    # 30 items > full_softmax_items=10: sampled softmax with 8 negatives; max_positions allows
+    # about half of the users in each of the 25 epochs
+    sas = get_model("sasrec", epochs=25, hidden=32, maxlen=20, lr=1e-2, batch_size=16, dropout=0.1, members=("ce",),
+                    full_softmax_items=10, ce_negatives=8, max_positions=25 * 400, min_epochs=25).fit(split.train_data())
+    b = sas.fit_info["bounds"]
+    assert b["bounded"] and b["ce_loss"] == "sampled" and b["epochs"] == 25 and 0.3 < b["users_per_epoch"] < 0.7
+    assert "sampled softmax over 8 negatives" in b["summary"] and sas.fit_info["time_guard_fired"] is False
+    pop = PopularityModel().fit(split.train_data())
+    s_full, p_full = evaluate_full(sas, test), evaluate_full(pop, test)
+    assert s_full["ndcg@10"] > p_full["ndcg@10"] + 0.3, (s_full, p_full)
+
+
+def test_time_guard_is_loud_and_recorded(caplog):
+    from engine.models import get_model
+
+    from .synth import interactions
+
+    with caplog.at_level("WARNING"):
+        m = get_model("sasrec", epochs=10_000, hidden=16, maxlen=10, max_seconds=0.5, members=("bce",)).fit(interactions())
+    assert m.fit_info["time_guard_fired"] is True and 1 <= m.fit_info["epochs_run"] < 10_000
+    assert "TIME GUARD FIRED" in caplog.text
+    quiet = get_model("sasrec", epochs=2, hidden=16, maxlen=10, members=("bce",)).fit(interactions())
+    assert quiet.fit_info["time_guard_fired"] is False and quiet.fit_info["epochs_run"] == 2

@@ -32,9 +32,25 @@ def test_tampered_copy_is_refused(tmp_path):
 def test_documents_use_title_year_genres_tags():
     movies = movies_frame(6)
     docs = textmod.movie_documents(movies, movies["movie_id"].to_numpy())
-    assert docs[0] == "Film number 0 (1980). Genres: Action, Action. Tags: space, robots."
+    assert docs[0] == "Film number 0 (1980). Genres: Action. Tags: space, robots."   # the fixture repeats the genre
     assert "Tags" not in docs[1]
     assert textmod.movie_documents(movies, np.array([5]))[0] == "Movie 5"
+
+
+def test_documents_dedupe_genres_and_tags_and_use_overviews():
+    import pandas as pd
+
+    movies = pd.DataFrame({
+        "movie_id": [1, 2, 3], "title": ["Heat", "Up", "Moon"], "year": pd.array([1995, None, 2009], dtype="Int64"),
+        "genres": [["Action", "Crime", "Action"], [], ["Sci-Fi"]], "tags": [["heist", "Heist", "la"], [], []],
+        "overview": ["A thief and a detective circle each other in Los Angeles.", "", None],
+    })
+    docs = textmod.movie_documents(movies, np.array([3, 1, 2]))
+    assert docs == [
+        "Moon (2009). Genres: Sci-Fi.",
+        "Heat (1995). Genres: Action, Crime. A thief and a detective circle each other in Los Angeles. Tags: heist, la.",
+        "Up.",
+    ]
 
 
 def test_encode_queries_normalised():

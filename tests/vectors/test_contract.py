@@ -16,7 +16,7 @@ def test_valid_model_names(good: str) -> None:
     assert validate_model_name(good) == good
 
 
-@pytest.mark.parametrize("bad", ["", "_x", "-x", "9x", "a" * 41, "a.b", "a/b", "a'b", "a\nb", "ü", 3, None])
+@pytest.mark.parametrize("bad", ["", "_x", "-x", "a" * 41, "a.b", "a/b", "a'b", "a\nb", "ü", "..", "/tmp/x", 3, None])
 def test_invalid_model_names(bad) -> None:
     with pytest.raises(InvalidNameError):
         validate_model_name(bad)

@@ -47,7 +47,7 @@ from engine.recsys.metrics import holdout_metrics, holdout_negatives
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from engine.models.sasrec.net import SASRecConfig, SASRecNet
 from engine.models.sasrec.tokens import SeenItems, pad_left, side_features, training_samples
-from engine.models.sasrec.train import train_net
+from engine.models.sasrec.train import epoch_plan, train_net
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,9 @@ class SASRecModel(EmbeddingModel):
         if not train:
             raise BadQueryError("Cannot fit sasrec: no user has two or more interactions.")
         samples = training_samples(train, cfg.maxlen, cfg.windows)      # users, seq_all, pos_all, lengths
+        plan = epoch_plan(cfg, samples[3], data.n_items)
+        if plan["bounded"]:
+            log.info("sasrec %s", plan["summary"])
         seen = SeenItems(train, data.n_items)
         # validation negatives: seeded apart from the test protocol's (seed 0), drawn once
         val_neg = holdout_negatives(valid, data.n_items, 100, seed=cfg.seed + 1) if valid is not None and len(valid) else None
@@ -95,13 +98,13 @@ class SASRecModel(EmbeddingModel):
                 share = max(left, cfg.max_seconds / (2 * k_all))
                 if left < cfg.max_seconds / (2 * k_all):
                     log.warning("sasrec net %d gets %.0fs: the nets before it overran max_seconds", m + 1, share)
-            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=share)
+            mcfg = replace(cfg, seed=cfg.seed + m, max_seconds=share, epochs=plan["epochs"])
 
             def member_progress(frac: float, msg: str, m: int = m, loss: str = loss) -> None:
                 progress((m + frac) / k_all, f"net {m + 1}/{k_all} ({loss}): {msg}")
 
             net, info = self._fit_member(mcfg, loss, data.n_items, side, samples, seen, valid, val_neg,
-                                         member_progress)
+                                         member_progress, plan["users_per_epoch"])
             nets.append(net)
             infos.append(info)
         self.nets = nets
@@ -112,6 +115,9 @@ class SASRecModel(EmbeddingModel):
             "valid_ndcg@10": infos[0]["valid_ndcg@10"] if one else None,
             "valid_sampled_ndcg@10": infos[0]["valid_sampled_ndcg@10"] if one else None,
             "train_seconds": round(time.perf_counter() - t0, 2),
+            "member_seconds": [i["train_seconds"] for i in infos],
+            "time_guard_fired": any(i["time_guard_fired"] for i in infos),
+            "bounds": plan,
             "history": [h | {"member": k} for k, i in enumerate(infos) for h in i["history"]],
         }
         if not one and val_neg is not None:           # the ensemble's own validation figures
@@ -121,13 +127,13 @@ class SASRecModel(EmbeddingModel):
 
     def _fit_member(self, cfg: SASRecConfig, loss: str, n: int, side: torch.Tensor | None, samples: tuple,
                     seen: SeenItems, valid: Holdout | None, val_neg: np.ndarray | None,
-                    progress: Progress) -> tuple["SASRecNet", dict[str, Any]]:
+                    progress: Progress, users_per_epoch: float = 1.0) -> tuple["SASRecNet", dict[str, Any]]:
         """One net trained with ``loss`` and ``cfg`` (its seed and time share); validation scores this
         net alone."""
         torch.manual_seed(cfg.seed)
         net = SASRecNet(n, cfg, side, loss)
         self.nets = [net]                                 # holdout_metrics scores through self
-        return net, train_net(self, net, cfg, samples, seen, valid, val_neg, progress)
+        return net, train_net(self, net, cfg, samples, seen, valid, val_neg, progress, users_per_epoch)
 
     # ------------------------------------------------------------------ vectors and scores
     @property

@@ -78,6 +78,14 @@ class SASRecConfig:
                                # scores are summed; item vectors concatenated (n, len(members)*hidden).
                                # ("bce",) is the paper's SASRec, ("ce",) a single SASRec+ net.
     threads: int = 0           # torch intra-op threads, 0 = leave torch's default
+    # Cost bounds for big catalogues (no effect on ml-100k / ml-latest-small; SASRecModel.fit
+    # records what was bounded in fit_info["bounds"]):
+    full_softmax_items: int = 20_000  # "ce" members above this many items: sampled softmax over
+                               # ``ce_negatives`` uniform negatives shared by the batch, not all n items
+    ce_negatives: int = 2048
+    max_positions: int = 25_000_000  # per net: trained positions (targets) over all epochs; above it
+                               # fewer epochs (at least ``min_epochs``), then a random subset of users per epoch
+    min_epochs: int = 3
 
     def __post_init__(self) -> None:
         members = (self.members,) if isinstance(self.members, str) else tuple(self.members)
@@ -102,6 +110,8 @@ class SASRecConfig:
             raise ValueError("hidden must be divisible by heads")
         if self.maxlen < 1 or self.hidden < 1 or self.blocks < 1:
             raise ValueError("maxlen, hidden and blocks must be positive")
+        if self.ce_negatives < 1 or self.min_epochs < 1 or self.max_positions < 0 or self.full_softmax_items < 1:
+            raise ValueError("ce_negatives, min_epochs and full_softmax_items must be >= 1, max_positions >= 0")
 
 
 class Dropout(nn.Module):
@@ -206,6 +216,8 @@ class SASRecNet(nn.Module):
             raise ValueError(f"loss must be 'ce' or 'bce', got {loss!r}")
         self.cfg, self.n_items, self.loss = cfg, n_items, loss
         self.neg_samples = cfg.bce_negatives if loss == "bce" else cfg.neg_samples
+        # above full_softmax_items the CE loss uses cfg.ce_negatives shared sampled negatives
+        self.sampled_ce = loss == "ce" and n_items > cfg.full_softmax_items
         self.item_emb = nn.Embedding(n_items + 1, cfg.hidden, padding_idx=0)  # (n+1, d) shared in/out
         # optional side information (genres, decade): item vector = id embedding + mean of its
         # feature embeddings, so rarely clicked movies still get a meaningful vector
@@ -251,15 +263,22 @@ class SASRecNet(nn.Module):
             x = block(x, mask) * keep
         return self.ln_f(x)                                                          # (B, T, d)
 
-    def forward(self, seq: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor | None = None) -> torch.Tensor:
-        """Training loss. seq, pos int64 (B, T), pos == 0 marks padding; neg int64 (B, T, K) for BCE."""
+    def forward(self, seq: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor | None = None,
+                ce_neg: torch.Tensor | None = None) -> torch.Tensor:
+        """Training loss. seq, pos int64 (B, T), pos == 0 marks padding; neg int64 (B, T, K) for BCE;
+        ce_neg int64 (K',) tokens shared by every position: the sampled softmax's negatives
+        (``sampled_ce`` nets; the full softmax otherwise)."""
         table = self.item_table()                         # (n+1, d) once per step, shared in and out
         h = self.hidden_states(seq, table)                # (B, T, d)
         valid = pos > 0                                   # (B, T)
         h = h[valid]                                      # (N, d) real positions only
         target = pos[valid]                               # (N,) tokens 1..n
         loss = h.new_zeros(())
-        if self.loss == "ce":
+        if self.loss == "ce" and self.sampled_ce:
+            if ce_neg is None:
+                raise ValueError("a sampled-softmax net needs ce_neg (shared negative tokens)")
+            loss = sampled_softmax_ce(h, table, target, ce_neg)
+        elif self.loss == "ce":
             # logits over real items only (token t -> column t-1): padding is never a class,
             # and no in-place write / gather on the (N, n) matrix is needed
             loss = FullSoftmaxCE.apply(h, table[1:], target - 1)   # = F.cross_entropy(h @ table[1:].T, target - 1)
@@ -285,6 +304,20 @@ class SASRecNet(nn.Module):
     def last_hidden(self, seq: torch.Tensor) -> torch.Tensor:
         """seq int64 (B, T) left-padded -> float (B, d): features after the latest click."""
         return self.hidden_states(seq)[:, -1, :]
+
+
+def sampled_softmax_ce(h: torch.Tensor, table: torch.Tensor, target: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the target against K shared uniform negatives (sampled softmax).
+
+    h float (N, d), table float (n+1, d), target int64 (N,) tokens, neg int64 (K,) tokens.
+    A negative that equals a row's target is masked out for that row.  With uniform sampling
+    the log-Q correction is a constant and cancels.  Cost N x K instead of N x n.
+    """
+    pos = (h * F.embedding(target, table)).sum(-1, keepdim=True)        # (N, 1)
+    negl = h @ F.embedding(neg, table).T                                # (N, K)
+    negl = negl.masked_fill(neg[None, :] == target[:, None], float("-inf"))
+    logits = torch.cat([pos, negl], dim=1)                              # (N, 1 + K)
+    return F.cross_entropy(logits, torch.zeros(len(target), dtype=torch.long))
 
 
 class FullSoftmaxCE(torch.autograd.Function):

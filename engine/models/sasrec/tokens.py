@@ -72,7 +72,9 @@ class SeenItems:
     def _hits(self, rows: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         if self.dense is not None:
             return self.dense[rows, tokens]
-        return np.isin(rows * (self.n + 1) + tokens, self.keys)
+        q = rows * (self.n + 1) + tokens                     # keys are sorted and unique: binary search
+        at = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)   # (np.isin sorts q every call)
+        return self.keys[at] == q
 
     def sample(self, rows: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         """int64 ``shape`` (B, ...) of tokens 1..n that user ``rows[b]`` never interacted with."""

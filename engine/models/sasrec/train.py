@@ -77,7 +77,9 @@ def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.nda
         neg = None
         if net.loss == "bce" or cfg.bce_weight > 0:
             neg = torch.from_numpy(seen.sample(users[rows], pos.shape + (net.neg_samples,), rng))  # (B, T, K)
-        loss = net(torch.from_numpy(seq), torch.from_numpy(pos), neg)
+        ce_neg = (torch.from_numpy(rng.integers(1, net.n_items + 1, size=cfg.ce_negatives))
+                  if net.sampled_ce else None)
+        loss = net(torch.from_numpy(seq), torch.from_numpy(pos), neg, ce_neg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -132,23 +134,63 @@ def lr_at(cfg: SASRecConfig, epoch: int, elapsed: float) -> float:
     return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * min(done, 1.0))))
 
 
+def epoch_plan(cfg: SASRecConfig, lengths: np.ndarray, n_items: int) -> dict[str, Any]:
+    """How training is bounded for a data set: epochs, share of users per epoch, softmax kind.
+
+    lengths int64 (S,): trained positions of each sample.  Deterministic (never the clock): the
+    same data and config always give the same plan.  On ml-100k (~95k positions per epoch,
+    1,682 items) nothing is bounded.
+    """
+    per_epoch = int(lengths.sum())
+    epochs, share = cfg.epochs, 1.0
+    if cfg.max_positions and per_epoch * cfg.epochs > cfg.max_positions:
+        epochs = max(min(cfg.epochs, cfg.min_epochs), cfg.max_positions // max(per_epoch, 1))
+        if per_epoch * epochs > cfg.max_positions:
+            share = cfg.max_positions / (per_epoch * epochs)
+    sampled = n_items > cfg.full_softmax_items
+    bounded = epochs < cfg.epochs or share < 1.0 or sampled
+    parts = []
+    if sampled:
+        parts.append(f"sampled softmax over {cfg.ce_negatives:,} negatives instead of all {n_items:,} movies")
+    if epochs < cfg.epochs:
+        parts.append(f"{epochs} of {cfg.epochs} epochs")
+    if share < 1.0:
+        parts.append(f"{share:.0%} of users per epoch")
+    return {
+        "bounded": bounded, "epochs": int(epochs), "configured_epochs": cfg.epochs, "users_per_epoch": round(share, 4),
+        "positions_per_epoch": per_epoch, "max_positions": cfg.max_positions, "maxlen": cfg.maxlen,
+        "ce_loss": "sampled" if sampled else "full", "ce_negatives": cfg.ce_negatives if sampled else None,
+        "n_items": int(n_items),
+        "summary": (f"bounded for {n_items:,} movies: " + "; ".join(parts) + f"; last {cfg.maxlen} interactions per user")
+                   if bounded else f"not bounded (full softmax, {cfg.epochs} epochs, last {cfg.maxlen} interactions per user)",
+    }
+
+
 def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple, seen: "SeenItems",
-              valid: Any, val_neg: np.ndarray | None, progress: Callable[[float, str], None]) -> dict[str, Any]:
+              valid: Any, val_neg: np.ndarray | None, progress: Callable[[float, str], None],
+              users_per_epoch: float = 1.0) -> dict[str, Any]:
     """Train ``net`` for ``cfg.epochs`` epochs (or ``cfg.max_seconds``); with ``valid``, score every
     ``eval_every``-th epoch through ``model`` (whose nets are ``[net]`` meanwhile) under both
-    protocols and keep the best epoch's weights.  ``samples``: :func:`training_samples` output.
-    Returns the fit info (epochs run, best epoch, its validation figures, history)."""
+    protocols and keep the best epoch's weights.  ``samples``: :func:`training_samples` output;
+    ``users_per_epoch`` < 1 trains each epoch on that share of the samples, drawn afresh.
+    Returns the fit info (epochs run, best epoch, its validation figures, whether the time guard
+    fired, history)."""
     users, seq_all, pos_all, lengths = samples
     rng = np.random.default_rng([cfg.seed, 2])      # batches and negatives: apart from dropout's stream
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
     avg = WeightAverage(net, cfg.ema) if cfg.ema > 0 else None
     best, history = BestEpoch(cfg.select_on), []
     t0 = time.perf_counter()
+    guard_fired = False
     bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
     for epoch in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(cfg, epoch, time.perf_counter() - t0)
-        batches = length_batches(lengths, cfg.batch_size, rng)
+        if users_per_epoch < 1.0:
+            subset = np.sort(rng.choice(len(lengths), size=max(1, round(len(lengths) * users_per_epoch)), replace=False))
+            batches = [subset[b] for b in length_batches(lengths[subset], cfg.batch_size, rng)]
+        else:
+            batches = length_batches(lengths, cfg.batch_size, rng)
         mean_loss = train_epoch(net, opt, batches, seq_all, pos_all, users, seen, rng, avg)
         elapsed = time.perf_counter() - t0
         msg = f"sasrec epoch {epoch}/{cfg.epochs} loss {mean_loss:.4f}"
@@ -166,8 +208,10 @@ def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple,
         if val_neg is not None and best.stale >= cfg.patience:
             log.info("sasrec early stop at epoch %d (best %d)", epoch, best.epoch)
             break
-        if cfg.max_seconds and elapsed > cfg.max_seconds:
-            log.info("sasrec stops at epoch %d: time budget %.0fs used", epoch, cfg.max_seconds)
+        if cfg.max_seconds and elapsed > cfg.max_seconds and epoch < cfg.epochs:
+            guard_fired = True
+            log.warning("SASRec TIME GUARD FIRED: stopped after epoch %d of %d (max_seconds=%.0f used up); "
+                        "the model depends on how busy this machine was", epoch, cfg.epochs, cfg.max_seconds)
             break
     bar.close()
     if best.state is not None:
@@ -177,5 +221,5 @@ def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple,
     net.eval()
     return {"epochs_run": epoch, "best_epoch": best.epoch if best.state is not None else epoch,
             "valid_ndcg@10": best.metrics.get("full"), "valid_sampled_ndcg@10": best.metrics.get("sampled"),
-            "history": history}
+            "time_guard_fired": guard_fired, "train_seconds": round(time.perf_counter() - t0, 2), "history": history}
 
