@@ -31,10 +31,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..artifacts import sha256_file
-from ..errors import ArtifactError, BadQueryError
-from .base import Holdout, Interactions, Progress, _noop
-from .text import MAX_QUERY_CHARS, TextModel, movie_documents
+from engine.artifacts import sha256_file
+from engine.config import Progress, no_progress
+from engine.errors import ArtifactError, BadQueryError
+from engine.models.base import Holdout, Interactions
+from engine.models.text import TextModel, movie_documents
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +119,15 @@ def load_use(res_dir: Path | str | None = None) -> UseEncoder:
 
 
 def encode_queries(queries: Sequence[str]) -> np.ndarray:
-    """float32 (q, 512) normalised embeddings of free-text queries; BadQueryError on empty/overlong ones."""
-    qs = [str(q).strip() for q in queries]
-    if not qs or not all(qs):
-        raise BadQueryError("A query is empty; type a few words describing the movie you want.")
-    if any(len(q) > MAX_QUERY_CHARS for q in qs):
-        raise BadQueryError(f"A query is longer than {MAX_QUERY_CHARS} characters; shorten it.")
-    return load_use()(qs)
+    """float32 (q, 512) normalised embeddings of free-text queries.
+
+    Raises :class:`BadQueryError` for an empty list or a query :func:`~engine.recsys.query.clean_query` rejects.
+    """
+    from engine.recsys.query import clean_query
+
+    if isinstance(queries, str) or not list(queries):
+        raise BadQueryError("No query given; type a few words describing the movie you want.")
+    return load_use()([clean_query(q) for q in queries])
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class UseModel(TextModel):
             raise BadQueryError("The use model needs the movies table (titles, genres, tags) to fit.")
         if data.n_items == 0:
             raise BadQueryError("Cannot fit use: there are no movies.")
-        progress = progress or _noop
+        progress = progress or no_progress
         t0 = time.perf_counter()
         self._set_items(data.item_ids)
         docs = movie_documents(data.movies, self._item_ids, self.config.max_tags)

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..errors import BadQueryError, ModelNotBuiltError
+from engine.errors import BadQueryError, ModelNotBuiltError
 
 MODES = ("semantic", "keyword", "bm25", "hybrid")
 RRF_K = 60
