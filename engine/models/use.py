@@ -135,6 +135,7 @@ class UseConfig:
     encoder: str = USE_NAME     # recorded so a config names its encoder; only USE_NAME is supported
     batch_size: int = 256       # documents per encode call (the backend micro-batches by tokens itself)
     max_tags: int = 20
+    korean_genres: bool = True  # genres also in Korean in each document; chosen on the Korean validation set
 
 
 class UseModel(TextModel):
@@ -156,7 +157,7 @@ class UseModel(TextModel):
         progress = progress or no_progress
         t0 = time.perf_counter()
         self._set_items(data.item_ids)
-        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags)
+        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, self.config.korean_genres)
         enc, bs, n = load_use(), self.config.batch_size, len(docs)
         parts = []
         for b in tqdm(range(0, n, bs), desc="use", unit="batch", leave=False, disable=None if n > bs else True):
