@@ -40,10 +40,10 @@ from engine.models.base import EmbeddingModel, Interactions
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODELS: tuple[str, ...] = ("mf", "sasrec", "text")
+DEFAULT_MODELS: tuple[str, ...] = ("mf", "sasrec", "text", "use")
 BUILD_VERSION = 1
 #: share of the progress bar per model (SASRec dominates the build time)
-_WEIGHT = {"mf": 0.1, "sasrec": 0.7, "text": 0.2}
+_WEIGHT = {"mf": 0.1, "sasrec": 0.7, "text": 0.2, "use": 0.05}
 #: configs the build trains with (all data, fixed epochs chosen on validation; docs/MODELS.md)
 BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 6},                       # best validation sweep was 4-5 of 8
@@ -115,8 +115,8 @@ def weights_verified(path: Path, model_hash: Any) -> bool:
 
 
 def training_data(dataset: Any, name: str) -> Interactions:
-    """What a build fits ``name`` on: all ratings (mf, sasrec) or every movie (text)."""
-    if name == "text":
+    """What a build fits ``name`` on: all ratings (mf, sasrec) or every movie (text, use)."""
+    if name in ("text", "use"):
         ids = np.unique(dataset.movies["movie_id"].to_numpy(np.int64))
         return Interactions(item_ids=ids, sequences=(), movies=dataset.movies)
     return Interactions.from_ratings(dataset.ratings, dataset.movies)
@@ -182,7 +182,9 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
             and weights_verified(path, manifest.get("model_hash"))):
         try:
             vs = cat.get_vectors(name)
-            if vs.content_hash == manifest.get("vectors_hash"):
+            # text spaces built before encoder identities were recorded are re-stored from their weights
+            if vs.content_hash == manifest.get("vectors_hash") and (
+                    "encoder" in vs.config or not hasattr(model_class(name), "encoder_identity")):
                 progress(1.0, f"{name}: up to date, skipped")
                 return {"status": "skipped", "key": key, "path": str(path), "dim": int(vs.vectors.shape[1]),
                         "n": int(len(vs.movie_ids)), "seconds": round(time.perf_counter() - t0, 2),
@@ -207,6 +209,8 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
     ids, vecs = model.item_ids(), model.item_embeddings()
     vec_config = {"model": name, "build_key": key, "model_hash": model.content_hash, "data_hash": ds.content_hash,
                   "config": dataclasses.asdict(cfg), "weights": path.name}
+    if hasattr(model, "encoder_identity"):  # text spaces: the query must be embedded by the same encoder
+        vec_config["encoder"] = model.encoder_identity()
     vhash = cat.put_vectors(name, ids, vecs, vec_config)
     fit_info = {k: v for k, v in model.fit_info.items() if k != "history"}
     rel = path.relative_to(cfgmod.dataset_cache_dir(ds.name)).as_posix()  # cache can move: store it relative

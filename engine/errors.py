@@ -54,6 +54,10 @@ class DimensionMismatchError(MovieDNAError):
     """Vectors or queries have the wrong shape or dimension."""
 
 
+class EncoderMismatchError(MovieDNAError):
+    """A text space's vectors were embedded by another encoder (name or weights) than the one asked to embed the query."""
+
+
 # --- queries ----------------------------------------------------------------------
 class BadQueryError(MovieDNAError):
     """A query is empty, too long, or otherwise unusable."""

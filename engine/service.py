@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.models import encoders as E
+from engine.recsys import hybrid as H
 from engine.recsys import query as S
 from engine.data.catalogue import Catalogue
 from engine.config import Settings, catalogue_path, dataset_cache_dir
@@ -91,7 +92,7 @@ class Engine:
     """Vector search over one data set's catalogue (see module docstring)."""
 
     def __init__(self, dataset: str | None = None, catalogue: Catalogue | None = None,
-                 index_dir: Path | str | None = None, encoder: E.QueryEncoder | None = None,
+                 index_dir: Path | str | None = None, encoder: E.QueryEncoder | dict[str, E.QueryEncoder] | None = None,
                  reranker: Reranker | Callable[[], Reranker] | None = None,
                  backend: str | None = None) -> None:
         from engine.vectors.contract import check_backend, default_backend
@@ -170,12 +171,22 @@ class Engine:
                                                            sp.model, sp.ids, sp.unit, sp.content_hash)
             return self._store_indexes[key]
 
-    def encoder(self) -> E.QueryEncoder:
-        """Query encoder of the text space (the model named in the text vectors' config)."""
-        if self._encoder is not None:
-            return self._encoder
-        cfg = next((v["config"] for v in self.catalogue.vector_info() if v["model"] == "text"), {}) or {}
-        return E.default_query_encoder(cfg.get("model_name"))
+    def encoder(self, space: str = "text") -> E.QueryEncoder:
+        """Query encoder of a text space: the encoder its vectors record (name + weight hash), checked
+        against them (:class:`EncoderMismatchError` if it differs).  ``Engine(encoder=fn)`` (tests)
+        serves every text space, or one per space with ``encoder={"text": fn, "use": fn2}``."""
+        cfg = next((v["config"] for v in self.catalogue.vector_info() if v["model"] == space), {}) or {}
+        stored = E.stored_identity(cfg)
+        if self._encoder is None:
+            enc = E.query_encoder(stored)
+        elif isinstance(self._encoder, dict):
+            if space not in self._encoder:
+                raise ModelNotBuiltError(f"No query encoder for the {space} space.")
+            enc = self._encoder[space]
+        else:
+            enc = self._encoder
+        E.check_encoder(enc, stored, space)
+        return enc
 
     def reranker(self) -> Reranker:
         with self._lock:
@@ -245,20 +256,70 @@ class Engine:
         overlaps = [{"a": a, "b": b, **S.overlap(spaces[a].ids(), spaces[b].ids())} for a, b in pairs]
         return Agreement({"movie_id": first["movie_id"], "title": first["title"]}, spaces, overlaps)
 
-    def mood_search(self, query: str, k: int = 10, index: IndexConfig | str | None = None) -> Hits:
-        """Free-text search in the text space (query embedded by the text model)."""
+    def mood_search(self, query: str, k: int = 10, index: IndexConfig | str | None = None,
+                    space: str | None = None) -> Hits:
+        """Free-text search in a text space (``search(mode="semantic")``; space chosen by the query's language)."""
+        return self.search(query, mode="semantic", space=space, k=k, index=index)
+
+    def search(self, query: str, mode: str | None = None, space: str | None = None, k: int = 10,
+               index: IndexConfig | str | None = None) -> Hits:
+        """Free-text search, ranked by ``mode`` (engine.recsys.hybrid; None = the benchmark's best):
+        ``semantic`` (text space), ``keyword`` (SQL LIKE), ``bm25`` (FTS5) or ``hybrid`` (RRF of both).
+
+        ``space``: the text space for semantic/hybrid; None or "auto" = by the query's language.
+        ``query`` of the answer names ``mode``, ``space`` and ``encoder`` ({"name", "sha256"} or None).
+        """
         k = check_k(k, MAX_K)
+        mode = H.check_mode(mode)
         text = S.clean_query(query)
-        sp = self.space("text")
-        enc, idx = self.encoder(), self._index(sp, index)
+        if mode in ("keyword", "bm25"):
+            hits = self.keyword_search(text, k) if mode == "keyword" else self.bm25_search(text, k)
+            return Hits(hits.kind, {**hits.query, "mode": mode, "space": None, "encoder": None,
+                                    "language": H.query_language(text)},
+                        hits.items, hits.timings_ms, hits.notes)
+        route = H.choose_space(text, self.models(), space)
+        sp = self.space(route.space)
+        enc, idx = self.encoder(route.space), self._index(sp, index)
+        depth = k if mode == "semantic" else min(max(k, H.FUSION_DEPTH), len(sp.ids))
         t0 = time.perf_counter()
         with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
             vec = E.encode_query(enc, text, sp.unit.shape[1])
         t1 = time.perf_counter()
-        ids, scores = S.neighbours(idx, vec, k)
+        ids, scores = S.neighbours(idx, vec, depth)
         t2 = time.perf_counter()
-        return Hits("mood", {"text": text, "model": "text"}, self._items(list(zip(ids.tolist(), scores.tolist()))),
-                    {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, S.query_notes(text))
+        timings = {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}
+        notes = [] if route.language == "English" and route.reason.startswith("English") else [route.reason + "."]
+        if not H.TEXT_SPACES[route.space] and route.language != "English":
+            notes += S.query_notes(text)
+        query_info = {"text": text, "mode": mode, "space": route.space, "model": route.space,
+                      "encoder": getattr(enc, "identity", None), "language": route.language, "route": route.reason}
+        if mode == "semantic":
+            return Hits("mood", query_info, self._items(list(zip(ids.tolist(), scores.tolist()))), timings, notes)
+        kw = self.bm25_search(text, min(max(k, H.FUSION_DEPTH), MAX_K))
+        t3 = time.perf_counter()
+        fused = H.rrf([ids.tolist(), kw.ids()], k)
+        timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
+        if not kw.items:
+            notes.append("BM25 matched no word of the query, so the hybrid ranking is the semantic one.")
+        extras = [{"semantic_rank": r[0], "bm25_rank": r[1]} for _, _, r in fused]
+        return Hits("hybrid", query_info | {"rrf_k": H.RRF_K},
+                    self._items([(m, s) for m, s, _ in fused], extras), timings, notes)
+
+    def bm25_search(self, query: str, k: int = 10) -> Hits:
+        """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""
+        k = check_k(k, MAX_K)
+        text = S.clean_query(query)
+        t0 = time.perf_counter()
+        df = self.catalogue.bm25_search(text, k)
+        ms = 1e3 * (time.perf_counter() - t0)
+        items = self._items(list(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())))
+        notes = []
+        if not items:
+            lang = H.query_language(text)
+            notes = ["No title, genre or tag contains these words (BM25 matches words, and the catalogue is in English)."
+                     if lang == "English" else
+                     f"A {lang} query has no keyword match: the titles, genres and tags are in English."]
+        return Hits("bm25", {"text": text}, items, {"search": ms}, notes)
 
     def keyword_search(self, query: str, k: int = 10) -> Hits:
         """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""

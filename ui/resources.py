@@ -99,7 +99,7 @@ def engine():
 
 def built_models() -> list[str]:
     have = _or_stop(engine().models)
-    return [m for m in ("mf", "sasrec", "text") if m in have]
+    return [m for m in ("mf", "sasrec", "text", "use") if m in have]
 
 
 def require_models(*models: str) -> list[str]:

@@ -79,6 +79,7 @@ _E = {
     "space_mf": ("MF — rated like", "MF — 평점 패턴"),
     "space_sasrec": ("SASRec — watched next", "SASRec — 다음 시청"),
     "space_text": ("Text — what it is about", "Text — 내용"),
+    "space_use": ("USE — what it is about, in 16 languages", "USE — 내용 (16개 언어)"),
     "col_title": ("Title", "제목"),
     "col_year": ("Year", "연도"),
     "col_genres": ("Genres", "장르"),
@@ -107,19 +108,36 @@ _E = {
     "overlap_help": ("How many of the top-k lists the two spaces share.", "두 공간의 top-k 목록이 공유하는 영화 수."),
     "shared_legend": ("Yellow rows: in more than one space's list.", "노란 행: 둘 이상의 공간 목록에 있음."),
     # mood
-    "mood_caption": ("Your words are embedded by the text model (MiniLM) and searched in the Text space; the right column "
-                     "is plain SQL `LIKE` over titles, genres and tags.",
-                     "입력한 문장을 텍스트 모델(MiniLM)로 임베딩해 Text 공간에서 찾습니다. 오른쪽은 제목·장르·태그에 대한 "
-                     "SQL `LIKE` 검색입니다."),
+    "mood_caption": ("One query, three rankings: **semantic** (your words embedded by a text space's encoder — USE "
+                     "multilingual or MiniLM — and the nearest movie descriptions), **keyword** (SQLite FTS5 BM25 over "
+                     "titles, genres and tags) and **hybrid** (reciprocal-rank fusion of the two, k = 60). The seed's "
+                     "SQL `LIKE` baseline is at the bottom.",
+                     "하나의 질의, 세 가지 순위: **의미 검색** (텍스트 공간의 인코더 — USE 다국어 또는 MiniLM — 로 문장을 "
+                     "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그에 대한 SQLite FTS5 BM25), "
+                     "**하이브리드** (둘의 역순위 융합, k = 60). 초기 버전의 SQL `LIKE` 기준선은 맨 아래에 있습니다."),
     "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
-    "korean_note": ("Korean or other non-English queries need a multilingual text model: set "
-                    "`MOVIEDNA_TEXT_MODEL=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2` (online, once) "
-                    "and rebuild with `python -m engine build --models text`.",
-                    "한국어 검색에는 다국어 텍스트 모델이 필요합니다: "
-                    "`MOVIEDNA_TEXT_MODEL=sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2` 로 설정하고 "
-                    "(온라인에서 한 번) `python -m engine build --models text` 로 다시 만드세요."),
+    "mood_space": ("Text space", "텍스트 공간"),
+    "mood_space_help": ("Automatic: a query that is not English (Hangul or another script, or another language) goes "
+                        "to the multilingual USE space; English goes to the space the benchmark chose.",
+                        "자동: 영어가 아닌 질의(한글 등 다른 문자나 다른 언어)는 다국어 USE 공간으로, 영어 질의는 "
+                        "벤치마크로 고른 공간으로 갑니다."),
+    "mood_space_auto": ("Automatic (by language)", "자동 (언어에 따라)"),
+    "mood_space_use": ("USE multilingual (16 languages)", "USE 다국어 (16개 언어)"),
+    "mood_space_text": ("MiniLM (English only)", "MiniLM (영어 전용)"),
+    "served_by": ("Served by the **{space}** space ({encoder}); query language: {language}.",
+                  "**{space}** 공간이 답했습니다 ({encoder}); 질의 언어: {language}."),
     "semantic_results": ("Semantic (vector search)", "의미 검색 (벡터)"),
+    "bm25_results": ("Keyword (BM25)", "키워드 (BM25)"),
+    "hybrid_results": ("Hybrid (RRF)", "하이브리드 (RRF)"),
     "keyword_results": ("Keyword (SQL LIKE)", "키워드 (SQL LIKE)"),
+    "like_baseline": ("Seed baseline: SQL LIKE", "초기 기준선: SQL LIKE"),
+    "bm25_empty_foreign": ("No keyword match: the titles, genres and tags are in English, so a {language} query has "
+                           "no word in common with them.",
+                           "키워드 일치 없음: 제목·장르·태그가 영어라서 {language} 질의와 겹치는 단어가 없습니다."),
+    "bm25_empty": ("No title, genre or tag contains these words.", "이 단어가 들어간 제목·장르·태그가 없습니다."),
+    "hybrid_semantic_only": ("BM25 found nothing, so the hybrid ranking is the semantic one.",
+                             "BM25 결과가 없어서 하이브리드 순위는 의미 검색 순위와 같습니다."),
+    "col_ranks": ("Ranks (semantic · BM25)", "순위 (의미 · BM25)"),
     "encoding": ("Embedding the query…", "질의 임베딩 중…"),
     # personalize
     "personal_caption": ("Click movies you like. The taste vector is the average of their vectors (re-normalised); "

@@ -1,4 +1,4 @@
-"""Mood search: free text embedded by the text model vs the SQL LIKE keyword baseline."""
+"""Mood search: one query ranked three ways side by side (semantic, keyword BM25, hybrid RRF), LIKE baseline below."""
 
 import pandas as pd
 import streamlit as st
@@ -8,33 +8,49 @@ from ui.text import t
 from ui.urlstate import set_param
 from engine.errors import MovieDNAError
 
-EXAMPLES = [
-    "a heartwarming space adventure",
-    "feel-good story about friendship",
-    "dark and gritty crime in the city",
-    "something to make me cry",
-    "spooky film for a stormy night",
-    "epic battles and sword fights",
-]
+EXAMPLES = {
+    "en": [
+        "a heartwarming space adventure",
+        "feel-good story about friendship",
+        "dark and gritty crime in the city",
+        "something to make me cry",
+        "spooky film for a stormy night",
+        "epic battles and sword fights",
+    ],
+    "ko": [
+        "가슴이 웅장해지는 우주 영화",
+        "우울할 때 보기 좋은 영화",
+        "도시의 어두운 범죄 이야기",
+        "눈물 없이 볼 수 없는 영화",
+        "비 오는 밤에 보는 무서운 영화",
+        "칼싸움과 웅장한 전투",
+    ],
+}
+LANGUAGE_KO = {"English": "영어", "Hangul script": "한국어"}
+
+lang = st.session_state.get("lang", "en")
+examples = EXAMPLES.get(lang, EXAMPLES["en"])
 
 st.title(t("page_mood"))
 st.caption(t("mood_caption"))
-require_models("text")
+require_models("text", "use")
 
 if "mood_query" not in st.session_state:
-    st.session_state["mood_query"] = st.query_params.get("q", EXAMPLES[0])
+    st.session_state["mood_query"] = st.query_params.get("q", examples[0])
 
 
 def _use(example: str) -> None:
     st.session_state["mood_query"] = example
 
 
-query = st.text_input(t("mood_input"), key="mood_query", max_chars=2000, placeholder=EXAMPLES[0])
-chips = st.columns(len(EXAMPLES))
-for i, (col, ex) in enumerate(zip(chips, EXAMPLES)):
+query = st.text_input(t("mood_input"), key="mood_query", max_chars=2000, placeholder=examples[0])
+chips = st.columns(len(examples))
+for i, (col, ex) in enumerate(zip(chips, examples)):
     col.button(ex, key=f"mood_example_{i}", on_click=_use, args=(ex,), width="stretch")
-k = st.slider(t("how_many"), 5, 30, 10, key="mood_k")
-st.info(t("korean_note"), icon=":material/translate:")
+opts, cols = st.columns([2, 1])
+space = opts.radio(t("mood_space"), ["auto", "use", "text"], format_func=lambda s: t(f"mood_space_{s}"),
+                   horizontal=True, key="mood_space", help=t("mood_space_help"))
+k = cols.slider(t("how_many"), 5, 30, 10, key="mood_k")
 
 if not query.strip():
     st.warning(t("empty_query"))
@@ -43,32 +59,59 @@ set_param("q", query)
 
 
 def table(hits) -> pd.DataFrame:
-    return pd.DataFrame([{
-        t("col_title"): it["title"], t("col_year"): it.get("year"),
-        t("col_genres"): ", ".join(it.get("genres") or []), t("col_score"): round(it["score"], 3),
-    } for it in hits.items])
+    rows = []
+    for it in hits.items:
+        row = {t("col_title"): it["title"], t("col_year"): it.get("year"),
+               t("col_genres"): ", ".join(it.get("genres") or []), t("col_score"): round(it["score"], 3)}
+        if "semantic_rank" in it:
+            row[t("col_ranks")] = " · ".join("–" if it[f"{m}_rank"] is None else str(it[f"{m}_rank"])
+                                             for m in ("semantic", "bm25"))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-left, right = st.columns(2)
-with left:
-    st.subheader(t("semantic_results"))
-    try:
-        with st.spinner(t("encoding")):
-            sem = engine().mood_search(query, k=k)
-        for note in sem.notes:
-            st.caption(note)
-        st.dataframe(table(sem), hide_index=True, key="mood_semantic")
-        st.caption(t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in sem.timings_ms.items())))
-    except MovieDNAError as exc:
-        show_error(exc)
-with right:
-    st.subheader(t("keyword_results"))
+def timing(hits) -> None:
+    st.caption(t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in hits.timings_ms.items())))
+
+
+def language(name: str) -> str:
+    return LANGUAGE_KO.get(name, name) if lang == "ko" else name
+
+
+columns = st.columns(3)
+for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
+                            ("semantic_results", "bm25_results", "hybrid_results")):
+    with col:
+        st.subheader(t(title))
+        try:
+            with st.spinner(t("encoding")):
+                hits = engine().search(query, mode=mode, space=space, k=k)
+            q = hits.query
+            if q.get("space"):
+                st.caption(t("served_by", space=q["space"], encoder=(q.get("encoder") or {}).get("name", "?"),
+                             language=language(q.get("language", ""))))
+            if hits.items:
+                st.dataframe(table(hits), hide_index=True, key=f"mood_{mode}")
+            elif mode == "bm25":
+                lang_name = q.get("language", "English")
+                st.info(t("bm25_empty") if lang_name == "English" else t("bm25_empty_foreign", language=language(lang_name)))
+            if mode == "hybrid" and hits.items and all(it["bm25_rank"] is None for it in hits.items):
+                st.caption(t("hybrid_semantic_only"))
+            if lang == "en" and mode != "bm25":  # engine notes are English; routing and BM25 are shown above
+                for note in hits.notes:
+                    if note != f"{q.get('route')}." and not note.startswith("BM25"):
+                        st.caption(note)
+            timing(hits)
+        except MovieDNAError as exc:
+            show_error(exc)
+
+with st.expander(t("like_baseline")):
     try:
         kw = engine().keyword_search(query, k=k)
         if kw.items:
             st.dataframe(table(kw), hide_index=True, key="mood_keyword")
-        for note in kw.notes:
-            st.info(note)
-        st.caption(t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in kw.timings_ms.items())))
+        else:
+            st.info(t("bm25_empty"))
+        timing(kw)
     except MovieDNAError as exc:
         show_error(exc)

@@ -1,4 +1,5 @@
-"""Search commands: ``similar``, ``search`` (mood, ``--compare`` adds the keyword baseline), ``recommend``.
+"""Search commands: ``similar``, ``search`` (``--mode semantic|keyword|bm25|hybrid``, ``--space``; ``--compare``
+adds the LIKE baseline), ``recommend``.
 
 Each returns a :class:`~engine.cli.Result`; ``--json`` prints ``Hits.to_dict()``.
 """
@@ -24,8 +25,16 @@ def register(sub: "argparse._SubParsersAction") -> None:
     _common(p)
     p.set_defaults(handler=cmd_similar)
 
-    p = sub.add_parser("search", help="mood search: free text in the text-embedding space")
+    from engine.recsys.hybrid import DEFAULT_MODE, MODES, RRF_K, TEXT_SPACES
+
+    p = sub.add_parser("search", help="mood search: free text, ranked semantically, by keywords (LIKE, BM25) or both")
     p.add_argument("query", help='e.g. "a heartwarming story about friendship"')
+    p.add_argument("--mode", default=DEFAULT_MODE, choices=MODES,
+                   help=f"semantic (text space), keyword (SQL LIKE baseline), bm25 (SQLite FTS5) or hybrid "
+                        f"(reciprocal-rank fusion of bm25 and semantic, k={RRF_K}); default {DEFAULT_MODE}")
+    p.add_argument("--space", default="auto", choices=("auto", *TEXT_SPACES),
+                   help="text space for semantic/hybrid: use (USE multilingual), text (MiniLM, English); "
+                        "auto picks by the query's language (default)")
     p.add_argument("--compare", action="store_true", help="also show the keyword (LIKE) baseline")
     _common(p)
     p.set_defaults(handler=cmd_search)
@@ -80,6 +89,8 @@ def _table(hits: Any, extra: str = "") -> str:
         line = f"{it['rank']:>3}. {it['title']}{year}  [{it['score']:.3f}]"
         if "rank_before" in it:
             line += f"  rank {it['rank_before']} -> {it['rank_after']}"
+        if "semantic_rank" in it:
+            line += "  (" + ", ".join(f"{m} #{it[m + '_rank']}" for m in ("semantic", "bm25") if it[m + "_rank"]) + ")"
         if "because_title" in it:
             line += f"  because you clicked {it['because_title']}"
         lines.append(line)
@@ -108,8 +119,11 @@ def cmd_similar(args: argparse.Namespace) -> Result:
 
 def cmd_search(args: argparse.Namespace) -> Result:
     eng = _engine(args)
-    hits = eng.mood_search(args.query, k=args.k, index=args.index)
-    data, text = hits.to_dict(), _table(hits, f"Mood search: {hits.query['text']!r}\n")
+    hits = eng.search(args.query, mode=args.mode, space=args.space, k=args.k, index=args.index)
+    q = hits.query
+    data = hits.to_dict() | {"mode": q["mode"], "space": q["space"], "encoder": q["encoder"]}
+    served = f" in the {q['space']} space ({q['encoder']['name'] if q.get('encoder') else 'no encoder'})" if q["space"] else ""
+    text = _table(hits, f"Search ({q['mode']}{served}): {q['text']!r}\n")
     if args.compare:
         kw = eng.keyword_search(args.query, k=args.k)
         data["keyword"] = kw.to_dict()

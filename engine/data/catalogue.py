@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from engine.artifacts import array_hash
+from engine.data import fts
 from engine.config import validate_name
 from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
@@ -103,6 +104,8 @@ class Catalogue:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(SCHEMA)
+            with self._conn:  # BM25 index of a catalogue written before it existed (no-op when current)
+                fts.ensure(self._conn)
         except sqlite3.DatabaseError as exc:
             raise CatalogueError(
                 f"The catalogue {self.path} is not a usable SQLite file ({exc}); delete it and run "
@@ -170,7 +173,7 @@ class Catalogue:
 
     # --- movies ------------------------------------------------------------------------
     def write_movies(self, movies: pd.DataFrame) -> None:
-        """Replace the movies table (columns as ``Dataset.movies``)."""
+        """Replace the movies table and its BM25 index in one transaction (columns as ``Dataset.movies``)."""
         rows = [
             (int(r.movie_id), r.title, r.original_title, None if pd.isna(r.year) else int(r.year),
              json.dumps(list(r.genres)), json.dumps(list(r.tags)), int(r.n_ratings),
@@ -181,6 +184,7 @@ class Catalogue:
         with self._transaction():
             self._conn.execute("DELETE FROM movies")
             self._conn.executemany("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            fts.fill(self._conn, [(r[0], r[1], r[8], r[9]) for r in rows])
             # hash what a reader will see (read back inside the transaction: same types, same floats)
             digest = _movies_digest(self._conn.execute(_MOVIES_ALL).fetchall())
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('movies_hash', ?)", (digest,))
@@ -329,6 +333,25 @@ class Catalogue:
         df["genres"] = [json.loads(g) for g in df["genres"]]
         return df
 
+    def bm25_search(self, query: str, k: int = 10) -> pd.DataFrame:
+        """FTS5 BM25 over title, genres and tags (:mod:`engine.data.fts`): movie_id, title, year, genres,
+        score (-bm25, higher = better), best first; empty when no word matches."""
+        terms = keyword_terms(query, digits=True)
+        k = check_k(k)
+        with self._lock:
+            try:
+                hits = fts.search(self._conn, terms, k)
+            except sqlite3.DatabaseError as exc:
+                raise CatalogueError(f"Catalogue query failed ({exc}).") from None
+        df = pd.DataFrame(hits, columns=["movie_id", "score"])
+        info = {r[0]: r[1:] for r in self._q(
+            f"SELECT movie_id, title, year, genres FROM movies WHERE movie_id IN ({','.join('?' * len(hits))})",
+            [m for m, _ in hits])} if hits else {}
+        df["title"] = [info[m][0] for m in df["movie_id"]]
+        df["year"] = [info[m][1] for m in df["movie_id"]]
+        df["genres"] = [json.loads(info[m][2]) for m in df["movie_id"]]
+        return df[["movie_id", "title", "year", "genres", "score"]]
+
 
 _MOVIES_ALL = "SELECT * FROM movies ORDER BY movie_id"
 
@@ -342,11 +365,13 @@ def _movies_digest(rows: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def keyword_terms(query: str) -> list[str]:
-    """Words of a query for the LIKE baseline (lower-case, stop words dropped); validates it."""
-    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", clean_query(query).lower())
-    return [w for w in dict.fromkeys(words) if w not in STOPWORDS and len(w) > 1][:20]
+def keyword_terms(query: str, digits: bool = False) -> list[str]:
+    """Words of a query for keyword search (lower-case, stop words and one-letter words dropped); validates it.
 
+    ``digits`` keeps one-digit words ("toy story 2"): BM25 matches whole tokens, LIKE would match any digit.
+    """
+    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", clean_query(query).lower())
+    return [w for w in dict.fromkeys(words) if w not in STOPWORDS and (len(w) > 1 or (digits and w.isdigit()))][:20]
 
 
 def open_catalogue(dataset) -> Catalogue:

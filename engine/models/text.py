@@ -104,12 +104,35 @@ def load_encoder(model_name: str | None = None, model_dir: Path | str | None = N
         return enc
 
 
-def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20) -> list[str]:
+def encoder_identity(model_name: str | None = None) -> dict[str, Any]:
+    """{"name", "sha256"} of a sentence-transformers encoder, recorded with the vectors it builds.
+
+    The bundled MiniLM has its pinned weight hash; a local model directory the sha256 of its
+    ``model.safetensors``; a hub model only its name (``sha256`` None: it cannot be pinned offline).
+    """
+    name = model_name or default_model_name()
+    if name.lower() in _ALIASES:
+        return {"name": BUNDLED_NAME, "sha256": BUNDLED_SHA256}
+    f = Path(name) / "model.safetensors"
+    return {"name": name, "sha256": sha256_file(f) if f.is_file() else None}
+
+
+#: MovieLens genres in Korean, for the multilingual space's documents (engine.models.use)
+GENRES_KO = {"Action": "액션", "Adventure": "모험", "Animation": "애니메이션", "Children's": "어린이 가족",
+             "Children": "어린이 가족", "Comedy": "코미디", "Crime": "범죄", "Documentary": "다큐멘터리",
+             "Drama": "드라마", "Fantasy": "판타지", "Film-Noir": "필름 누아르", "Horror": "공포",
+             "IMAX": "아이맥스", "Musical": "뮤지컬", "Mystery": "미스터리", "Romance": "로맨스",
+             "Sci-Fi": "SF 공상과학", "Thriller": "스릴러", "War": "전쟁", "Western": "서부극"}
+
+
+def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20,
+                    korean_genres: bool = False) -> list[str]:
     """One document per movie id (same order as ``item_ids``).
 
     ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."``: genres and tags once each
     (case-insensitive, first spelling kept), the overview (custom data sets) where there is one,
-    tags last so the encoder's 256-token window truncates them first.
+    tags last so the encoder's 256-token window truncates them first.  ``korean_genres`` appends
+    the genres in Korean (" 장르: SF 공상과학, 액션."), for a multilingual encoder.
     """
     cols = [c for c in ("title", "year", "genres", "tags", "overview") if c in movies.columns]
     by_id = movies.drop_duplicates("movie_id").set_index("movie_id")[cols]
@@ -134,6 +157,9 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
         tags = _unique(_as_list(row.get("tags")))[:max_tags]
         if tags:
             doc += " Tags: " + ", ".join(tags) + "."
+        ko = [GENRES_KO[g] for g in genres if g in GENRES_KO]
+        if korean_genres and ko:
+            doc += " 장르: " + ", ".join(ko) + "."
         docs.append(doc)
     return docs
 
@@ -211,6 +237,10 @@ class TextModel(EmbeddingModel):
     def encode_queries(self, queries: Sequence[str]) -> np.ndarray:
         """float32 (q, d) normalised query vectors in this model's space."""
         return encode_queries(queries, self.config.model_name)
+
+    def encoder_identity(self) -> dict[str, Any]:
+        """{"name", "sha256"} of the encoder of this space's documents and queries."""
+        return encoder_identity(self.config.model_name)
 
     def item_embeddings(self) -> np.ndarray:
         self._require_fitted()

@@ -11,7 +11,7 @@ from engine.models.base import Interactions
 
 from .synth import interactions, movies_frame
 
-FAST = {"mf": {"iterations": 3, "dim": 8}, "sasrec": {"epochs": 3, "hidden": 16, "maxlen": 20}, "text": {}}
+FAST = {"mf": {"iterations": 3, "dim": 8}, "sasrec": {"epochs": 3, "hidden": 16, "maxlen": 20}, "text": {}, "use": {}}
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,8 @@ def _bump(model) -> None:
         model.V[0, 0] += 1.0
 
 
-def test_registry_covers_the_three_spaces():
-    assert set(MODELS) == {"mf", "sasrec", "text"}
+def test_registry_covers_every_space():
+    assert set(MODELS) == {"mf", "sasrec", "text", "use"}
     with pytest.raises(UnknownModelError, match="choose one of"):
         get_model("word2vec")
 

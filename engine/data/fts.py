@@ -1,0 +1,75 @@
+"""BM25 keyword search in the catalogue: an SQLite FTS5 table over title, genres and tags.
+
+``movies_fts`` (rowid = movie_id) is filled in the same transaction that writes the
+movies table (:meth:`engine.data.catalogue.Catalogue.write_movies`), so the two never
+disagree; a catalogue written before FTS existed gets its index on open
+(:func:`ensure`).  Python's ``sqlite3`` ships FTS5: no server, no extra package.
+
+Tokenizer ``porter unicode61 remove_diacritics 2``: words split on anything that is not a
+letter or digit ("Sci-Fi" -> sci, fi), case and accents folded, English suffixes stemmed
+("ghosts" matches "Ghost").  A query's words (:func:`engine.data.catalogue.keyword_terms`:
+lower-case, stop words dropped) are OR-ed, each as a quoted phrase, so no FTS5 syntax in
+user text is ever interpreted.  Ranking: ``bm25(movies_fts, 2, 1, 1)`` — title matches
+weigh twice genre/tag matches, as in the LIKE baseline; ties: more ratings first.
+A Korean query has no keyword match in English titles: the result is honestly empty.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Iterable, Sequence
+
+TABLE = "movies_fts"
+#: column weights for bm25(): title, genres, tags
+WEIGHTS = (2.0, 1.0, 1.0)
+SCHEMA = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
+          "title, genres, tags, tokenize = 'porter unicode61 remove_diacritics 2')")
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the FTS5 table if it is missing (inside the caller's transaction)."""
+    conn.execute(SCHEMA)
+
+
+def fill(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, str]]) -> None:
+    """Replace the index with ``rows`` (movie_id, title, genres text, tags text).
+
+    Runs inside the caller's transaction (the movies write), so it commits or rolls back with it.
+    """
+    create(conn)
+    conn.execute(f"DELETE FROM {TABLE}")
+    conn.executemany(f"INSERT INTO {TABLE} (rowid, title, genres, tags) VALUES (?, ?, ?, ?)",
+                     ((int(m), t, g.replace("|", " "), s.replace("|", " ")) for m, t, g, s in rows))
+
+
+def ensure(conn: sqlite3.Connection) -> bool:
+    """Build the index from the movies table when it is missing or out of step; True if (re)built.
+
+    Call inside a transaction.  Cheap when the index is current (two COUNTs).
+    """
+    create(conn)
+    n_movies = conn.execute("SELECT COUNT(*) FROM movies").fetchone()[0]
+    n_fts = conn.execute(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
+    if n_movies == n_fts:
+        return False
+    fill(conn, conn.execute("SELECT movie_id, title, genres_text, tags_text FROM movies").fetchall())
+    return True
+
+
+def match_expression(terms: Sequence[str]) -> str:
+    """FTS5 MATCH text: every term a quoted phrase (quotes doubled), OR-ed; '' for no terms."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def search(conn: sqlite3.Connection, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    """Top-k (movie_id, score) by BM25 for the given query terms; score = -bm25 (higher = better).
+
+    Empty when no movie matches any term (or there are no terms).
+    """
+    expr = match_expression(terms)
+    if not expr:
+        return []
+    w = ", ".join(str(float(x)) for x in WEIGHTS)
+    sql = (f"SELECT f.rowid, -bm25({TABLE}, {w}) AS s FROM {TABLE} f JOIN movies m ON m.movie_id = f.rowid "
+           f"WHERE {TABLE} MATCH ? ORDER BY s DESC, m.n_ratings DESC, m.movie_id LIMIT ?")
+    return [(int(m), float(s)) for m, s in conn.execute(sql, (expr, int(k))).fetchall()]

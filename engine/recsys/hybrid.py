@@ -1,0 +1,154 @@
+"""Search modes over the text spaces and the catalogue: which space serves a query, and hybrid fusion.
+
+Modes (one search, four ways to rank; see docs/SEARCH.md):
+
+- ``semantic``: the query embedded by a text space's encoder, nearest movie documents;
+- ``keyword``: the seed's SQL ``LIKE`` baseline (kept as the baseline);
+- ``bm25``: SQLite FTS5 ``bm25()`` over title, genres and tags (the catalogue's ``movies_fts``);
+- ``hybrid``: reciprocal-rank fusion (RRF) of the ``bm25`` and ``semantic`` lists, what
+  Weaviate, Qdrant and LanceDB call "hybrid".  ``score(m) = sum over lists of
+  1 / (RRF_K + rank(m))`` with ranks from 1; ``RRF_K = 60`` is the constant of Cormack,
+  Clarke & Buettcher (SIGIR 2009) and the default of those engines: it damps the head of
+  each list so that one list's first place cannot outvote agreement between the lists.
+
+Text spaces: ``text`` (all-MiniLM-L6-v2, English only) and ``use`` (USE Multilingual v3).
+:func:`choose_space` sends a query that is not English (a non-Latin script such as
+Hangul, or a Latin-script language recognised by its function words) to a multilingual
+space; the user can override the choice.  Defaults are chosen on the benchmark
+(benchmarks/bench_mood.py; the reasoning is in docs/SEARCH.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from engine.errors import BadQueryError, ModelNotBuiltError
+
+MODES = ("semantic", "keyword", "bm25", "hybrid")
+RRF_K = 60
+#: how deep each list goes into the fusion (the fused top-k is cut from these candidates)
+FUSION_DEPTH = 100
+
+#: text spaces that mood search can use: model name -> multilingual?
+TEXT_SPACES: dict[str, bool] = {"use": True, "text": False}
+#: chosen on the benchmark (docs/SEARCH.md): best nDCG@10 over every query set and both languages
+DEFAULT_MODE = "hybrid"
+DEFAULT_SPACE = "use"
+
+# Function words of the Latin-script languages USE Multilingual covers besides English
+# (de, es, fr, it, nl, pl, pt, tr).  Two of them, or one plus a letter English does not
+# use, mark a query as not English.  Words that are also English (e.g. "a", "in") are left out.
+_FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "German": frozenset("der die das und ein eine einen nicht mit ist für über auf zum zur ich mich wenn wie".split()),
+    "Spanish": frozenset("el los las una unos y con para por que del película películas muy cuando como".split()),
+    "French": frozenset("le la les un une des et avec pour dans sur qui du est très quand comme film pas".split()),
+    "Italian": frozenset("il lo gli una uno e con per che della di film molto quando come sono non".split()),
+    "Dutch": frozenset("de het een en met voor van niet ik als wanneer hoe zijn op".split()),
+    "Portuguese": frozenset("o os as um uma e com para que do da filme muito quando como não".split()),
+    "Polish": frozenset("i w z na nie się jest dla jak kiedy film bardzo".split()),
+    "Turkish": frozenset("bir ve ile için bu çok gibi ne zaman film değil".split()),
+}
+_NON_ENGLISH_LETTERS = set("àâäáãåçèéêëìíîïñòóôöõùúûüßøæœąćęłńśźżğışÿ")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a query goes: ``space`` (model name) and why, in one sentence (``reason``).
+
+    ``language``: what :func:`query_language` saw ("English", "Hangul script", "French", ...).
+    """
+
+    space: str
+    reason: str
+    language: str
+
+
+def _script(c: str) -> str:
+    """First word of a letter's Unicode name: LATIN, HANGUL, CJK, CYRILLIC, ..."""
+    return unicodedata.name(c, "UNKNOWN").split()[0]
+
+
+def query_language(text: str) -> str:
+    """A coarse guess of a query's language: "English", "<Script> script" or a language name.
+
+    Non-Latin letters (more than 30% of the letters) name their script ("Hangul script");
+    Latin-script text is matched against the function words of the other languages.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "English"
+    non_latin = [c for c in letters if _script(c) != "LATIN"]
+    if len(non_latin) / len(letters) > 0.3:
+        top = max(set(map(_script, non_latin)), key=lambda s: sum(_script(c) == s for c in non_latin))
+        return f"{top.title()} script"
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    accented = any(c in _NON_ENGLISH_LETTERS for c in text.lower())
+    best, hits = "English", 0
+    for lang, fw in _FUNCTION_WORDS.items():
+        n = sum(w in fw for w in words)
+        if n > hits:
+            best, hits = lang, n
+    return best if hits >= 2 or (hits >= 1 and accented) else "English"
+
+
+def choose_space(text: str, built: Iterable[str], space: str | None = None,
+                 default: str = DEFAULT_SPACE) -> Route:
+    """The text space that serves ``text``.
+
+    ``space`` (None or "auto" = automatic) overrides the choice and must be built.  Automatic:
+    ``default`` for English; a multilingual space for any other language (when one is built).
+    Raises :class:`ModelNotBuiltError` when no text space is built (or the requested one is not)
+    and :class:`BadQueryError` for a name that is not a text space.
+    """
+    have = [s for s in TEXT_SPACES if s in set(built)]
+    lang = query_language(text)
+    if space is not None and str(space).strip().lower() not in ("", "auto"):
+        name = str(space).strip().lower()
+        if name not in TEXT_SPACES:
+            raise BadQueryError(f"{space!r} is not a text space; choose one of {', '.join(TEXT_SPACES)} or auto.")
+        if name not in have:
+            raise ModelNotBuiltError(f"No {name} vectors in the catalogue; run `python -m engine build --models {name}`.")
+        return Route(name, f"{name} space chosen by the user", lang)
+    if not have:
+        raise ModelNotBuiltError("No text space is built; run `python -m engine build --models text,use`.")
+    if lang != "English":
+        multi = [s for s in have if TEXT_SPACES[s]]
+        if multi:
+            return Route(multi[0], f"{lang} query: served by the multilingual {multi[0]} space", lang)
+        return Route(have[0], f"{lang} query but no multilingual space is built "
+                              "(run `python -m engine build --models use`); results are unreliable", lang)
+    pick = default if default in have else have[0]
+    return Route(pick, f"English query: served by the {pick} space" + ("" if pick == default else
+                                                                        f" ({default} is not built)"), lang)
+
+
+def check_mode(mode: str | None) -> str:
+    """A valid mode name (None -> :data:`DEFAULT_MODE`); BadQueryError otherwise."""
+    m = DEFAULT_MODE if mode is None else str(mode).strip().lower()
+    if m not in MODES:
+        raise BadQueryError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")
+    return m
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int, c: int = RRF_K) -> list[tuple[int, float, list[int | None]]]:
+    """Reciprocal-rank fusion of ranked id lists (best first) -> the top ``k``.
+
+    Returns (movie id, fused score, [rank in each list or None]) best first; ties keep
+    the order of first appearance (lists in the given order), so the fusion is deterministic.
+    """
+    if c < 0:
+        raise ValueError("the RRF constant must be >= 0")
+    scores: dict[int, float] = {}
+    ranks: dict[int, list[int | None]] = {}
+    for li, ranking in enumerate(rankings):
+        for r, mid in enumerate(ranking, start=1):
+            mid = int(mid)
+            if mid in ranks and ranks[mid][li] is not None:
+                continue  # a list repeating an id counts once, at its best rank
+            scores[mid] = scores.get(mid, 0.0) + 1.0 / (c + r)
+            ranks.setdefault(mid, [None] * len(rankings))[li] = r
+    order = sorted(scores, key=lambda m: -scores[m])  # stable: dict order = first appearance
+    return [(m, scores[m], ranks[m]) for m in order[:k]]

