@@ -16,6 +16,7 @@ MODELS: dict[str, str] = {
     "mf": "engine.models.mf:MFModel",
     "sasrec": "engine.models.sasrec.model:SASRecModel",
     "text": "engine.models.text:TextModel",
+    "widedeep": "engine.models.widedeep.model:WideDeepModel",
 }
 
 

@@ -65,7 +65,7 @@ def eval_config(name: str, epochs: int | None = None, **overrides: Any) -> Any:
         return PopularityModel.Config()
     over = dict(EVAL_OVERRIDES.get(name, {})) | overrides
     if epochs is not None:
-        over["epochs" if name == "sasrec" else "iterations"] = int(epochs)
+        over["epochs" if name in ("sasrec", "widedeep") else "iterations"] = int(epochs)
         if name == "text":
             over.pop("iterations")
     return model_class(name).Config(**over)
@@ -82,12 +82,14 @@ def evaluate_split(
     k: int = 10,
     configs: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    users: Any = None,
 ) -> dict[str, Any]:
-    """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols."""
+    """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols.
+    ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it)."""
     names = parse_eval_models(models)
     progress = progress or (lambda f, m: None)
     negatives = split.sample_negatives(n_negatives, seed=seed)
-    train, valid, test = split.train_data(movies), split.valid_holdout(), split.test_holdout()
+    train, valid, test = split.train_data(movies, users), split.valid_holdout(), split.test_holdout()
     results: dict[str, Any] = {}
     for i, name in enumerate(names):
         cfg = (configs or {}).get(name) or eval_config(name, epochs)
@@ -138,7 +140,8 @@ def evaluate(
     t0 = time.perf_counter()
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     split = leave_one_out(ds.ratings)
-    out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress)
+    out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress,
+                         users=getattr(ds, "users", None))
     out["dataset"] = ds.name
     out["data_hash"] = getattr(ds, "content_hash", None)
     out["references"] = REFERENCES.get(ds.name, {})

@@ -21,8 +21,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 import torch
 
-from ...errors import BadQueryError
-from ..base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.errors import BadQueryError
+from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
 from .features import N_POP, ItemFeatures, UserFeatures
 from .net import Sizes, WideDeepConfig, WideDeepNet
 from .train import history_matrix, torch_threads, train
@@ -61,10 +61,7 @@ class WideDeepModel(EmbeddingModel):
         feats = self.users.rows(user_ids, len(data.sequences))                         # (U, 3)
         valid_feats = None
         if valid is not None and len(valid):
-            vids = getattr(valid, "user_ids", None)
-            if vids is None and user_ids is not None and len(valid) == len(data.sequences):
-                vids = user_ids                      # a leave-one-out validation holdout is aligned with train
-            valid_feats = self.users.rows(vids, len(valid))
+            valid_feats = self.users.rows(valid.user_ids, len(valid))
         sizes = Sizes(n_items=n, n_genres=items.genres.shape[1], n_decades=len(items.decade_names) + 1,
                       n_pop=N_POP, n_age=8, n_gender=len(self.users.gender_names) + 1,
                       n_occupation=len(self.users.occupation_names) + 1)

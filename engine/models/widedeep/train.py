@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ...metrics import ndcg, target_ranks
-from ..sasrec_train import SeenItems
+from engine.recsys.metrics import ndcg, target_ranks
+from engine.models.sasrec.tokens import SeenItems
 from .net import WideDeepConfig, WideDeepNet
 
 log = logging.getLogger("engine.models.widedeep")
