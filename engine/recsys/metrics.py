@@ -14,7 +14,7 @@ all items, the user's known items excluded).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -53,6 +53,15 @@ def summarize(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
     return {f"hr@{k}": hit_ratio(ranks, k), f"ndcg@{k}": ndcg(ranks, k), "users": int(len(ranks))}
 
 
+def masked_ranks(scores: np.ndarray, exclude: Sequence[np.ndarray], targets: np.ndarray) -> np.ndarray:
+    """int64 (B,) rank of each target among all items, each row's ``exclude`` items removed.
+    scores float (B, n) (not modified); exclude: B int64 arrays; targets int64 (B,)."""
+    s = np.array(scores, dtype=np.float32, copy=True)
+    for r, ex in enumerate(exclude):
+        s[r, ex] = -np.inf
+    return target_ranks(s, targets)
+
+
 def user_kwargs(model: "EmbeddingModel", holdout: "Holdout", lo: int, hi: int) -> dict:
     """``{"users": user ids of rows lo:hi}`` for a model that reads demographics (Wide & Deep) when
     the holdout knows its users; ``{}`` otherwise (every other model scores histories only)."""
@@ -66,10 +75,8 @@ def full_ranks(model: "EmbeddingModel", holdout: "Holdout", batch: int = 512) ->
     out = []
     for b in range(0, len(holdout), batch):
         hist = list(holdout.histories[b:b + batch])
-        s = np.array(model.score_indices(hist, **user_kwargs(model, holdout, b, b + batch)), dtype=np.float32, copy=True)   # (B, n)
-        for r, ex in enumerate(holdout.exclude[b:b + batch]):
-            s[r, ex] = -np.inf
-        out.append(target_ranks(s, holdout.targets[b:b + batch]))
+        s = model.score_indices(hist, **user_kwargs(model, holdout, b, b + batch))   # (B, n)
+        out.append(masked_ranks(s, holdout.exclude[b:b + batch], holdout.targets[b:b + batch]))
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
