@@ -27,17 +27,20 @@ from engine.config import Progress
 from engine.recsys.metrics import full_ranks, sampled_ranks, summarize
 from engine.models import model_class, parse_models
 
+from engine.models.base import Holdout
 from engine.models.popularity import PopularityModel
 from engine.recsys.splits import LeaveOneOut, leave_one_out
+from engine.recsys.stages import StagesConfig, evaluate_stages, format_stages
 
 log = logging.getLogger(__name__)
 
-EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text")
+EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text", "widedeep")
 #: configs used for evaluation: maximum epochs with early stopping on validation
 EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 10},
     "sasrec": {},                     # the defaults: 100 epochs, cosine, best of every 5th epoch
     "text": {},
+    "widedeep": {},                   # the defaults: at most 30 epochs, best validation epoch, patience 4
 }
 
 #: published reference figures on ml-100k (test set); see docs/MODELS.md
@@ -83,14 +86,18 @@ def evaluate_split(
     configs: dict[str, Any] | None = None,
     progress: Progress | None = None,
     users: Any = None,
+    stages: bool | StagesConfig = False,
 ) -> dict[str, Any]:
     """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols.
-    ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it)."""
+    ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it).
+    ``stages``: also measure what the pages do with the fitted models (:mod:`engine.recsys.stages`)
+    under the result's ``"stages"`` key."""
     names = parse_eval_models(models)
     progress = progress or (lambda f, m: None)
     negatives = split.sample_negatives(n_negatives, seed=seed)
     train, valid, test = split.train_data(movies, users), split.valid_holdout(), split.test_holdout()
     results: dict[str, Any] = {}
+    fitted: dict[str, Any] = {}
     for i, name in enumerate(names):
         cfg = (configs or {}).get(name) or eval_config(name, epochs)
         cls = PopularityModel if name == "popularity" else model_class(name)
@@ -111,14 +118,22 @@ def evaluate_split(
             "fit_info": {k2: v for k2, v in model.fit_info.items() if k2 != "history"},
             "fit_history": model.fit_info.get("history", []),
         }
+        if getattr(model, "uses_user_features", False):      # what the demographics add
+            blind = Holdout(test.histories, test.targets, test.exclude)
+            res["full_without_user_features"] = summarize(full_ranks(model, blind), k)
         results[name] = res
+        fitted[name] = model
         log.info("%s: sampled %s full %s (%.1fs)", name, res["sampled"], res["full"], train_s)
-    return {
+    out = {
         "protocol": {"k": k, "negatives": n_negatives, "seed": seed, "core": 5,
                      "split": "leave-one-out (last=test, second-last=validation)", "trained_on": "train split"},
         "split": {"users": split.n_users, "items": split.n_items, "interactions": split.n_interactions},
         "models": results,
     }
+    if stages:
+        cfg = stages if isinstance(stages, StagesConfig) else StagesConfig()
+        out["stages"] = evaluate_stages(split, fitted, cfg, progress=progress)
+    return out
 
 
 def evaluate(
@@ -132,8 +147,10 @@ def evaluate(
     store: bool = True,
     progress: Progress | None = None,
     dataset: Any | None = None,
+    stages: bool | StagesConfig = True,
 ) -> dict[str, Any]:
-    """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``."""
+    """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``.
+    ``stages``: also measure taste-vector retrieval and two stages (``result["stages"]``)."""
     from engine.data.dataset import load_dataset
 
     parse_eval_models(models)                                   # fail fast on a bad name
@@ -141,7 +158,7 @@ def evaluate(
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     split = leave_one_out(ds.ratings)
     out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress,
-                         users=getattr(ds, "users", None))
+                         users=getattr(ds, "users", None), stages=stages)
     out["dataset"] = ds.name
     out["data_hash"] = getattr(ds, "content_hash", None)
     out["references"] = REFERENCES.get(ds.name, {})
@@ -176,4 +193,10 @@ def format_table(result: dict[str, Any]) -> str:
             ref = refs[name]
             lines.append(f"{'  ref':<11}{ref['sampled_hr@10']:>11.3f}{ref['sampled_ndcg@10']:>13.3f}"
                          f"{ref['full_hr@10']:>11.3f}{ref['full_ndcg@10']:>13.3f}")
+        if "full_without_user_features" in r:
+            nu = r["full_without_user_features"]
+            lines.append(f"{'  no demo.':<11}{'':>11}{'':>13}{nu['hr@10']:>11.4f}{nu['ndcg@10']:>13.4f}"
+                         "   (same model, demographics hidden)")
+    if result.get("stages"):
+        lines += ["", format_stages(result["stages"])]
     return "\n".join(lines)
