@@ -46,7 +46,8 @@ BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 6},                       # best validation sweep was 4-5 of 8
     "sasrec": {"max_seconds": 270},  # the default 2 x 100 cosine epochs (~215 s here); the time guard
     "text": {},                      # (which also compresses the cosine schedule) keeps the build under 5 min
-}
+    "widedeep": {"epochs": 10},      # a stage-2 ranker, built on request (--models widedeep): the best
+}                                    # validation epoch of the ml-100k evaluation (docs/MODELS.md)
 
 
 def build_config(name: str, epochs: int | None = None) -> Any:
@@ -54,7 +55,7 @@ def build_config(name: str, epochs: int | None = None) -> Any:
     cls = model_class(name)
     over = dict(BUILD_OVERRIDES.get(name, {}))
     if epochs is not None:
-        if name == "sasrec":
+        if name in ("sasrec", "widedeep"):
             over["epochs"] = int(epochs)
         elif name == "mf":
             over["iterations"] = int(epochs)
@@ -78,11 +79,12 @@ def model_path(dataset_name: str, name: str, key: str) -> Path:
 
 
 def training_data(dataset: Any, name: str) -> Interactions:
-    """What a build fits ``name`` on: all ratings (mf, sasrec) or every movie (text)."""
+    """What a build fits ``name`` on: all ratings (mf, sasrec, widedeep; with the users' demographics
+    where the data set has them) or every movie (text)."""
     if name == "text":
         ids = np.unique(dataset.movies["movie_id"].to_numpy(np.int64))
         return Interactions(item_ids=ids, sequences=(), movies=dataset.movies)
-    return Interactions.from_ratings(dataset.ratings, dataset.movies)
+    return Interactions.from_ratings(dataset.ratings, dataset.movies, getattr(dataset, "users", None))
 
 
 def build(

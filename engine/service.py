@@ -33,6 +33,8 @@ from engine.recsys.pipeline import Reranker, two_stage as _two_stage
 
 log = logging.getLogger(__name__)
 
+#: stage-2 models the two-stage pipeline offers
+RANKERS = ("sasrec", "widedeep")
 SPACES = ("mf", "sasrec", "text")
 
 
@@ -104,6 +106,7 @@ class Engine:
         self._encoder = encoder
         self._reranker_src = reranker
         self._reranker: Reranker | None = None
+        self._rankers: dict[str, Reranker] = {}
         self._lock = threading.RLock()
         self._spaces: dict[str, Space] = {}
         self._hashes: dict[str, str] = {}
@@ -175,8 +178,17 @@ class Engine:
         cfg = next((v["config"] for v in self.catalogue.vector_info() if v["model"] == "text"), {}) or {}
         return E.default_query_encoder(cfg.get("model_name"))
 
-    def reranker(self) -> Reranker:
+    def reranker(self, ranker: str = "sasrec") -> Reranker:
+        """The stage-2 model ``ranker`` (one of :data:`RANKERS`), loaded once. The ``reranker``
+        given to the constructor stands in for SASRec (tests, custom models)."""
+        name = str(ranker).strip().lower()
+        if name not in RANKERS:
+            raise BadQueryError(f"Unknown ranker {ranker!r}; choose one of {', '.join(RANKERS)}.")
         with self._lock:
+            if name != "sasrec":
+                if name not in self._rankers:
+                    self._rankers[name] = load_ranker(self.dataset, name)
+                return self._rankers[name]
             if self._reranker is None:
                 src = self._reranker_src
                 if src is None:
@@ -282,18 +294,20 @@ class Engine:
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
-                  index: IndexConfig | str | None = None) -> Hits:
-        """Stage 1: ``n_candidates`` from the index; stage 2: SASRec re-ranks them (rank before/after)."""
+                  index: IndexConfig | str | None = None, ranker: str = "sasrec") -> Hits:
+        """Stage 1: ``n_candidates`` from the index; stage 2: ``ranker`` (SASRec or Wide & Deep,
+        :data:`RANKERS`) re-ranks them (rank before/after)."""
         k = check_k(k, MAX_K)
         sp = self.space(model)
         idx = self._index(sp, index)
-        rr = self.reranker() if rerank else None
+        rr = self.reranker(ranker) if rerank else None
         E.single_thread_inference()
         res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, TasteConfig(recency_half_life))
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
         query = {"clicks": list(map(int, clicks)), "dislikes": list(map(int, dislikes or [])), "model": sp.model,
-                 "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
+                 "n_candidates": int(len(res.candidates)),
+                 "reranker": str(ranker).strip().lower() if rerank else None}
         return Hits("two_stage", query, items, res.timings_ms)
 
 
@@ -314,6 +328,13 @@ class Engine:
         if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
             raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
         return place(taste, sp.unit, coords[rows])
+
+
+def load_ranker(dataset: str, name: str) -> Reranker:
+    """A fitted stage-2 model other than SASRec (built with ``python -m engine build --models NAME``)."""
+    from engine.build import load_model
+
+    return load_model(dataset, name)
 
 
 def load_sasrec(dataset: str) -> Reranker:
