@@ -20,8 +20,8 @@ Metrics: HR@10, NDCG@10 and recall@C (= the target is among the top C) of the te
 user's known items excluded, ties counted as in :mod:`engine.recsys.metrics`.  Latency: p50 over
 ``latency_users`` users of the code the pages run — stage 1 = taste vector + FAISS search
 (:func:`engine.recsys.pipeline.retrieve`), or fold-in + inner-product search; stage 2 =
-``ranker.score(history, candidates)``.  Latency users' histories are cut to the page's limit of
-500 clicks (:data:`engine.recsys.taste.MAX_CLICKS`).
+``ranker.score(history, candidates)``, with one torch thread as the pages run.  Latency users'
+histories are cut to the page's limit of 500 clicks (:data:`engine.recsys.taste.MAX_CLICKS`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import faiss
 import numpy as np
 
 from engine.models.base import EmbeddingModel, Holdout
+from engine.models.widedeep.train import torch_threads
 from engine.recsys.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import LeaveOneOut
@@ -239,22 +240,24 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
                 cells[ALL if c is None else str(c)] = summary(rr, k)
             two[r]["by_stage1"][name] = cells
 
-    # latency of the code the pages run, on a seeded sample of users
+    # latency of the code the pages run, on a seeded sample of users, with one torch thread as the
+    # pages run it (engine.models.encoders.single_thread_inference); the old count is restored after
     progress(0.7, "stages: latency")
     users = _latency_users(len(test), config)
     lat: dict[str, Any] = {"users": int(len(users)), "stage1": {}, "stage2": {}}
-    for name, info in stage1.items():
-        lat["stage1"][name] = stage1_latency(spaces[info["space"]], test, users, cuts, info["recency_half_life"])
-    for name in native:
-        lat["stage1"][name] = native_latency(models[name.split(":")[0]], test, users, cuts)
-    for r, model in rankers.items():
-        lat["stage2"][r] = stage2_latency(model, split.item_ids, test, users, cuts)
+    with torch_threads(1):
+        for name, info in stage1.items():
+            lat["stage1"][name] = stage1_latency(spaces[info["space"]], test, users, cuts, info["recency_half_life"])
+        for name in native:
+            lat["stage1"][name] = native_latency(models[name.split(":")[0]], test, users, cuts)
+        for r, model in rankers.items():
+            lat["stage2"][r] = stage2_latency(model, split.item_ids, test, users, cuts)
     progress(1.0, "stages: done")
     return {
         "protocol": {"holdout": "test (history = train + validation item)", "k": k,
                      "candidates": [ALL if c is None else c for c in cuts], "recall_at": recall_at,
                      "half_life_choice": "per space, best validation NDCG@10 of the page's choices",
-                     "latency": "p50 ms per user, one query at a time, histories cut to the last 500 clicks",
+                     "latency": "p50 ms per user, one query at a time, one torch thread, histories cut to the last 500 clicks",
                      "config": asdict(config)},
         "stage1_taste": stage1,
         "stage1_native": native,
