@@ -52,7 +52,8 @@ REFERENCES: dict[str, dict[str, dict[str, float]]] = {
     }
 }
 REFERENCE_NOTES = {
-    "sasrec": "reference PyTorch SASRec (maxlen 200, hidden 50, 2 blocks, BCE), 240 epochs, ~820 s CPU",
+    "sasrec": "reference PyTorch SASRec: a single BCE net, no side information (maxlen 200, hidden 50, 2 blocks), "
+              "240 epochs, ~820 s CPU",
     "mf": "implicit ALS, 64 factors",
     "popularity": "most-popular",
 }
@@ -176,6 +177,20 @@ def evaluate(
     return out
 
 
+def model_label(name: str, config: dict[str, Any] | None = None) -> str:
+    """What a result row really is, in words (e.g. the default SASRec is two nets with side information)."""
+    config = config or {}
+    if name == "sasrec":
+        members = config.get("members") or ("ce", "bce")
+        nets = " + ".join(f"{m.upper()} net" for m in members)
+        side = ", genre/decade side information" if config.get("side_info", True) else ""
+        return f"SASRec: {nets}{side}" + (" (scores summed)" if len(members) > 1 else "")
+    if name == "widedeep":
+        return "Wide & Deep: genre x demographics/decade crosses + MLP + history dot product"
+    return {"popularity": "most clicked in training", "mf": "iALS matrix factorisation",
+            "text": "MiniLM text embedding of title, genres, tags"}.get(name, name)
+
+
 def format_table(result: dict[str, Any]) -> str:
     """Human-readable table of an evaluation result."""
     lines = [f"{result.get('dataset', '')}: {result['split']['users']} users, {result['split']['items']} items, "
@@ -197,6 +212,9 @@ def format_table(result: dict[str, Any]) -> str:
             nu = r["full_without_user_features"]
             lines.append(f"{'  no demo.':<11}{'':>11}{'':>13}{nu['hr@10']:>11.4f}{nu['ndcg@10']:>13.4f}"
                          "   (same model, demographics hidden)")
+    lines += [f"  {name}: {model_label(name, r.get('config'))}" for name, r in result["models"].items()]
+    notes = result.get("reference_notes") or {}
+    lines += [f"  ref {name}: {note}" for name, note in notes.items() if name in result["models"] and name in refs]
     if result.get("stages"):
         lines += ["", format_stages(result["stages"])]
     return "\n".join(lines)
