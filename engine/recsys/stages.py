@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import faiss
 import numpy as np
 
+from engine.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout
 from engine.models.widedeep.train import torch_threads
 from engine.recsys.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
@@ -44,7 +45,6 @@ from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 ALL = "all"
 #: spaces whose vectors the pages search, in display order; rankers the pipeline page offers
 SPACE_ORDER = ("mf", "sasrec", "text", "widedeep")
@@ -190,7 +190,7 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
 
     ``models``: fitted on ``split``'s train part (as :func:`engine.recsys.evaluate.evaluate_split`
     fits them); spaces are those of :data:`SPACE_ORDER` present, rankers those of :data:`RANKERS`."""
-    progress = progress or (lambda f, m: None)
+    progress = progress or no_progress
     t_start = time.perf_counter()
     valid, test = split.valid_holdout(), split.test_holdout()
     spaces = {m: Space(m, models[m].item_ids(), models[m].item_embeddings()) for m in SPACE_ORDER if m in models}

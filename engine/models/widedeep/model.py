@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from engine.errors import BadQueryError
-from engine.models.base import EmbeddingModel, Holdout, Interactions, Progress, _noop, check_interactions
+from engine.config import Progress, no_progress
+from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from .features import N_POP, ItemFeatures, UserFeatures
 from .net import Sizes, WideDeepConfig, WideDeepNet
 from .train import history_matrix, torch_threads, train
@@ -49,7 +50,7 @@ class WideDeepModel(EmbeddingModel):
 
     # ------------------------------------------------------------------ training
     def fit(self, data: Interactions, valid: Holdout | None = None, progress: Progress | None = None) -> "WideDeepModel":
-        cfg, progress = self.config, progress or _noop
+        cfg, progress = self.config, progress or no_progress
         check_interactions(data, self.name)
         self._set_items(data.item_ids)
         n = data.n_items

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from engine.config import Progress
 from engine.recsys.metrics import ndcg, target_ranks
 from engine.models.sasrec.tokens import SeenItems
 from .net import WideDeepConfig, WideDeepNet
@@ -86,7 +87,7 @@ def valid_ndcg(score: Callable[[list[np.ndarray], np.ndarray], np.ndarray], hist
 
 def train(net: WideDeepNet, cfg: WideDeepConfig, sequences: Sequence[np.ndarray], user_feats: np.ndarray,
           valid: Any, valid_feats: np.ndarray | None, score: Callable[[list[np.ndarray], np.ndarray], np.ndarray],
-          progress: Callable[[float, str], None]) -> dict[str, Any]:
+          progress: Progress) -> dict[str, Any]:
     """Fit ``net`` in place; return fit info (epochs run, best epoch, its validation NDCG@10, history).
 
     sequences: training item indices per user; user_feats int64 (U, 3) aligned with them;
