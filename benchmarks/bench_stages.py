@@ -4,6 +4,7 @@ Usage (from the repo root)::
 
     python benchmarks/bench_stages.py [--dataset ml-100k] [--data-dir DIR] [--out benchmarks/results/stages-ml-100k.html]
     python benchmarks/bench_stages.py --from-json evaluation.json     # output of `python -m engine evaluate --json`
+    python benchmarks/bench_stages.py --save-models DIR    # then --load-models DIR re-measures the stages only
 
 Fits MF, SASRec, Text and Wide & Deep on the leave-one-out train split (as ``python -m engine
 evaluate`` does; several minutes, SASRec dominates), then prints the tables of
@@ -72,7 +73,10 @@ def main() -> int:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--from-json", default=None, help="read `python -m engine evaluate --json` output instead of fitting")
     ap.add_argument("--out", default=None, help="chart path (default benchmarks/results/stages-<dataset>.html)")
-    ap.add_argument("--json", default=None, help="also write the stages result to this JSON file")
+    ap.add_argument("--json", default=None, help="also write the result to this JSON file")
+    ap.add_argument("--save-models", default=None, help="save the models fitted on the train split to this folder")
+    ap.add_argument("--load-models", default=None,
+                    help="reuse models saved by --save-models: only the stages are measured (no fitting)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -82,15 +86,37 @@ def main() -> int:
         result = json.loads(Path(args.from_json).read_text())
     else:
         from engine.data.dataset import load_dataset
+        from engine.models import model_class
+        from engine.models.popularity import PopularityModel
         from engine.recsys.evaluate import evaluate
+        from engine.recsys.splits import leave_one_out
+        from engine.recsys.stages import evaluate_stages
 
         data_dir = args.data_dir
         if data_dir is None and args.dataset == "ml-latest-small" and (SHARED / "ml-latest-small").is_dir():
             data_dir = str(SHARED / "ml-latest-small")
         print(f"os.cpu_count()={os.cpu_count()}; load average {os.getloadavg()}", flush=True)
+        ds = load_dataset(args.dataset, data_dir)
         t0 = time.perf_counter()
-        result = evaluate(dataset=load_dataset(args.dataset, data_dir), store=False)
-        print(f"(evaluation with stages: {time.perf_counter() - t0:.0f}s wall)", flush=True)
+        if args.load_models:
+            folder = Path(args.load_models)
+            models = {p.stem: (PopularityModel if p.stem == "popularity" else model_class(p.stem)).load(p)
+                      for p in sorted(folder.glob("*.npz"))}
+            split = leave_one_out(ds.ratings)
+            result = {"dataset": ds.name, "split": {"users": split.n_users, "items": split.n_items},
+                      "models": json.loads((folder / "models.json").read_text()),
+                      "stages": evaluate_stages(split, models)}
+            print(f"(stages with the models in {folder}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
+        else:
+            kept: dict = {}
+            result = evaluate(dataset=ds, store=False, keep=kept)
+            print(f"(evaluation with stages: {time.perf_counter() - t0:.0f}s wall)", flush=True)
+            if args.save_models:
+                folder = Path(args.save_models)
+                folder.mkdir(parents=True, exist_ok=True)
+                for name, model in kept.items():
+                    model.save(folder / f"{name}.npz")
+                (folder / "models.json").write_text(json.dumps(result["models"], default=str))
     if "stages" not in result:
         print("the evaluation has no 'stages' key (run without --no-stages)", file=sys.stderr)
         return 1
@@ -104,7 +130,7 @@ def main() -> int:
     chart(result["stages"], dataset, out)
     print(f"\nchart: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
     if args.json:
-        Path(args.json).write_text(json.dumps(result["stages"], indent=1))
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
     return 0
 
 

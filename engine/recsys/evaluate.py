@@ -88,11 +88,12 @@ def evaluate_split(
     progress: Progress | None = None,
     users: Any = None,
     stages: bool | StagesConfig = False,
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols.
     ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it).
     ``stages``: also measure what the pages do with the fitted models (:mod:`engine.recsys.stages`)
-    under the result's ``"stages"`` key."""
+    under the result's ``"stages"`` key.  ``keep``: a dict that receives the fitted models (name -> model)."""
     names = parse_eval_models(models)
     progress = progress or (lambda f, m: None)
     negatives = split.sample_negatives(n_negatives, seed=seed)
@@ -124,6 +125,8 @@ def evaluate_split(
             res["full_without_user_features"] = summarize(full_ranks(model, blind), k)
         results[name] = res
         fitted[name] = model
+        if keep is not None:
+            keep[name] = model
         log.info("%s: sampled %s full %s (%.1fs)", name, res["sampled"], res["full"], train_s)
     out = {
         "protocol": {"k": k, "negatives": n_negatives, "seed": seed, "core": 5,
@@ -149,9 +152,11 @@ def evaluate(
     progress: Progress | None = None,
     dataset: Any | None = None,
     stages: bool | StagesConfig = True,
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``.
-    ``stages``: also measure taste-vector retrieval and two stages (``result["stages"]``)."""
+    ``stages``: also measure taste-vector retrieval and two stages (``result["stages"]``);
+    ``keep``: a dict that receives the models fitted on the train split."""
     from engine.data.dataset import load_dataset
 
     parse_eval_models(models)                                   # fail fast on a bad name
@@ -159,7 +164,7 @@ def evaluate(
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     split = leave_one_out(ds.ratings)
     out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress,
-                         users=getattr(ds, "users", None), stages=stages)
+                         users=getattr(ds, "users", None), stages=stages, keep=keep)
     out["dataset"] = ds.name
     out["data_hash"] = getattr(ds, "content_hash", None)
     out["references"] = REFERENCES.get(ds.name, {})
