@@ -71,6 +71,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="ml-100k")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--models", default=None, help="models to fit (default: popularity,mf,sasrec,text,widedeep)")
     ap.add_argument("--from-json", default=None, help="read `python -m engine evaluate --json` output instead of fitting")
     ap.add_argument("--out", default=None, help="chart path (default benchmarks/results/stages-<dataset>.html)")
     ap.add_argument("--json", default=None, help="also write the result to this JSON file")
@@ -109,7 +110,7 @@ def main() -> int:
             print(f"(stages with the models in {folder}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
         else:
             kept: dict = {}
-            result = evaluate(dataset=ds, store=False, keep=kept)
+            result = evaluate(dataset=ds, models=args.models, store=False, keep=kept)
             print(f"(evaluation with stages: {time.perf_counter() - t0:.0f}s wall)", flush=True)
             if args.save_models:
                 folder = Path(args.save_models)

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: stage-2 models the two-stage pipeline offers
 RANKERS = ("sasrec", "widedeep")
+#: spaces whose model has a user vector of its own (Live personalization's "model's own user vector")
+NATIVE_TASTE = ("mf", "sasrec")
 SPACES = ("mf", "sasrec", "text")
 
 
@@ -276,6 +278,41 @@ class Engine:
         notes = [] if items else ["No title, genre or tag contains these words (keyword search matches words only)."]
         return Hits("keyword", {"text": text}, items, {"search": ms}, notes)
 
+    def recommend_native(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
+                         k: int = 10) -> Hits:
+        """Live personalisation with the model's own user vector (MF fold-in, SASRec's last hidden
+        state) scored against its item vectors by inner product — what the Home table measures.
+        Dislikes are excluded from the list but do not move the user vector."""
+        from engine.recsys.taste import check_ids
+
+        k = check_k(k, MAX_K)
+        name = str(model).strip().lower()
+        if name not in NATIVE_TASTE:
+            raise BadQueryError(f"The {name} space has no user vector of its own; choose {' or '.join(NATIVE_TASTE)}.")
+        clicks = check_ids(clicks, "clicks")
+        dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
+        fitted = load_native(self.dataset, name)
+        E.single_thread_inference()
+        t0 = time.perf_counter()
+        ids, scores = fitted.recommend(clicks, k + len(dislikes))
+        keep = [(int(i), float(s)) for i, s in zip(ids, scores) if int(i) not in set(dislikes)][:k]
+        ms = 1e3 * (time.perf_counter() - t0)
+        query = {"clicks": clicks, "dislikes": dislikes, "model": name, "taste": "native"}
+        notes = ["Dislikes are left out of the list; the model's user vector does not use them."] if dislikes else []
+        return Hits("recommend", query, self._items(keep), {"total": ms}, notes)
+
+    def measured(self) -> dict[str, Any] | None:
+        """What the pages do, as measured by ``python -m engine evaluate`` (stored in the catalogue):
+        :func:`engine.recsys.stages.page_figures`, or None before an evaluation with stages."""
+        from engine.recsys.stages import page_figures
+
+        return page_figures(self.catalogue.get_json("evaluation"))
+
+    def rankers(self) -> list[str]:
+        """Stage-2 models that are available: SASRec when injected or built, others when built."""
+        return [r for r in RANKERS if (r == "sasrec" and self._reranker_src is not None)
+                or self.catalogue.get_json(f"build:{r}")]
+
     def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   recency_half_life: float | None = None, dislike_weight: float = 0.5,
                   index: IndexConfig | str | None = None) -> Hits:
@@ -328,6 +365,13 @@ class Engine:
         if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
             raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
         return place(taste, sp.unit, coords[rows])
+
+
+def load_native(dataset: str, name: str) -> Any:
+    """The fitted model behind a space (for its own user vector), from the build."""
+    from engine.build import load_model
+
+    return load_model(dataset, name)
 
 
 def load_ranker(dataset: str, name: str) -> Reranker:

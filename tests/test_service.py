@@ -187,3 +187,25 @@ def test_two_stage_ranker_choice(eng, monkeypatch):
 def test_unbuilt_widedeep_ranker_names_the_build_command(eng):
     with pytest.raises(ModelNotBuiltError, match="--models widedeep"):
         eng.two_stage([1, 2, 3], k=5, ranker="widedeep")
+
+
+def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
+    import engine.service as service
+
+    class FakeMF:
+        def recommend(self, history, k):
+            ids = np.array([m for m in range(1, 40) if m not in history][:k], dtype=np.int64)
+            return ids, np.linspace(1, 0, len(ids)).astype(np.float32)
+
+    monkeypatch.setattr(service, "load_native", lambda ds, name: FakeMF())
+    hits = eng.recommend_native([1, 2], dislikes=[3], model="mf", k=5)
+    assert hits.ids() == [4, 5, 6, 7, 8] and hits.query["taste"] == "native" and hits.notes
+    with pytest.raises(BadQueryError, match="no user vector of its own"):
+        eng.recommend_native([1, 2], model="text")
+    with pytest.raises(BadQueryError):
+        eng.recommend_native([1, 1], model="mf")
+
+
+def test_measured_and_rankers(eng):
+    assert eng.measured() is None                       # no evaluation stored yet
+    assert eng.rankers() == ["sasrec"]                  # the injected SASRec; Wide & Deep is not built

@@ -293,3 +293,39 @@ def format_stages(res: Mapping[str, Any]) -> str:
     for name, row in lat["stage1"].items():
         lines.append(f"{name:<24}" + "".join(f"{row[c]:>8.2f}" for c in cuts))
     return "\n".join(lines)
+
+
+def page_figures(evaluation: Mapping[str, Any] | None, n_candidates: int = 100) -> dict[str, Any] | None:
+    """What the pages show from a stored evaluation (None when it has no ``"stages"``).
+
+    - ``taste`` / ``native``: space -> test NDCG@10 of the taste vector (the page's "average of my
+      clicks") and of the model's own user vector;
+    - ``curves``: ``"space>ranker"`` -> rows (candidates, hr@10, ndcg@10, stage1_ms, stage2_ms) for the
+      plain taste vector as stage 1, the pipeline page's curve;
+    - ``rows``: Home-table rows (label, HR@10 / NDCG@10 full ranking) of what the pages do, the two
+      stages at ``n_candidates`` (the pages' default)."""
+    st = (evaluation or {}).get("stages")
+    if not st:
+        return None
+    k = st["protocol"]["k"]
+    lat = st["latency_ms"]
+    taste = {i["space"]: i["test"][f"ndcg@{k}"] for n, i in st["stage1_taste"].items() if n.endswith(":taste")}
+    native = {i["space"]: i["test"][f"ndcg@{k}"] for i in st["stage1_native"].values()}
+    curves, rows = {}, []
+    for n, i in st["stage1_taste"].items():
+        if n.endswith(":taste"):
+            rows.append({"label": f"{i['space'].upper()} taste vector (Live personalization)",
+                         "hr@10": i["test"][f"hr@{k}"], "ndcg@10": i["test"][f"ndcg@{k}"]})
+    for r, info in st["two_stage"].items():
+        for opt, cells in info["by_stage1"].items():
+            if not opt.endswith(":taste"):
+                continue
+            space = opt.split(":")[0]
+            curves[f"{space}>{r}"] = [
+                {"candidates": c, "hr@10": v[f"hr@{k}"], "ndcg@10": v[f"ndcg@{k}"],
+                 "stage1_ms": lat["stage1"][opt][c], "stage2_ms": lat["stage2"][r][c]} for c, v in cells.items()]
+            if str(n_candidates) in cells:
+                v = cells[str(n_candidates)]
+                rows.append({"label": f"{space.upper()} taste vector, {n_candidates} candidates -> {r} "
+                                      f"(Retrieval + ranking)", "hr@10": v[f"hr@{k}"], "ndcg@10": v[f"ndcg@{k}"]})
+    return {"taste": taste, "native": native, "curves": curves, "rows": rows, "k": k}

@@ -11,7 +11,7 @@ from engine.recsys.metrics import full_ranks, hit_ratio
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import leave_one_out
 from engine.recsys.stages import (StagesConfig, evaluate_stages, format_stages, native_scores, ranks,
-                                  taste_scores, two_stage_ranks)
+                                  taste_scores, two_stage_ranks, page_figures)
 from engine.recsys.taste import Space, TasteConfig, taste_vector
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
@@ -103,3 +103,10 @@ def test_evaluate_stages_report(fitted):
     lat = res["latency_ms"]
     assert lat["stage2"]["widedeep"]["all"] > 0 and lat["stage1"]["mf:native"]["5"] > 0
     assert "two stages, ranker sasrec" in format_stages(res)
+    fig = page_figures({"stages": res}, n_candidates=10)
+    assert fig["taste"]["mf"] == res["stage1_taste"]["mf:taste"]["test"]["ndcg@10"]
+    assert fig["native"]["sasrec"] == res["stage1_native"]["sasrec:native"]["test"]["ndcg@10"]
+    curve = fig["curves"]["mf>widedeep"]
+    assert [c["candidates"] for c in curve] == ["5", "10", "20", "all"]
+    assert curve[1]["ndcg@10"] == res["two_stage"]["widedeep"]["by_stage1"]["mf:taste"]["10"]["ndcg@10"]
+    assert len(fig["rows"]) == 3 + 3 * 2 and page_figures({}) is None
