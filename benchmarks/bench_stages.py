@@ -78,11 +78,18 @@ def main() -> int:
     ap.add_argument("--save-models", default=None, help="save the models fitted on the train split to this folder")
     ap.add_argument("--load-models", default=None,
                     help="reuse models saved by --save-models: only the stages are measured (no fitting)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch intra-op threads for this process (0: torch's default). On a busy machine 1 is "
+                         "much faster: two threads contend (a SASRec epoch took ~2 min at load 17 instead of ~1 s)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     print("command: python benchmarks/bench_stages.py " + " ".join(sys.argv[1:]), flush=True)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)          # a benchmark process, not the app
     if args.from_json:
         result = json.loads(Path(args.from_json).read_text())
     else:

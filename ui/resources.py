@@ -203,6 +203,12 @@ def evaluation_frame():
             rows.append({"model": f"  reference {name}", "HR@10 sampled-100": r.get("sampled_hr@10"),
                          "NDCG@10 sampled-100": r.get("sampled_ndcg@10"), "HR@10 full": r.get("full_hr@10"),
                          "NDCG@10 full": r.get("full_ndcg@10"), "train s": None})
+    from engine.recsys.stages import page_figures
+
+    pages = page_figures(ev)                 # what the pages do, beside each model's own scoring
+    for r in (pages or {}).get("rows", []):
+        rows.append({"model": r["label"], "HR@10 sampled-100": None, "NDCG@10 sampled-100": None,
+                     "HR@10 full": r["hr@10"], "NDCG@10 full": r["ndcg@10"], "train s": None})
     frame = pd.DataFrame(rows).round(4)
     split = ev.get("split") or {}
     frame.attrs["caption"] = (f"{split.get('users', '?')} users, {split.get('items', '?')} items, "
