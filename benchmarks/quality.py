@@ -1,14 +1,17 @@
-"""Quality benchmark: offline HR@10 / NDCG@10 of popularity, MF, SASRec and Text vs. references.
+"""Quality benchmark: offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text and Wide & Deep vs. references.
 
 Usage (from the repo root)::
 
-    python benchmarks/quality.py \
-        [--datasets ml-100k,ml-latest-small] [--data-dir ml-latest-small=DIR] [--build] [--json OUT]
+    python benchmarks/quality.py [--datasets ml-100k,ml-latest-small] [--models popularity,mf,...]
+        [--seeds 3] [--data-dir ml-latest-small=DIR] [--build] [--json OUT]
 
 Prints, per data set, the test figures under both protocols (sampled-100 and full ranking),
 best epoch, training seconds (wall and CPU), and for ml-100k the ratio to the reference
-figures (docs/MODELS.md).  ``--build`` also times the full default build (all three models,
-``--force``) of the first data set.  Not a unit test: it takes several minutes.
+figures (docs/MODELS.md).  ``--seeds N`` fits every model N times (seed i: each config's own
+seed + i; the sampled negatives stay those of seed 0) and prints mean ± standard deviation
+(sample, ddof 1) per figure, so a difference can be read against the noise of one seed.
+``--build`` also times the full default build (mf, sasrec, text, ``--force``) of the first data
+set.  Not a unit test: it takes several minutes per seed (SASRec ~4 min on an idle machine).
 """
 
 from __future__ import annotations
@@ -41,10 +44,57 @@ def _data_dirs(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+FIGURES = (("sampled", "hr@10"), ("sampled", "ndcg@10"), ("full", "hr@10"), ("full", "ndcg@10"),
+           ("valid_full", "ndcg@10"))
+
+
+def seed_run(ds, models: str, i: int) -> dict:
+    """One more evaluation with every model's seed shifted by ``i`` (negatives unchanged)."""
+    import dataclasses
+
+    from engine.recsys.evaluate import eval_config, evaluate_split, parse_eval_models
+    from engine.recsys.splits import leave_one_out
+
+    configs = {}
+    for m in parse_eval_models(models):
+        cfg = eval_config(m)
+        if any(f.name == "seed" for f in dataclasses.fields(cfg)):
+            configs[m] = dataclasses.replace(cfg, seed=cfg.seed + i)
+    t0 = time.perf_counter()
+    out = evaluate_split(leave_one_out(ds.ratings), ds.movies, models, configs=configs, users=ds.users)
+    print(f"(seed +{i}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
+    return out
+
+
+def seed_summary(runs: list[dict]) -> dict:
+    """model -> "protocol/metric" -> {"mean", "std", "values"} over the runs."""
+    import numpy as np
+
+    out: dict = {}
+    for m in runs[0]["models"]:
+        out[m] = {}
+        for proto, metric in FIGURES:
+            v = np.array([r["models"][m][proto][metric] for r in runs], dtype=float)
+            out[m][f"{proto}/{metric}"] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                                           "values": v.round(5).tolist()}
+    return out
+
+
+def format_seeds(summary: dict, n: int, dataset: str) -> str:
+    heads = [f"{p} {m}" for p, m in FIGURES]
+    lines = [f"\n{dataset}: mean ± std over {n} seeds (test; last column: validation)",
+             f"{'model':<11}" + "".join(f"{h:>20}" for h in heads)]
+    for m, figs in summary.items():
+        lines.append(f"{m:<11}" + "".join(f"{figs[f'{p}/{k}']['mean']:>11.4f} ± {figs[f'{p}/{k}']['std']:.4f}"
+                                          for p, k in FIGURES))
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="ml-100k,ml-latest-small")
-    ap.add_argument("--models", default="popularity,mf,sasrec,text")
+    ap.add_argument("--models", default="popularity,mf,sasrec,text,widedeep")
+    ap.add_argument("--seeds", type=int, default=1, help="fit every model with this many seeds; report mean ± std")
     ap.add_argument("--data-dir", action="append", default=[], help="NAME=DIR (repeatable)")
     ap.add_argument("--build", action="store_true", help="also time the full default build of the first data set")
     ap.add_argument("--json", default=None, help="write all results to this JSON file")
@@ -58,7 +108,7 @@ def main() -> int:
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         ds = load_dataset(name, dirs.get(name))
         t0 = time.perf_counter()
-        res = evaluate(dataset=ds, models=args.models)
+        res = evaluate(dataset=ds, models=args.models, stages=False)
         all_results[name] = res
         print("\n" + format_table(res) + f"\n(evaluation of {name}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
         for m, r in res["models"].items():
@@ -85,6 +135,10 @@ def main() -> int:
                 print(f"  sasrec training {sec:.0f}s wall vs budget {REFERENCE_SASREC_SECONDS / 3:.0f}s "
                       f"(a third of the reference's ~{REFERENCE_SASREC_SECONDS}s): "
                       f"{'within' if sec <= REFERENCE_SASREC_SECONDS / 3 else 'OVER'}", flush=True)
+        if args.seeds > 1:
+            runs = [res] + [seed_run(ds, args.models, i) for i in range(1, args.seeds)]
+            res["seeds"] = {"n": args.seeds, "runs": [r["models"] for r in runs[1:]], "summary": seed_summary(runs)}
+            print(format_seeds(res["seeds"]["summary"], args.seeds, name), flush=True)
     if args.build:
         from engine.build import build
 

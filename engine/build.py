@@ -53,7 +53,8 @@ BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
     # full_softmax_items; fit_info["bounds"] says what was bounded).
     "sasrec": {},
     "text": {},
-}
+    "widedeep": {"epochs": 10},  # a stage-2 ranker, built on request (--models widedeep): the best
+}                                # validation epoch of the ml-100k evaluation (docs/MODELS.md)
 
 
 def build_config(name: str, epochs: int | None = None) -> Any:
@@ -61,7 +62,7 @@ def build_config(name: str, epochs: int | None = None) -> Any:
     cls = model_class(name)
     over = dict(BUILD_OVERRIDES.get(name, {}))
     if epochs is not None:
-        if name == "sasrec":
+        if name in ("sasrec", "widedeep"):
             over["epochs"] = int(epochs)
         elif name == "mf":
             over["iterations"] = int(epochs)
@@ -115,11 +116,12 @@ def weights_verified(path: Path, model_hash: Any) -> bool:
 
 
 def training_data(dataset: Any, name: str) -> Interactions:
-    """What a build fits ``name`` on: all ratings (mf, sasrec) or every movie (text, use)."""
+    """What a build fits ``name`` on: all ratings (mf, sasrec, widedeep; with the users' demographics
+    where the data set has them) or every movie (text, use)."""
     if name in ("text", "use"):
         ids = np.unique(dataset.movies["movie_id"].to_numpy(np.int64))
         return Interactions(item_ids=ids, sequences=(), movies=dataset.movies)
-    return Interactions.from_ratings(dataset.ratings, dataset.movies)
+    return Interactions.from_ratings(dataset.ratings, dataset.movies, getattr(dataset, "users", None))
 
 
 def build(

@@ -34,6 +34,10 @@ from engine.recsys.pipeline import Reranker, two_stage as _two_stage
 
 log = logging.getLogger(__name__)
 
+#: stage-2 models the two-stage pipeline offers
+RANKERS = ("sasrec", "widedeep")
+#: spaces whose model has a user vector of its own (Live personalization's "model's own user vector")
+NATIVE_TASTE = ("mf", "sasrec")
 SPACES = ("mf", "sasrec", "text")
 
 
@@ -105,6 +109,7 @@ class Engine:
         self._encoder = encoder
         self._reranker_src = reranker
         self._reranker: Reranker | None = None
+        self._rankers: dict[str, Reranker] = {}
         self._lock = threading.RLock()
         self._spaces: dict[str, Space] = {}
         self._hashes: dict[str, str] = {}
@@ -188,8 +193,17 @@ class Engine:
         E.check_encoder(enc, stored, space)
         return enc
 
-    def reranker(self) -> Reranker:
+    def reranker(self, ranker: str = "sasrec") -> Reranker:
+        """The stage-2 model ``ranker`` (one of :data:`RANKERS`), loaded once. The ``reranker``
+        given to the constructor stands in for SASRec (tests, custom models)."""
+        name = str(ranker).strip().lower()
+        if name not in RANKERS:
+            raise BadQueryError(f"Unknown ranker {ranker!r}; choose one of {', '.join(RANKERS)}.")
         with self._lock:
+            if name != "sasrec":
+                if name not in self._rankers:
+                    self._rankers[name] = load_ranker(self.dataset, name)
+                return self._rankers[name]
             if self._reranker is None:
                 src = self._reranker_src
                 if src is None:
@@ -332,6 +346,41 @@ class Engine:
         notes = [] if items else ["No title, genre or tag contains these words (keyword search matches words only)."]
         return Hits("keyword", {"text": text}, items, {"search": ms}, notes)
 
+    def recommend_native(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
+                         k: int = 10) -> Hits:
+        """Live personalisation with the model's own user vector (MF fold-in, SASRec's last hidden
+        state) scored against its item vectors by inner product — what the Home table measures.
+        Dislikes are excluded from the list but do not move the user vector."""
+        from engine.recsys.taste import check_ids
+
+        k = check_k(k, MAX_K)
+        name = str(model).strip().lower()
+        if name not in NATIVE_TASTE:
+            raise BadQueryError(f"The {name} space has no user vector of its own; choose {' or '.join(NATIVE_TASTE)}.")
+        clicks = check_ids(clicks, "clicks")
+        dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
+        fitted = load_native(self.dataset, name)
+        E.single_thread_inference()
+        t0 = time.perf_counter()
+        ids, scores = fitted.recommend(clicks, k + len(dislikes))
+        keep = [(int(i), float(s)) for i, s in zip(ids, scores) if int(i) not in set(dislikes)][:k]
+        ms = 1e3 * (time.perf_counter() - t0)
+        query = {"clicks": clicks, "dislikes": dislikes, "model": name, "taste": "native"}
+        notes = ["Dislikes are left out of the list; the model's user vector does not use them."] if dislikes else []
+        return Hits("recommend", query, self._items(keep), {"total": ms}, notes)
+
+    def measured(self) -> dict[str, Any] | None:
+        """What the pages do, as measured by ``python -m engine evaluate`` (stored in the catalogue):
+        :func:`engine.recsys.stages.page_figures`, or None before an evaluation with stages."""
+        from engine.recsys.stages import page_figures
+
+        return page_figures(self.catalogue.get_json("evaluation"))
+
+    def rankers(self) -> list[str]:
+        """Stage-2 models that are available: SASRec when injected or built, others when built."""
+        return [r for r in RANKERS if (r == "sasrec" and self._reranker_src is not None)
+                or self.catalogue.get_json(f"build:{r}")]
+
     def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   recency_half_life: float | None = None, dislike_weight: float = 0.5,
                   index: IndexConfig | str | None = None) -> Hits:
@@ -352,8 +401,9 @@ class Engine:
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
-                  index: IndexConfig | str | None = None) -> Hits:
-        """Stage 1: ``n_candidates`` from the index; stage 2: SASRec re-ranks them (rank before/after)."""
+                  index: IndexConfig | str | None = None, ranker: str = "sasrec") -> Hits:
+        """Stage 1: ``n_candidates`` from the index; stage 2: ``ranker`` (SASRec or Wide & Deep,
+        :data:`RANKERS`) re-ranks them (rank before/after)."""
         k = check_k(k, MAX_K)
         cfg = TasteConfig(recency_half_life)
         clicks = check_ids(clicks, "clicks")
@@ -362,13 +412,14 @@ class Engine:
             raise BadQueryError(f"rerank must be True or False; got {rerank!r}.")
         sp = self.space(model)
         idx = self._index(sp, index)
-        rr = self.reranker() if rerank else None
+        rr = self.reranker(ranker) if rerank else None
         with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
             res = _two_stage(sp, idx, rr, clicks, dislikes, k, n_candidates, cfg)
         extras = [{key: v for key, v in it.items() if key != "movie_id"} for it in res.items]
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
         query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
-                 "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
+                 "n_candidates": int(len(res.candidates)),
+                 "reranker": str(ranker).strip().lower() if rerank else None}
         return Hits("two_stage", query, items, res.timings_ms)
 
 
@@ -389,6 +440,20 @@ class Engine:
         if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
             raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
         return place(taste, sp.unit, coords[rows])
+
+
+def load_native(dataset: str, name: str) -> Any:
+    """The fitted model behind a space (for its own user vector), from the build."""
+    from engine.build import load_model
+
+    return load_model(dataset, name)
+
+
+def load_ranker(dataset: str, name: str) -> Reranker:
+    """A fitted stage-2 model other than SASRec (built with ``python -m engine build --models NAME``)."""
+    from engine.build import load_model
+
+    return load_model(dataset, name)
 
 
 def load_sasrec(dataset: str) -> Reranker:

@@ -114,3 +114,19 @@ def test_cli_rejects_unknown_model(capsys):
     assert main(["build", "--models", "nope", "--json"]) == 2
     assert "Unknown model" in capsys.readouterr().err
     assert main(["evaluate", "--models", "nope"]) == 2
+
+
+def test_build_widedeep_ranker_with_demographics(ds):
+    """Wide & Deep is built on request, with the users' demographics when the data set has them."""
+    from dataclasses import replace
+
+    from tests.models.synth import users_frame
+
+    ds = replace(ds, users=users_frame(ds.ratings["user_id"]))
+    rep, _ = _build(ds, models="widedeep")
+    info = rep["models"]["widedeep"]
+    assert info["status"] == "built" and info["fit_info"]["epochs_run"] == 2
+    assert info["fit_info"]["user_features"] == ["age", "gender", "occupation"]
+    m = buildmod.load_model(ds.name, "widedeep")
+    s = m.score([101, 102, 103], np.array([104, 105, 999]), user=1)
+    assert s.shape == (3,) and s[2] == -np.inf and np.isfinite(s[:2]).all()

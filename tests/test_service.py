@@ -162,3 +162,50 @@ def test_taste_position_lands_among_the_clicked_movies_on_the_map(eng):
     assert pos.shape == (2,) and int(np.argmin(((coords - pos) ** 2).sum(1))) == 7
     with pytest.raises(ArtifactError):  # a map of other vectors is refused, not silently misread
         eng.taste_position([int(sp.ids[7])], model="mf", map_ids=sp.ids[1:], coords=coords[1:])
+
+
+def test_two_stage_ranker_choice(eng, monkeypatch):
+    """``ranker=`` picks the stage-2 model: SASRec (the injected one) or Wide & Deep (loaded from the build)."""
+    import engine.service as service
+
+    class FakeWideDeep:
+        def score(self, history, candidates):
+            return -np.asarray(candidates, dtype=np.float32)        # smallest id first
+
+    loaded = []
+    monkeypatch.setattr(service, "load_ranker", lambda ds, name: loaded.append(name) or FakeWideDeep())
+    wd = eng.two_stage([1, 2, 3], k=5, n_candidates=40, ranker="widedeep")
+    assert wd.query["reranker"] == "widedeep" and loaded == ["widedeep"]
+    assert wd.ids() == sorted(wd.ids())
+    assert eng.two_stage([1, 2, 3], k=5, n_candidates=40, ranker="WideDeep").ids() == wd.ids() and loaded == ["widedeep"]
+    sas = eng.two_stage([1, 2, 3], k=5, n_candidates=40)
+    assert sas.query["reranker"] == "sasrec" and sas.ids() != wd.ids()
+    with pytest.raises(BadQueryError, match="Unknown ranker"):
+        eng.two_stage([1, 2, 3], ranker="bert4rec")
+
+
+def test_unbuilt_widedeep_ranker_names_the_build_command(eng):
+    with pytest.raises(ModelNotBuiltError, match="--models widedeep"):
+        eng.two_stage([1, 2, 3], k=5, ranker="widedeep")
+
+
+def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
+    import engine.service as service
+
+    class FakeMF:
+        def recommend(self, history, k):
+            ids = np.array([m for m in range(1, 40) if m not in history][:k], dtype=np.int64)
+            return ids, np.linspace(1, 0, len(ids)).astype(np.float32)
+
+    monkeypatch.setattr(service, "load_native", lambda ds, name: FakeMF())
+    hits = eng.recommend_native([1, 2], dislikes=[3], model="mf", k=5)
+    assert hits.ids() == [4, 5, 6, 7, 8] and hits.query["taste"] == "native" and hits.notes
+    with pytest.raises(BadQueryError, match="no user vector of its own"):
+        eng.recommend_native([1, 2], model="text")
+    with pytest.raises(BadQueryError):
+        eng.recommend_native([1, 1], model="mf")
+
+
+def test_measured_and_rankers(eng):
+    assert eng.measured() is None                       # no evaluation stored yet
+    assert eng.rankers() == ["sasrec"]                  # the injected SASRec; Wide & Deep is not built

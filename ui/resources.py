@@ -194,6 +194,12 @@ def evaluation_frame():
     rows = evaluation_rows(ev)
     if rows is None:
         return None
+    from engine.recsys.stages import page_figures
+
+    pages = page_figures(ev)                 # what the pages do, beside each model's own scoring
+    rows += [{"model": r["label"], "HR@10 sampled-100": None, "NDCG@10 sampled-100": None,
+              "HR@10 full": r["hr@10"], "NDCG@10 full": r["ndcg@10"], "train s": None}
+             for r in (pages or {}).get("rows", [])]
     frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
     frame.attrs["caption"] = evaluation_caption(ev)
     return frame

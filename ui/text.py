@@ -48,10 +48,13 @@ _E = {
     "eval_title": ("How good is each space as a recommender?", "각 공간은 추천기로서 얼마나 좋은가?"),
     "eval_caption": ("Leave-one-out on the 5-core data: each user's last interaction is the test item. "
                      "**Sampled**: the test item among 100 random unseen movies (the SASRec paper's protocol). "
-                     "**Full**: ranked against every movie, history excluded.",
+                     "**Full**: ranked against every movie, history excluded. The rows after the models are what the "
+                     "pages do: the taste vector (average of the clicked movies' vectors) searched by cosine, and the "
+                     "two stages (100 candidates, then a ranker); their figures are full ranking.",
                      "5-core 데이터의 leave-one-out: 각 사용자의 마지막 상호작용이 테스트 항목입니다. "
                      "**Sampled**: 본 적 없는 무작위 영화 100편 사이에서의 순위 (SASRec 논문 방식). "
-                     "**Full**: 본 영화를 뺀 전체 영화 대상 순위."),
+                     "**Full**: 본 영화를 뺀 전체 영화 대상 순위. 모델 다음의 행은 페이지가 하는 일입니다: 취향 벡터"
+                     "(클릭한 영화 벡터의 평균)를 코사인으로 검색, 그리고 두 단계 (후보 100개, 다음 랭커); 전체 순위 수치."),
     "eval_none": ("No evaluation stored yet: run `python -m engine evaluate`.",
                   "저장된 평가가 없습니다: `python -m engine evaluate` 를 실행하세요."),
     "tour_title": ("A tour", "둘러보기"),
@@ -193,8 +196,26 @@ _E = {
     "stage_taste": ("Taste vector", "취향 벡터"),
     "stage_retrieve": ("Stage 1: retrieve", "1단계: 검색"),
     "stage_retrieve_help": ("Top {n} by cosine from the index.", "색인에서 코사인 상위 {n}편."),
-    "stage_rerank": ("Stage 2: SASRec", "2단계: SASRec"),
-    "stage_rerank_help": ("SASRec scores every candidate for your click sequence.", "SASRec이 클릭 순서에 대해 모든 후보를 점수화."),
+    "stage_rerank": ("Stage 2: {ranker}", "2단계: {ranker}"),
+    "stage_rerank_help": ("{ranker} scores every candidate for your click sequence.", "{ranker}이(가) 클릭 순서에 대해 모든 후보를 점수화."),
+    "ranker": ("Stage-2 ranker", "2단계 랭커"),
+    "measured_curve": ("Measured on this data set: quality vs candidates", "이 데이터셋에서 측정: 후보 수에 따른 품질"),
+    "measured_curve_caption": ("Leave-one-out test split (`python -m engine evaluate`): NDCG@10 of the final top 10 when "
+                               "stage 1 ({space} taste vector) keeps C candidates and {ranker} orders them; 'all' = the "
+                               "ranker alone. Hover for the median latency of both stages. You use C = {n}.",
+                               "Leave-one-out 테스트 분할 (`python -m engine evaluate`): 1단계 ({space} 취향 벡터)가 후보 C개를 "
+                               "남기고 {ranker}이(가) 정렬할 때 최종 상위 10개의 NDCG@10; 'all' = 랭커 단독. 마우스를 올리면 두 "
+                               "단계의 지연 시간 중앙값. 현재 C = {n}."),
+    "measured_none": ("Not measured yet: run `python -m engine evaluate` to see quality vs candidates here.",
+                      "아직 측정되지 않음: `python -m engine evaluate`를 실행하면 여기에 후보 수별 품질이 보입니다."),
+    "taste_kind": ("Taste", "취향"),
+    "taste_mean": ("average of my clicks", "내 클릭의 평균"),
+    "taste_native": ("the model's own user vector", "모델 자체의 사용자 벡터"),
+    "taste_ndcg": ("{label} (NDCG@10 {v:.3f})", "{label} (NDCG@10 {v:.3f})"),
+    "taste_help": ("The guide's method is the average of the clicked movies' vectors, searched by cosine. The model's own "
+                   "user vector (MF fold-in, SASRec's sequence state) is what the Home table measures. NDCG@10: measured "
+                   "on the test split.", "가이드의 방법은 클릭한 영화 벡터의 평균을 코사인으로 검색하는 것입니다. 모델 자체의 "
+                   "사용자 벡터(MF fold-in, SASRec 시퀀스 상태)는 홈 표가 측정하는 것입니다. NDCG@10: 테스트 분할에서 측정."),
     "stage_total": ("Total", "합계"),
     "reranked_list": ("Re-ranked candidates", "재순위된 후보"),
     "what_moved": ("What moved (top 20)", "순위 변화 (상위 20)"),

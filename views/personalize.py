@@ -55,6 +55,19 @@ c2.segmented_control(t("click_means"), ["like", "dislike"], key="taste_mode", de
 rerank = c3.toggle(t("rerank_toggle"), key="taste_rerank", disabled="sasrec" not in built_models())
 half_life = c4.select_slider(t("recency"), [0, 1, 2, 3, 5, 10], value=0, key="taste_recency",
                              format_func=lambda v: t("recency_off") if v == 0 else str(v))
+measured = engine().measured() or {}
+
+
+def _taste_label(kind: str) -> str:
+    """'average of my clicks' / 'the model's own user vector', with its measured NDCG@10 when known."""
+    v = measured.get("taste" if kind == "mean" else "native", {}).get(model)
+    label = t(f"taste_{kind}")
+    return t("taste_ndcg", label=label, v=v) if v is not None else label
+
+
+native_ok = model in ("mf", "sasrec") and not rerank         # the two stages start from the taste vector
+taste_kind = st.radio(t("taste_kind"), ["mean", "native"] if native_ok else ["mean"], key="taste_kind",
+                      horizontal=True, format_func=_taste_label, help=t("taste_help"))
 
 st.session_state["clicks_widget"] = list(st.session_state["clicks"])
 st.session_state["dislikes_widget"] = list(st.session_state["dislikes"])
@@ -84,7 +97,8 @@ with recs_col:
         if rerank:
             res = engine().two_stage(liked, disliked, model=model, k=10, recency_half_life=hl)
         else:
-            res = engine().recommend(liked, disliked, model=model, k=10, recency_half_life=hl)
+            res = (engine().recommend_native(liked, disliked, model=model, k=10) if taste_kind == "native"
+                   else engine().recommend(liked, disliked, model=model, k=10, recency_half_life=hl))
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()

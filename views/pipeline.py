@@ -37,15 +37,19 @@ if not liked:
     st.stop()
 
 st.text(t("current_taste") + " " + " · ".join(labels.get(m, str(m)) for m in liked))  # titles as plain text, never Markdown
-c1, c2, c3 = st.columns(3)
-stage1 = [m for m in built_models() if m != "sasrec"] + ["sasrec"]
+RANKER_NAMES = {"sasrec": "SASRec", "widedeep": "Wide & Deep"}
+c1, c2, c3, c4 = st.columns(4)
+stage1 = [m for m in built_models() if m not in ("sasrec", "widedeep")] + ["sasrec"]
 model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
 n_cand = c2.select_slider(t("n_candidates"), [20, 50, 100, 200, 500], value=100, key="pipeline_n")
 index = c3.radio(t("index_kind"), ["exact", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
                  format_func=lambda s: {"exact": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
+ranker = c4.radio(t("ranker"), engine().rankers() or ["sasrec"], key="pipeline_ranker", horizontal=True,
+                  format_func=lambda r: RANKER_NAMES.get(r, r))
+ranker_name = RANKER_NAMES.get(ranker, ranker)
 
 try:
-    res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index)
+    res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index, ranker=ranker)
 except MovieDNAError as exc:
     show_error(exc)
     st.stop()
@@ -54,8 +58,25 @@ tm = res.timings_ms
 cols = st.columns(4)
 cols[0].metric(t("stage_taste"), f"{tm.get('taste', 0):.2f} ms")
 cols[1].metric(t("stage_retrieve"), f"{tm.get('retrieve', 0):.2f} ms", help=t("stage_retrieve_help", n=n_cand))
-cols[2].metric(t("stage_rerank"), f"{tm.get('rerank', 0):.2f} ms", help=t("stage_rerank_help"))
+cols[2].metric(t("stage_rerank", ranker=ranker_name), f"{tm.get('rerank', 0):.2f} ms",
+               help=t("stage_rerank_help", ranker=ranker_name))
 cols[3].metric(t("stage_total"), f"{tm.get('total', 0):.2f} ms")
+
+# the measured "90 -> 99" curve for this stage-1 space and ranker (figures computed by the engine)
+with st.expander(t("measured_curve"), expanded=True):
+    measured = engine().measured()
+    curve = (measured or {}).get("curves", {}).get(f"{model}>{ranker}")
+    if not curve:
+        st.caption(t("measured_none"))
+    else:
+        fig = go.Figure(go.Scatter(
+            x=[c["candidates"] for c in curve], y=[c["ndcg@10"] for c in curve], mode="lines+markers",
+            hovertext=[f"HR@10 {c['hr@10']:.3f} · {c['stage1_ms']:.2f} + {c['stage2_ms']:.2f} ms" for c in curve],
+            hoverinfo="text+y"))
+        fig.update_layout(height=260, margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                          xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": "NDCG@10"})
+        st.plotly_chart(fig, key="pipeline_measured")
+        st.caption(t("measured_curve_caption", space=model.upper(), ranker=ranker_name, n=n_cand))
 
 items = res.items
 frame = pd.DataFrame([{

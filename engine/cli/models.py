@@ -46,7 +46,7 @@ def _evaluate(args: argparse.Namespace) -> Result:
     from engine.recsys.evaluate import evaluate, format_table
 
     result = evaluate(args.dataset, args.models, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
-                      store=not args.no_store, progress=_stderr_progress(args))
+                      store=not args.no_store, progress=_stderr_progress(args), stages=not args.no_stages)
     return Result(data=result, text=format_table(result) + f"\n({result['seconds']:.0f}s in total)")
 
 
@@ -60,12 +60,14 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--force", action="store_true", help="retrain even if an up-to-date build exists")
     p.set_defaults(handler=_build)
 
-    p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text",
+    p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text, Wide & Deep and of the pages' two stages",
                        description="Leave-one-out evaluation on the 5-core data set: sampled-100 and full ranking.")
     add_common(p)
-    p.add_argument("--models", default="popularity,mf,sasrec,text",
-                   help="comma-separated: popularity,mf,sasrec,text (default: all)")
+    p.add_argument("--models", default="popularity,mf,sasrec,text,widedeep",
+                   help="comma-separated: popularity,mf,sasrec,text,widedeep (default: all)")
     p.add_argument("--epochs", type=positive_int, default=None, help="maximum SASRec epochs / MF sweeps")
     p.add_argument("--seed", type=int, default=0, help="seed of the 100 sampled negatives (default 0)")
     p.add_argument("--no-store", action="store_true", help="do not save the result in the catalogue")
+    p.add_argument("--no-stages", action="store_true",
+                   help="skip measuring what the pages do (taste vectors, two stages; in the JSON under 'stages')")
     p.set_defaults(handler=_evaluate)

@@ -17,6 +17,7 @@ MODELS: dict[str, str] = {
     "sasrec": "engine.models.sasrec.model:SASRecModel",
     "text": "engine.models.text:TextModel",
     "use": "engine.models.use:UseModel",
+    "widedeep": "engine.models.widedeep.model:WideDeepModel",
 }
 
 

@@ -28,17 +28,20 @@ from engine.config import Progress
 from engine.recsys.metrics import full_ranks, sampled_ranks, summarize
 from engine.models import model_class, parse_models
 
+from engine.models.base import Holdout
 from engine.models.popularity import PopularityModel
 from engine.recsys.splits import LeaveOneOut, leave_one_out
+from engine.recsys.stages import StagesConfig, evaluate_stages, format_stages
 
 log = logging.getLogger(__name__)
 
-EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text")
+EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text", "widedeep")
 #: configs used for evaluation: maximum epochs with early stopping on validation
 EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 10},
     "sasrec": {},                     # the defaults: 100 epochs, cosine, best of every 5th epoch
     "text": {},
+    "widedeep": {},                   # the defaults: at most 30 epochs, best validation epoch, patience 4
 }
 
 #: published reference figures on ml-100k (test set); see docs/MODELS.md
@@ -50,7 +53,8 @@ REFERENCES: dict[str, dict[str, dict[str, float]]] = {
     }
 }
 REFERENCE_NOTES = {
-    "sasrec": "reference PyTorch SASRec (maxlen 200, hidden 50, 2 blocks, BCE), 240 epochs, ~820 s CPU",
+    "sasrec": "reference PyTorch SASRec: a single BCE net, no side information (maxlen 200, hidden 50, 2 blocks), "
+              "240 epochs, ~820 s CPU",
     "mf": "implicit ALS, 64 factors",
     "popularity": "most-popular",
 }
@@ -66,7 +70,7 @@ def eval_config(name: str, epochs: int | None = None, **overrides: Any) -> Any:
         return PopularityModel.Config()
     over = dict(EVAL_OVERRIDES.get(name, {})) | overrides
     if epochs is not None:
-        over["epochs" if name == "sasrec" else "iterations"] = int(epochs)
+        over["epochs" if name in ("sasrec", "widedeep") else "iterations"] = int(epochs)
         if name == "text":
             over.pop("iterations")
     return model_class(name).Config(**over)
@@ -83,13 +87,20 @@ def evaluate_split(
     k: int = 10,
     configs: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    users: Any = None,
+    stages: bool | StagesConfig = False,
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols."""
+    """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols.
+    ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it).
+    ``stages``: also measure what the pages do with the fitted models (:mod:`engine.recsys.stages`)
+    under the result's ``"stages"`` key.  ``keep``: a dict that receives the fitted models (name -> model)."""
     names = parse_eval_models(models)
     progress = progress or (lambda f, m: None)
     negatives = split.sample_negatives(n_negatives, seed=seed)
-    train, valid, test = split.train_data(movies), split.valid_holdout(), split.test_holdout()
+    train, valid, test = split.train_data(movies, users), split.valid_holdout(), split.test_holdout()
     results: dict[str, Any] = {}
+    fitted: dict[str, Any] = {}
     for i, name in enumerate(names):
         cfg = (configs or {}).get(name) or eval_config(name, epochs)
         cls = PopularityModel if name == "popularity" else model_class(name)
@@ -110,14 +121,24 @@ def evaluate_split(
             "fit_info": {k2: v for k2, v in model.fit_info.items() if k2 != "history"},
             "fit_history": model.fit_info.get("history", []),
         }
+        if getattr(model, "uses_user_features", False):      # what the demographics add
+            blind = Holdout(test.histories, test.targets, test.exclude)
+            res["full_without_user_features"] = summarize(full_ranks(model, blind), k)
         results[name] = res
+        fitted[name] = model
+        if keep is not None:
+            keep[name] = model
         log.info("%s: sampled %s full %s (%.1fs)", name, res["sampled"], res["full"], train_s)
-    return {
+    out = {
         "protocol": {"k": k, "negatives": n_negatives, "seed": seed, "core": 5,
                      "split": "leave-one-out (last=test, second-last=validation)", "trained_on": "train split"},
         "split": {"users": split.n_users, "items": split.n_items, "interactions": split.n_interactions},
         "models": results,
     }
+    if stages:
+        cfg = stages if isinstance(stages, StagesConfig) else StagesConfig()
+        out["stages"] = evaluate_stages(split, fitted, cfg, progress=progress)
+    return out
 
 
 def evaluate(
@@ -131,15 +152,20 @@ def evaluate(
     store: bool = True,
     progress: Progress | None = None,
     dataset: Any | None = None,
+    stages: bool | StagesConfig = True,
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``."""
+    """Evaluate on a data set; store the result in its catalogue under ``"evaluation"``.
+    ``stages``: also measure taste-vector retrieval and two stages (``result["stages"]``);
+    ``keep``: a dict that receives the models fitted on the train split."""
     from engine.data.dataset import load_dataset
 
     parse_eval_models(models)                                   # fail fast on a bad name
     t0 = time.perf_counter()
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     split = leave_one_out(ds.ratings)
-    out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress)
+    out = evaluate_split(split, ds.movies, models, epochs=epochs, seed=seed, n_negatives=n_negatives, progress=progress,
+                         users=getattr(ds, "users", None), stages=stages, keep=keep)
     out["dataset"] = ds.name
     out["data_hash"] = getattr(ds, "content_hash", None)
     out["references"] = REFERENCES.get(ds.name, {})
@@ -155,6 +181,20 @@ def evaluate(
         finally:
             cat.close()
     return out
+
+
+def model_label(name: str, config: dict[str, Any] | None = None) -> str:
+    """What a result row really is, in words (e.g. the default SASRec is two nets with side information)."""
+    config = config or {}
+    if name == "sasrec":
+        members = config.get("members") or ("ce", "bce")
+        nets = " + ".join(f"{m.upper()} net" for m in members)
+        side = ", genre/decade side information" if config.get("side_info", True) else ""
+        return f"SASRec: {nets}{side}" + (" (scores summed)" if len(members) > 1 else "")
+    if name == "widedeep":
+        return "Wide & Deep: genre x demographics/decade crosses + MLP + history dot product"
+    return {"popularity": "most clicked in training", "mf": "iALS matrix factorisation",
+            "text": "MiniLM text embedding of title, genres, tags"}.get(name, name)
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -174,6 +214,15 @@ def format_table(result: dict[str, Any]) -> str:
             ref = refs[name]
             lines.append(f"{'  ref':<11}{ref['sampled_hr@10']:>11.3f}{ref['sampled_ndcg@10']:>13.3f}"
                          f"{ref['full_hr@10']:>11.3f}{ref['full_ndcg@10']:>13.3f}")
+        if "full_without_user_features" in r:
+            nu = r["full_without_user_features"]
+            lines.append(f"{'  no demo.':<11}{'':>11}{'':>13}{nu['hr@10']:>11.4f}{nu['ndcg@10']:>13.4f}"
+                         "   (same model, demographics hidden)")
+    lines += [f"  {name}: {model_label(name, r.get('config'))}" for name, r in result["models"].items()]
+    notes = result.get("reference_notes") or {}
+    lines += [f"  ref {name}: {note}" for name, note in notes.items() if name in result["models"] and name in refs]
+    if result.get("stages"):
+        lines += ["", format_stages(result["stages"])]
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ all items, the user's known items excluded).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -53,15 +53,30 @@ def summarize(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
     return {f"hr@{k}": hit_ratio(ranks, k), f"ndcg@{k}": ndcg(ranks, k), "users": int(len(ranks))}
 
 
+def masked_ranks(scores: np.ndarray, exclude: Sequence[np.ndarray], targets: np.ndarray) -> np.ndarray:
+    """int64 (B,) rank of each target among all items, each row's ``exclude`` items removed.
+    scores float (B, n) (not modified); exclude: B int64 arrays; targets int64 (B,)."""
+    s = np.array(scores, dtype=np.float32, copy=True)
+    for r, ex in enumerate(exclude):
+        s[r, ex] = -np.inf
+    return target_ranks(s, targets)
+
+
+def user_kwargs(model: "EmbeddingModel", holdout: "Holdout", lo: int, hi: int) -> dict:
+    """``{"users": user ids of rows lo:hi}`` for a model that reads demographics (Wide & Deep) when
+    the holdout knows its users; ``{}`` otherwise (every other model scores histories only)."""
+    if getattr(model, "uses_user_features", False) and getattr(holdout, "user_ids", None) is not None:
+        return {"users": holdout.user_ids[lo:hi]}
+    return {}
+
+
 def full_ranks(model: "EmbeddingModel", holdout: "Holdout", batch: int = 512) -> np.ndarray:
     """Ranks of each target among all items, the user's known items excluded."""
     out = []
     for b in range(0, len(holdout), batch):
         hist = list(holdout.histories[b:b + batch])
-        s = np.array(model.score_indices(hist), dtype=np.float32, copy=True)   # (B, n)
-        for r, ex in enumerate(holdout.exclude[b:b + batch]):
-            s[r, ex] = -np.inf
-        out.append(target_ranks(s, holdout.targets[b:b + batch]))
+        s = model.score_indices(hist, **user_kwargs(model, holdout, b, b + batch))   # (B, n)
+        out.append(masked_ranks(s, holdout.exclude[b:b + batch], holdout.targets[b:b + batch]))
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
@@ -70,7 +85,8 @@ def sampled_ranks(model: "EmbeddingModel", holdout: "Holdout", negatives: np.nda
     cand = np.concatenate([holdout.targets[:, None], negatives], axis=1)   # (u, 1+m), target in column 0
     out = []
     for b in range(0, len(holdout), batch):
-        s = model.score_candidates(list(holdout.histories[b:b + batch]), cand[b:b + batch])
+        s = model.score_candidates(list(holdout.histories[b:b + batch]), cand[b:b + batch],
+                                   **user_kwargs(model, holdout, b, b + batch))
         out.append(target_ranks(s, np.zeros(len(s), dtype=np.int64)))
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
@@ -105,7 +121,8 @@ def holdout_metrics(model: "EmbeddingModel", holdout: "Holdout", negatives: np.n
     """NDCG@k under both protocols from one scoring pass: ``{"full": .., "sampled": ..}``."""
     full, sampled = [], []
     for b in range(0, len(holdout), batch):
-        s = np.array(model.score_indices(list(holdout.histories[b:b + batch])), dtype=np.float32, copy=True)  # (B, n)
+        s = np.array(model.score_indices(list(holdout.histories[b:b + batch]), **user_kwargs(model, holdout, b, b + batch)),
+                     dtype=np.float32, copy=True)                                                          # (B, n)
         tg = holdout.targets[b:b + batch]
         cand = np.concatenate([tg[:, None], negatives[b:b + batch]], axis=1)                             # (B, 1+m)
         sampled.append(target_ranks(np.take_along_axis(s, cand, 1), np.zeros(len(s), dtype=np.int64)))

@@ -71,18 +71,19 @@ class LeaveOneOut:
     def n_interactions(self) -> int:
         return int(sum(len(s) for s in self.train) + 2 * self.n_users)
 
-    def train_data(self, movies: pd.DataFrame | None = None) -> Interactions:
+    def train_data(self, movies: pd.DataFrame | None = None, users: pd.DataFrame | None = None) -> Interactions:
         """The training interactions (what models are fitted on for evaluation)."""
-        return Interactions(item_ids=self.item_ids, sequences=self.train, movies=movies)
+        return Interactions(item_ids=self.item_ids, sequences=self.train, movies=movies, users=users,
+                            user_ids=self.user_ids)
 
     def valid_holdout(self) -> Holdout:
         """History = train; target = second-last item."""
-        return Holdout(histories=self.train, targets=self.valid, exclude=self.train)
+        return Holdout(histories=self.train, targets=self.valid, exclude=self.train, user_ids=self.user_ids)
 
     def test_holdout(self) -> Holdout:
         """History = train + validation item; target = last item."""
         hist = tuple(np.append(s, v) for s, v in zip(self.train, self.valid))
-        return Holdout(histories=hist, targets=self.test, exclude=hist)
+        return Holdout(histories=hist, targets=self.test, exclude=hist, user_ids=self.user_ids)
 
     def sample_negatives(self, n: int = 100, seed: int = 0) -> np.ndarray:
         """int64 (n_users, n) item indices the user never interacted with, uniform, seeded."""

@@ -108,6 +108,13 @@ def recency_weights(n: int, half_life: float | None) -> np.ndarray:
     return (0.5 ** (age / half_life)).astype(np.float32)
 
 
+def mean_taste(unit: np.ndarray, half_life: float | None = None) -> np.ndarray:
+    """float32 (1, d): the normalised (recency-weighted) mean of clicked unit rows float32 (m, d),
+    oldest first — the taste before dislikes (also what the offline evaluation measures)."""
+    w = recency_weights(len(unit), half_life)
+    return normalize((w[:, None] * unit).sum(0, keepdims=True) / w.sum())
+
+
 def taste_vector(space: Space, clicks: Sequence[int], dislikes: Sequence[int] = (),
                  config: TasteConfig = TasteConfig()) -> np.ndarray:
     """Normalised float32 (d,) taste vector (see module docstring)."""
@@ -116,9 +123,7 @@ def taste_vector(space: Space, clicks: Sequence[int], dislikes: Sequence[int] = 
     both = sorted(set(clicks) & set(dislikes))
     if both:
         raise BadQueryError(f"Movie(s) {', '.join(map(str, both))} are both clicked and disliked; pick one.")
-    x = space.unit[space.rows(clicks, "clicked")]
-    w = recency_weights(len(clicks), config.recency_half_life)
-    t = normalize((w[:, None] * x).sum(0, keepdims=True) / w.sum())
+    t = mean_taste(space.unit[space.rows(clicks, "clicked")], config.recency_half_life)
     if dislikes:
         y = normalize(space.unit[space.rows(dislikes, "disliked")].mean(0, keepdims=True))
         t = normalize(t - config.dislike_weight * y)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,8 @@ from engine.models.base import Interactions
 
 from .synth import interactions, movies_frame
 
-FAST = {"mf": {"iterations": 3, "dim": 8}, "sasrec": {"epochs": 3, "hidden": 16, "maxlen": 20}, "text": {}, "use": {}}
+FAST = {"mf": {"iterations": 3, "dim": 8}, "sasrec": {"epochs": 3, "hidden": 16, "maxlen": 20}, "text": {}, "use": {},
+        "widedeep": {"epochs": 2, "dim": 8, "feat_dim": 4, "hidden": (16,), "history": 5}}
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +32,15 @@ def _bump(model) -> None:
     """Change one weight in place."""
     if model.name == "mf":
         model.Y[0, 0] += 1.0
-    elif model.name == "sasrec":
+    elif model.name in ("sasrec", "widedeep"):
         with __import__("torch").no_grad():
             model.net.item_emb.weight[1, 0] += 1.0
     else:
         model.V[0, 0] += 1.0
 
 
-def test_registry_covers_every_space():
-    assert set(MODELS) == {"mf", "sasrec", "text", "use"}
+def test_registry_covers_the_spaces_and_the_ranker():
+    assert set(MODELS) == {"mf", "sasrec", "text", "use", "widedeep"}
     with pytest.raises(UnknownModelError, match="choose one of"):
         get_model("word2vec")
 
@@ -86,9 +89,12 @@ def test_save_load_round_trip_and_tamper(fitted, tmp_path):
     assert np.array_equal(back.item_embeddings(), m.item_embeddings())
     hist, cand = m.item_ids()[:3].tolist(), m.item_ids()[5:15]
     assert np.allclose(back.score(hist, cand), m.score(hist, cand), atol=1e-6)
-    raw = bytearray(path.read_bytes())                # flip bytes inside the weights
-    mid = len(raw) // 2
-    raw[mid:mid + 8] = bytes(8)
+    raw = bytearray(path.read_bytes())                # flip bytes inside the largest array's data
+    big = max(zipfile.ZipFile(path).infolist(), key=lambda i: i.file_size)
+    off = big.header_offset                           # local header: 30 bytes + name + extra field
+    mid = off + 30 + int.from_bytes(raw[off + 26:off + 28], "little") + int.from_bytes(raw[off + 28:off + 30], "little") \
+        + big.file_size // 2
+    raw[mid:mid + 8] = bytes(b ^ 0xFF for b in raw[mid:mid + 8])   # always a change (zeroing may not be)
     path.write_bytes(bytes(raw))
     with pytest.raises(ArtifactError):
         type(m).load(path)
@@ -104,7 +110,7 @@ def test_hash_changes_when_weights_change(fitted, data):
 
 def test_empty_data_is_a_clear_error():
     empty = Interactions(item_ids=np.zeros(0, np.int64), sequences=(), movies=movies_frame(3))
-    for name in ("mf", "sasrec", "text"):
+    for name in ("mf", "sasrec", "text", "widedeep"):
         with pytest.raises(MovieDNAError):
             get_model(name, **FAST[name]).fit(empty)
 

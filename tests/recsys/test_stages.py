@@ -1,0 +1,112 @@
+"""Stage-1 taste vectors, model-native vectors and two stages on a small synthetic split."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+
+from engine.models import get_model
+from engine.recsys.metrics import full_ranks, hit_ratio
+from engine.recsys.pipeline import retrieve
+from engine.recsys.splits import leave_one_out
+from engine.recsys.stages import (StagesConfig, evaluate_stages, format_stages, native_scores, ranks,
+                                  taste_scores, two_stage_ranks, page_figures)
+from engine.recsys.taste import Space, TasteConfig, taste_vector
+from engine.vectors.faiss_index import FaissIndex, IndexConfig
+
+from tests.models.synth import cyclic_ratings, movies_frame, users_frame
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    ratings = cyclic_ratings(80, 50, seed=3, noise=0.3)
+    split = leave_one_out(ratings, min_count=3)
+    train = split.train_data(movies_frame(50), users_frame(ratings["user_id"]))
+    valid = split.valid_holdout()
+    models = {
+        "mf": get_model("mf", iterations=3, dim=8).fit(train, valid=valid),
+        "sasrec": get_model("sasrec", epochs=4, hidden=16, maxlen=20, eval_every=2).fit(train, valid=valid),
+        "widedeep": get_model("widedeep", epochs=3, dim=8, feat_dim=4, hidden=(16,), history=5).fit(train, valid=valid),
+    }
+    return split, models
+
+
+def test_all_candidates_is_the_rankers_own_full_ranking(fitted):
+    """With every movie as a candidate, two stages are exactly the ranker's own ranking."""
+    split, models = fitted
+    test = split.test_holdout()
+    for stage1 in ("mf", "widedeep"):
+        s1 = taste_scores(Space(stage1, models[stage1].item_ids(), models[stage1].item_embeddings()), test.histories)
+        for ranker in ("sasrec", "widedeep"):
+            got = two_stage_ranks(s1, native_scores(models[ranker], test), test, None)
+            assert np.array_equal(got, full_ranks(models[ranker], test))
+
+
+def test_c_candidates_hit_at_c_equals_stage1_recall(fitted):
+    """Re-ranking C candidates cannot change whether the target is among the first C."""
+    split, models = fitted
+    test = split.test_holdout()
+    s1 = native_scores(models["mf"], test)
+    rs = native_scores(models["sasrec"], test)
+    for c in (5, 10, 20):
+        assert hit_ratio(two_stage_ranks(s1, rs, test, c), c) == hit_ratio(ranks(s1, test), c)
+    r10 = two_stage_ranks(s1, rs, test, 10)
+    assert (r10[r10 < split.n_items] < 10).all()           # a hit is ranked within the candidates
+
+
+def test_taste_scores_are_the_pages_taste_vector_and_candidates(fitted):
+    split, models = fitted
+    test = split.test_holdout()
+    sp = Space("mf", models["mf"].item_ids(), models["mf"].item_embeddings())
+    index = FaissIndex.build(sp.ids, sp.unit, IndexConfig())
+    for hl in (None, 3.0):
+        s = taste_scores(sp, test.histories[:5], hl)
+        for u in range(5):
+            clicks = sp.ids[test.histories[u]].tolist()
+            t = taste_vector(sp, clicks, (), TasteConfig(hl))
+            assert np.allclose(s[u], sp.unit @ t, atol=1e-5)
+            cand, _, _ = retrieve(sp, index, clicks, (), 10, TasteConfig(hl))
+            row = s[u].copy()
+            row[test.histories[u]] = -np.inf
+            assert set(cand.tolist()) == set(sp.ids[np.argsort(-row, kind="stable")[:10]].tolist())
+
+
+def test_native_inner_product_index_is_the_models_ranking(fitted):
+    split, models = fitted
+    test = split.test_holdout()
+    mf = models["mf"]
+    index = faiss.IndexFlatIP(mf.Y.shape[1])
+    index.add(np.ascontiguousarray(mf.Y, dtype=np.float32))
+    _, top = index.search(mf.user_vectors(test.histories[:3]), 5)
+    full = native_scores(mf, test)[:3]
+    assert np.array_equal(top, np.argsort(-full, axis=1, kind="stable")[:, :5])
+
+
+def test_evaluate_stages_report(fitted):
+    split, models = fitted
+    res = evaluate_stages(split, models, StagesConfig(candidates=(5, 10, 20), half_lives=(2.0, 5.0), latency_users=4))
+    assert set(res["stage1_taste"]) == {"mf:taste", "mf:taste_recency", "sasrec:taste", "sasrec:taste_recency",
+                                        "widedeep:taste", "widedeep:taste_recency"}
+    assert set(res["stage1_native"]) == {"mf:native", "sasrec:native"}
+    for info in res["stage1_taste"].values():
+        t = info["test"]
+        assert 0 <= t["ndcg@10"] <= t["hr@10"] <= t["recall@20"] <= 1
+    rec = res["stage1_taste"]["mf:taste_recency"]
+    assert rec["recency_half_life"] in (2.0, 5.0)
+    assert rec["valid_ndcg@10"] == max(v for h, v in rec["valid_ndcg@10_by_half_life"].items() if h != "off")
+    for r in ("sasrec", "widedeep"):
+        own = res["two_stage"][r]["ranker_alone"]
+        for cells in res["two_stage"][r]["by_stage1"].values():
+            assert set(cells) == {"5", "10", "20", "all"}
+            assert cells["all"] == own
+    lat = res["latency_ms"]
+    assert lat["stage2"]["widedeep"]["all"] > 0 and lat["stage1"]["mf:native"]["5"] > 0
+    assert "two stages, ranker sasrec" in format_stages(res)
+    fig = page_figures({"stages": res}, n_candidates=10)
+    assert fig["taste"]["mf"] == res["stage1_taste"]["mf:taste"]["test"]["ndcg@10"]
+    assert fig["native"]["sasrec"] == res["stage1_native"]["sasrec:native"]["test"]["ndcg@10"]
+    curve = fig["curves"]["mf>widedeep"]
+    assert [c["candidates"] for c in curve] == ["5", "10", "20", "all"]
+    assert curve[1]["ndcg@10"] == res["two_stage"]["widedeep"]["by_stage1"]["mf:taste"]["10"]["ndcg@10"]
+    assert len(fig["rows"]) == 3 + 3 * 2 and page_figures({}) is None
