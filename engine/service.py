@@ -156,7 +156,9 @@ class Engine:
 
     def _index(self, sp: Space, index: IndexConfig | str | None) -> FaissIndex:
         if self.backend != "faiss":
-            return self._store_index(sp)  # type: ignore[return-value]  # same search surface
+            # honoured where the backend can, otherwise said in the index's notes (never silently ignored)
+            requested = None if index is None else _as_config(index)
+            return self._store_index(sp).configured(requested)  # type: ignore[no-any-return]  # same search surface
         return self.index_cache.get(sp.model, sp.ids, sp.unit, sp.content_hash, _as_config(index))
 
     def _store_index(self, sp: Space) -> Any:
@@ -223,6 +225,7 @@ class Engine:
         notes = [f"Matched {ref.title!r} ({ref.how} match)."] if ref.how == "fuzzy" else []
         if ref.alternatives and ref.how != "fuzzy":
             notes.append(f"Other movies with this title: {'; '.join(ref.alternatives)}.")
+        notes += _index_notes(idx)
         query = {"movie_id": ref.movie_id, "title": ref.title, "matched": ref.how, "model": sp.model,
                  "index": idx.config.label(), "suggestions": ref.alternatives}
         return Hits("similar", query, self._items(list(zip(ids.tolist(), scores.tolist()))),
@@ -258,7 +261,7 @@ class Engine:
         ids, scores = S.neighbours(idx, vec, k)
         t2 = time.perf_counter()
         return Hits("mood", {"text": text, "model": "text"}, self._items(list(zip(ids.tolist(), scores.tolist()))),
-                    {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, S.query_notes(text))
+                    {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, [*S.query_notes(text), *_index_notes(idx)])
 
     def keyword_search(self, query: str, k: int = 10) -> Hits:
         """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
@@ -281,13 +284,14 @@ class Engine:
         dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
         sp = self.space(model)
         t0 = time.perf_counter()
-        rows = _recommend(sp, self._index(sp, index), clicks, dislikes, k, cfg)
+        idx = self._index(sp, index)
+        rows = _recommend(sp, idx, clicks, dislikes, k, cfg)
         ms = 1e3 * (time.perf_counter() - t0)
         items = self._because(self._items([(r["movie_id"], r["score"]) for r in rows],
                                           [{"because_id": r["because_id"], "because_score": r["because_score"]} for r in rows]))
         query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
                  "recency_half_life": cfg.recency_half_life}
-        return Hits("recommend", query, items, {"total": ms})
+        return Hits("recommend", query, items, {"total": ms}, _index_notes(idx))
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
@@ -308,7 +312,7 @@ class Engine:
         items = self._because(self._items([(it["movie_id"], it["rerank_score"]) for it in res.items], extras))
         query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
                  "n_candidates": int(len(res.candidates)), "reranker": "sasrec" if rerank else None}
-        return Hits("two_stage", query, items, res.timings_ms)
+        return Hits("two_stage", query, items, res.timings_ms, _index_notes(idx))
 
 
     def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
@@ -328,6 +332,11 @@ class Engine:
         if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
             raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
         return place(taste, sp.unit, coords[rows])
+
+
+def _index_notes(idx: Any) -> list[str]:
+    """What the index says about how it searched (a backend that could not honour ``index=``)."""
+    return list(getattr(idx, "notes", ()) or ())
 
 
 def load_sasrec(dataset: str) -> Reranker:
