@@ -145,10 +145,25 @@ class Engine:
                                      f"run `python -m engine build --models {model}`.")
         with self._lock:
             if self._hashes.get(model) != info[model]["content_hash"]:
-                vs = self.catalogue.get_vectors(model)
+                vs = self.catalogue.get_vectors(model)  # verifies the content hash (ids, vectors, identity)
+                self._check_against_build(model, vs)
                 self._spaces[model] = Space(model, vs.movie_ids, vs.vectors, vs.content_hash)
                 self._hashes[model] = vs.content_hash
             return self._spaces[model]
+
+    def _check_against_build(self, model: str, vs: Any) -> None:
+        """Vectors that a build recorded must be the ones it wrote: same hash, and so the same
+        model and dimension.  Catalogues without a build record (tests, demos) are not checked."""
+        try:
+            manifest = self.catalogue.get_json(f"build:{model}")
+        except CatalogueError:
+            manifest = None  # an unreadable record: the next build rewrites it; the vectors verified above
+        if not isinstance(manifest, dict) or not manifest.get("vectors_hash"):
+            return
+        if manifest["vectors_hash"] != vs.content_hash:
+            raise ArtifactError(
+                f"The stored {model} vectors ({vs.vectors.shape[1]}-d) are not the ones its last build wrote; "
+                f"rebuild with `python -m engine build --dataset {self.dataset} --models {model}`.")
 
     def index(self, model: str, index: IndexConfig | str | None = None) -> FaissIndex:
         """The model's FAISS index (built or loaded from disk once, then shared)."""
