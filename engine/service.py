@@ -151,10 +151,25 @@ class Engine:
                                      f"run `python -m engine build --models {model}`.")
         with self._lock:
             if self._hashes.get(model) != info[model]["content_hash"]:
-                vs = self.catalogue.get_vectors(model)
+                vs = self.catalogue.get_vectors(model)  # verifies the content hash (ids, vectors, identity)
+                self._check_against_build(model, vs)
                 self._spaces[model] = Space(model, vs.movie_ids, vs.vectors, vs.content_hash)
                 self._hashes[model] = vs.content_hash
             return self._spaces[model]
+
+    def _check_against_build(self, model: str, vs: Any) -> None:
+        """Vectors that a build recorded must be the ones it wrote: same hash, and so the same
+        model and dimension.  Catalogues without a build record (tests, demos) are not checked."""
+        try:
+            manifest = self.catalogue.get_json(f"build:{model}")
+        except CatalogueError:
+            manifest = None  # an unreadable record: the next build rewrites it; the vectors verified above
+        if not isinstance(manifest, dict) or not manifest.get("vectors_hash"):
+            return
+        if manifest["vectors_hash"] != vs.content_hash:
+            raise ArtifactError(
+                f"The stored {model} vectors ({vs.vectors.shape[1]}-d) are not the ones its last build wrote; "
+                f"rebuild with `python -m engine build --dataset {self.dataset} --models {model}`.")
 
     def index(self, model: str, index: IndexConfig | str | None = None) -> FaissIndex:
         """The model's FAISS index (built or loaded from disk once, then shared)."""
@@ -162,7 +177,9 @@ class Engine:
 
     def _index(self, sp: Space, index: IndexConfig | str | None) -> FaissIndex:
         if self.backend != "faiss":
-            return self._store_index(sp)  # type: ignore[return-value]  # same search surface
+            # honoured where the backend can, otherwise said in the index's notes (never silently ignored)
+            requested = None if index is None else _as_config(index)
+            return self._store_index(sp).configured(requested)  # type: ignore[no-any-return]  # same search surface
         return self.index_cache.get(sp.model, sp.ids, sp.unit, sp.content_hash, _as_config(index))
 
     def _store_index(self, sp: Space) -> Any:
@@ -202,12 +219,12 @@ class Engine:
         with self._lock:
             if name != "sasrec":
                 if name not in self._rankers:
-                    self._rankers[name] = load_ranker(self.dataset, name)
+                    self._rankers[name] = load_built(self.dataset, name)
                 return self._rankers[name]
             if self._reranker is None:
                 src = self._reranker_src
                 if src is None:
-                    self._reranker = load_sasrec(self.dataset)
+                    self._reranker = load_built(self.dataset, "sasrec")
                 else:
                     self._reranker = src() if callable(src) and not hasattr(src, "score") else src  # type: ignore[assignment]
             return self._reranker  # type: ignore[return-value]
@@ -248,6 +265,7 @@ class Engine:
         notes = [f"Matched {ref.title!r} ({ref.how} match)."] if ref.how == "fuzzy" else []
         if ref.alternatives and ref.how != "fuzzy":
             notes.append(f"Other movies with this title: {'; '.join(ref.alternatives)}.")
+        notes += _index_notes(idx)
         query = {"movie_id": ref.movie_id, "title": ref.title, "matched": ref.how, "model": sp.model,
                  "index": idx.config.label(), "suggestions": ref.alternatives}
         return Hits("similar", query, self._items(list(zip(ids.tolist(), scores.tolist()))),
@@ -305,6 +323,7 @@ class Engine:
         notes = [] if route.language == "English" and route.reason.startswith("English") else [route.reason + "."]
         if not H.TEXT_SPACES[route.space] and route.language != "English":
             notes += S.query_notes(text)
+        notes += _index_notes(idx)
         query_info = {"text": text, "mode": mode, "space": route.space, "model": route.space,
                       "encoder": getattr(enc, "identity", None), "language": route.language, "route": route.reason}
         if mode == "semantic":
@@ -359,10 +378,10 @@ class Engine:
             raise BadQueryError(f"The {name} space has no user vector of its own; choose {' or '.join(NATIVE_TASTE)}.")
         clicks = check_ids(clicks, "clicks")
         dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
-        fitted = load_native(self.dataset, name)
-        E.single_thread_inference()
+        fitted = load_built(self.dataset, name)
         t0 = time.perf_counter()
-        ids, scores = fitted.recommend(clicks, k + len(dislikes))
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            ids, scores = fitted.recommend(clicks, k + len(dislikes))
         keep = [(int(i), float(s)) for i, s in zip(ids, scores) if int(i) not in set(dislikes)][:k]
         ms = 1e3 * (time.perf_counter() - t0)
         query = {"clicks": clicks, "dislikes": dislikes, "model": name, "taste": "native"}
@@ -391,13 +410,14 @@ class Engine:
         dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
         sp = self.space(model)
         t0 = time.perf_counter()
-        rows = _recommend(sp, self._index(sp, index), clicks, dislikes, k, cfg)
+        idx = self._index(sp, index)
+        rows = _recommend(sp, idx, clicks, dislikes, k, cfg)
         ms = 1e3 * (time.perf_counter() - t0)
         items = self._because(self._items([(r["movie_id"], r["score"]) for r in rows],
                                           [{"because_id": r["because_id"], "because_score": r["because_score"]} for r in rows]))
         query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
                  "recency_half_life": cfg.recency_half_life}
-        return Hits("recommend", query, items, {"total": ms})
+        return Hits("recommend", query, items, {"total": ms}, _index_notes(idx))
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
@@ -420,7 +440,7 @@ class Engine:
         query = {"clicks": clicks, "dislikes": dislikes, "model": sp.model,
                  "n_candidates": int(len(res.candidates)),
                  "reranker": str(ranker).strip().lower() if rerank else None}
-        return Hits("two_stage", query, items, res.timings_ms)
+        return Hits("two_stage", query, items, res.timings_ms, _index_notes(idx))
 
 
     def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
@@ -442,25 +462,17 @@ class Engine:
         return place(taste, sp.unit, coords[rows])
 
 
-def load_native(dataset: str, name: str) -> Any:
-    """The fitted model behind a space (for its own user vector), from the build."""
+def load_built(dataset: str, name: str) -> Any:
+    """A fitted model of a built data set (SASRec, Wide & Deep, MF, ...), verified against its
+    build manifest; raises ModelNotBuiltError with the build command when it is missing."""
     from engine.build import load_model
 
     return load_model(dataset, name)
 
 
-def load_ranker(dataset: str, name: str) -> Reranker:
-    """A fitted stage-2 model other than SASRec (built with ``python -m engine build --models NAME``)."""
-    from engine.build import load_model
-
-    return load_model(dataset, name)
-
-
-def load_sasrec(dataset: str) -> Reranker:
-    """The fitted SASRec of a built data set (verified against its build manifest)."""
-    from engine.build import load_model
-
-    return load_model(dataset, "sasrec")
+def _index_notes(idx: Any) -> list[str]:
+    """What the index says about how it searched (a backend that could not honour ``index=``)."""
+    return list(getattr(idx, "notes", ()) or ())
 
 
 __all__ = ["Engine", "Hits", "Agreement", "IndexConfig", "BadQueryError"]

@@ -102,3 +102,24 @@ def test_corrupt_weights_are_not_skipped(ds, name):
     assert rep2["models"][name]["status"] == "built"              # retrained, not "skipped"
     buildmod._LOADED.clear()
     assert buildmod.load_model(ds.name, name) is not None          # and the new weights verify
+
+
+def test_engine_rejects_vectors_its_build_did_not_write(ds, tmp_path):
+    """Hash-consistent vectors of another dimension written under mf's name (through the API, so
+    their own hash is valid) are caught against the build record; rebuilding heals."""
+    import numpy as np
+
+    from engine.data.catalogue import open_catalogue
+    from engine.service import Engine
+
+    buildmod.build(dataset=ds, models="mf", epochs=2)
+    cat = open_catalogue(ds)
+    good = cat.get_vectors("mf")
+    cat.put_vectors("mf", good.movie_ids, np.ones((len(good.movie_ids), 3), np.float32), good.config)
+    eng = Engine(ds.name, catalogue=cat, index_dir=tmp_path)
+    with pytest.raises(ArtifactError, match="build --dataset .* --models mf"):
+        eng.similar(int(good.movie_ids[0]), "mf", k=3)
+    rep = buildmod.build(dataset=ds, models="mf", epochs=2)
+    assert rep["models"]["mf"]["status"] == "restored"
+    assert Engine(ds.name, catalogue=open_catalogue(ds), index_dir=tmp_path).similar(
+        int(good.movie_ids[0]), "mf", k=3).items

@@ -173,7 +173,7 @@ def test_two_stage_ranker_choice(eng, monkeypatch):
             return -np.asarray(candidates, dtype=np.float32)        # smallest id first
 
     loaded = []
-    monkeypatch.setattr(service, "load_ranker", lambda ds, name: loaded.append(name) or FakeWideDeep())
+    monkeypatch.setattr(service, "load_built", lambda ds, name: loaded.append(name) or FakeWideDeep())
     wd = eng.two_stage([1, 2, 3], k=5, n_candidates=40, ranker="widedeep")
     assert wd.query["reranker"] == "widedeep" and loaded == ["widedeep"]
     assert wd.ids() == sorted(wd.ids())
@@ -197,7 +197,7 @@ def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
             ids = np.array([m for m in range(1, 40) if m not in history][:k], dtype=np.int64)
             return ids, np.linspace(1, 0, len(ids)).astype(np.float32)
 
-    monkeypatch.setattr(service, "load_native", lambda ds, name: FakeMF())
+    monkeypatch.setattr(service, "load_built", lambda ds, name: FakeMF())
     hits = eng.recommend_native([1, 2], dislikes=[3], model="mf", k=5)
     assert hits.ids() == [4, 5, 6, 7, 8] and hits.query["taste"] == "native" and hits.notes
     with pytest.raises(BadQueryError, match="no user vector of its own"):

@@ -193,8 +193,12 @@ class Catalogue:
     def movies_hash_ok(self) -> bool:
         """True when the movies table matches its stored content hash (False if no hash is stored)."""
         with self._lock:
+            version = self._q("PRAGMA data_version")[0][0]
             stored = self._q("SELECT value FROM meta WHERE key = 'movies_hash'")
-            return bool(stored) and _movies_digest(self._q(_MOVIES_ALL)) == stored[0][0]
+            ok = bool(stored) and _movies_digest(self._q(_MOVIES_ALL)) == stored[0][0]
+            if ok:
+                self._movies_checked = version  # the next read need not hash the table again
+            return ok
 
     def _verify_movies(self) -> None:
         """Raise CatalogueError if the movies table fails its hash.  Checked once per database

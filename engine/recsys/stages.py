@@ -36,7 +36,7 @@ import numpy as np
 
 from engine.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout
-from engine.models.widedeep.train import torch_threads
+from engine.models.encoders import single_thread_inference
 from engine.recsys.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import LeaveOneOut
@@ -240,12 +240,12 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
                 cells[ALL if c is None else str(c)] = summary(rr, k)
             two[r]["by_stage1"][name] = cells
 
-    # latency of the code the pages run, on a seeded sample of users, with one torch thread as the
-    # pages run it (engine.models.encoders.single_thread_inference); the old count is restored after
+    # latency of the code the pages run, on a seeded sample of users, with one torch thread for this
+    # thread as the pages run it (engine.models.encoders.single_thread_inference)
     progress(0.7, "stages: latency")
     users = _latency_users(len(test), config)
     lat: dict[str, Any] = {"users": int(len(users)), "stage1": {}, "stage2": {}}
-    with torch_threads(1):
+    with single_thread_inference():
         for name, info in stage1.items():
             lat["stage1"][name] = stage1_latency(spaces[info["space"]], test, users, cuts, info["recency_half_life"])
         for name in native:

@@ -135,6 +135,11 @@ class MilvusStore:
 
     name = "milvus"
 
+    @property
+    def search_modes(self) -> tuple[str, ...]:
+        """Index kinds search() can run: the collection's own (HNSW, or FLAT = exact)."""
+        return ("exact",) if self.index == "FLAT" else ("hnsw",)
+
     def __init__(self, uri: str | None = None, index: str = "HNSW", m: int = 16, ef_construction: int = 64,
                  ef: int = 100, token: str | None = None) -> None:
         index = index.upper()
@@ -209,12 +214,16 @@ class MilvusStore:
             res = self._client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")
         return int(res[0]["count(*)"])
 
-    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k))."""
+    def search(self, model: str, queries: np.ndarray, k: int, *,
+               ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k)).
+
+        ``ef_search`` overrides the store's HNSW ``ef`` for this call (ignored by FLAT).
+        """
         name = milvus_identifier(model)
         for attempt in range(SEARCH_ATTEMPTS):
             try:
-                return self._search_once(model, name, queries, k)
+                return self._search_once(model, name, queries, k, ef_search)
             except (BackendError, ModelNotBuiltError) as exc:
                 with self._lock:
                     # a model we have seen before, or any model while an upsert runs, may be mid-swap
@@ -232,12 +241,14 @@ class MilvusStore:
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    def _search_once(self, model: str, name: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _search_once(self, model: str, name: str, queries: np.ndarray, k: int,
+                     ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         with self._errors(model):
             q, k = prepare_queries(queries, self._dim(model, name), k)
             params: dict[str, Any] = {"metric_type": "IP", "params": {}}
             if self.index == "HNSW":
-                params["params"]["ef"] = max(self.ef, k)  # HNSW returns at most ef hits
+                ef = self.ef if ef_search is None else int(ef_search)
+                params["params"]["ef"] = max(ef, k)  # HNSW returns at most ef hits
             res = self._client.search(name, data=list(q), limit=k, search_params=params,
                                       output_fields=[ID_FIELD], anns_field=VEC_FIELD)
         return pad_results([[(int(h[ID_FIELD]), float(h["distance"])) for h in hits] for hits in res], k)

@@ -139,6 +139,9 @@ class PgVectorStore:
     """
 
     name = "pgvector"
+    #: index kinds search() can run: "hnsw" (the table's index) and "exact" (a sequential scan)
+    search_modes = ("hnsw", "exact")
+    max_ef_search = 1000  # pgvector's limit for hnsw.ef_search
 
     def __init__(self, url: str | None = None, data_dir: Path | str | None = None, ef_search: int = 100,
                  m: int = 16, ef_construction: int = 64, metric: str = "ip", pool_size: int = 4) -> None:
@@ -253,15 +256,27 @@ class PgVectorStore:
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
         return int(row[0])
 
-    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """HNSW top-k: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k))."""
+    def search(self, model: str, queries: np.ndarray, k: int, *, exact: bool = False,
+               ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k)).
+
+        HNSW by default (``ef_search`` overrides the store's for this call, at most 1000);
+        ``exact=True`` disables index scans for the transaction, so PostgreSQL scans every row
+        and sorts by distance: brute force, exact.
+        """
         table = self.table_name(model)
         with self._errors(model, table), self._pool.connection() as conn:
             dim = self._cached_dim(conn, table)
             q, k = prepare_queries(queries, dim, k)
             if dim is None:
                 raise ModelNotBuiltError(f"pgvector has no vectors for model {model!r}; build or upsert them first.")
-            self._tune_for_k(conn, k)
+            if exact:
+                conn.execute("SET LOCAL enable_indexscan = off")  # transaction-scoped: the pool connection stays clean
+            else:
+                if ef_search is not None:
+                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)",
+                                 (str(max(1, min(int(ef_search), self.max_ef_search))),))
+                self._tune_for_k(conn, k, ef_search)
             stmt = self._knn_sql(table)
             hits = []
             for vec in q:
@@ -277,21 +292,25 @@ class PgVectorStore:
     def _score(self, dist: float) -> float:
         return -dist if self.metric == "ip" else 1.0 - dist
 
-    def _tune_for_k(self, conn: psycopg.Connection, k: int) -> None:
+    def _tune_for_k(self, conn: psycopg.Connection, k: int, ef_search: int | None = None) -> None:
         # HNSW returns at most ef_search rows; beyond pgvector's cap of 1000 let the
         # iterative scan keep going so large k still gets k rows.
-        if k > self.ef_search:
+        if k > (self.ef_search if ef_search is None else ef_search):
             conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(k, 1000)),))
         if k > 1000:
             conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
 
-    def explain_search(self, model: str, query: np.ndarray, k: int = 10, force_index: bool = False) -> str:
-        """``EXPLAIN`` of the k-NN query for one float32 ``(d,)`` query; ``force_index`` disables seq scans."""
+    def explain_search(self, model: str, query: np.ndarray, k: int = 10, force_index: bool = False,
+                       exact: bool = False) -> str:
+        """``EXPLAIN`` of the k-NN query for one float32 ``(d,)`` query; ``force_index`` disables seq
+        scans, ``exact`` disables index scans (as ``search(exact=True)`` does)."""
         table = self.table_name(model)
         with self._errors(model, table), self._pool.connection() as conn:
             q, k = prepare_queries(query, self._cached_dim(conn, table), k)
             if force_index:  # tiny tables make the planner prefer a seq scan, which is fine there
                 conn.execute("SET LOCAL enable_seqscan = off")
+            if exact:
+                conn.execute("SET LOCAL enable_indexscan = off")
             stmt = sql.SQL("EXPLAIN ") + self._knn_sql(table)
             rows = conn.execute(stmt, {"q": vector_literal(q[0]), "k": k}).fetchall()
         return "\n".join(r[0] for r in rows)

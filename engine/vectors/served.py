@@ -8,6 +8,13 @@ Each (data set, model, vectors hash) gets its own collection, named
 ``<dataset>_<model>_<hash12>`` (a valid store name), loaded once: a collection whose
 count matches the vectors is reused across restarts, so a server keeps serving the same
 vectors without a reload.  SQLite stays the source of truth.
+
+The engine's ``index=`` choice (exact / HNSW / IVF, an :class:`IndexConfig`) is honoured where
+the backend can (:meth:`StoreIndex.configured`): pgvector runs *exact* as a sequential scan
+(its HNSW index disabled for that transaction) and *HNSW* with the requested ``ef_search``;
+Milvus runs *HNSW* with the requested ``ef`` (and *exact* when its collection is FLAT).  What a
+backend cannot do (IVF on either, exact on an HNSW Milvus collection) is served with the
+backend's own index and said in ``notes``, never silently ignored.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +34,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoreConfig:
+    """How a backend serves a search: ``kind`` "hnsw" or "exact"; ``ef_search`` None = the store's default."""
+
     backend: str
-    kind: str = "store"
+    kind: str = "hnsw"
+    ef_search: int | None = None
 
     def label(self) -> str:
-        return f"{self.backend} (HNSW, cosine)" if self.backend != "faiss" else "faiss"
+        if self.backend == "faiss":
+            return "faiss"
+        if self.kind == "exact":
+            return f"{self.backend} (exact scan, cosine)"
+        ef = f" ef_search={self.ef_search}" if self.ef_search else ""
+        return f"{self.backend} (HNSW{ef}, cosine)"
+
+
+def _native_kind(store: VectorStore) -> str:
+    """What a store serves by default: "exact" for a FLAT Milvus collection, else "hnsw"."""
+    return "exact" if str(getattr(store, "index", "HNSW")).upper() == "FLAT" else "hnsw"
 
 
 def store_collection(dataset: str, model: str, content_hash: str) -> str:
@@ -44,13 +65,49 @@ def store_collection(dataset: str, model: str, content_hash: str) -> str:
 class StoreIndex:
     """A model's vectors held in a VectorStore; thread-safe if the store is."""
 
-    def __init__(self, store: VectorStore, backend: str, collection: str, ids: np.ndarray, dim: int) -> None:
+    def __init__(self, store: VectorStore, backend: str, collection: str, ids: np.ndarray, dim: int,
+                 config: StoreConfig | None = None, options: dict[str, Any] | None = None,
+                 notes: tuple[str, ...] = ()) -> None:
         self.store = store
+        self.backend = backend
         self.collection = collection
         self.ids = np.asarray(ids, dtype=np.int64)
         self.dim = int(dim)
-        self.config = StoreConfig(backend)
+        self.config = config or StoreConfig(backend, _native_kind(store))
         self.source = backend
+        self._options = dict(options or {})
+        #: what the answer should tell the user about how it was searched
+        self.notes: tuple[str, ...] = notes
+
+    def configured(self, requested: Any | None) -> "StoreIndex":
+        """A view of this index that searches as ``requested`` (an IndexConfig, or None for the
+        store's default) where the backend can; otherwise the backend's own index, with a note."""
+        if requested is None:
+            return self
+        native = _native_kind(self.store)
+        modes = tuple(getattr(self.store, "search_modes", (native,)))
+        kind = getattr(requested, "kind", None)
+        options: dict[str, Any] = {}
+        notes: list[str] = []
+        if kind in modes and kind == "exact":
+            if native != "exact":
+                options["exact"] = True
+            cfg = StoreConfig(self.backend, "exact")
+        elif kind in modes and kind == "hnsw":
+            ef = int(requested.ef_search)
+            cap = getattr(self.store, "max_ef_search", None)
+            if cap is not None and ef > cap:
+                notes.append(f"{self.backend} caps HNSW ef_search at {cap}; searched with {cap} instead of {ef}.")
+                ef = cap
+            options["ef_search"] = ef
+            cfg = StoreConfig(self.backend, "hnsw", ef)
+        else:
+            cfg = StoreConfig(self.backend, native)
+            served = "exact scan" if native == "exact" else "HNSW index"
+            what = {"exact": "an exact", "hnsw": "an HNSW", "ivf": "an IVF"}.get(str(kind), f"a {kind}")
+            notes.append(f"The {self.backend} backend cannot run {what} search here; this answer comes from its "
+                         f"{served}. Choose the faiss backend to compare index kinds.")
+        return StoreIndex(self.store, self.backend, self.collection, self.ids, self.dim, cfg, options, tuple(notes))
 
     @classmethod
     def open(cls, store: VectorStore, backend: str, dataset: str, model: str, ids: np.ndarray,
@@ -74,6 +131,8 @@ class StoreIndex:
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim == 1:
             q = q[None, :]
+        if self._options:
+            return self.store.search(self.collection, q, int(k), **self._options)  # type: ignore[call-arg]
         return self.store.search(self.collection, q, int(k))
 
 

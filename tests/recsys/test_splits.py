@@ -19,16 +19,37 @@ def test_sort_is_stable_on_equal_timestamps():
     assert r["movie_id"].tolist() == [20, 30, 10]
 
 
+def _one_pass(r, k):
+    """Users then items, once: what an implementation that does not iterate returns."""
+    r = r[r["user_id"].map(r["user_id"].value_counts()) >= k]
+    return r[r["movie_id"].map(r["movie_id"].value_counts()) >= k]
+
+
+def _pairs(r):
+    return set(zip(r["user_id"].tolist(), r["movie_id"].tolist()))
+
+
 def test_k_core_iterates_until_stable():
-    # item 9 has 2 users; removing it drops user 3 below 2, which then drops item 8 below 2.
-    rows = [(1, 1, 1), (1, 2, 2), (2, 1, 1), (2, 2, 2), (3, 9, 1), (3, 8, 2), (4, 9, 1), (4, 1, 2),
-            (4, 2, 3), (3, 1, 3)]
-    once = frame(rows)
-    out = k_core(once, k=3)
-    assert len(out) == 0 or (out["user_id"].value_counts().min() >= 3 and out["movie_id"].value_counts().min() >= 3)
-    out2 = k_core(frame(rows), k=2)
-    assert set(out2["movie_id"]) <= {1, 2, 9}
-    assert out2["user_id"].value_counts().min() >= 2 and out2["movie_id"].value_counts().min() >= 2
+    # k=2. One pass keeps every user (all have 2) and drops item 4 (1 user); that leaves user 4
+    # with one interaction, whose removal leaves item 3 with one user, whose removal leaves
+    # user 3 with one: only users 1 and 2 on items 1 and 2 survive the cascade.
+    rows = [(1, 1, 1), (1, 2, 2), (2, 1, 1), (2, 2, 2), (3, 1, 1), (3, 3, 2), (4, 3, 1), (4, 4, 2)]
+    expected = {(1, 1), (1, 2), (2, 1), (2, 2)}
+    assert _pairs(_one_pass(frame(rows), 2)) != expected      # the case needs more than one pass
+    out = k_core(frame(rows), k=2)
+    assert _pairs(out) == expected
+    assert out["user_id"].value_counts().min() >= 2 and out["movie_id"].value_counts().min() >= 2
+    # a k that nothing satisfies empties the frame instead of looping or keeping a partial core
+    assert len(k_core(frame(rows), k=3)) == 0
+
+
+def test_k_core_result_is_a_fixed_point():
+    rng = np.random.default_rng(4)
+    rows = [(int(u), int(m), t) for t, (u, m) in enumerate(zip(rng.integers(0, 60, 900), rng.zipf(1.6, 900) % 80))]
+    r = frame(rows).drop_duplicates(["user_id", "movie_id"])
+    out = k_core(r, k=5)
+    assert len(out) > 0 and _pairs(k_core(out, k=5)) == _pairs(out)
+    assert out["user_id"].value_counts().min() >= 5 and out["movie_id"].value_counts().min() >= 5
 
 
 def test_leave_one_out_roles_and_negatives():
