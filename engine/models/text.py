@@ -125,11 +125,17 @@ GENRES_KO = {"Action": "액션", "Adventure": "모험", "Animation": "애니메�
              "Sci-Fi": "SF 공상과학", "Thriller": "스릴러", "War": "전쟁", "Western": "서부극"}
 
 
+#: genre names spelled out for a multilingual encoder (others are lower-cased)
+GENRES_EN = {"Sci-Fi": "science fiction", "Film-Noir": "film noir", "Children's": "children's family",
+             "Children": "children's family"}
+
+
 def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20,
-                    korean_genres: bool = False) -> list[str]:
+                    bilingual_genres: bool = False) -> list[str]:
     """One document per movie id (same order as ``item_ids``).
 
-    ``korean_genres`` appends the genres in Korean (" 장르: SF 공상과학, 액션."), for a multilingual encoder.
+    ``bilingual_genres`` (the multilingual space): genre names spelled out ("science fiction") and
+    repeated in Korean ("... 장르: SF 공상과학, 액션.").  Chosen on benchmarks/queries/korean_validation.json.
     """
     by_id = movies.set_index("movie_id")
     docs = []
@@ -143,12 +149,12 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
         doc = f"{title} ({int(year)})." if year is not None and not pd.isna(year) else f"{title}."
         genres = [g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)"]
         if genres:
-            doc += " Genres: " + ", ".join(genres) + "."
+            doc += " Genres: " + ", ".join(GENRES_EN.get(g, g.lower()) if bilingual_genres else g for g in genres) + "."
         tags = _as_list(row.get("tags"))[:max_tags]
         if tags:
             doc += " Tags: " + ", ".join(tags) + "."
         ko = [GENRES_KO[g] for g in genres if g in GENRES_KO]
-        if korean_genres and ko:
+        if bilingual_genres and ko:
             doc += " 장르: " + ", ".join(ko) + "."
         docs.append(doc)
     return docs
