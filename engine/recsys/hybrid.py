@@ -35,7 +35,7 @@ FUSION_DEPTH = 100
 #: text spaces that mood search can use: model name -> multilingual?
 TEXT_SPACES: dict[str, bool] = {"use": True, "text": False}
 #: chosen on the benchmark (docs/SEARCH.md): best nDCG@10 over every query set and both languages
-DEFAULT_MODE = "hybrid"
+DEFAULT_MODE = "semantic"
 DEFAULT_SPACE = "use"
 
 # Function words of the Latin-script languages USE Multilingual covers besides English
