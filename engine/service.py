@@ -275,7 +275,7 @@ class Engine:
         enc, idx = self.encoder(route.space), self._index(sp, index)
         depth = k if mode == "semantic" else min(max(k, H.FUSION_DEPTH), len(sp.ids))
         t0 = time.perf_counter()
-        vec = E.encode_query(enc, text, sp.unit.shape[1])
+        vec = E.encode_query(enc, H.semantic_text(text), sp.unit.shape[1])
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, vec, depth)
         t2 = time.perf_counter()
@@ -283,7 +283,7 @@ class Engine:
         notes = [] if route.language == "English" and route.reason.startswith("English") else [route.reason + "."]
         if not H.TEXT_SPACES[route.space] and route.language != "English":
             notes += S.query_notes(text)
-        query_info = {"text": text, "mode": mode, "space": route.space, "model": route.space,
+        query_info = {"text": text, "embedded": H.semantic_text(text), "mode": mode, "space": route.space, "model": route.space,
                       "encoder": getattr(enc, "identity", None), "language": route.language, "route": route.reason}
         if mode == "semantic":
             return Hits("mood", query_info, self._items(list(zip(ids.tolist(), scores.tolist()))), timings, notes)
