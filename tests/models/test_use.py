@@ -116,3 +116,15 @@ def test_use_model_fits_saves_and_loads(tmp_path):
     assert q.shape == (1, 512)
     with pytest.raises(BadQueryError):
         usemod.UseModel(usemod.UseConfig(encoder="something-else")).fit(data)
+
+
+def test_query_path_avoids_blas_and_agrees_with_the_document_path():
+    enc = usemod.load_use()
+    texts = [f"a scary film about ghosts number {i}" for i in range(usemod.QUERY_BATCH + 1)] + ["우주 영화"]
+    batch = enc(texts)                                   # > QUERY_BATCH texts: the BLAS path
+    one = np.concatenate([enc([t]) for t in texts])      # one at a time: the einsum path
+    assert np.allclose(batch, one, atol=1e-5)
+    assert type(enc._query_backend.proj_W) is usemod._NoBlasMatrix
+    x = np.ones((2, enc._backend.proj_W.shape[0]), np.float32)
+    y = x @ enc._query_backend.proj_W
+    assert type(y) is np.ndarray and np.allclose(y, x @ enc._backend.proj_W, atol=1e-3)

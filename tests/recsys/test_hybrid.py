@@ -72,3 +72,16 @@ def test_check_mode():
     assert H.check_mode(" BM25 ") == "bm25"
     with pytest.raises(BadQueryError):
         H.check_mode("fuzzy")
+
+
+@pytest.mark.parametrize("text, embedded", [
+    ("가슴이 웅장해지는 우주 영화", "가슴이 웅장해지는 우주"),
+    ("우울할 때 보기 좋은 영화를 찾아요", "우울할 때 보기 좋은 찾아요"),
+    ("영화관 데이트", "영화관 데이트"),                   # a longer word that starts with 영화 stays
+    ("a funny movie about a dog", "a funny about a dog"),
+    ("Films, movies and a filmmaker", "and a filmmaker"),
+    ("movie", "movie"),                                   # nothing left: kept as typed
+    ("영화", "영화"),
+])
+def test_semantic_text_drops_generic_words(text, embedded):
+    assert H.semantic_text(text) == embedded
