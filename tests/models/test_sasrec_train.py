@@ -121,12 +121,12 @@ def test_epoch_plan_bounds_only_big_data():
     small = epoch_plan(cfg, np.full(943, 100), 1682)                        # ml-100k: ~94k positions per epoch
     assert not small["bounded"] and small["epochs"] == cfg.epochs and small["users_per_epoch"] == 1.0
     assert small["ce_loss"] == "full" and small["summary"].startswith("not bounded")
-    mid = epoch_plan(cfg, np.full(30_000, 120), 40_000)                     # 3.6M positions per epoch
-    assert mid["bounded"] and mid["ce_loss"] == "sampled" and mid["epochs"] == 25_000_000 // 3_600_000
-    assert mid["users_per_epoch"] == 1.0 and "sampled softmax over 2,048 negatives" in mid["summary"]
+    mid = epoch_plan(cfg, np.full(30_000, 80), 40_000)                      # 2.4M positions per epoch
+    assert mid["bounded"] and mid["ce_loss"] == "sampled" and mid["epochs"] == cfg.max_positions // 2_400_000
+    assert mid["users_per_epoch"] == 1.0 and "sampled softmax over 1,024 negatives" in mid["summary"]
     huge = epoch_plan(cfg, np.full(200_000, 160), 87_585)                   # 32M positions per epoch
     assert huge["epochs"] == cfg.min_epochs
-    assert huge["users_per_epoch"] * 32_000_000 * huge["epochs"] == pytest.approx(25_000_000, rel=1e-3)
+    assert huge["users_per_epoch"] * 32_000_000 * huge["epochs"] == pytest.approx(cfg.max_positions, rel=1e-3)
 
 
 def test_epoch_plan_leaves_ml100k_unbounded(ml100k):

@@ -82,8 +82,8 @@ class SASRecConfig:
     # records what was bounded in fit_info["bounds"]):
     full_softmax_items: int = 20_000  # "ce" members above this many items: sampled softmax over
                                # ``ce_negatives`` uniform negatives shared by the batch, not all n items
-    ce_negatives: int = 2048
-    max_positions: int = 25_000_000  # per net: trained positions (targets) over all epochs; above it
+    ce_negatives: int = 1024
+    max_positions: int = 10_000_000  # per net: trained positions (targets) over all epochs (ml-100k: ~8M); above it
                                # fewer epochs (at least ``min_epochs``), then a random subset of users per epoch
     min_epochs: int = 3
 
