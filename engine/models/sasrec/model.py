@@ -1,33 +1,6 @@
-"""SASRec: self-attentive sequential recommendation (Kang & McAuley, ICDM 2018).
-
-Faithful to the paper and to pmixer/SASRec.pytorch conventions:
-
-- item ids from 1, 0 is padding; sequences are left-padded to ``maxlen``;
-- learned positional embeddings (right-aligned: the latest click is position ``maxlen-1``);
-- ``blocks`` pre-LayerNorm blocks ``x + Dropout(Attn(LN(x)))``, ``x + Dropout(FFN(LN(x)))``
-  with causal self-attention, then a final LayerNorm;
-- the item embedding table is shared between input and output: the score of item i after
-  a prefix is ``<F_t, E_i>``;
-- loss ``"ce"``: full softmax cross-entropy over all items (SASRec+, Klenitskiy & Vasilev,
-  RecSys 2023; converges much faster) plus ``bce_weight`` x the paper's BCE term, or ``"bce"``:
-  the paper's binary cross-entropy with uniformly sampled negatives (``bce_negatives`` per
-  position; the paper uses 1).
-
-Beyond the paper, where the ml-100k evaluation showed it pays (docs/MODELS.md):
-
-- side information: an item's vector is its id embedding plus learned genre / decade embeddings;
-- ``members``: by default two nets, one per loss, trained one after another within the same time
-  budget; their scores are summed, so the model's item vectors are the two tables side by side
-  (n, 2*hidden) and one dot product with :meth:`SASRecModel.user_states` gives the summed score.
-  The CE net is strong on full ranking, the BCE net on the sampled protocol; the pair beats both.
-  ``members=("bce",)`` is the paper's single SASRec, ``("ce",)`` a single SASRec+.
-
-One deviation that makes behaviour exact rather than approximate: padded positions are
-masked as attention keys, so left padding has *no* effect on the outputs (the reference
-zeroes padded rows but still lets real positions attend to them).
-
-Style follows nanoGPT's model.py: :class:`SASRecNet.forward` is the training path,
-:meth:`SASRecNet.last_hidden` the ``@torch.no_grad()`` scorer.
+"""SASRec behind the model contract: fit (one or more nets, see ``SASRecConfig.members``),
+item vectors, user states and scores.  The network and its design notes live in
+:mod:`engine.models.sasrec.net`; the training loop in :mod:`engine.models.sasrec.train`.
 """
 
 from __future__ import annotations
