@@ -152,11 +152,12 @@ class EmbeddingModel(ABC):
         full = self.score_indices(histories)
         return np.take_along_axis(full, candidates, axis=1)
 
-    def score(self, history: Sequence[int], candidates: Sequence[int] | np.ndarray) -> np.ndarray:
+    def score(self, history: Sequence[int], candidates: Sequence[int] | np.ndarray, user: Any = None) -> np.ndarray:
         """Scores float32 (c,) of candidate movie ids for a history of movie ids (oldest first).
 
-        Unknown candidates get ``-inf``; history ids the model does not know are ignored;
-        a history with no known movie raises :class:`BadQueryError`.
+        ``user``: who is asking (a user id of the data set or their features), for models that read
+        user features (Wide & Deep); the others ignore it.  Unknown candidates get ``-inf``; history
+        ids the model does not know are ignored; a history with no known movie raises :class:`BadQueryError`.
         """
         self._require_fitted()
         hist = self._to_indices(history)
@@ -165,8 +166,12 @@ class EmbeddingModel(ABC):
         out = np.full(len(cand), -np.inf, dtype=np.float32)
         known = cidx >= 0
         if known.any():
-            out[known] = self.score_candidates([hist], cidx[known][None, :])[0]
+            out[known] = self._score_known(hist, cidx[known], user)
         return out
+
+    def _score_known(self, hist: np.ndarray, cidx: np.ndarray, user: Any) -> np.ndarray:
+        """float32 (c,) scores of known candidate indices ``cidx`` int64 (c,) after history ``hist``."""
+        return self.score_candidates([hist], cidx[None, :])[0]
 
     def recommend(self, history: Sequence[int], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Top-k movie ids int64 (k,) and scores float32 (k,) for a history, history excluded."""

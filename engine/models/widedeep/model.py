@@ -132,18 +132,10 @@ class WideDeepModel(EmbeddingModel):
         it = self.net.item_side(torch.from_numpy(cand), table)                  # (u, c, ..)
         return self.net.logits(u, it).numpy().astype(np.float32)
 
-    def score(self, history: Sequence[int], candidates: Sequence[int] | np.ndarray, user: UserRef = None) -> np.ndarray:
-        """Scores float32 (c,) of candidate movie ids; ``user``: a user id of the data set, a dict
-        (age, gender, occupation) or None (unknown demographics).  Unknown candidates get -inf."""
-        self._require_fitted()
-        hist = self._to_indices(history)
-        cand = np.asarray(candidates, dtype=np.int64).reshape(-1)
-        cidx = np.array([self._index.get(int(m), -1) for m in cand], dtype=np.int64)
-        out = np.full(len(cand), -np.inf, dtype=np.float32)
-        known = cidx >= 0
-        if known.any():
-            out[known] = self._candidates([hist], cidx[known][None, :], self._user(user))[0]
-        return out
+    def _score_known(self, hist: np.ndarray, cidx: np.ndarray, user: UserRef) -> np.ndarray:
+        """Scores of known candidates for ``user`` (a user id of the data set, a dict with age,
+        gender and occupation, or None for unknown demographics)."""
+        return self._candidates([hist], cidx[None, :], self._user(user))[0]
 
     def recommend(self, history: Sequence[int], k: int = 10, user: UserRef = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k movie ids int64 (k,) and scores float32 (k,), history excluded."""
