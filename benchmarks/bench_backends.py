@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
+from engine.vectors.contract import BACKENDS as STORE_BACKENDS, enable_backends  # noqa: E402
 
 log = logging.getLogger("bench_backends")
 OUT = REPO / "benchmarks" / "results" / "backends.json"
@@ -99,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         cache = Path(os.environ.get("MOVIEDNA_CACHE_DIR", tmp)) if args.keep_cache else Path(tmp)
         log.info("vectors: %s; %d queries, k=%d; servers under %s", source, len(queries), args.k, cache)
         t0 = time.perf_counter()
-        rows = compare_backends(ids, vecs, queries, k=args.k, backends=args.backends.split(","),
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        # the operator asked for these on the command line (unknown names are reported as skipped)
+        enable_backends(*{b.split(":", 1)[0] for b in backends} & set(STORE_BACKENDS))
+        rows = compare_backends(ids, vecs, queries, k=args.k, backends=backends,
                                 options=backend_options(cache), model="bench")
     log.info("\n%s\n", format_table(rows, args.k))
     for r in rows:  # the temporary server paths say nothing about the result and name this machine

@@ -35,7 +35,7 @@ class CatalogueError(MovieDNAError):
 
 
 class InvalidNameError(MovieDNAError):
-    """A model name is not a safe identifier (letters, digits, _ and -, max 40)."""
+    """A model or data set name is not a safe identifier (see validate_model_name, validate_dataset_name)."""
 
 
 class ArtifactError(MovieDNAError):
@@ -77,3 +77,11 @@ class BackendError(MovieDNAError):
 
 class UnknownBackendError(BadQueryError):
     """The vector backend asked for is not a name MovieDNA knows (faiss, pgvector, milvus)."""
+
+
+class BackendNotEnabledError(BackendError):
+    """The vector backend exists but the operator has not enabled it (MOVIEDNA_BACKENDS or the CLI's --backend)."""
+
+
+class BusyError(MovieDNAError):
+    """A heavy job that runs one at a time per process (a Scale lab run) is already running."""

@@ -99,10 +99,11 @@ class Engine:
                  index_dir: Path | str | None = None, encoder: E.QueryEncoder | dict[str, E.QueryEncoder] | None = None,
                  reranker: Reranker | Callable[[], Reranker] | None = None,
                  backend: str | None = None) -> None:
-        from engine.vectors.contract import check_backend, default_backend
+        from engine.vectors.contract import default_backend, require_enabled
 
         self.dataset = dataset or Settings.from_env().dataset
-        self.backend = check_backend(default_backend() if backend is None else backend)
+        # only a backend the operator enabled (BackendNotEnabledError): a visitor starts no server
+        self.backend = require_enabled(default_backend() if backend is None else backend)
         self._store_indexes: dict[tuple[str, str], Any] = {}
         self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
         self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")

@@ -18,6 +18,7 @@ def cache_outside_pytest_tmp(monkeypatch):
 
     d = tempfile.mkdtemp(prefix="moviedna-test-")
     monkeypatch.setenv("MOVIEDNA_CACHE_DIR", d)
+    monkeypatch.setenv("MOVIEDNA_BACKENDS", "faiss,pgvector,milvus")  # the operator's opt-in (servers start)
     yield d
     from engine.vectors.served import POOL
 

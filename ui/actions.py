@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from engine.errors import MovieDNAError
+from ui.plain import escape, say
 from ui.resources import _engine, dataset
 from ui.text import t
 
 
 def build_models(models: list[str]) -> None:
-    """Run the engine's build for ``models`` with a live progress bar; errors as st.error."""
-    import time
+    """Run the engine's build for ``models`` with a live progress bar (message, elapsed time and
+    an estimate of the rest); errors as st.error.
 
+    The build runs in this script thread, so every progress call reaches the browser at once.
+    (The bar used to sit near 0 through SASRec: it reported epochs of a nominal 100 while the
+    build's time budget ends training after a fraction of them; SASRec now reports the larger
+    of its epoch and budget shares, see engine/models/sasrec/train.py.)"""
     from engine import build as engine_build
 
     ds = dataset()
     bar = st.progress(0.0, text=t("build_running"))
     t0 = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        f = min(max(float(fraction), 0.0), 1.0)
+        elapsed = time.perf_counter() - t0
+        eta = t("build_eta", secs=elapsed * (1 - f) / f) if f >= 0.02 else ""
+        bar.progress(f, text=escape(message) + f" · {elapsed:.0f} s{eta}")
+
     try:
-        engine_build.build(ds.name, models=models,
-                           progress=lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+        engine_build.build(ds.name, models=models, progress=progress)
     except MovieDNAError as exc:
         bar.empty()
-        st.error(str(exc))
+        say("error", exc)
         return
     bar.empty()
     st.success(t("build_done", secs=time.perf_counter() - t0))

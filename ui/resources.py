@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 
 import streamlit as st
 
@@ -16,20 +18,33 @@ from engine import config
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import Dataset, cached_datasets, load_dataset
 from engine.errors import MovieDNAError
+from ui.plain import escape, say
 from ui.text import t
 
 log = logging.getLogger("moviedna.app")
 
-
-def current_dataset_name() -> str:
-    if "dataset" not in st.session_state:
-        st.session_state["dataset"] = st.query_params.get("ds") or config.Settings.from_env().dataset
-    return st.session_state["dataset"]
+#: a data set that failed to load is not tried again for this long (per process, all sessions):
+#: a broken link or an unreachable source must not start a download on every page load
+LOAD_RETRY_SECONDS = 600.0
 
 
 def available_datasets() -> list[str]:
-    names = set(cached_datasets()) | {config.DEFAULT_DATASET, current_dataset_name()}
-    return sorted(names)
+    """Data sets a visitor may choose: those already in the cache and those the operator
+    allows (``MOVIEDNA_DATASET``, ``MOVIEDNA_DATASETS``); only these are ever loaded for a URL."""
+    settings = config.Settings.from_env()
+    return sorted(set(cached_datasets()) | set(settings.datasets) | {settings.dataset})
+
+
+def current_dataset_name() -> str:
+    """The session's data set: the link's ``?ds=`` if it names an available data set, else the default."""
+    if "dataset" not in st.session_state:
+        default = config.Settings.from_env().dataset
+        wanted = st.query_params.get("ds")
+        if wanted and wanted != default and wanted not in available_datasets():
+            st.session_state["dataset_refused"] = wanted
+            wanted = None
+        st.session_state["dataset"] = wanted or default
+    return st.session_state["dataset"]
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,25 +52,43 @@ def _dataset(name: str, data_dir: str | None) -> Dataset:
     return load_dataset(name, data_dir)
 
 
+@st.cache_resource(show_spinner=False)
+def _load_failures() -> tuple[threading.Lock, dict[tuple[str, str | None], tuple[float, str]]]:
+    """Process-wide memory of failed loads: (name, data_dir) -> (monotonic time, message)."""
+    return threading.Lock(), {}
+
+
 def dataset() -> Dataset:
-    """The data set in use; the first load shows progress; errors stop the page with st.error."""
+    """The data set in use; the first load shows progress; errors stop the page with st.error.
+
+    A failed load is remembered for :data:`LOAD_RETRY_SECONDS`, so reloading the page shows
+    the same message instead of trying (downloading) again."""
     name = current_dataset_name()
     data_dir = os.environ.get("MOVIEDNA_DATA_DIR")
+    lock, failures = _load_failures()
+    with lock:
+        failed = failures.get((name, data_dir))
+    if failed is not None and time.monotonic() - failed[0] < LOAD_RETRY_SECONDS:
+        say("error", failed[1])
+        st.caption(t("load_failed_remembered", minutes=int(LOAD_RETRY_SECONDS // 60)))
+        st.stop()
     try:
         bar = None
         if not _is_cached(name):
-            bar = st.progress(0.0, text=t("loading_data", name=name))
+            bar = st.progress(0.0, text=t("loading_data", name=escape(name)))
         ds = _dataset(name, data_dir)
         if bar is not None:
             bar.empty()
         return ds
     except MovieDNAError as exc:
-        st.error(str(exc))
+        with lock:
+            failures[(name, data_dir)] = (time.monotonic(), str(exc))
+        say("error", exc)
         st.stop()
 
 
 def _is_cached(name: str) -> bool:
-    return (config.cache_root() / name / "catalogue.sqlite").exists()
+    return (config.cache_root() / config.validate_dataset_name(name) / "catalogue.sqlite").exists()
 
 
 @st.cache_resource(show_spinner=False)
@@ -68,7 +101,7 @@ def _or_stop(fn, *args):
     try:
         return fn(*args)
     except MovieDNAError as exc:
-        st.error(str(exc))
+        say("error", exc)
         st.stop()
 
 
@@ -85,6 +118,8 @@ def _engine(name: str, content_hash: str, backend: str):
 
 
 def backend() -> str:
+    """The session's vector backend (the sidebar keeps it among the enabled ones; the engine
+    refuses any other with BackendNotEnabledError)."""
     from engine.vectors.contract import default_backend
 
     return st.session_state.get("backend") or default_backend()
@@ -117,12 +152,12 @@ def show_error(exc: Exception) -> None:
     from engine.errors import BadQueryError, UnknownMovieError
 
     if isinstance(exc, (BadQueryError, UnknownMovieError)):
-        st.warning(str(exc))
+        say("warning", exc)
         sugg = getattr(exc, "suggestions", None)
         if sugg:
-            st.caption(t("did_you_mean") + " " + " · ".join(sugg))
+            say("caption", t("did_you_mean") + " " + " · ".join(map(str, sugg)))
     else:
-        st.error(str(exc))
+        say("error", exc)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

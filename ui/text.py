@@ -6,10 +6,19 @@ _E = {
     "app_title": ("MovieDNA", "MovieDNA"),
     "dataset": ("Data set", "데이터셋"),
     "backend": ("Vector database", "벡터 데이터베이스"),
-    "backend_help": ("Where searches run: FAISS in this process, PostgreSQL + pgvector, or Milvus (embedded locally, or "
-                     "the server in MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI). Same vectors, same answers.",
-                     "검색이 실행되는 곳: 이 프로세스의 FAISS, PostgreSQL + pgvector, 또는 Milvus (로컬 내장, 또는 "
-                     "MOVIEDNA_PG_URL / MOVIEDNA_MILVUS_URI 의 서버). 같은 벡터, 같은 답."),
+    "backend_help": ("Where searches run: FAISS in this process, PostgreSQL + pgvector, or Milvus. Only the backends "
+                     "the operator enabled (MOVIEDNA_BACKENDS) are listed. Same vectors, same answers.",
+                     "검색이 실행되는 곳: 이 프로세스의 FAISS, PostgreSQL + pgvector, 또는 Milvus. 운영자가 켠 "
+                     "백엔드(MOVIEDNA_BACKENDS)만 보입니다. 같은 벡터, 같은 답."),
+    "backend_refused": ("The link asks for the {name} vector backend, which is not enabled on this server; using "
+                        "{enabled} instead.",
+                        "링크가 요청한 벡터 백엔드 {name}은(는) 이 서버에서 켜져 있지 않습니다. 대신 {enabled}을(를) 씁니다."),
+    "dataset_refused": ("The link asks for the data set {name}, which is not available on this server; showing "
+                        "{default} instead.",
+                        "링크가 요청한 데이터셋 {name}은(는) 이 서버에서 쓸 수 없습니다. 대신 {default}을(를) 보여 줍니다."),
+    "load_failed_remembered": ("This failure is remembered: the server tries again after {minutes} minutes, not on "
+                               "every page load.",
+                               "이 실패는 기억됩니다: 페이지를 열 때마다가 아니라 {minutes}분 뒤에 다시 시도합니다."),
     "loading_data": ("Loading {name} (first time: download, verify, cache)…", "{name} 불러오는 중 (처음 한 번: 다운로드, 검증, 캐시)…"),
     "page_home": ("Home", "홈"),
     "page_similar": ("Similar movies", "비슷한 영화"),
@@ -43,6 +52,7 @@ _E = {
                       "(ml-100k, 2코어 기준 약 3–5분)."),
     "build_button": ("Build missing models", "없는 모델 만들기"),
     "build_running": ("Building…", "만드는 중…"),
+    "build_eta": (", about {secs:.0f} s left", ", 약 {secs:.0f}초 남음"),
     "build_done": ("Built in {secs:.0f} s.", "{secs:.0f}초 만에 완료."),
     "build_ok": ("All three spaces are built.", "세 공간이 모두 준비되었습니다."),
     "eval_title": ("How good is each space as a recommender?", "각 공간은 추천기로서 얼마나 좋은가?"),
@@ -246,15 +256,22 @@ _E = {
     "backends_caption": ("{n} vectors of dimension {d} ({source}); latency of one query, recall against exact search.",
                          "차원 {d}의 벡터 {n}개 ({source}); 단일 질의 지연, 정확 검색 대비 재현율."),
     "backends_live": ("Your vectors in three databases", "내 벡터를 세 데이터베이스에서"),
-    "backends_live_caption": ("Loads this data set's vectors into FAISS, PostgreSQL + pgvector (embedded server) and "
-                              "Milvus Lite, then times 200 queries in each and checks recall@10 against exact search.",
-                              "이 데이터셋의 벡터를 FAISS, PostgreSQL + pgvector(내장 서버), Milvus Lite에 넣고 "
-                              "각각 질의 200개의 시간을 재고 정확 검색 대비 recall@10을 확인합니다."),
+    "backends_live_caption": ("Loads this data set's vectors into every enabled backend ({enabled}), then times 200 "
+                              "queries in each and checks recall@10 against exact search. Not enabled on this server: "
+                              "{disabled} (the operator enables them with MOVIEDNA_BACKENDS).",
+                              "이 데이터셋의 벡터를 켜진 모든 백엔드({enabled})에 넣고 각각 질의 200개의 시간을 재고 "
+                              "정확 검색 대비 recall@10을 확인합니다. 이 서버에서 꺼져 있음: {disabled} "
+                              "(운영자가 MOVIEDNA_BACKENDS 로 켭니다)."),
     "run_backends": ("Compare backends", "백엔드 비교"),
     "backends_running": ("Loading and querying three databases (first start of PostgreSQL takes a few seconds)…",
                          "세 데이터베이스에 적재하고 질의하는 중 (PostgreSQL 첫 시작은 몇 초 걸립니다)…"),
     "live_run": ("Live run on this server", "이 서버에서 바로 실행"),
     "run_live": ("Run", "실행"),
+    "live_limits": ("Up to {n} vectors and {secs} s per run on this server, one run at a time (the operator sets "
+                    "MOVIEDNA_LIVE_MAX_N and MOVIEDNA_LIVE_MAX_SECONDS).",
+                    "이 서버에서는 한 번에 하나씩, 최대 {n}개 벡터와 {secs}초까지 실행합니다 (운영자가 "
+                    "MOVIEDNA_LIVE_MAX_N, MOVIEDNA_LIVE_MAX_SECONDS 로 정합니다)."),
+    "live_cut": ("The run hit its time limit and was cut: {cut}.", "실행이 시간 제한에 걸려 잘렸습니다: {cut}."),
     "starting": ("Starting…", "시작 중…"),
 }
 

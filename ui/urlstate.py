@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from ui.resources import movies
 
+# ASCII digits only (str.isdigit() also accepts "²" and "①", which int() rejects), and at most
+# 18 of them: every int64 movie id fits, and int() never meets Python's 4,300-digit limit.
+_ID = re.compile(r"[0-9]{1,18}")
+MAX_URL_IDS = 200  # a link carries a taste, not a data set
+
+
+def parse_id(raw: object) -> int | None:
+    """A movie id from URL text, or None when the text is not one."""
+    text = str(raw).strip()
+    return int(text) if _ID.fullmatch(text) else None
+
 
 def param_ids(name: str) -> list[int]:
+    """The comma-separated movie ids in query parameter ``name`` (unique, in order); anything
+    that is not an id is dropped."""
     raw = st.query_params.get(name, "")
-    out = []
-    for part in str(raw).split(","):
-        part = part.strip()
-        if part.isdigit():
-            out.append(int(part))
+    out = [i for i in (parse_id(part) for part in str(raw).split(",")[:MAX_URL_IDS]) if i is not None]
     return list(dict.fromkeys(out))
 
 

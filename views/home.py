@@ -3,6 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
+from ui.plain import say
 from ui.resources import dataset
 from ui.text import t
 
@@ -16,7 +17,7 @@ cols[0].metric(t("movies"), f"{c['movies']:,}")
 cols[1].metric(t("users"), f"{c['users']:,}")
 cols[2].metric(t("ratings"), f"{c['ratings']:,}")
 cols[3].metric(t("dataset"), ds.name)
-st.caption(f"{t('source')}: `{ds.source}` · {t('hash_check')}: {ds.verified}")
+say("caption", f"{t('source')}: {ds.source} · {t('hash_check')}: {ds.verified}")  # paths: plain text
 
 left, right = st.columns(2)
 genres = ds.movies["genres"].explode().dropna().value_counts().rename_axis("genre").reset_index(name="count")
@@ -49,7 +50,7 @@ if frame is None or frame.empty:
     st.info(t("eval_none"))
 else:
     st.dataframe(frame, hide_index=True, key="home_eval")
-    st.caption(frame.attrs.get("caption", ""))
+    say("caption", frame.attrs.get("caption", ""))  # built from the stored evaluation blob
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))

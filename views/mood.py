@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from ui.plain import say
 from ui.resources import engine, require_models, show_error
 from ui.text import t
 from ui.urlstate import set_param
@@ -28,6 +29,8 @@ EXAMPLES = {
 }
 LANGUAGE_KO = {"English": "영어", "Hangul script": "한국어"}
 
+MAX_INPUT_CHARS = 2000  # the engine refuses long queries with a message; the box stops at this
+
 lang = st.session_state.get("lang", "en")
 examples = EXAMPLES.get(lang, EXAMPLES["en"])
 
@@ -36,14 +39,14 @@ st.caption(t("mood_caption"))
 require_models("text", "use")
 
 if "mood_query" not in st.session_state:
-    st.session_state["mood_query"] = st.query_params.get("q", examples[0])
+    st.session_state["mood_query"] = str(st.query_params.get("q", examples[0]))[:MAX_INPUT_CHARS]
 
 
 def _use(example: str) -> None:
     st.session_state["mood_query"] = example
 
 
-query = st.text_input(t("mood_input"), key="mood_query", max_chars=2000, placeholder=examples[0])
+query = st.text_input(t("mood_input"), key="mood_query", max_chars=MAX_INPUT_CHARS, placeholder=examples[0])
 chips = st.columns(len(examples))
 for i, (col, ex) in enumerate(zip(chips, examples)):
     col.button(ex, key=f"mood_example_{i}", on_click=_use, args=(ex,), width="stretch")
@@ -88,8 +91,8 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
                 hits = engine().search(query, mode=mode, space=space, k=k)
             q = hits.query
             if q.get("space"):
-                st.caption(t("served_by", space=q["space"], encoder=(q.get("encoder") or {}).get("name", "?"),
-                             language=language(q.get("language", ""))))
+                say("caption", t("served_by", space=q["space"], encoder=(q.get("encoder") or {}).get("name", "?"),
+                                 language=language(q.get("language", ""))))  # encoder name: from stored data
             if hits.items:
                 st.dataframe(table(hits), hide_index=True, key=f"mood_{mode}")
             elif mode == "bm25":
@@ -100,7 +103,7 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
             if lang == "en" and mode != "bm25":  # engine notes are English; routing and BM25 are shown above
                 for note in hits.notes:
                     if note != f"{q.get('route')}." and not note.startswith("BM25"):
-                        st.caption(note)
+                        say("caption", note)  # notes may quote the query: plain text
             timing(hits)
         except MovieDNAError as exc:
             show_error(exc)

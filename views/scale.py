@@ -7,8 +7,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from ui.plain import escape, say
+from ui.resources import engine
 from ui.text import t
-from engine.errors import MovieDNAError
+from engine.errors import BusyError, MovieDNAError
+from engine.lab.scale import live_limits, run_live
+from engine.vectors.compare import compare_space
+from engine.vectors.contract import BACKENDS, enabled_backends
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -26,7 +31,7 @@ def load(name: str) -> dict | None:
     try:
         return _load(name, path.stat().st_mtime) if path.exists() else None
     except (OSError, ValueError) as exc:
-        st.error(t("results_unreadable", name=name, err=str(exc)))
+        say("error", t("results_unreadable", name=name, err=str(exc)))
         return None
 
 
@@ -47,7 +52,7 @@ else:
         cols[1].metric(t("exact_at", n=f"{int(big['n']):,}"), f"{big['p50_ms']:.2f} ms")
     for est in data.get("estimates", []):
         cols[2].metric(t("exact_estimate", n=f"{int(est['n']):,}"), f"{est['p50_ms']:,.0f} ms",
-                       help=t("estimate_help", basis=est.get("basis", "")))
+                       help=t("estimate_help", basis=escape(est.get("basis", ""))))
     if len(good) and len(exact):
         best = good.sort_values("p50_ms").groupby("n").head(1)
         merged = best.merge(exact[["n", "p50_ms"]], on="n", suffixes=("", "_exact"))
@@ -65,39 +70,34 @@ else:
     right.plotly_chart(fig, key="scale_recall_lat")
     with st.expander(t("all_measurements")):
         st.dataframe(rows, hide_index=True, key="scale_rows")
-        st.caption(json.dumps(data.get("machine", {})))
+        say("caption", json.dumps(data.get("machine", {})))
 
 backends = load("backends.json")
 if backends and backends.get("results"):
     st.subheader(t("backends_title"))
-    st.caption(t("backends_caption", n=f"{backends.get('n', 0):,}", d=backends.get("dim", "?"),
-                 source=backends.get("source", "")))
+    n_stored = backends.get("n")
+    say("caption", t("backends_caption", n=f"{n_stored:,}" if isinstance(n_stored, int) else "?", d=backends.get("dim", "?"),
+                     source=backends.get("source", "")))
     frame = pd.DataFrame(backends["results"])
     cols = [c for c in ("backend", "status", "load_s", "p50_ms", "p99_ms", "qps_serial", "recall@10", "reason")
             if c in frame.columns]
     st.dataframe(frame[cols], hide_index=True, key="scale_backends")
 
 st.subheader(t("backends_live"))
-st.caption(t("backends_live_caption"))
+enabled = enabled_backends()
+st.caption(t("backends_live_caption", enabled=", ".join(enabled),
+             disabled=", ".join(b for b in BACKENDS if b not in enabled) or "–"))
 bc1, bc2 = st.columns([1, 3])
 space = bc1.selectbox(t("space"), ["mf", "sasrec", "text"], key="scale_backend_model", format_func=str.upper)
 if bc2.button(t("run_backends"), key="scale_backends_go", icon=":material/compare_arrows:"):
-    import numpy as np
-
-    from ui.resources import engine
-    from engine.vectors.compare import compare_backends
-
     try:
         vs = engine().catalogue.get_vectors(space)
-        rng = np.random.default_rng(0)
-        # taste-like queries: the mean of three random movies' normalised vectors
-        unit = vs.vectors / np.maximum(np.linalg.norm(vs.vectors, axis=1, keepdims=True), 1e-12)
-        queries = unit[rng.integers(0, len(unit), size=(200, 3))].mean(axis=1)
         with st.spinner(t("backends_running")):
-            st.session_state["scale_backend_rows"] = compare_backends(
-                vs.movie_ids, vs.vectors, queries, k=10, model=f"scale_lab_{space}")
+            st.session_state["scale_backend_rows"] = compare_space(vs.movie_ids, vs.vectors, model=space)
+    except BusyError as exc:
+        say("warning", exc)
     except MovieDNAError as exc:
-        st.error(str(exc))
+        say("error", exc)
 if st.session_state.get("scale_backend_rows"):
     frame = pd.DataFrame(st.session_state["scale_backend_rows"])
     cols = [c for c in ("backend", "status", "n", "load_s", "p50_ms", "p99_ms", "qps_serial", "recall@10", "reason")
@@ -105,19 +105,25 @@ if st.session_state.get("scale_backend_rows"):
     st.dataframe(frame[cols], hide_index=True, key="scale_backend_live_table")
 
 st.subheader(t("live_run"))
+max_n, max_seconds = live_limits()
+sizes = [v for v in (10_000, 20_000, 40_000, 100_000, 200_000, 500_000, 1_000_000) if v <= max_n] or [max_n]
+st.caption(t("live_limits", n=f"{max_n:,}", secs=f"{max_seconds:.0f}"))
 c1, c2 = st.columns(2)
-n = c1.select_slider(t("n_vectors"), [10_000, 20_000, 40_000, 100_000, 200_000], value=40_000, key="scale_live_n")
+n = c1.select_slider(t("n_vectors"), sizes, value=min(40_000, sizes[-1]) if 40_000 in sizes else sizes[-1],
+                     key="scale_live_n")
 d = c2.select_slider(t("dimension"), [32, 64, 128, 384], value=64, key="scale_live_d")
 if st.button(t("run_live"), key="scale_live_go", icon=":material/play_arrow:"):
-    from engine.lab.scale import run_live
-
     bar = st.progress(0.0, text=t("starting"))
     try:
-        live = run_live(n, d, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
-        st.session_state["scale_live_rows"] = live
+        run = run_live(n, d, progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=escape(msg)))
+        st.session_state["scale_live_rows"], st.session_state["scale_live_cut"] = run.rows, run.cut
+    except BusyError as exc:
+        say("warning", exc)
     except MovieDNAError as exc:
-        st.error(str(exc))
+        say("error", exc)
     bar.empty()
+if st.session_state.get("scale_live_cut"):
+    say("warning", t("live_cut", cut=st.session_state["scale_live_cut"]))
 if st.session_state.get("scale_live_rows"):
     live = pd.DataFrame(st.session_state["scale_live_rows"])
     st.dataframe(live[["label", "n", "d", "recall_at_10", "p50_ms", "p99_ms", "batch_qps", "build_s", "memory_mb"]],

@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from ui.plain import say
 from ui.resources import engine, movies, require_models, show_error
 from ui.text import t
-from ui.urlstate import set_param
+from ui.urlstate import parse_id, set_param
 from engine.errors import MovieDNAError
 
 st.title(t("page_similar"))
@@ -16,14 +17,15 @@ labels = dict(zip(df["movie_id"], df["label"]))
 ids = df["movie_id"].tolist()
 
 if "similar_movie" not in st.session_state:
-    wanted = st.query_params.get("movie", "")
-    known = wanted.isdigit() and int(wanted) in labels
-    st.session_state["similar_movie"] = int(wanted) if known else ids[0]
+    wanted = str(st.query_params.get("movie", ""))
+    movie = parse_id(wanted)
+    known = movie is not None and movie in labels
+    st.session_state["similar_movie"] = movie if known else ids[0]
     if wanted and not known:
         st.session_state["similar_unknown"] = wanted
 if st.session_state.get("similar_unknown") and st.session_state["similar_movie"] == ids[0]:   # until another pick
-    st.info(t("unknown_movie_param").format(movie=st.session_state["similar_unknown"][:40],
-                                             first=labels[ids[0]]))
+    # the link's text and the title are shown as plain text, never as Markdown
+    say("info", t("unknown_movie_param", movie=st.session_state["similar_unknown"][:40], first=labels[ids[0]]))
 
 
 def _pick(model: str) -> None:

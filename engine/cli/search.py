@@ -56,7 +56,8 @@ def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
     if index:
         p.add_argument("--index", default="exact", choices=INDEX_CHOICES, help="FAISS index kind")
     p.add_argument("--backend", default=None, choices=("faiss", "pgvector", "milvus"),
-                   help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss)")
+                   help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss); naming one here "
+                        "enables it for this command, as MOVIEDNA_BACKENDS does for the app")
 
 
 def _engine(args: argparse.Namespace):
@@ -64,7 +65,10 @@ def _engine(args: argparse.Namespace):
     from engine.data.catalogue import Catalogue
     from engine.config import Settings, catalogue_path
     from engine.service import Engine
+    from engine.vectors.contract import enable_backends
 
+    if getattr(args, "backend", None):
+        enable_backends(args.backend)  # the operator typed it: an explicit opt-in, like MOVIEDNA_BACKENDS
     name = args.dataset or Settings.from_env().dataset
     path = catalogue_path(name)
     if path.exists():

@@ -5,28 +5,36 @@ from FAISS's own arrays), recall@10 against exact search, single-query latency p
 (one thread, one query at a time) and batch QPS (all threads).  ``benchmarks/bench_scale.py``
 runs the full grid into ``benchmarks/results/scale.json`` (read by the app's Scale page);
 :func:`run_live` is a few-second version the page can start, with a progress callback.
+
+A live run is started by an anonymous visitor, so it is bounded: at most
+``MOVIEDNA_LIVE_MAX_N`` vectors (default 40,000), a wall-time guard
+(``MOVIEDNA_LIVE_MAX_SECONDS``, default 20 s) that stops the run between steps and records
+what was cut, and one run at a time per process (a second caller gets :class:`BusyError`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import faiss
 import numpy as np
 
+from engine import config
 from engine.config import Progress, no_progress
-from engine.errors import BadQueryError
+from engine.errors import BadQueryError, BusyError
 from engine.vectors.faiss_index import IndexConfig, build_faiss, _search_params
 
 log = logging.getLogger(__name__)
 
 RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "scale.json"
-LIVE_MAX_N = 200_000
+LIVE_MAX_D = 1024
+_LIVE_LOCK = threading.Lock()  # one live run per process: each takes all cores for seconds
 
 
 
@@ -135,41 +143,103 @@ def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 10
 
     Configs that share a build key (e.g. several ``ef_search`` values) reuse one build.
     """
+    return _grid(n, d, configs, n_queries, k, progress, latency_seconds, seed, None)[0]
+
+
+def _grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int, k: int, progress: Progress,
+          latency_seconds: float, seed: int, max_seconds: float | None) -> tuple[list[dict[str, Any]], str | None]:
+    """:func:`run_grid` with an optional wall-time guard, checked between steps (a step that
+    started always finishes).  Returns (rows, cut): ``cut`` says what was not measured, or None."""
+    t0 = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+
+    def over(todo: str) -> str | None:
+        elapsed = time.perf_counter() - t0
+        if max_seconds is None or elapsed <= max_seconds:
+            return None
+        cut = (f"stopped after {elapsed:.1f} s (time limit {max_seconds:.0f} s); not measured: {todo}")
+        log.warning("live run n=%d d=%d %s", n, d, cut)
+        progress(1.0, cut)
+        return cut
+
+    labels = ["exact", *(c.label() for c in configs)]
     progress(0.0, f"generating {n:,} x {d} clustered vectors")
     xb = clustered_vectors(n, d, seed=seed)
     xq = clustered_vectors(n_queries, d, n_clusters=max(16, int(np.sqrt(n))), seed=seed + 1)
+    if cut := over(", ".join(labels)):
+        return rows, cut
     progress(0.1, "exact ground truth")
     flat, truth, flat_build = exact_truth(xb, xq, k)
-    rows = [measure(IndexConfig("exact"), xb, xq, truth, k, index=flat, latency_seconds=latency_seconds)]
+    rows.append(measure(IndexConfig("exact"), xb, xq, truth, k, index=flat, latency_seconds=latency_seconds))
     rows[0]["build_s"] = round(flat_build, 3)
     del flat
     built: dict[str, tuple[faiss.Index, float]] = {}
     for i, cfg in enumerate(configs):
+        if cut := over(", ".join(labels[i + 1:])):
+            return rows, cut
         progress(0.2 + 0.8 * i / max(len(configs), 1), f"{cfg.label()}")
         key = cfg.build_key()
         if key not in built:
             built.clear()  # keep one big structure in memory at a time
-            t0 = time.perf_counter()
-            built[key] = (build_faiss(xb, cfg), time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            built[key] = (build_faiss(xb, cfg), time.perf_counter() - t1)
         index, build_s = built[key]
         row = measure(cfg, xb, xq, truth, k, index=index, latency_seconds=latency_seconds)
         row["build_s"] = round(build_s, 3)
         rows.append(row)
         log.info("%s n=%d: recall %.4f p50 %.3f ms", cfg.label(), n, row["recall_at_10"], row["p50_ms"])
     progress(1.0, "done")
-    return rows
+    return rows, None
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    """What a live run measured: ``rows`` as :func:`measure`; ``cut`` says what the wall-time
+    guard stopped (None when everything ran); ``seconds`` of wall time; the limits it ran under."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    cut: str | None = None
+    seconds: float = 0.0
+    max_n: int = config.DEFAULT_LIVE_MAX_N
+    max_seconds: float = config.DEFAULT_LIVE_MAX_SECONDS
+
+
+def live_limits() -> tuple[int, float]:
+    """(largest n, wall-time guard in seconds) for live runs, as the operator configured them."""
+    s = config.Settings.from_env()
+    return s.live_max_n, s.live_max_seconds
 
 
 def run_live(n: int = 20_000, d: int = 64, configs: Sequence[IndexConfig] | None = None,
-             progress: Progress = no_progress, n_queries: int = 200) -> list[dict[str, Any]]:
-    """A small live run (a few seconds at the defaults) for the Scale page."""
-    if not 1_000 <= int(n) <= LIVE_MAX_N:
-        raise BadQueryError(f"A live run takes 1,000 to {LIVE_MAX_N:,} vectors; got {n:,}.")
-    if not 2 <= int(d) <= 1024:
-        raise BadQueryError(f"Dimension must be from 2 to 1024; got {d}.")
+             progress: Progress = no_progress, n_queries: int = 200, max_seconds: float | None = None) -> LiveRun:
+    """A small live run (a few seconds at the defaults) for the Scale page.
+
+    Bounded (see the module docstring): n from 1,000 to ``MOVIEDNA_LIVE_MAX_N``, d from 2 to
+    1,024, at most ``MOVIEDNA_LIVE_MAX_SECONDS`` (``max_seconds`` may only lower it), one run at
+    a time per process.  Raises :class:`BadQueryError` or :class:`BusyError`."""
+    max_n, limit = live_limits()
+    for value, what in ((n, "n"), (d, "d"), (n_queries, "n_queries")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise BadQueryError(f"{what} must be a whole number; got {value!r}.")
+    if not 1_000 <= n <= max_n:
+        raise BadQueryError(f"A live run takes 1,000 to {max_n:,} vectors on this server; got {n:,} "
+                            "(the operator can raise the limit with MOVIEDNA_LIVE_MAX_N).")
+    if not 2 <= d <= LIVE_MAX_D:
+        raise BadQueryError(f"Dimension must be from 2 to {LIVE_MAX_D:,}; got {d:,}.")
+    if not 10 <= n_queries <= 1_000:
+        raise BadQueryError(f"A live run takes 10 to 1,000 queries; got {n_queries:,}.")
+    if max_seconds is not None:
+        limit = min(limit, max(float(max_seconds), 0.0))
     configs = configs or [IndexConfig("hnsw", hnsw_m=16, ef_construction=40, ef_search=64),
                           IndexConfig("ivf", nprobe=8)]
-    return run_grid(int(n), int(d), configs, n_queries=n_queries, progress=progress, latency_seconds=0.3)
+    if not _LIVE_LOCK.acquire(blocking=False):
+        raise BusyError("Another live run is using this server right now; try again when it has finished.")
+    try:
+        t0 = time.perf_counter()
+        rows, cut = _grid(int(n), int(d), configs, int(n_queries), 10, progress, 0.3, 0, limit)
+        return LiveRun(rows, cut, round(time.perf_counter() - t0, 2), max_n, limit)
+    finally:
+        _LIVE_LOCK.release()
 
 
 def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, d: int = 64) -> dict[str, Any]:

@@ -4,19 +4,26 @@ For each backend: load time (``upsert`` incl. index build), single-query latency
 p50/p99 in milliseconds (one query per call, as the app issues them, after a short
 warm-up), and recall@k against exact numpy search (normalised inner product).
 A backend that cannot be imported or started is reported as skipped with the reason,
-so the comparison still runs where, say, FAISS or a server is unavailable.
+so the comparison still runs where, say, FAISS or a server is unavailable.  Only backends
+the operator enabled are opened (:func:`engine.vectors.contract.enabled_backends`); one
+that is named but not enabled is reported as skipped and never started.
+
+:func:`compare_space` is the Scale lab's "your vectors in every database": taste-like
+queries over one model's vectors, one run at a time per process (:class:`BusyError`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import Any, Iterable
 
 import numpy as np
 
-from engine.vectors.contract import exact_search, open_store, validate_model_name
+from engine.errors import BadQueryError, BusyError
+from engine.vectors.contract import enabled_backends, exact_search, normalize, open_store, validate_model_name
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +50,13 @@ def tie_aware_recall(found: np.ndarray, movie_ids: np.ndarray, vectors: np.ndarr
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     qn = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     sims = qn @ unit.T  # (q, n)
-    kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1]
+    kk = min(k, sims.shape[1])  # fewer vectors than k: every one of them is a right answer
+    kth = -np.partition(-sims, kk - 1, axis=1)[:, kk - 1]
     row = {int(m): i for i, m in enumerate(movie_ids)}
     hits = []
     for qi, ids in enumerate(found):
         good = sum(1 for m in ids if m >= 0 and sims[qi, row[int(m)]] >= kth[qi] - TIE_EPS)
-        hits.append(min(good, k) / k)
+        hits.append(min(good, kk) / kk)
     return float(np.mean(hits)) if hits else float("nan")
 
 
@@ -76,7 +84,7 @@ def _measure(store: Any, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
 
 
 def compare_backends(movie_ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, k: int = 10,
-                     backends: Iterable[str] = ("faiss", "pgvector", "milvus"),
+                     backends: Iterable[str] | None = None,
                      options: dict[str, dict[str, Any]] | None = None,
                      model: str = "scale_lab", keep: bool = False) -> list[dict[str, Any]]:
     """Load ids int64 (n,) + vectors float32 (n, d) into each backend and time queries float32 (q, d).
@@ -86,9 +94,11 @@ def compare_backends(movie_ids: np.ndarray, vectors: np.ndarray, queries: np.nda
     :func:`open_store` of the part before the colon.  The ``model`` collection is dropped
     afterwards unless ``keep``.  Returns one dict per backend: ``backend``, ``status``
     (``ok``/``skipped``/``failed``), ``reason`` when not ok, else ``n``, ``load_s``,
-    ``p50_ms``, ``p99_ms``, ``qps_serial`` and ``recall@k``.
+    ``p50_ms``, ``p99_ms``, ``qps_serial`` and ``recall@k``.  ``backends=None`` means every
+    enabled backend; a named backend that is not enabled is skipped (never started).
     """
     validate_model_name(model)
+    backends = enabled_backends() if backends is None else tuple(backends)
     options = options or {}
     queries = np.asarray(queries, dtype=np.float32)
     _, truth = exact_search(vectors, movie_ids, queries, k)
@@ -114,6 +124,37 @@ def compare_backends(movie_ids: np.ndarray, vectors: np.ndarray, queries: np.nda
         log.info("compare: %s", row)
         results.append(row)
     return results
+
+
+def taste_like_queries(vectors: np.ndarray, n: int = 200, clicks: int = 3, seed: int = 0) -> np.ndarray:
+    """Queries shaped like the app's taste vectors: the mean of ``clicks`` random movies' unit
+    vectors.  vectors float32 (m, d) -> float32 (n, d) (not normalised; the stores do that)."""
+    unit = normalize(vectors)
+    rng = np.random.default_rng(seed)
+    return unit[rng.integers(0, len(unit), size=(n, clicks))].mean(axis=1).astype(np.float32)
+
+
+COMPARE_MAX_QUERIES = 1_000
+_SPACE_LOCK = threading.Lock()  # one comparison at a time per process (they load whole databases)
+
+
+def compare_space(movie_ids: np.ndarray, vectors: np.ndarray, model: str, n_queries: int = 200, k: int = 10,
+                  backends: Iterable[str] | None = None, seed: int = 0) -> list[dict[str, Any]]:
+    """One model's vectors (ids int64 (n,), vectors float32 (n, d)) in every enabled backend,
+    timed with ``n_queries`` taste-like queries; rows as :func:`compare_backends`.
+
+    Runs one at a time per process: a second caller gets :class:`BusyError` at once
+    instead of queueing server CPU behind the first."""
+    if isinstance(n_queries, bool) or not isinstance(n_queries, (int, np.integer)) \
+            or not 1 <= n_queries <= COMPARE_MAX_QUERIES:
+        raise BadQueryError(f"A comparison takes 1 to {COMPARE_MAX_QUERIES:,} queries; got {n_queries!r}.")
+    if not _SPACE_LOCK.acquire(blocking=False):
+        raise BusyError("Another backend comparison is running on this server; try again when it has finished.")
+    try:
+        queries = taste_like_queries(vectors, int(n_queries), seed=seed)
+        return compare_backends(movie_ids, vectors, queries, k=k, backends=backends, model=f"scale_lab_{model}")
+    finally:
+        _SPACE_LOCK.release()
 
 
 def format_table(rows: list[dict[str, Any]], k: int = 10) -> str:

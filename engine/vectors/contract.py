@@ -19,7 +19,15 @@ wrong shape or dimension raise :class:`DimensionMismatchError`; a database that 
 be reached or used raises :class:`BackendError`.
 
 The backend is chosen by ``open_store(name)``; ``open_store()`` without a name reads
-``MOVIEDNA_VECTOR_BACKEND`` (default ``faiss``).  The helpers below
+``MOVIEDNA_VECTOR_BACKEND`` (default ``faiss``).
+
+Which backends may be opened is the operator's choice, not a visitor's: ``pgvector`` and
+``milvus`` start embedded database servers (PostgreSQL via initdb, as root with an OS user
+and chmod of parent folders; a Milvus Lite file) unless a server URL is configured.
+:func:`open_store` therefore opens only :func:`enabled_backends` (``MOVIEDNA_BACKENDS``,
+default ``faiss``, plus ``MOVIEDNA_VECTOR_BACKEND`` and what :func:`enable_backends` added
+for this process, e.g. the CLI's ``--backend``) and raises :class:`BackendNotEnabledError`
+for any other before anything is started.  The helpers below
 (:func:`validate_model_name`, :func:`prepare_vectors`, :func:`prepare_queries`,
 :func:`pad_results`) are shared by all backends so they reject the same inputs.
 """
@@ -28,12 +36,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from engine.config import validate_name
-from engine.errors import BadQueryError, DimensionMismatchError, UnknownBackendError
+from engine.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
 
 BACKENDS: dict[str, str] = {
     "faiss": "engine.vectors.faiss_index:FaissStore",
@@ -71,9 +80,62 @@ def default_backend() -> str:
     return os.environ.get("MOVIEDNA_VECTOR_BACKEND", "").strip().lower() or DEFAULT_BACKEND
 
 
+# --- which backends may be opened (operator policy) ------------------------------------
+_OPERATOR_ENABLED: set[str] = set()
+_POLICY_LOCK = threading.Lock()
+
+
+def _configured(name: str, var: str) -> str:
+    """A backend name the operator wrote in ``var``; a typo is loud (:class:`UnknownBackendError`),
+    never a silently disabled backend."""
+    try:
+        return check_backend(name)
+    except UnknownBackendError:
+        raise UnknownBackendError(
+            f"{var} names an unknown vector backend {name!r}; choose from {', '.join(sorted(BACKENDS))}."
+        ) from None
+
+
+def enable_backends(*names: str) -> None:
+    """Enable backends for the rest of this process: the operator's own choice (the CLI's
+    ``--backend``, a benchmark script), like setting ``MOVIEDNA_BACKENDS``.  Never call this
+    with a name that came from a URL, a click or any other request."""
+    known = [check_backend(n) for n in names]
+    with _POLICY_LOCK:
+        _OPERATOR_ENABLED.update(known)
+
+
+def enabled_backends() -> tuple[str, ...]:
+    """Backends this process may open, in :data:`BACKENDS` order: ``MOVIEDNA_BACKENDS``
+    (default ``faiss``), the default backend and those added by :func:`enable_backends`.
+    An unknown name in the environment raises :class:`UnknownBackendError`."""
+    from engine.config import Settings
+
+    names = {_configured(b, "MOVIEDNA_BACKENDS") for b in Settings.from_env().backends}
+    names.add(_configured(default_backend(), "MOVIEDNA_VECTOR_BACKEND"))
+    with _POLICY_LOCK:
+        names |= _OPERATOR_ENABLED
+    return tuple(b for b in BACKENDS if b in names)
+
+
+def require_enabled(backend: object) -> str:
+    """The backend's lower-case name if it is known and enabled; else :class:`UnknownBackendError`
+    (unknown name) or :class:`BackendNotEnabledError` (known, but the operator did not enable it)."""
+    name = check_backend(backend)
+    enabled = enabled_backends()
+    if name not in enabled:
+        raise BackendNotEnabledError(
+            f"The {name} backend is not enabled on this server (enabled: {', '.join(enabled)}); "
+            f"the operator can enable it with MOVIEDNA_BACKENDS={','.join((*enabled, name))}."
+        )
+    return name
+
+
 def open_store(backend: str | None = None, **options: Any) -> VectorStore:
-    """Instantiate a backend by name (``None`` -> :func:`default_backend`); options go to its constructor."""
-    target = BACKENDS[check_backend(default_backend() if backend is None else backend)]
+    """Instantiate a backend by name (``None`` -> :func:`default_backend`); options go to its constructor.
+
+    Only an enabled backend is opened (:func:`require_enabled`), so a disabled one never starts a server."""
+    target = BACKENDS[require_enabled(default_backend() if backend is None else backend)]
     module_name, cls_name = target.split(":")
     cls = getattr(importlib.import_module(module_name), cls_name)
     return cls(**options)

@@ -182,6 +182,7 @@ def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple,
     best, history = BestEpoch(cfg.select_on), []
     t0 = time.perf_counter()
     guard_fired = False
+    reported = 0.0
     bar = tqdm(range(1, cfg.epochs + 1), desc="sasrec", unit="ep", leave=False, disable=None)
     for epoch in bar:
         for group in opt.param_groups:
@@ -204,7 +205,14 @@ def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple,
             msg += f" valid NDCG@10 full {m['full']:.4f} sampled {m['sampled']:.4f}"
             bar.set_postfix(loss=f"{mean_loss:.3f}", ndcg=f"{m['full']:.4f}")
         log.info(msg)
-        progress(epoch / cfg.epochs, msg)
+        # under a time budget training ends when the budget is used, usually long before the
+        # nominal epochs: report the larger share, or the bar sits near 0 and then jumps
+        done = epoch / cfg.epochs
+        if cfg.max_seconds:
+            done = max(done, elapsed / cfg.max_seconds)
+            msg += f" ({elapsed:.0f} of {cfg.max_seconds:.0f} s budget)"
+        reported = max(reported, min(done, 1.0))
+        progress(reported, msg)
         if val_neg is not None and best.stale >= cfg.patience:
             log.info("sasrec early stop at epoch %d (best %d)", epoch, best.epoch)
             break
