@@ -10,6 +10,7 @@ those characters, not as a live link, and ``![x](http://host/p.png)`` fetches no
 
 from __future__ import annotations
 
+import html
 import re
 
 import streamlit as st
@@ -19,16 +20,22 @@ import streamlit as st
 # e-mail autolinks (@), directives and bare-URL autolinks (:), and the escape character itself.
 _SPECIAL = re.compile(r"([\\`*_~\[\]()<>$#|&@:!{}])")
 _WWW = re.compile(r"(?i)\b(www)\.")  # GFM links a bare "www.host" as well
+JOINER = "\u2060"  # WORD JOINER: zero width, no line break
 _LINE_START = re.compile(r"(?m)^(\s*)([-+=]|\d+(?=\.))(\.?)")  # lists, setext headings, rules
 
 
 def escape(value: object) -> str:
     """``str(value)`` with every Markdown construct escaped, so Streamlit shows it verbatim.
 
-    Backslash escapes are CommonMark's own, so the visitor sees the original characters.
+    Backslash escapes are CommonMark's own, so the visitor sees the original characters
+    (plus invisible word joiners inside URLs and e-mail addresses, so none becomes a link).
     """
     text = _SPECIAL.sub(r"\\\1", str(value))
-    text = _WWW.sub(r"\1\\.", text)
+    # Streamlit links bare URLs, "www." hosts and e-mail addresses in the text *after* escapes are
+    # resolved (checked in Chromium: tests/browser/test_hostile_links.py), so a backslash is not
+    # enough there: an invisible WORD JOINER breaks "://", "www." and "@" apart.
+    text = text.replace("\\:", "\\:" + JOINER).replace("\\@", "\\@" + JOINER)
+    text = _WWW.sub(r"\1" + JOINER + r"\\.", text)
     return _LINE_START.sub(_line_start, text)
 
 
@@ -46,3 +53,10 @@ def say(kind: str, value: object, icon: str | None = None) -> None:
         st.caption(escape(value))
     else:
         getattr(st, kind)(escape(value), icon=icon)
+
+
+def plot_text(value: object) -> str:
+    """``str(value)`` for a Plotly label (hover text, legend entry): Plotly renders a subset of HTML
+    there (``<a href>`` links in legends, ``<b>``, ``<br>``), so ``&``, ``<`` and ``>`` become entities,
+    which Plotly shows as the characters themselves."""
+    return html.escape(str(value), quote=False)

@@ -8,6 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.plain import plot_text
 from ui.resources import agreement_table, built_models, movies, projection, require_models
 from ui.text import t
 
@@ -41,7 +42,7 @@ def _brush(model: str) -> None:
 def figure(model: str) -> go.Figure:
     ids, xy = maps[model]
     meta = df.reindex(ids)
-    hover = [labels.get(int(m), "") for m in ids]
+    hover = [plot_text(labels.get(int(m), "")) for m in ids]  # titles from the data files: text, not HTML
     sel = np.array([int(m) in brushed for m in ids]) if brushed else np.ones(len(ids), bool)
     opacity = np.where(sel, 0.9, 0.08)
     if colour_by == "genre":
@@ -50,7 +51,7 @@ def figure(model: str) -> go.Figure:
         palette = px.colors.qualitative.Dark24  # 12 genres: no colour used twice
         for i, g in enumerate(first.value_counts().index[:12]):
             m = (first == g).to_numpy()
-            fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=g, text=np.array(hover)[m],
+            fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=plot_text(g), text=np.array(hover)[m],
                                        hoverinfo="text", marker={"size": 5, "opacity": opacity[m], "color": palette[i]}))
     else:
         val = meta["year"].astype("float") if colour_by == "year" else np.log10(1 + meta["n_ratings"].astype(float))

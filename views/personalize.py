@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.plain import plot_text
 from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste
@@ -127,13 +128,13 @@ with map_col:
     fig = go.Figure()
     fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=t("all_movies"),
                                marker={"size": 4, "color": "rgba(128,128,128,0.35)"},
-                               text=[labels.get(int(m), "") for m in ids], hoverinfo="text"))
+                               text=[plot_text(labels.get(int(m), "")) for m in ids], hoverinfo="text"))
     for group, colour, name in ((res.ids(), "#2ca02c", t("recommended_for_you")), (disliked, "#d62728", t("mode_dislike")),
                                 (liked, "#1f77b4", t("clicked"))):  # clicks drawn last, on top
         pts = [row[m] for m in group if m in row]
         fig.add_trace(go.Scattergl(x=coords[pts, 0], y=coords[pts, 1], mode="markers", name=name,
                                    marker={"size": 10, "color": colour, "line": {"width": 1, "color": "white"}},
-                                   text=[labels.get(int(ids[p]), "") for p in pts], hoverinfo="text"))
+                                   text=[plot_text(labels.get(int(ids[p]), "")) for p in pts], hoverinfo="text"))
     fig.add_trace(go.Scatter(x=[pos[0]], y=[pos[1]], mode="markers", name=t("taste_vector"),
                              marker={"symbol": "star", "size": 22, "color": "#ff7f0e", "line": {"width": 1.5, "color": "black"}}))
     fig.update_layout(height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": -0.05},

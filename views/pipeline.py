@@ -4,6 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.plain import plot_text
 from ui.resources import built_models, engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste
@@ -98,7 +99,7 @@ with right:
         up = r[t("col_move")] >= 0
         fig.add_trace(go.Scatter(x=[0, 1], y=[r[t("col_before")], r[t("col_after")]], mode="lines+markers",
                                  line={"color": "#2ca02c" if up else "#d62728", "width": 1.5},
-                                 hovertext=r[t("col_title")], hoverinfo="text", showlegend=False))
+                                 hovertext=plot_text(r[t("col_title")]), hoverinfo="text", showlegend=False))
     fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0},
                       xaxis={"tickvals": [0, 1], "ticktext": [t("stage1_order"), t("stage2_order")], "range": [-0.1, 1.1]},
                       yaxis={"autorange": "reversed", "title": t("rank")})

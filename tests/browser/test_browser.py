@@ -5,11 +5,9 @@ Screenshots (light and dark theme) go to the git-ignored ``screenshots/`` folder
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.browser.driver import CHROMIUM, CHROMIUM_ARGS, PAGES, REPO, open_page, page_url, streamlit_server
+from tests.browser.driver import PAGES, REPO, open_page, page_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,24 +26,6 @@ QUERY = {  # URL state, shared as a link: the same page state for every visitor
     "personalize": "?clicks=50,1,100",
     "pipeline": "?clicks=50,181,172",
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(built_cache):
-    with streamlit_server({"MOVIEDNA_CACHE_DIR": str(built_cache)}) as url:
-        yield url
 
 
 @pytest.mark.parametrize("name", PAGES)
