@@ -109,7 +109,7 @@ max_n, max_seconds = live_limits()
 sizes = [v for v in (10_000, 20_000, 40_000, 100_000, 200_000, 500_000, 1_000_000) if v <= max_n] or [max_n]
 st.caption(t("live_limits", n=f"{max_n:,}", secs=f"{max_seconds:.0f}"))
 c1, c2 = st.columns(2)
-n = c1.select_slider(t("n_vectors"), sizes, value=min(40_000, sizes[-1]) if 40_000 in sizes else sizes[-1],
+n = c1.select_slider(t("n_vectors"), sizes, value=40_000 if 40_000 in sizes else sizes[-1],
                      key="scale_live_n")
 d = c2.select_slider(t("dimension"), [32, 64, 128, 384], value=64, key="scale_live_d")
 if st.button(t("run_live"), key="scale_live_go", icon=":material/play_arrow:"):
