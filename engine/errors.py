@@ -35,7 +35,7 @@ class CatalogueError(MovieDNAError):
 
 
 class InvalidNameError(MovieDNAError):
-    """A model or data set name is not a safe identifier (see validate_model_name, validate_dataset_name)."""
+    """A model or data set name is not a safe identifier (engine.config.validate_name)."""
 
 
 class ArtifactError(MovieDNAError):

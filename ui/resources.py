@@ -88,7 +88,7 @@ def dataset() -> Dataset:
 
 
 def _is_cached(name: str) -> bool:
-    return (config.cache_root() / config.validate_dataset_name(name) / "catalogue.sqlite").exists()
+    return (config.cache_root() / config.validate_name(name, "data set") / "catalogue.sqlite").exists()
 
 
 @st.cache_resource(show_spinner=False)
