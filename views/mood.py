@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui.plain import say
+from ui.plain import escape, say
 from ui.resources import engine, require_models, show_error
 from ui.text import t
 from ui.urlstate import set_param
@@ -91,8 +91,9 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
                 hits = engine().search(query, mode=mode, space=space, k=k)
             q = hits.query
             if q.get("space"):
-                say("caption", t("served_by", space=q["space"], encoder=(q.get("encoder") or {}).get("name", "?"),
-                                 language=language(q.get("language", ""))))  # encoder name: from stored data
+                st.caption(t("served_by", space=escape(q["space"]),  # the encoder's name comes from stored data
+                             encoder=escape((q.get("encoder") or {}).get("name", "?")),
+                             language=escape(language(q.get("language", "")))))
             if hits.items:
                 st.dataframe(table(hits), hide_index=True, key=f"mood_{mode}")
             elif mode == "bm25":
