@@ -127,13 +127,14 @@ def test_personalize_clear(built):
     assert at.session_state["clicks"] == [] and any("No clicks" in i.value for i in at.info)
 
 
-def test_explorer_three_linked_maps(built):
+def test_explorer_linked_maps_of_every_space(built):
     at = page("explorer")
-    assert len(at.get("plotly_chart")) == 3
+    spaces = ["mf", "sasrec", "text", "use"]  # every space the build makes, the multilingual one too
+    assert [c.key for c in at.get("plotly_chart")] == [f"explorer_map_{m}" for m in spaces]
     at.multiselect(key="explorer_pick").set_value([STAR_WARS, TOY_STORY]).run()
     assert "2 movies selected" in " ".join(c.value for c in at.caption)
     agree = frame(at, -1)
-    assert len(agree) == 3 and agree.iloc[:, 3].between(0, 1).all()
+    assert len(agree) == len(spaces) * (len(spaces) - 1) // 2 and agree.iloc[:, 3].between(0, 1).all()
 
 
 def test_pipeline_demo_taste_and_stages(built):
