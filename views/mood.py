@@ -48,7 +48,8 @@ chips = st.columns(len(examples))
 for i, (col, ex) in enumerate(zip(chips, examples)):
     col.button(ex, key=f"mood_example_{i}", on_click=_use, args=(ex,), width="stretch")
 opts, cols = st.columns([2, 1])
-space = opts.radio(t("mood_space"), ["auto", "use", "text"], format_func=lambda s: t(f"mood_space_{s}"),
+space_labels = {s: t(f"mood_space_{s}") for s in ("auto", "use", "text")}  # fixed per run: no t() call later
+space = opts.radio(t("mood_space"), list(space_labels), format_func=space_labels.__getitem__,
                    horizontal=True, key="mood_space", help=t("mood_space_help"))
 k = cols.slider(t("how_many"), 5, 30, 10, key="mood_k")
 
