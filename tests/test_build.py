@@ -130,3 +130,20 @@ def test_build_widedeep_ranker_with_demographics(ds):
     m = buildmod.load_model(ds.name, "widedeep")
     s = m.score([101, 102, 103], np.array([104, 105, 999]), user=1)
     assert s.shape == (3,) and s[2] == -np.inf and np.isfinite(s[:2]).all()
+
+
+def test_text_spaces_record_their_encoder_and_old_vectors_get_it_on_rebuild(ds):
+    from engine.models.use import PINNED_SHA256, USE_NAME
+
+    _build(ds, models="use")
+    cat = open_catalogue(ds)
+    cfg = {v["model"]: v["config"] for v in cat.vector_info()}
+    assert cfg["use"]["encoder"] == {"name": USE_NAME, "sha256": PINNED_SHA256["weights.npz"]}
+    vs = cat.get_vectors("use")                              # as stored before identities existed
+    old = {k: v for k, v in vs.config.items() if k != "encoder"}
+    cat.put_vectors("use", vs.movie_ids, vs.vectors, old)
+    manifest = cat.get_json("build:use")
+    cat.put_json("build:use", manifest | {"vectors_hash": cat.get_vectors("use").content_hash})
+    rep = buildmod.build(dataset=ds, models="use")
+    assert rep["models"]["use"]["status"] == "restored"     # re-stored from the weights, not re-embedded
+    assert {v["model"]: v["config"] for v in open_catalogue(ds).vector_info()}["use"]["encoder"]["name"] == USE_NAME

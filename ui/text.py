@@ -47,14 +47,14 @@ _E = {
     # build and evaluation (home)
     "build_title": ("Embedding spaces", "임베딩 공간"),
     "build_missing": ("Not built yet: {models}. Building trains MF and SASRec and embeds every movie with MiniLM "
-                      "(about 3–5 minutes on 2 cores for ml-100k).",
-                      "아직 만들지 않음: {models}. MF와 SASRec을 학습하고 MiniLM으로 모든 영화를 임베딩합니다 "
-                      "(ml-100k, 2코어 기준 약 3–5분)."),
+                      "and USE multilingual (about 3–5 minutes on 2 cores for ml-100k).",
+                      "아직 만들지 않음: {models}. MF와 SASRec을 학습하고 MiniLM과 USE 다국어 인코더로 모든 영화를 "
+                      "임베딩합니다 (ml-100k, 2코어 기준 약 3–5분)."),
     "build_button": ("Build missing models", "없는 모델 만들기"),
     "build_running": ("Building…", "만드는 중…"),
     "build_eta": (", about {secs:.0f} s left", ", 약 {secs:.0f}초 남음"),
     "build_done": ("Built in {secs:.0f} s.", "{secs:.0f}초 만에 완료."),
-    "build_ok": ("All three spaces are built.", "세 공간이 모두 준비되었습니다."),
+    "build_ok": ("Every space is built.", "모든 공간이 준비되었습니다."),
     "eval_title": ("How good is each space as a recommender?", "각 공간은 추천기로서 얼마나 좋은가?"),
     "eval_caption": ("Leave-one-out on the 5-core data: each user's last interaction is the test item. "
                      "**Sampled**: the test item among 100 random unseen movies (the SASRec paper's protocol). "

@@ -35,7 +35,7 @@ from ui.actions import build_models  # noqa: E402
 from ui.resources import built_models, evaluation_frame  # noqa: E402
 
 st.header(t("build_title"))
-missing = [m for m in ("mf", "sasrec", "text") if m not in built_models()]
+missing = [m for m in ("mf", "sasrec", "text", "use") if m not in built_models()]
 if missing:
     st.warning(t("build_missing", models=", ".join(m.upper() for m in missing)))
     if st.button(t("build_button"), key="home_build", type="primary", icon=":material/build:"):

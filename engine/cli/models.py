@@ -51,11 +51,15 @@ def _evaluate(args: argparse.Namespace) -> Result:
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
-    p = sub.add_parser("build", help="train / embed the MF, SASRec and Text spaces",
-                       description="Train MF and SASRec on all ratings and embed every movie with the text model; "
-                                   "store vectors in the catalogue and weights in the cache. Skips what is up to date.")
+    from engine.build import DEFAULT_MODELS
+
+    p = sub.add_parser("build", help="train / embed the MF, SASRec and text spaces (MiniLM, USE multilingual)",
+                       description="Train MF and SASRec on all ratings and embed every movie with the text encoders "
+                                   "(MiniLM: text, USE multilingual: use); store vectors in the catalogue and weights "
+                                   "in the cache. Skips what is up to date.")
     add_common(p)
-    p.add_argument("--models", default="mf,sasrec,text", help="comma-separated: mf,sasrec,text (default: all)")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help=f"comma-separated (default: {','.join(DEFAULT_MODELS)}; also: widedeep)")
     p.add_argument("--epochs", type=positive_int, default=None, help="SASRec epochs / MF sweeps (default: tuned)")
     p.add_argument("--force", action="store_true", help="retrain even if an up-to-date build exists")
     p.set_defaults(handler=_build)

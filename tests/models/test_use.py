@@ -128,3 +128,16 @@ def test_query_path_avoids_blas_and_agrees_with_the_document_path():
     x = np.ones((2, enc._backend.proj_W.shape[0]), np.float32)
     y = x @ enc._query_backend.proj_W
     assert type(y) is np.ndarray and np.allclose(y, x @ enc._backend.proj_W, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_real_use_space_on_ml100k_sends_a_korean_query_to_space_movies(ml100k):
+    """No doubles: the real encoder embeds ml-100k through the build, then plain search (default mode)."""
+    from engine.build import build
+    from engine.service import Engine
+
+    build(dataset=ml100k, models="use")
+    eng = Engine("ml-100k")
+    hits = eng.search("가슴이 웅장해지는 우주 영화", k=10)
+    assert hits.query["space"] == "use" and hits.query["encoder"]["name"] == usemod.USE_NAME
+    assert sum("Sci-Fi" in it["genres"] for it in hits.items) >= 6, [it["title"] for it in hits.items]
