@@ -67,8 +67,11 @@ def _taste_label(kind: str) -> str:
 
 
 native_ok = model in ("mf", "sasrec") and not rerank         # the two stages start from the taste vector
-taste_kind = st.radio(t("taste_kind"), ["mean", "native"] if native_ok else ["mean"], key="taste_kind",
-                      horizontal=True, format_func=_taste_label, help=t("taste_help"))
+kinds = ["mean", "native"] if native_ok else ["mean"]
+if st.session_state.get("taste_kind") not in kinds:           # e.g. the space changed to one without a user vector
+    st.session_state["taste_kind"] = "mean"
+taste_kind = st.radio(t("taste_kind"), kinds, key="taste_kind", horizontal=True, format_func=_taste_label,
+                      help=t("taste_help"))
 
 st.session_state["clicks_widget"] = list(st.session_state["clicks"])
 st.session_state["dislikes_widget"] = list(st.session_state["dislikes"])

@@ -43,7 +43,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--clicks", required=True, help="comma-separated movie ids, oldest first")
     p.add_argument("--dislikes", default="", help="comma-separated movie ids to push away from")
     p.add_argument("--model", default="mf", choices=MODEL_CHOICES)
-    p.add_argument("--rerank", default=None, choices=("sasrec",), help="two-stage: re-rank candidates with SASRec")
+    p.add_argument("--rerank", default=None, choices=("sasrec", "widedeep"),
+                   help="two-stage: re-rank candidates with SASRec or Wide & Deep (build it with --models widedeep)")
     p.add_argument("--candidates", type=positive_int, default=100, help="stage-1 candidates (with --rerank)")
     p.add_argument("--half-life", type=float, default=None, help="recency half-life in clicks")
     _common(p)
@@ -142,8 +143,8 @@ def cmd_recommend(args: argparse.Namespace) -> Result:
         raise BadQueryError("--clicks is empty; give at least one movie id.")
     if args.rerank:
         hits = eng.two_stage(clicks, dislikes, model=args.model, k=args.k, n_candidates=args.candidates,
-                             recency_half_life=args.half_life, index=args.index)
-        head = f"Two-stage: {hits.query['n_candidates']} {args.model} candidates re-ranked by SASRec\n"
+                             recency_half_life=args.half_life, index=args.index, ranker=args.rerank)
+        head = f"Two-stage: {hits.query['n_candidates']} {args.model} candidates re-ranked by {args.rerank}\n"
     else:
         hits = eng.recommend(clicks, dislikes, model=args.model, k=args.k,
                              recency_half_life=args.half_life, index=args.index)

@@ -122,6 +122,21 @@ def test_personalize_dislike_and_rerank(built):
     assert "Moved" in df.columns and "rerank" in at.caption[-1].value
 
 
+def test_personalize_taste_choice(built):
+    """The taste: the guide's average of clicks, or the model's own user vector (MF fold-in)."""
+    at = page("personalize", clicks=[STAR_WARS, TOY_STORY, FARGO])
+    taste = at.radio(key="taste_kind")
+    assert taste.options[0].startswith("average of my clicks") and len(taste.options) == 2
+    mean = table_titles(at, "taste_recs")
+    taste.set_value("native").run()
+    assert not at.exception
+    native = table_titles(at, "taste_recs")
+    assert native != mean and len(native) == 10
+    assert not {"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} & set(native)
+    at.radio(key="taste_model").set_value("text").run()            # Text has no user vector of its own
+    assert at.radio(key="taste_kind").options == ["average of my clicks"]
+
+
 def test_personalize_clear(built):
     at = page("personalize", clicks=[STAR_WARS])
     at.button(key="taste_clear").click().run()
@@ -148,6 +163,8 @@ def test_pipeline_demo_taste_and_stages(built):
     assert len(df) == 30 and set(df["Final rank"]) == set(range(1, 31))
     at.radio(key="pipeline_index").set_value("hnsw").run()
     assert not at.exception
+    assert at.radio(key="pipeline_ranker").options == ["SASRec"]       # Wide & Deep is not built here
+    assert any("python -m engine evaluate" in c.value for c in at.caption)   # no stored stages yet
 
 
 def test_scale_reads_results_and_runs_live(built):
