@@ -88,6 +88,7 @@ def test_engine_reports_the_note(vectors, monkeypatch, tmp_path):
     from engine.vectors import served
     from tests.fixtures import synthetic_catalogue
 
+    monkeypatch.setenv("MOVIEDNA_BACKENDS", "faiss,milvus")  # the operator's opt-in
     store = HnswOnlyStore()
     monkeypatch.setattr(served.POOL, "get", lambda backend: store)
     eng = Engine("synthetic", catalogue=synthetic_catalogue(60, 4), backend="milvus", index_dir=tmp_path)
