@@ -110,7 +110,7 @@ def test_upsert_replaces_and_pads(store: PgVectorStore) -> None:
         store.search("small", np.ones((1, 4), np.float32), 3)
 
 
-@pytest.mark.parametrize("bad", ["", "1mf", "mf; DROP TABLE x", 'a"b', "a b", "x" * 41, "é", None])
+@pytest.mark.parametrize("bad", ["", "-mf", "mf; DROP TABLE x", 'a"b', "a b", "x" * 41, "é", None])
 def test_bad_names_are_rejected(store: PgVectorStore, bad) -> None:
     with pytest.raises(InvalidNameError):
         store.upsert(bad, np.array([1]), np.ones((1, 4), np.float32))
