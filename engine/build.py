@@ -57,7 +57,7 @@ BUILD_OVERRIDES: dict[str, dict[str, Any]] = {
 }                                # validation epoch of the ml-100k evaluation (docs/MODELS.md)
 
 
-def build_config(name: str, epochs: int | None = None) -> Any:
+def build_config(name: str, epochs: int | None = None, device: str | None = None) -> Any:
     """The config a build trains ``name`` with; ``epochs`` overrides SASRec epochs / MF sweeps."""
     cls = model_class(name)
     over = dict(BUILD_OVERRIDES.get(name, {}))
@@ -66,6 +66,8 @@ def build_config(name: str, epochs: int | None = None) -> Any:
             over["epochs"] = int(epochs)
         elif name == "mf":
             over["iterations"] = int(epochs)
+    if device is not None and name == "sasrec":
+        over["device"] = device                  # only SASRec trains with torch on a device
     return cls.Config(**over)
 
 
@@ -133,8 +135,11 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     dataset: Any | None = None,
+    device: str | None = None,
 ) -> dict[str, Any]:
     """Train / embed ``models`` on a data set; store vectors + weights. Returns a JSON-able report.
+
+    ``device``: SASRec's training device ("cpu", "cuda", "auto"; default the config's "cpu").
 
     progress(fraction 0..1, message) is called throughout (the Streamlit app drives a bar with it).
     ``dataset`` (a loaded :class:`engine.data.dataset.Dataset`) skips loading.
@@ -159,7 +164,7 @@ def build(
             def sub(frac: float, msg: str, _base: float = base, _w: float = w) -> None:
                 report_progress(min(1.0, _base + _w * max(0.0, min(1.0, frac))), msg)
 
-            out["models"][name] = _build_one(ds, cat, name, epochs, force, sub)
+            out["models"][name] = _build_one(ds, cat, name, epochs, force, sub, device)
             done_w += w
     finally:
         cat.close()
@@ -168,9 +173,10 @@ def build(
     return out
 
 
-def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, progress: Progress) -> dict[str, Any]:
+def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, progress: Progress,
+               device: str | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
-    cfg = build_config(name, epochs)
+    cfg = build_config(name, epochs, device)
     key = build_key(ds.content_hash, name, cfg)
     path = model_path(ds.name, name, key)
     try:

@@ -33,7 +33,7 @@ def _build(args: argparse.Namespace) -> Result:
     from engine.build import build
 
     report = build(args.dataset, args.models, epochs=args.epochs, data_dir=args.data_dir, force=args.force,
-                   progress=_stderr_progress(args))
+                   progress=_stderr_progress(args), device=args.device)
     lines = [f"{report['dataset']}: build finished in {report['seconds']:.1f}s"]
     for name, r in report["models"].items():
         fi = r.get("fit_info", {})
@@ -62,6 +62,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
                    help=f"comma-separated (default: {','.join(DEFAULT_MODELS)}; also: widedeep)")
     p.add_argument("--epochs", type=positive_int, default=None, help="SASRec epochs / MF sweeps (default: tuned)")
     p.add_argument("--force", action="store_true", help="retrain even if an up-to-date build exists")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
+                   help="SASRec training device (default cpu; auto = cuda when a GPU is present)")
     p.set_defaults(handler=_build)
 
     p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text, Wide & Deep and of the pages' two stages",

@@ -174,3 +174,23 @@ def test_time_guard_is_loud_and_recorded(caplog):
     assert "TIME GUARD FIRED" in caplog.text
     quiet = get_model("sasrec", epochs=2, hidden=16, maxlen=10, members=("bce",)).fit(interactions())
     assert quiet.fit_info["time_guard_fired"] is False and quiet.fit_info["epochs_run"] == 2
+
+
+def test_device_auto_is_cpu_here_and_cuda_without_gpu_is_one_sentence():
+    from engine.errors import MovieDNAError
+    from engine.models import get_model
+
+    from .synth import interactions
+
+    with pytest.raises(ValueError, match="device"):
+        SASRecConfig(device="tpu")
+    small = dict(epochs=2, hidden=16, maxlen=10, members=("ce",))
+    cpu = get_model("sasrec", **small).fit(interactions())
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: the no-GPU message cannot be checked here")
+    auto = get_model("sasrec", device="auto", **small).fit(interactions())
+    assert np.array_equal(auto.item_embeddings(), cpu.item_embeddings())     # auto = cpu, same weights
+    with pytest.raises(MovieDNAError, match="no CUDA GPU"):
+        get_model("sasrec", device="cuda", **small).fit(interactions())
+    from engine.build import build_config
+    assert build_config("sasrec", device="auto").device == "auto" and build_config("mf", device="cuda") == build_config("mf")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import Progress, no_progress
-from engine.errors import BadQueryError
+from engine.errors import BadQueryError, MovieDNAError
 from engine.recsys.metrics import holdout_metrics, holdout_negatives
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from engine.models.sasrec.net import SASRecConfig, SASRecNet
@@ -23,6 +23,15 @@ from engine.models.sasrec.tokens import SeenItems, pad_left, side_features, trai
 from engine.models.sasrec.train import epoch_plan, train_net
 
 log = logging.getLogger(__name__)
+
+
+def training_device(name: str) -> torch.device:
+    """The torch device for ``SASRecConfig.device``; asking for CUDA without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise MovieDNAError(f"--device {name} was asked for, but torch sees no CUDA GPU here; use --device cpu or auto.")
+    return torch.device(name)
 
 
 class SASRecModel(EmbeddingModel):
@@ -43,6 +52,7 @@ class SASRecModel(EmbeddingModel):
         nets still to train."""
         cfg, progress = self.config, progress or no_progress
         check_interactions(data, self.name)
+        training_device(cfg.device)                       # fail before any work when CUDA is missing
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self._set_items(data.item_ids)
@@ -104,9 +114,10 @@ class SASRecModel(EmbeddingModel):
         """One net trained with ``loss`` and ``cfg`` (its seed and time share); validation scores this
         net alone."""
         torch.manual_seed(cfg.seed)
-        net = SASRecNet(n, cfg, side, loss)
+        net = SASRecNet(n, cfg, side, loss).to(training_device(cfg.device))
         self.nets = [net]                                 # holdout_metrics scores through self
-        return net, train_net(self, net, cfg, samples, seen, valid, val_neg, progress, users_per_epoch)
+        info = train_net(self, net, cfg, samples, seen, valid, val_neg, progress, users_per_epoch)
+        return net.cpu(), info                            # the fitted model serves on the CPU
 
     # ------------------------------------------------------------------ vectors and scores
     @property
@@ -116,8 +127,8 @@ class SASRecModel(EmbeddingModel):
 
     def _table(self) -> torch.Tensor:
         """float (n+1, k*d): the members' item tables side by side, so that one dot product
-        with :meth:`user_states` is the sum of the members' scores."""
-        return torch.cat([net.item_table() for net in self.nets], dim=1)
+        with :meth:`user_states` is the sum of the members' scores (on the CPU)."""
+        return torch.cat([net.item_table().cpu() for net in self.nets], dim=1)
 
     def item_embeddings(self) -> np.ndarray:
         self._require_fitted()
@@ -140,7 +151,8 @@ class SASRecModel(EmbeddingModel):
                 chunk = histories[b:b + 256]
                 width = max(1, min(self.config.maxlen, max(len(h) for h in chunk)))
                 seq = torch.from_numpy(pad_left(chunk, width))             # (B, T)
-                out.append(torch.cat([net.last_hidden(seq) for net in self.nets], dim=1))  # (B, k*d)
+                out.append(torch.cat([net.last_hidden(seq.to(net.item_emb.weight.device)).cpu()  # validation
+                                      for net in self.nets], dim=1))       # (B, k*d); mid-training on a GPU
         finally:
             if small and threads > 1:
                 torch.set_num_threads(threads)

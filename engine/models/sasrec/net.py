@@ -86,6 +86,8 @@ class SASRecConfig:
     max_positions: int = 10_000_000  # per net: trained positions (targets) over all epochs (ml-100k: ~8M); above it
                                # fewer epochs (at least ``min_epochs``), then a random subset of users per epoch
     min_epochs: int = 3
+    device: str = "cpu"        # training device: "cpu", "cuda" (or "cuda:N"), or "auto" (cuda when
+                               # torch sees a GPU); the fitted model always serves on the CPU
 
     def __post_init__(self) -> None:
         members = (self.members,) if isinstance(self.members, str) else tuple(self.members)
@@ -110,6 +112,8 @@ class SASRecConfig:
             raise ValueError("hidden must be divisible by heads")
         if self.maxlen < 1 or self.hidden < 1 or self.blocks < 1:
             raise ValueError("maxlen, hidden and blocks must be positive")
+        if not (self.device in ("cpu", "cuda", "auto") or self.device.startswith("cuda:")):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
         if self.ce_negatives < 1 or self.min_epochs < 1 or self.max_positions < 0 or self.full_softmax_items < 1:
             raise ValueError("ce_negatives, min_epochs and full_softmax_items must be >= 1, max_positions >= 0")
 
@@ -140,7 +144,7 @@ class Dropout(nn.Module):
         if self.gen is None:
             keep = (torch.rand_like(x) >= self.p).to(x.dtype).mul_(1.0 / (1.0 - self.p))
             return x * keep
-        raw = torch.frombuffer(bytearray(self.gen.bytes(x.numel())), dtype=torch.uint8).view(x.shape)
+        raw = torch.frombuffer(bytearray(self.gen.bytes(x.numel())), dtype=torch.uint8).view(x.shape).to(x.device)
         return x * (raw >= self.cut).to(x.dtype).mul_(256.0 / (256 - self.cut))
 
 
@@ -317,7 +321,7 @@ def sampled_softmax_ce(h: torch.Tensor, table: torch.Tensor, target: torch.Tenso
     negl = h @ F.embedding(neg, table).T                                # (N, K)
     negl = negl.masked_fill(neg[None, :] == target[:, None], float("-inf"))
     logits = torch.cat([pos, negl], dim=1)                              # (N, 1 + K)
-    return F.cross_entropy(logits, torch.zeros(len(target), dtype=torch.long))
+    return F.cross_entropy(logits, torch.zeros(len(target), dtype=torch.long, device=h.device))
 
 
 class FullSoftmaxCE(torch.autograd.Function):
@@ -346,7 +350,7 @@ class FullSoftmaxCE(torch.autograd.Function):
             lse = torch.logsumexp(logits, 1)                        # (c,)
             total += (lse - logits.gather(1, yc[:, None])[:, 0]).sum()
             p = logits.sub_(lse[:, None]).exp_()                    # softmax, in place
-            p[torch.arange(len(yc)), yc] -= 1.0                     # d loss / d logits (times N)
+            p[torch.arange(len(yc), device=p.device), yc] -= 1.0                     # d loss / d logits (times N)
             p /= N
             torch.mm(p, W, out=grad_h[s:s + FullSoftmaxCE.CHUNK])  # (c, d)
             grad_W.addmm_(p.T, hc)                                  # (n, d)

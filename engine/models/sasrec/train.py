@@ -68,6 +68,7 @@ def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.nda
     """One pass over ``batches`` (rows of seq_all / pos_all, int64 (S, maxlen); users int64 (S,) the
     training user of each row); returns the mean loss."""
     cfg = net.cfg
+    dev = net.item_emb.weight.device                                 # cpu, or the GPU of --device cuda
     net.train()
     total = 0.0
     for rows in batches:
@@ -76,10 +77,10 @@ def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.nda
         seq, pos = seq[:, -width:], pos[:, -width:]                  # (B, T)
         neg = None
         if net.loss == "bce" or cfg.bce_weight > 0:
-            neg = torch.from_numpy(seen.sample(users[rows], pos.shape + (net.neg_samples,), rng))  # (B, T, K)
-        ce_neg = (torch.from_numpy(rng.integers(1, net.n_items + 1, size=cfg.ce_negatives))
+            neg = torch.from_numpy(seen.sample(users[rows], pos.shape + (net.neg_samples,), rng)).to(dev)  # (B, T, K)
+        ce_neg = (torch.from_numpy(rng.integers(1, net.n_items + 1, size=cfg.ce_negatives)).to(dev)
                   if net.sampled_ce else None)
-        loss = net(torch.from_numpy(seq), torch.from_numpy(pos), neg, ce_neg)
+        loss = net(torch.from_numpy(seq).to(dev), torch.from_numpy(pos).to(dev), neg, ce_neg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
