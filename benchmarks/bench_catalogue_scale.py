@@ -44,12 +44,17 @@ STAGES = ("import", "mf", "sasrec", "text", "umap", "agreement", "pages")
 
 def run_stage(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run one stage in a child process; its wall seconds, CPU seconds and peak RSS (MB)."""
+    import tempfile
+
     load = os.getloadavg()[0]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    out, err = p.stdout.read(), p.stderr.read()
+    with tempfile.TemporaryFile("w+") as fout, tempfile.TemporaryFile("w+") as ferr:   # files: no pipe can fill up
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=fout, stderr=ferr, text=True)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        fout.seek(0), ferr.seek(0)
+        out, err = fout.read(), ferr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd[2:])} failed: {err.strip().splitlines()[-1:] or out[-300:]}")
     return {"seconds": round(wall, 1), "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 1),
@@ -154,8 +159,8 @@ def main() -> None:
     args = ap.parse_args()
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     cache = Path(args.cache).resolve()
-    env = dict(os.environ, MOVIEDNA_CACHE_DIR=str(cache), MOVIEDNA_OFFLINE="1")
-    os.environ.update(MOVIEDNA_CACHE_DIR=str(cache), MOVIEDNA_OFFLINE="1")
+    env = dict(os.environ, MOVIEDNA_CACHE_DIR=str(cache))
+    os.environ["MOVIEDNA_CACHE_DIR"] = str(cache)
     sets: list[tuple[str, Path | None]] = [("ml-100k", None)]
     if args.latest_small and (Path(args.latest_small) / "ratings.csv").exists():
         sets.append(("ml-latest-small", Path(args.latest_small)))
