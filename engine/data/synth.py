@@ -29,15 +29,13 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from engine.config import Progress
 from engine.errors import MovieDNAError
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
 
 #: ml-32m genre frequencies (share of movies carrying the genre), "(no genres listed)" separate
 GENRE_FREQ: dict[str, float] = {
