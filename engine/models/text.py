@@ -181,17 +181,26 @@ def _as_list(v: Any) -> list[str]:
 
 
 def _encode(enc: Any, texts: list[str], batch_size: int, progress: Progress | None = None) -> np.ndarray:
-    """float32 (n, d) L2-normalised embeddings, in batches with a tqdm bar."""
+    """float32 (n, d) L2-normalised embeddings, in batches with a tqdm bar (rows in ``texts`` order).
+
+    Batches are formed over the texts sorted by length, so a batch pads to a similar length instead
+    of to its longest document (one overview among titles made every row of its batch pay for it).
+    """
     from tqdm.auto import tqdm
 
-    out = []
     n = len(texts)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = np.empty((n, 0), dtype=np.float32)
     for b in tqdm(range(0, n, batch_size), desc="text", unit="batch", leave=False, disable=None if n > batch_size else True):
-        out.append(enc.encode(texts[b:b + batch_size], batch_size=batch_size, convert_to_numpy=True,
-                              normalize_embeddings=True, show_progress_bar=False))
+        rows = order[b:b + batch_size]
+        emb = enc.encode([texts[i] for i in rows], batch_size=batch_size, convert_to_numpy=True,
+                         normalize_embeddings=True, show_progress_bar=False)
+        if out.shape[1] == 0:
+            out = np.empty((n, emb.shape[1]), dtype=np.float32)
+        out[rows] = emb
         if progress:
             progress(min(1.0, (b + batch_size) / n), f"text: embedded {min(n, b + batch_size)}/{n} movies")
-    return np.ascontiguousarray(np.concatenate(out).astype(np.float32))
+    return np.ascontiguousarray(out)
 
 
 def encode_queries(queries: Sequence[str], model_name: str | None = None) -> np.ndarray:

@@ -67,3 +67,20 @@ def test_model_name_from_env(monkeypatch):
     assert textmod.TextConfig().model_name == "paraphrase-multilingual-MiniLM-L12-v2"
     monkeypatch.delenv("MOVIEDNA_TEXT_MODEL")
     assert textmod.TextConfig().model_name == textmod.BUNDLED_NAME
+
+
+def test_encode_batches_by_length_but_keeps_input_order():
+    """Documents are batched sorted by length (less padding); each row still belongs to its text."""
+    class Fake:
+        batches: list[list[str]] = []
+
+        def encode(self, texts, **kw):
+            self.batches.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    texts = ["a" * n for n in (50, 3, 40, 1, 7, 30, 2)]
+    fake = Fake()
+    out = textmod._encode(fake, texts, batch_size=3)
+    assert out[:, 0].tolist() == [len(t) for t in texts]
+    assert [len(b) for b in fake.batches] == [3, 3, 1]
+    assert [sorted(map(len, b)) for b in fake.batches] == [[1, 2, 3], [7, 30, 40], [50]]
