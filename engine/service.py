@@ -26,7 +26,8 @@ from engine.recsys import hybrid as H
 from engine.recsys import query as S
 from engine.data.catalogue import Catalogue
 from engine.config import Settings, catalogue_path, dataset_cache_dir
-from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
+from engine.errors import (ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, MovieDNAError,
+                           UnknownModelError)
 from engine.vectors.contract import MAX_K, check_k
 from engine.vectors.faiss_index import FaissIndex, IndexCache, IndexConfig
 from engine.recsys.taste import Space, TasteConfig, check_ids, recommend as _recommend
@@ -443,6 +444,24 @@ class Engine:
                  "reranker": str(ranker).strip().lower() if rerank else None}
         return Hits("two_stage", query, items, res.timings_ms, _index_notes(idx))
 
+
+    def build_notes(self) -> list[str]:
+        """What training bounded or cut in each built space (big catalogues, a time guard that
+        fired), read from the build records, one sentence each; [] when nothing was bounded."""
+        notes = []
+        for model in self.models():
+            try:
+                record = self.catalogue.get_json(f"build:{model}")
+            except MovieDNAError:
+                continue  # an unreadable record: space() reports it where it matters
+            info = record.get("fit_info") if isinstance(record, dict) else None
+            info = info if isinstance(info, dict) else {}
+            bounds = info.get("bounds")
+            if isinstance(bounds, dict) and bounds.get("bounded") and isinstance(bounds.get("summary"), str):
+                notes.append(f"{model.upper()} was trained {bounds['summary']}.")
+            if info.get("time_guard_fired"):
+                notes.append(f"{model.upper()}: a time guard stopped training after {info.get('epochs_run')} epochs.")
+        return notes
 
     def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
                        recency_half_life: float | None = None, *, map_ids: np.ndarray,

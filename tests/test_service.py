@@ -209,3 +209,14 @@ def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
 def test_measured_and_rankers(eng):
     assert eng.measured() is None                       # no evaluation stored yet
     assert eng.rankers() == ["sasrec"]                  # the injected SASRec; Wide & Deep is not built
+
+
+def test_build_notes_say_what_training_bounded(eng):
+    """Home states what a big catalogue's SASRec bounded, from the build record; nothing when unbounded."""
+    assert eng.build_notes() == []
+    eng.catalogue.put_json("build:sasrec", {"fit_info": {"bounds": {"bounded": True, "summary": "bounded for 40,000 "
+                                                                    "movies: 3 of 100 epochs"}, "time_guard_fired": False}})
+    eng.catalogue.put_json("build:mf", {"fit_info": {"bounds": {"bounded": False, "summary": "not bounded"}}})
+    eng.catalogue.put_json("build:text", {"fit_info": {"time_guard_fired": True, "epochs_run": 4}})
+    assert eng.build_notes() == ["SASREC was trained bounded for 40,000 movies: 3 of 100 epochs.",
+                                 "TEXT: a time guard stopped training after 4 epochs."]

@@ -32,7 +32,7 @@ right.plotly_chart(fig, key="home_ratings")
 
 # --- embedding spaces: build status and evaluation ------------------------------------
 from ui.actions import build_models  # noqa: E402
-from ui.resources import built_models, evaluation_frame  # noqa: E402
+from ui.resources import built_models, engine, evaluation_frame  # noqa: E402
 
 st.header(t("build_title"))
 missing = [m for m in ("mf", "sasrec", "text", "use") if m not in built_models()]
@@ -42,6 +42,8 @@ if missing:
         build_models(missing)
 else:
     st.success(t("build_ok"), icon=":material/check_circle:")
+for note in engine().build_notes():  # what a big catalogue's training bounded, said where it was built
+    say("info", note)
 
 st.subheader(t("eval_title"))
 st.caption(t("eval_caption"))
