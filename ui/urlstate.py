@@ -6,7 +6,9 @@ import re
 
 import streamlit as st
 
+from ui.plain import say
 from ui.resources import movies
+from ui.text import t
 
 # ASCII digits only (str.isdigit() also accepts "²" and "①", which int() rejects), and at most
 # 18 of them: every int64 movie id fits, and int() never meets Python's 4,300-digit limit.
@@ -38,19 +40,34 @@ def set_param(name: str, value) -> None:
         st.query_params[name] = str(value)
 
 
+def _ids_from_url(name: str) -> list[int]:
+    """Session list ``name`` (clicks or dislikes), seeded from the URL on first use; ids the data set
+    does not have are kept aside for :func:`warn_unknown_ids` instead of vanishing silently."""
+    if name not in st.session_state:
+        known = set(movies()["movie_id"].tolist())
+        asked = param_ids(name)
+        st.session_state[name] = [m for m in asked if m in known]
+        dropped = [m for m in asked if m not in known]
+        if dropped:
+            st.session_state.setdefault("url_unknown_ids", {})[name] = dropped
+    return st.session_state[name]
+
+
 def clicks() -> list[int]:
     """The user's clicked movie ids (oldest first), seeded from the URL on first use."""
-    if "clicks" not in st.session_state:
-        known = set(movies()["movie_id"].tolist())
-        st.session_state["clicks"] = [m for m in param_ids("clicks") if m in known]
-    return st.session_state["clicks"]
+    return _ids_from_url("clicks")
 
 
 def dislikes() -> list[int]:
-    if "dislikes" not in st.session_state:
-        known = set(movies()["movie_id"].tolist())
-        st.session_state["dislikes"] = [m for m in param_ids("dislikes") if m in known]
-    return st.session_state["dislikes"]
+    """The user's "less like this" movie ids, seeded from the URL on first use."""
+    return _ids_from_url("dislikes")
+
+
+def warn_unknown_ids() -> None:
+    """One warning, once, when a link named movies this data set does not have."""
+    for name, ids in st.session_state.pop("url_unknown_ids", {}).items():
+        shown = ", ".join(map(str, ids[:10])) + (" …" if len(ids) > 10 else "")
+        say("warning", t("url_unknown_ids", what=t(f"url_{name}"), ids=shown))
 
 
 def save_taste() -> None:

@@ -9,7 +9,7 @@ import streamlit as st
 from ui.plain import plot_text
 from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
-from ui.urlstate import clicks, dislikes, save_taste
+from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
 
 st.title(t("page_personal"))
@@ -18,6 +18,7 @@ require_models("mf", "sasrec", "text")
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 _ = clicks(), dislikes()  # seed from the URL on first use
+warn_unknown_ids()
 save_taste()  # and keep the URL in step, so the state can be shared as a link
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from ui.plain import plot_text
 from ui.resources import built_models, engine, movies, require_models, show_error
 from ui.text import t
-from ui.urlstate import clicks, dislikes, save_taste
+from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
 
 DEMO = ["Star Wars", "The Empire Strikes Back", "Return of the Jedi", "Raiders of the Lost Ark"]
@@ -18,6 +18,7 @@ require_models("sasrec")
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 liked, disliked = clicks(), dislikes()
+warn_unknown_ids()
 save_taste()
 
 

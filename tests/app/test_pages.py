@@ -191,6 +191,19 @@ def test_personalize_link_with_strange_digits(built, clicks, dislikes):
     assert at.session_state["dislikes"] == ([] if dislikes == "①" else [TOY_STORY])
 
 
+@pytest.mark.parametrize("page_file", ["views/personalize.py", "views/pipeline.py"])
+def test_link_with_unknown_movie_ids_says_so(built, page_file):
+    """Ids the data set does not have are left out with one warning, not dropped silently."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["clicks"], at.query_params["dislikes"] = f"{STAR_WARS},999999", "888888"
+    at.run()
+    at.switch_page(page_file).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["clicks"] == [STAR_WARS]
+    warnings = " ".join(w.value for w in at.warning)
+    assert "999999" in warnings and "888888" in warnings
+
+
 def test_korean_ui(built):
     at = page("personalize", lang="ko")
     assert at.title[0].value == "실시간 개인화"
