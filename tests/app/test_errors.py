@@ -11,23 +11,9 @@ from tests.app.conftest import APP
 
 
 @pytest.fixture
-def env(monkeypatch, dir_csv, isolated_cache):
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.setenv("MOVIEDNA_DATASET", "ml-25m")
-    monkeypatch.setenv("MOVIEDNA_DATA_DIR", str(dir_csv))
-    from engine.data.catalogue import open_catalogue
-    from engine.data.dataset import load_dataset
-
-    cat = open_catalogue(load_dataset())
-    rng = np.random.default_rng(0)
-    for m in ("mf", "sasrec", "text"):
-        cat.put_vectors(m, np.arange(1, 6), rng.normal(size=(5, 8)).astype(np.float32), {"test": True})
-    cat.close()  # as after a finished build: no connection keeps the WAL alive
-    return Path(cat.path)
-
+def env(tiny_catalogue):
+    """The tiny catalogue's path (tests/app/conftest.py)."""
+    return tiny_catalogue
 
 def run(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120).run()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
@@ -20,27 +19,9 @@ _BARE_URL = re.compile(r"(?<!\\)(?:https?|ftp)(?<!\\):(?!\\)//|(?i:\bwww\.)")  #
 
 
 @pytest.fixture
-def app_env(monkeypatch, dir_csv, isolated_cache):
-    """ml-25m name over the tiny CSV files, every space built with random vectors; fresh Streamlit caches."""
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    for var in ("MOVIEDNA_BACKENDS", "MOVIEDNA_VECTOR_BACKEND", "MOVIEDNA_DATASETS", "MOVIEDNA_PG_URL",
-                "MOVIEDNA_MILVUS_URI", "MOVIEDNA_LIVE_MAX_N", "MOVIEDNA_LIVE_MAX_SECONDS"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("MOVIEDNA_DATASET", "ml-25m")
-    monkeypatch.setenv("MOVIEDNA_DATA_DIR", str(dir_csv))
-    from engine.data.catalogue import open_catalogue
-    from engine.data.dataset import load_dataset
-
-    cat = open_catalogue(load_dataset())
-    rng = np.random.default_rng(0)
-    for m in ("mf", "sasrec", "text"):
-        cat.put_vectors(m, np.arange(1, 6), rng.normal(size=(5, 8)).astype(np.float32), {"test": True})
-    cat.close()
+def app_env(tiny_catalogue, isolated_cache):
+    """The tiny catalogue (tests/app/conftest.py); the cache it lives in."""
     return isolated_cache
-
 
 @pytest.fixture
 def no_servers(monkeypatch):
