@@ -76,6 +76,7 @@ def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
 def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None,
                max_seconds: float = 5.0) -> tuple[float, float, int]:
     """Single-query p50, p99 (ms) and the number of queries timed (one thread)."""
+    before = faiss.omp_get_max_threads()   # a per-thread OpenMP setting: restore this thread's own
     faiss.omp_set_num_threads(1)
     times: list[float] = []
     deadline = time.perf_counter() + max_seconds
@@ -87,7 +88,7 @@ def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = No
             if time.perf_counter() > deadline and len(times) >= 20:
                 break
     finally:
-        faiss.omp_set_num_threads(_THREADS)
+        faiss.omp_set_num_threads(before)
     t = np.array(times) * 1e3
     return float(np.percentile(t, 50)), float(np.percentile(t, 99)), len(times)
 
@@ -105,7 +106,6 @@ def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth)]))
 
 
-_THREADS = faiss.omp_get_max_threads() or 1
 
 
 def measure(cfg: IndexConfig, xb: np.ndarray, xq: np.ndarray, truth: np.ndarray, k: int = 10,

@@ -227,3 +227,20 @@ def test_dropout_masks_are_seeded_and_keep_the_expected_share():
     d.gen = np.random.default_rng(5)
     assert torch.equal(d(x), y)
     assert torch.equal(d.eval()(x), x)
+
+
+def test_scoring_one_user_never_changes_the_process_thread_count(monkeypatch):
+    """A page's single history is scored with one thread for the calling thread only: torch's
+    process-wide setting is never touched on the query path (it was set to 1 and back per call)."""
+    from .synth import interactions
+
+    m = get_model("sasrec", epochs=1, hidden=16, maxlen=10, members=("ce",)).fit(interactions())
+    before = torch.get_num_threads()
+
+    def refuse(n):
+        raise AssertionError(f"torch.set_num_threads({n}) on the query path")
+
+    monkeypatch.setattr(torch, "set_num_threads", refuse)
+    scores = m.score(m.item_ids()[:3].tolist(), m.item_ids()[3:20])
+    assert scores.shape == (17,) and np.isfinite(scores).all()
+    assert torch.get_num_threads() == before

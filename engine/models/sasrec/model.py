@@ -5,6 +5,7 @@ item vectors, user states and scores.  The network and its design notes live in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import Progress, no_progress
+from engine.models.encoders import single_thread_inference
 from engine.errors import BadQueryError, MovieDNAError
 from engine.recsys.metrics import holdout_metrics, holdout_negatives
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
@@ -142,20 +144,16 @@ class SASRecModel(EmbeddingModel):
         for net in self.nets:                       # a validation call comes mid-training
             net.eval()
         out = []
-        small = len(histories) <= 4                 # one click sequence: a single thread is fastest and
-        threads = torch.get_num_threads()           # avoids OpenMP stalls on a busy machine (~1 ms vs ~100 ms)
-        if small and threads > 1:
-            torch.set_num_threads(1)
-        try:
+        # one click sequence: a single thread is fastest and avoids OpenMP stalls on a busy machine
+        # (~1 ms vs ~100 ms); the limit holds for this thread only (no process-wide change)
+        small = len(histories) <= 4
+        with single_thread_inference() if small else contextlib.nullcontext():
             for b in range(0, len(histories), 256):
                 chunk = histories[b:b + 256]
                 width = max(1, min(self.config.maxlen, max(len(h) for h in chunk)))
                 seq = torch.from_numpy(pad_left(chunk, width))             # (B, T)
                 out.append(torch.cat([net.last_hidden(seq.to(net.item_emb.weight.device)).cpu()  # validation
                                       for net in self.nets], dim=1))       # (B, k*d); mid-training on a GPU
-        finally:
-            if small and threads > 1:
-                torch.set_num_threads(threads)
         return torch.cat(out).numpy().astype(np.float32)
 
     @torch.no_grad()
