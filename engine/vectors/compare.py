@@ -75,7 +75,7 @@ def _measure(store: Any, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
         found.append(ids[0])
     lat = np.asarray(latencies)
     return {
-        "status": "ok", "n": int(store.count(model)), "load_s": round(load_s, 3),
+        "status": "ok", "n": int(store.count(model)), "load_s": round(load_s, 4),
         "p50_ms": round(float(np.percentile(lat, 50)), 3), "p99_ms": round(float(np.percentile(lat, 99)), 3),
         "qps_serial": round(1000.0 / float(lat.mean()), 1),
         f"recall@{k}": round(tie_aware_recall(np.stack(found), movie_ids, vectors, queries, k), 4),

@@ -199,7 +199,8 @@ def test_compare_backends_side_by_side(tmp_path, pg_tmp, data, monkeypatch: pyte
     for name in ("faiss", "pgvector", "milvus"):  # FAISS is always installed: it must run, not be skipped
         r = by[name]
         assert r["status"] == "ok", r
-        assert r["n"] == len(ids) and r["load_s"] > 0 and 0 < r["p50_ms"] <= r["p99_ms"]
+        # load_s is rounded to 0.1 ms: FAISS adds 2,000 rows faster than that, so 0.0 is a real reading
+        assert r["n"] == len(ids) and r["load_s"] >= 0 and 0 < r["p50_ms"] <= r["p99_ms"]
         assert r["recall@10"] >= 0.9
     assert "pgvector" in format_table(rows)
 
