@@ -6,16 +6,16 @@ middle point and ml-100k the reference every latency is divided by.  Each build 
 own process so its wall time and peak RSS (``wait4`` rusage) are its own:
 
     import   CSV -> normalised frames -> catalogue (python -m engine data)
-    mf, sasrec, text   python -m engine build --models X
+    mf, sasrec, text, use   python -m engine build --models X
     umap     the Explorer's projection of every space (cached on disk)
     agreement  the Explorer's neighbour-agreement table (k-NN via FAISS)
 
 then, in this process, p50 over repeated calls of each page's main action through the Engine
-(the functions the pages call): Similar movies (all spaces), Mood search, Live personalization
+(the functions the pages call): Similar movies (all spaces), Mood search (its default space), Live personalization
 (taste vector + search), two-stage (retrieve + SASRec re-rank).
 
     python benchmarks/bench_catalogue_scale.py [--sizes 10000,40000,87585] [--latest-small DIR]
-        [--stages import,mf,sasrec,text,umap,agreement,pages] [--repeats 20] [--json OUT]
+        [--stages import,mf,sasrec,text,use,umap,agreement,pages] [--repeats 20] [--json OUT]
 
 It uses its own cache (``--cache``, default ``bench-cache/`` beside the repository, never
 committed) and regenerates synthetic data only when missing.  Machine load matters: the table
@@ -39,7 +39,8 @@ sys.path.insert(0, str(REPO))
 #: (movies, users, ratings): 87,585 is ml-32m's size; 40k the issue's target; 10k a small step
 SIZES = {10_000: (10_000, 7_500, 1_000_000), 40_000: (40_000, 30_000, 4_000_000),
          87_585: (87_585, 200_948, 32_000_000)}
-STAGES = ("import", "mf", "sasrec", "text", "umap", "agreement", "pages")
+STAGES = ("import", "mf", "sasrec", "text", "use", "umap", "agreement", "pages")
+SPACES = ("mf", "sasrec", "text", "use")
 
 
 def run_stage(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
@@ -68,7 +69,7 @@ from engine import config
 from engine.data.catalogue import Catalogue
 from engine.lab.projection import project
 cat = Catalogue(config.catalogue_path(sys.argv[1]))
-for m in ("mf", "sasrec", "text"):
+for m in ("mf", "sasrec", "text", "use"):
     vs = cat.get_vectors(m)
     project(vs.vectors, vs.content_hash, config.dataset_cache_dir(sys.argv[1]) / "projections")
 """,
@@ -78,8 +79,8 @@ from engine import config
 from engine.data.catalogue import Catalogue
 from engine.lab.projection import align, neighbour_agreement
 cat = Catalogue(config.catalogue_path(sys.argv[1]))
-sets = {m: cat.get_vectors(m) for m in ("mf", "sasrec", "text")}
-for a, b in (("mf", "sasrec"), ("mf", "text"), ("sasrec", "text")):
+sets = {m: cat.get_vectors(m) for m in ("mf", "sasrec", "text", "use")}
+for a, b in (("mf", "sasrec"), ("mf", "text"), ("sasrec", "text"), ("text", "use")):
     _, ia, ib = align(sets[a].movie_ids, sets[b].movie_ids)
     neighbour_agreement(sets[a].vectors[ia], sets[b].vectors[ib], 10).mean()
 """,
@@ -94,7 +95,7 @@ def build_stages(name: str, data_dir: Path | None, stages: list[str], env: dict[
             continue
         if stage == "import":
             cmd = [py, "-m", "engine", "data", "--dataset", name] + (["--data-dir", str(data_dir)] if data_dir else [])
-        elif stage in ("mf", "sasrec", "text"):
+        elif stage in SPACES:
             cmd = [py, "-m", "engine", "build", "--dataset", name, "--models", stage]
         else:
             cmd = [py, "-c", STAGE_CODE[stage], name]
@@ -131,7 +132,7 @@ def page_actions(name: str, repeats: int) -> dict[str, float]:
                "romantic comedy in Paris", "a gritty crime drama"]
     clicks = [rng.choice(popular, size=8, replace=False).tolist() for _ in range(repeats + 1)]
     return {
-        "similar (3 spaces)": p50_ms(lambda i=0: eng.similar_all(int(popular[i % 200]), k=10), repeats),
+        "similar (all spaces)": p50_ms(lambda i=0: eng.similar_all(int(popular[i % 200]), k=10), repeats),
         "mood search": p50_ms(lambda i=0: eng.mood_search(queries[i % len(queries)], k=10), repeats),
         "live personalization": p50_ms(lambda i=0: eng.recommend(clicks[i], model="mf", k=10), repeats),
         "two-stage": p50_ms(lambda i=0: eng.two_stage(clicks[i], model="mf", k=10), repeats),

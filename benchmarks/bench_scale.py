@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import faiss  # noqa: E402
 
 from engine.artifacts import atomic_write_json  # noqa: E402
 from engine.vectors.faiss_index import IndexConfig  # noqa: E402
-from engine.lab.scale import RESULTS_PATH, estimate_exact, merge_rows, run_grid  # noqa: E402
+from engine.lab.scale import RESULTS_PATH, estimate_exact, machine_facts, merge_rows, run_grid  # noqa: E402
 
 HNSW_EF = (64, 128, 256, 512)
 IVF_PROBE = (16, 32, 64, 128, 256)
@@ -91,8 +88,7 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float) -> None:
         logging.info("no 100M estimate: %s", exc)
     out = {
         "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "faiss": faiss.__version__,
-                    "python": platform.python_version()},
+        "machine": machine_facts(),
         "data": "synthetic clustered unit vectors (engine.lab.scale.clustered_vectors, sqrt(n) overlapping gaussian clusters, spread 1.25 per dim)",
         "method": f"recall@10 vs exact on {args.queries} held-out queries (1000 unless noted per run); p50/p99 single query, 1 thread; "
                   "batch QPS all threads, all queries in one call",

@@ -239,9 +239,37 @@ _E = {
     "pipeline_summary": ("{moved} of {n} candidates changed position after re-ranking.", "재순위 후 {n}개 중 {moved}개의 위치가 바뀌었습니다."),
     # scale
     "scale_caption": ("Exact search compares the query with every vector; ANN indexes (HNSW graphs, IVF clusters) look "
-                      "at a few. Measured on this machine (2 cores) on synthetic clustered 64-d vectors.",
+                      "at a few. Synthetic clustered 64-d vectors, measured on {where}.",
                       "정확 검색은 모든 벡터와 비교하고, ANN 색인(HNSW 그래프, IVF 클러스터)은 일부만 봅니다. "
-                      "이 기계(2코어)에서 합성 클러스터 64차원 벡터로 측정했습니다."),
+                      "합성 클러스터 64차원 벡터, 측정 환경: {where}."),
+    "bigann_missing": ("The 100-million row has not been measured here: run `python benchmarks/bench_100m.py`.",
+                       "1억 벡터 행은 아직 측정되지 않았습니다: `python benchmarks/bench_100m.py` 를 실행하세요."),
+    "bigann_title": ("{n} vectors, measured (not estimated)", "{n}개 벡터, 추정이 아닌 실측"),
+    "bigann_where": ("Measured on {where}; {d}-d synthetic clustered vectors, the same distribution as above. The "
+                     "float32 vectors do not fit in RAM: exact search streams them from disk.",
+                     "측정 환경: {where}; 위와 같은 분포의 {d}차원 합성 벡터. float32 벡터가 RAM에 들어가지 않아 "
+                     "정확 검색은 디스크에서 읽어 가며 계산합니다."),
+    "bigann_exact_disk": ("Exact, {n}, from disk (p50)", "정확 검색, {n}개, 디스크 (p50)"),
+    "bigann_exact_disk_help": ("One query on one thread, the file's pages dropped from the page cache first; "
+                               "the disk delivered {gbps} GB/s.",
+                               "단일 질의, 단일 스레드, 파일의 페이지 캐시를 먼저 비움; 디스크 속도 {gbps} GB/s."),
+    "bigann_exact_ram": ("Exact, {n}, in RAM (p50)", "정확 검색, {n}개, RAM (p50)"),
+    "bigann_ratio_help": ("The largest prefix that fits in RAM beside the OS; from disk the same rows take {ratio}x longer.",
+                          "OS와 함께 RAM에 들어가는 가장 큰 부분; 같은 행을 디스크에서 읽으면 {ratio}배 느립니다."),
+    "bigann_ann": ("{factory} at recall@10 ≥ 0.99 (p50)", "{factory}, recall@10 ≥ 0.99 (p50)"),
+    "bigann_ann_help": ("Fastest measured setting reaching recall@10 0.99: nprobe {nprobe}, short list of 10 x {kf} "
+                        "re-ranked exactly from the float32 file; recall {recall}.",
+                        "recall@10 0.99에 도달한 가장 빠른 설정: nprobe {nprobe}, 10 x {kf}개 후보를 float32 파일로 "
+                        "정확히 재정렬; recall {recall}."),
+    "bigann_speedup": ("Speed-up over exact from disk", "디스크 정확 검색 대비 속도 향상"),
+    "bigann_build": ("{factory}: k-means {train} s, adding every vector {add} s; index {ram} GiB in RAM, {disk} GiB "
+                     "on disk; build peak RSS {rss} GiB.",
+                     "{factory}: k-means {train}초, 전체 벡터 추가 {add}초; 색인 RAM {ram} GiB, 디스크 {disk} GiB; "
+                     "빌드 최대 RSS {rss} GiB."),
+    "bigann_rerank": ("re-rank {n} from disk", "디스크에서 {n}개 재정렬"),
+    "bigann_no_rerank": ("codes only", "코드만"),
+    "bigann_curve": ("Recall@10 vs single-query latency at {n} vectors", "{n}개 벡터에서 Recall@10 대 단일 질의 지연"),
+    "bigann_protocol": ("How this was measured", "측정 방법"),
     "scale_claims": ("**Brute force is milliseconds at movie-catalogue size; at 100 million vectors it is not — that is "
                      "where ANN indexes earn their keep.**",
                      "**영화 카탈로그 규모에서는 전수 검색도 몇 밀리초지만, 1억 벡터에서는 그렇지 않습니다 — 그때 ANN 색인이 필요합니다.**"),

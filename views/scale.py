@@ -11,6 +11,7 @@ from ui.plain import escape, say
 from ui.resources import engine
 from ui.text import t
 from engine.errors import BusyError, MovieDNAError
+from engine.lab.bigann import headline, where_measured
 from engine.lab.scale import live_limits, run_live
 from engine.vectors.compare import compare_space
 from engine.vectors.contract import BACKENDS, enabled_backends
@@ -18,7 +19,6 @@ from engine.vectors.contract import BACKENDS, enabled_backends
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 st.title(t("page_scale"))
-st.caption(t("scale_caption"))
 
 
 @st.cache_data(show_spinner=False)
@@ -35,10 +35,20 @@ def load(name: str) -> dict | None:
         return None
 
 
+@st.cache_data(show_spinner=False)
+def protocol_text() -> str:
+    """The protocol section of docs/SCALE.md (our own file, rendered as Markdown)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "SCALE.md").read_text(encoding="utf-8")
+    start = doc.find("## The 100-million row")
+    end = doc.find("\n## ", start + 1)
+    return doc[start:end if end > 0 else None] if start >= 0 else doc
+
+
 data = load("scale.json")
 if data is None:
     st.warning(t("no_scale_results"))
 else:
+    say("caption", t("scale_caption", where=where_measured(data.get("machine", {}), data.get("updated") or data.get("generated"))))
     rows = pd.DataFrame(data.get("rows", []))
     st.markdown(t("scale_claims"))
     exact = rows[rows["kind"] == "exact"].sort_values("n")
@@ -71,6 +81,39 @@ else:
     with st.expander(t("all_measurements")):
         st.dataframe(rows, hide_index=True, key="scale_rows")
         say("caption", json.dumps(data.get("machine", {})))
+
+big = load("bigann-100000000.json")
+if big is None:
+    say("caption", t("bigann_missing"))
+else:
+    h = headline(big)
+    st.subheader(t("bigann_title", n=f"{h['n']:,}"))
+    say("caption", t("bigann_where", where=h["where"], d=h["d"]))
+    c = st.columns(4)
+    c[0].metric(t("bigann_exact_disk", n=f"{h['n']:,}"), f"{h['exact_disk_s']:.1f} s",
+                help=t("bigann_exact_disk_help", gbps=h["exact_disk_gbps"]))
+    c[1].metric(t("bigann_exact_ram", n=f"{h['ram_n']:,}"), f"{h['exact_ram_s']:.2f} s",
+                help=t("bigann_ratio_help", ratio=f"{h['disk_over_ram']:.1f}"))
+    if h["best"]:
+        b = h["best"]
+        c[2].metric(t("bigann_ann", factory=h["factory"]), f"{b['p50_ms']:.1f} ms",
+                    help=t("bigann_ann_help", nprobe=b["nprobe"], kf=b["k_factor"], recall=f"{b['recall_at_10']:.3f}"))
+        c[3].metric(t("bigann_speedup"), f"{h['speedup_vs_disk']:,.0f}x")
+    if h["build"]:
+        bd = h["build"]
+        say("caption", t("bigann_build", factory=h["factory"], train=f"{bd['train_s']:,.0f}", add=f"{bd['add_s']:,.0f}",
+                         ram=f"{bd['ram_bytes'] / 2**30:.1f}", disk=f"{bd['disk_bytes'] / 2**30:.1f}",
+                         rss=f"{big.get('build_peak_rss_mb', 0) / 1024:.1f}"))
+    curve = pd.DataFrame(h["curve"])
+    if len(curve):
+        curve = curve.assign(short_list=curve["k_factor"].map(lambda kf: t("bigann_rerank", n=10 * kf) if kf > 1 else t("bigann_no_rerank")))
+        fig = px.line(curve, x="recall_at_10", y="p50_ms", color="short_list", markers=True, log_y=True,
+                      hover_data=["nprobe", "p99_ms"], title=t("bigann_curve", n=f"{h['n']:,}"),
+                      labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "short_list": ""})
+        st.plotly_chart(fig, key="scale_bigann_curve")
+    with st.expander(t("bigann_protocol")):
+        st.markdown(protocol_text())
+        st.code(str(big.get("command", "")), language="bash")
 
 backends = load("backends.json")
 if backends and backends.get("results"):

@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import faiss
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from engine import config
 from engine.config import Progress, no_progress
 from engine.errors import BadQueryError, BusyError
-from engine.vectors.faiss_index import IndexConfig, build_faiss, _search_params
+from engine.vectors.faiss_index import IndexConfig, _search_params, build_faiss, faiss_threads
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +45,30 @@ def clustered_vectors(n: int, d: int, n_clusters: int | None = None, spread: flo
     The same ``centers_seed`` gives the same clusters, so queries (another ``seed``)
     come from the database's distribution without being database rows.
     """
+    out = np.empty((n, d), dtype=np.float32)
+    for start, block in clustered_chunks(n, d, n_clusters, spread, seed, centers_seed, chunk):
+        out[start:start + len(block)] = block
+    return out
+
+
+def clustered_chunks(n: int, d: int, n_clusters: int | None = None, spread: float = 1.25,
+                     seed: int = 0, centers_seed: int = 12345, chunk: int = 1_000_000) -> Iterator[tuple[int, np.ndarray]]:
+    """The rows of :func:`clustered_vectors` as (first row, float32 (m, d) block) pairs, one
+    ``chunk`` at a time, so 100M x 64 (25.6 GB) can be written to disk without holding it.
+
+    Rows are identical for any ``chunk`` (the generator draws the same stream in order); the
+    cluster labels are drawn up front (int64, 8 bytes a row: 800 MB at 100M).
+    """
     n_clusters = n_clusters or max(16, int(np.sqrt(n)))
     centers = np.random.default_rng(centers_seed).standard_normal((n_clusters, d)).astype(np.float32)
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, n_clusters, n)
-    out = np.empty((n, d), dtype=np.float32)
     for s in range(0, n, chunk):
         m = min(chunk, n - s)
         x = centers[labels[s:s + m]]
         x += spread * rng.standard_normal((m, d), dtype=np.float32)
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        out[s:s + m] = x
-    return out
+        yield s, x
 
 
 def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
@@ -76,19 +88,15 @@ def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
 def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None,
                max_seconds: float = 5.0) -> tuple[float, float, int]:
     """Single-query p50, p99 (ms) and the number of queries timed (one thread)."""
-    before = faiss.omp_get_max_threads()   # a per-thread OpenMP setting: restore this thread's own
-    faiss.omp_set_num_threads(1)
     times: list[float] = []
     deadline = time.perf_counter() + max_seconds
-    try:
+    with faiss_threads(1):
         for i in range(len(xq)):
             t0 = time.perf_counter()
             index.search(xq[i:i + 1], k, params=params)
             times.append(time.perf_counter() - t0)
             if time.perf_counter() > deadline and len(times) >= 20:
                 break
-    finally:
-        faiss.omp_set_num_threads(before)
     t = np.array(times) * 1e3
     return float(np.percentile(t, 50)), float(np.percentile(t, 99)), len(times)
 
@@ -253,6 +261,23 @@ def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, 
     return {"kind": "exact", "n": target_n, "d": d, "estimated": True, "p50_ms": round(slope * target_n, 1),
             "memory_mb": round(target_n * d * 4 / 2**20, 1), "basis": f"linear fit through origin of {len(pts)} "
             f"measured exact p50 values, n={int(n_arr.min()):,}..{int(n_arr.max()):,}"}
+
+
+def machine_facts() -> dict[str, Any]:
+    """Where figures are being measured: cores, RAM (GB), CPU model, library versions."""
+    import os
+    import platform
+
+    mem_kb, cpu = 0, platform.processor()
+    try:
+        with open("/proc/meminfo") as fh:
+            mem_kb = next(int(line.split()[1]) for line in fh if line.startswith("MemTotal"))
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"cpus": os.cpu_count(), "ram_gb": round(mem_kb / 2**20, 1), "cpu": cpu, "platform": platform.platform(),
+            "faiss": faiss.__version__, "numpy": np.__version__, "python": platform.python_version()}
 
 
 def load_results(path: Path | str = RESULTS_PATH) -> dict[str, Any]:

@@ -14,6 +14,7 @@ parameters (``efSearch``, ``nprobe``) travel with each call, the index is never 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -21,7 +22,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import faiss
 import numpy as np
@@ -204,12 +205,8 @@ class FaissIndex:
         # FAISS's OpenMP thread count is per calling thread (its own libgomp, not torch's; see
         # tests/vectors/test_faiss_threads.py): small batches run on one thread for latency, and
         # the caller's setting is restored so a later build on this thread keeps all cores.
-        before = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS)
-        try:
+        with faiss_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS):
             scores, rows = self.index.search(qn, kk, params=self._params)
-        finally:
-            faiss.omp_set_num_threads(before)
         if kk == k and rows.size and rows.min() >= 0:
             return scores, self.ids[rows]
         hits = [[(int(self.ids[r]), float(sc)) for r, sc in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
@@ -229,6 +226,18 @@ class FaissIndex:
 
 
 _DEFAULT_THREADS = faiss.omp_get_max_threads() or 1
+
+
+@contextlib.contextmanager
+def faiss_threads(n: int) -> Iterator[None]:
+    """Run FAISS calls of this block on ``n`` OpenMP threads, then restore this thread's own
+    setting (the count is per calling thread, so other threads never see the change)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _index_bytes(index: faiss.Index) -> bytes:
