@@ -140,11 +140,15 @@ def index_path(args: argparse.Namespace, factory: str) -> Path:
 def phase_build(args: argparse.Namespace) -> None:
     vf = bigann.VectorFile.open(vector_path(args))
     out = {}
+    coarse: dict[str, faiss.Index] = {}  # trained coarse quantizers by IVF prefix: k-means once per nlist
     for factory in args.factory_list:
         plan = bigann.IvfPlan(factory, train_rows=min(vf.n, args.train_per_list * bigann.IvfPlan(factory).nlist()),
                               niter=args.niter)
         path = index_path(args, factory)
-        index, facts = bigann.build_ivf(vf, plan, progress=progress_logger(f"build {factory}"))
+        prefix = factory.split(",")[0]
+        index, facts = bigann.build_ivf(vf, plan, progress=progress_logger(f"build {factory}"), coarse=coarse.get(prefix))
+        if prefix not in coarse:
+            coarse[prefix] = faiss.clone_index(faiss.extract_index_ivf(index).quantizer)
         t0 = time.perf_counter()
         with atomic_path(path, ".faissindex") as tmp:
             faiss.write_index(index, str(tmp))
@@ -355,8 +359,10 @@ def main() -> int:
         argv = without_phase(sys.argv[1:])
         for name in PHASES[:-1]:
             done = load_phase(args, name)
-            if done and (name in ("gen", "truth") or done.get("args") == signature(args)):
-                log.info("phase %s already done with these options (%s); delete it to redo", name, phase_path(args, name))
+            same = done and (name == "gen" or (name == "truth" and done.get("queries") == args.queries)
+                             or done.get("args") == signature(args))
+            if same:  # gen and truth do not depend on the index options
+                log.info("phase %s already done (%s); delete that file to redo it", name, phase_path(args, name))
                 continue
             rc = subprocess.call([sys.executable, __file__, *argv, "--phase", name])
             if rc:

@@ -238,13 +238,23 @@ class IvfPlan:
         return int(head[3:].split("_")[0]) if head.startswith("IVF") else 0
 
 
-def build_ivf(vf: VectorFile, plan: IvfPlan, stop: int | None = None,
-              progress: Progress = no_progress) -> tuple[faiss.Index, dict[str, Any]]:
+def build_ivf(vf: VectorFile, plan: IvfPlan, stop: int | None = None, progress: Progress = no_progress,
+              coarse: faiss.Index | None = None) -> tuple[faiss.Index, dict[str, Any]]:
     """Train ``plan.factory`` on the first ``plan.train_rows`` rows (they are i.i.d. draws) and add
-    rows 0..stop block by block.  Returns (index, facts: train/add seconds, RAM bytes)."""
+    rows 0..stop block by block.  Returns (index, facts: train/add seconds, RAM bytes).
+
+    ``coarse``: an already trained coarse quantizer with this plan's nlist (another index's),
+    copied in so that its k-means is not repeated; only the codes (SQ/PQ) are trained then."""
     stop = vf.n if stop is None else int(stop)
     index = faiss.index_factory(vf.d, plan.factory, faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
+    if coarse is not None:
+        if coarse.ntotal != ivf.nlist or coarse.d != vf.d:
+            raise BadQueryError(f"The shared quantizer has {coarse.ntotal} centroids; {plan.factory} needs {ivf.nlist}.")
+        q = faiss.clone_index(coarse)
+        q.this.disown()          # the IVF index owns it from here (own_fields)
+        ivf.quantizer = q
+        ivf.own_fields = True
     ivf.cp.niter = plan.niter
     ivf.cp.max_points_per_centroid = max(1, plan.train_rows // max(ivf.nlist, 1) + 1)
     t0 = time.perf_counter()
@@ -258,6 +268,7 @@ def build_ivf(vf: VectorFile, plan: IvfPlan, stop: int | None = None,
         eta = (time.perf_counter() - t1) / done * (stop - done)
         progress(done / stop, f"added {done:,} of {stop:,} rows (ETA {eta:,.0f} s)")
     facts = {"factory": plan.factory, "train_rows": plan.train_rows, "niter": plan.niter, "n": int(index.ntotal),
+             "kmeans": "shared" if coarse is not None else "trained",
              "train_s": round(train_s, 1), "add_s": round(time.perf_counter() - t1, 1),
              "ram_bytes": ivf_ram_bytes(index)}
     return index, facts

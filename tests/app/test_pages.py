@@ -170,6 +170,12 @@ def test_pipeline_demo_taste_and_stages(built):
 def test_scale_reads_results_and_runs_live(built):
     at = page("scale")
     assert not at.exception
+    # saved results say where they were measured, and the 100M row is a measurement
+    assert any("measured on 2 cores" in c.value for c in at.caption)
+    labels = {m.label: m.value for m in at.metric}
+    assert "Exact, 100,000,000, from disk (p50)" in labels and not any("estimate" in lbl for lbl in labels)
+    assert any(lbl.endswith("at recall@10 ≥ 0.99 (p50)") for lbl in labels)
+    assert any("benchmarks/bench_100m.py" in c.value for c in at.code)  # the protocol is one click away
     at.select_slider(key="scale_live_n").set_value(10_000).run()
     at.button(key="scale_live_go").click().run()
     assert not at.exception and not at.error and not at.warning  # neither refused, busy nor cut

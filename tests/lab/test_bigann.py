@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError
+from engine.errors import ArtifactError, BadQueryError
 from engine.lab import bigann
 from engine.lab.scale import clustered_chunks, clustered_vectors, recall_at
 
@@ -107,3 +107,14 @@ def test_the_sidecar_is_written_after_the_data(tmp_path, monkeypatch) -> None:
     with pytest.raises(RuntimeError):
         bigann.write_clustered(tmp_path / "w.f32", 100, 4)
     assert not (tmp_path / "w.f32").exists() and not bigann.sidecar(tmp_path / "w.f32").exists()
+
+
+def test_a_shared_coarse_quantizer_skips_kmeans_and_gives_the_same_lists(vf, queries) -> None:
+    first, facts = bigann.build_ivf(vf, bigann.IvfPlan("IVF32_HNSW32,SQ8", train_rows=32 * 40, niter=5))
+    coarse = faiss.extract_index_ivf(first).quantizer
+    second, facts2 = bigann.build_ivf(vf, bigann.IvfPlan("IVF32_HNSW32,PQ8x4fs", train_rows=32 * 40), coarse=coarse)
+    assert facts["kmeans"] == "trained" and facts2["kmeans"] == "shared"
+    a, b = faiss.extract_index_ivf(first), faiss.extract_index_ivf(second)
+    assert [a.invlists.list_size(i) for i in range(32)] == [b.invlists.list_size(i) for i in range(32)]
+    with pytest.raises(BadQueryError, match="centroids"):
+        bigann.build_ivf(vf, bigann.IvfPlan("IVF64_HNSW32,SQ8", train_rows=64 * 40), coarse=coarse)
