@@ -12,7 +12,7 @@ from typing import Any
 from engine.cli.main import Result, add_common, positive_int
 from engine.errors import BadQueryError
 
-MODEL_CHOICES = ("mf", "sasrec", "text")
+MODEL_CHOICES = ("mf", "sasrec", "text", "use")
 INDEX_CHOICES = ("exact", "hnsw", "ivf")
 
 
