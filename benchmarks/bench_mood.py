@@ -179,6 +179,10 @@ def main() -> int:
         print(f"{key:<12}{s['n']:>4}" + "".join(f"{s[m]:>15.3f}" for m in methods))
     overall = {m: round(float(np.mean([s[m] for s in summary.values()])), 4) for m in methods}
     print(f"{'mean of sets':<16}" + "".join(f"{overall[m]:>15.3f}" for m in methods))
+    if "korean/ko" in summary and "korean/en" in summary:
+        ko, en = summary["korean/ko"], summary["korean/en"]
+        print("Korean vs English translation (en - ko): " + ", ".join(
+            f"{m} {en[m] - ko[m]:.3f}" for m in ("semantic:use", "hybrid", "default")))
     best = max((m for m in methods if m not in ("random", "default")), key=lambda m: overall[m])
     print(f"best overall: {best} ({overall[best]:.3f}); default is {eng.search('x', k=1).query['mode']} "
           f"({time.perf_counter() - t0:.1f} s)")

@@ -140,6 +140,23 @@ def test_korean_goes_to_the_multilingual_space_and_finds_the_genre(eng):
     assert hyb.ids() == deep.ids()[:5] and any("BM25" in n for n in hyb.notes)  # honest: fusion = semantic
 
 
+def test_semantic_search_in_use_applies_pseudo_relevance_feedback(eng, monkeypatch):
+    text = "space cowboy"
+    sp, cfg = eng.space("use"), H.FEEDBACK
+    q = E.encode_query(ENC["use"], text, sp.unit.shape[1])
+    hits = eng.search(text, mode="semantic", space="use", k=10)
+    assert hits.query["feedback"] == {"spaces": ["use"], "m": cfg.m, "alpha": cfg.alpha}
+    monkeypatch.setattr(H, "FEEDBACK", H.FeedbackConfig(alpha=0.0))            # off: the plain nearest movies
+    plain = eng.search(text, mode="semantic", space="use", k=cfg.m)
+    assert plain.query["feedback"]["spaces"] == [] and plain.items[0]["score"] == pytest.approx(float((sp.unit @ q).max()))
+    v = H.feedback_vector(q, sp.unit[sp.rows(plain.ids())], cfg.alpha)      # the second query, from the first top m
+    scores = sp.unit @ v
+    assert [it["score"] for it in hits.items] == pytest.approx(scores[sp.rows(hits.ids())], abs=1e-5)
+    assert [it["score"] for it in hits.items] == pytest.approx(np.sort(scores)[::-1][:10], abs=1e-5)
+    assert hits.ids() != plain.ids()[:10]
+    assert eng.search(text, mode="semantic", space="text", k=3).query["feedback"]["spaces"] == []   # MiniLM: not validated
+
+
 def test_mood_search_keeps_its_contract(eng):
     hits = eng.mood_search("space story", k=4)
     assert hits.kind == "mood" and hits.query["model"] == hits.query["space"] and "encode" in hits.timings_ms

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.errors import BadQueryError, ModelNotBuiltError
@@ -116,3 +117,15 @@ def test_check_mode():
 ])
 def test_semantic_text_drops_generic_words(text, embedded):
     assert H.semantic_text(text) == embedded
+
+
+def test_feedback_vector_moves_the_query_towards_its_top_movies():
+    q = np.array([1.0, 0.0, 0.0], np.float32)
+    top = np.array([[0.0, 1.0, 0.0], [0.0, 0.6, 0.8]], np.float32)
+    got = H.feedback_vector(q * 3, top, alpha=0.5)                       # the query's length does not matter
+    centre = np.array([0.0, 0.8, 0.4]) / np.linalg.norm([0.0, 0.8, 0.4])
+    want = (q + 0.5 * centre) / np.linalg.norm(q + 0.5 * centre)
+    assert got.dtype == np.float32 and got.shape == (3,)
+    assert got == pytest.approx(want, abs=1e-6)
+    assert H.feedback_vector(q * 2, top, alpha=0.0) == pytest.approx(q)  # off: the normalised query
+    assert H.feedback_vector(q, top[:0], alpha=0.5) == pytest.approx(q)  # no feedback movies
