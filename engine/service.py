@@ -345,7 +345,7 @@ class Engine:
             notes.append("BM25's best match lacks some of the query's words, so BM25 did not vote: "
                          "the hybrid ranking fuses the semantic lists only.")
         if len(spaces) > 1:
-            notes.append(f"Hybrid fuses the {' and '.join(spaces)} spaces with BM25.")
+            notes.append(f"Hybrid fuses the {' and '.join(spaces)} spaces" + (" with BM25." if weights[-1] else "."))
         extras = [{"semantic_rank": r[0], "bm25_rank": r[-1],
                    **{f"{name}_rank": r[i] for i, name in enumerate(spaces)}} for _, _, r in fused]
         fusion = {"rrf_k": H.FUSION.rrf_k, "spaces": spaces, "weights": weights, "bm25_confident": confident}
