@@ -101,7 +101,7 @@ def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndar
 #: text spaces that mood search can use: model name -> multilingual?
 TEXT_SPACES: dict[str, bool] = {"use": True, "text": False}
 #: chosen on the validation sets (docs/SEARCH.md): best mean nDCG@10 over the sets and languages,
-#: both data sets (hybrid 0.681 / 0.703, semantic use 0.624 / 0.632 on ml-100k / ml-latest-small)
+#: both data sets (hybrid 0.707 / 0.739, semantic use 0.654 / 0.688 on ml-100k / ml-latest-small)
 DEFAULT_MODE = "hybrid"
 DEFAULT_SPACE = "use"
 
