@@ -1,6 +1,7 @@
 """Mood search benchmark: nDCG@10 per query set x method x language.
 
     python benchmarks/bench_mood.py [--dataset ml-100k] [--sets mood,keyword,mixed,korean]
+    python benchmarks/bench_mood.py --validation [--dataset ml-100k]     # the sets parameters are chosen on
 
 Needs the data set's catalogue with both text spaces (`python -m engine build --models text,use`).
 
@@ -19,11 +20,18 @@ and its year lies in ``years``.  Ideal DCG uses min(10, #relevant); a query with
 relevant movie in the data set is skipped.  Label words never leak into mood and Korean
 queries (checked here).  ``random`` is the expected nDCG@10 of a random ranking.
 
-Methods: ``like`` (SQL LIKE baseline), ``bm25`` (FTS5), ``semantic`` and ``hybrid``
-(RRF of BM25 and semantic, k=60) in each text space (``text`` = MiniLM, ``use`` = USE
-Multilingual v3), and ``default`` (what `python -m engine search` does with no options).
-Prints one table per data set, writes benchmarks/results/mood.json (all data sets run so
-far are kept, one entry each).
+``--validation`` runs the validation sets instead (benchmarks/queries/*_validation.json:
+mood, keyword, mixed and Korean; written and labelled before any result) and writes
+benchmarks/results/mood_validation.json: the hybrid fusion and the default mode are chosen on
+these, and the test sets above are reported once.
+
+Methods: ``like`` (SQL LIKE baseline), ``bm25`` (FTS5), ``semantic`` in each text space
+(``text`` = MiniLM, ``use`` = USE Multilingual v3), ``hybrid`` in one space (``hybrid:text``,
+``hybrid:use``: that space's list and BM25), ``hybrid`` as the engine runs it with no space
+named (every text space that reads the query's language, and BM25 when it is confident; see
+engine/recsys/hybrid.py FUSION), and ``default`` (what `python -m engine search` does with no
+options).  Prints one table per data set, writes benchmarks/results/mood.json (all data sets run
+so far are kept, one entry each).
 """
 
 from __future__ import annotations
@@ -47,12 +55,16 @@ QUERIES = ROOT / "benchmarks" / "mood_queries.json"
 SETS = {"mood": QUERIES, "keyword": ROOT / "benchmarks" / "queries" / "keyword.json",
         "mixed": ROOT / "benchmarks" / "queries" / "mixed.json",
         "korean": ROOT / "benchmarks" / "queries" / "korean.json"}
+#: validation sets (``--validation``): choices are made on these, never on SETS
+VALIDATION = {name: ROOT / "benchmarks" / "queries" / f"{name}_validation.json"
+              for name in ("mood", "keyword", "mixed", "korean")}
 NO_LEAK = ("mood", "korean")                       # sets whose queries must not name a genre
 GENRE_ALIASES = {"children": "children's"}  # ml-latest-small spells it "Children"
 #: (method name, mode, space)
 METHODS = [("like", "keyword", None), ("bm25", "bm25", None),
            ("semantic:text", "semantic", "text"), ("semantic:use", "semantic", "use"),
-           ("hybrid:text", "hybrid", "text"), ("hybrid:use", "hybrid", "use"), ("default", None, None)]
+           ("hybrid:text", "hybrid", "text"), ("hybrid:use", "hybrid", "use"), ("hybrid", "hybrid", None),
+           ("default", None, None)]
 
 
 def ndcg_at_k(ranked: list[int], relevant: set[int], k: int = 10) -> float:
@@ -129,10 +141,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="ml-100k")
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ",".join(SETS))
+    ap.add_argument("--validation", action="store_true",
+                    help="run the validation sets (benchmarks/queries/*_validation.json) -> results/mood_validation.json")
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--index", default="exact")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mood.json"))
+    ap.add_argument("--out", default=None, help="default benchmarks/results/mood.json (mood_validation.json with --validation)")
     args = ap.parse_args()
+    sets = VALIDATION if args.validation else SETS
+    args.out = args.out or str(ROOT / "benchmarks" / "results" / ("mood_validation.json" if args.validation else "mood.json"))
     from engine.service import Engine
 
     eng = Engine(args.dataset)
@@ -142,7 +158,7 @@ def main() -> int:
     eng.search("warm-up", mode="hybrid", space="use", k=1)
     eng.search("warm-up", mode="hybrid", space="text", k=1)
     for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
-        queries = load_queries(SETS[name])
+        queries = load_queries(sets[name])
         if name in NO_LEAK:
             texts = [q.get("english", q["query"]) for q in queries] + [q["query"] for q in queries]
             bad = {t: leaks(t, all_genres) for t in texts if leaks(t, all_genres)}
@@ -163,6 +179,10 @@ def main() -> int:
         print(f"{key:<12}{s['n']:>4}" + "".join(f"{s[m]:>15.3f}" for m in methods))
     overall = {m: round(float(np.mean([s[m] for s in summary.values()])), 4) for m in methods}
     print(f"{'mean of sets':<16}" + "".join(f"{overall[m]:>15.3f}" for m in methods))
+    if "korean/ko" in summary and "korean/en" in summary:
+        ko, en = summary["korean/ko"], summary["korean/en"]
+        print("Korean vs English translation (en - ko): " + ", ".join(
+            f"{m} {en[m] - ko[m]:.3f}" for m in ("semantic:use", "hybrid", "default")))
     best = max((m for m in methods if m not in ("random", "default")), key=lambda m: overall[m])
     print(f"best overall: {best} ({overall[best]:.3f}); default is {eng.search('x', k=1).query['mode']} "
           f"({time.perf_counter() - t0:.1f} s)")
@@ -170,10 +190,12 @@ def main() -> int:
     prev = json.loads(out.read_text()) if out.exists() else {}
     runs = prev.get("runs", {}) if isinstance(prev.get("runs"), dict) else {}
     runs[args.dataset] = {"dataset": args.dataset, "k": args.k, "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                          "command": "python benchmarks/bench_mood.py --dataset " + args.dataset,
+                          "command": "python benchmarks/bench_mood.py --dataset " + args.dataset
+                                     + (" --validation" if args.validation else ""),
                           "summary": summary, "mean_of_sets": overall, "best": best,
                           "vectors": eng.catalogue.vector_info(), "rows": rows}
-    atomic_write_json(out, {"description": "nDCG@10 per set x method x language; see benchmarks/bench_mood.py",
+    what = "validation sets (choices are made on these)" if args.validation else "test sets (reported once)"
+    atomic_write_json(out, {"description": f"nDCG@10 per set x method x language on the {what}; see benchmarks/bench_mood.py",
                             "runs": runs})
     return 0
 

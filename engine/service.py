@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 RANKERS = ("sasrec", "widedeep")
 #: spaces whose model has a user vector of its own (Live personalization's "model's own user vector")
 NATIVE_TASTE = ("mf", "sasrec")
-SPACES = ("mf", "sasrec", "text")
+SPACES = ("mf", "sasrec", "text", "use")
 
 
 @dataclass(frozen=True)
@@ -312,33 +312,63 @@ class Engine:
                                     "language": H.query_language(text)},
                         hits.items, hits.timings_ms, hits.notes)
         route = H.choose_space(text, self.models(), space)
-        sp = self.space(route.space)
-        enc, idx = self.encoder(route.space), self._index(sp, index)
-        depth = k if mode == "semantic" else min(max(k, H.FUSION_DEPTH), len(sp.ids))
-        t0 = time.perf_counter()
-        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
-            vec = E.encode_query(enc, H.semantic_text(text), sp.unit.shape[1])
-        t1 = time.perf_counter()
-        ids, scores = S.neighbours(idx, vec, depth)
-        t2 = time.perf_counter()
-        timings = {"encode": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}
+        chosen = space is not None and str(space).strip().lower() not in ("", "auto")
+        spaces = [route.space] if mode == "semantic" else H.fusion_spaces(route, self.models(), chosen)
+        lists, timings = [], {"encode": 0.0, "search": 0.0}
+        for name in spaces:
+            depth = k if mode == "semantic" else min(max(k, H.FUSION.depth), len(self.space(name).ids))
+            ids, scores, enc, sidx, ms = self._semantic_list(name, text, depth, index)
+            timings = {key: timings[key] + ms[key] for key in timings}
+            lists.append((ids, scores))
+            if len(lists) == 1:
+                idx, first_enc = sidx, enc
+        ids, scores = lists[0]
         notes = [] if route.language == "English" and route.reason.startswith("English") else [route.reason + "."]
         if not H.TEXT_SPACES[route.space] and route.language != "English":
             notes += S.query_notes(text)
         notes += _index_notes(idx)
         query_info = {"text": text, "embedded": H.semantic_text(text), "mode": mode, "space": route.space, "model": route.space,
-                      "encoder": getattr(enc, "identity", None), "language": route.language, "route": route.reason}
+                      "encoder": getattr(first_enc, "identity", None), "language": route.language, "route": route.reason,
+                      "feedback": {"spaces": [s for s in spaces if s in H.FEEDBACK.spaces and H.FEEDBACK.alpha > 0],
+                                   "m": H.FEEDBACK.m, "alpha": H.FEEDBACK.alpha}}
         if mode == "semantic":
             return Hits("mood", query_info, self._items(list(zip(ids.tolist(), scores.tolist()))), timings, notes)
-        kw = self.bm25_search(text, min(max(k, H.FUSION_DEPTH), MAX_K))
+        kw = self.bm25_search(text, min(max(k, H.FUSION.depth), MAX_K))
         t3 = time.perf_counter()
-        fused = H.rrf([ids.tolist(), kw.ids()], k)
+        confident = bool(kw.items) and self.catalogue.bm25_covers(text, kw.items[0]["movie_id"])
+        weights = H.fusion_weights(len(lists), confident)
+        fused = H.rrf([i.tolist() for i, _ in lists] + [kw.ids()], k, c=H.FUSION.rrf_k, weights=weights)
         timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
         if not kw.items:
             notes.append("BM25 matched no word of the query, so the hybrid ranking is the semantic one.")
-        extras = [{"semantic_rank": r[0], "bm25_rank": r[1]} for _, _, r in fused]
-        return Hits("hybrid", query_info | {"rrf_k": H.RRF_K},
+        elif not weights[-1]:
+            notes.append("BM25's best match lacks some of the query's words, so BM25 did not vote: "
+                         "the hybrid ranking fuses the semantic lists only.")
+        if len(spaces) > 1:
+            notes.append(f"Hybrid fuses the {' and '.join(spaces)} spaces" + (" with BM25." if weights[-1] else "."))
+        extras = [{"semantic_rank": r[0], "bm25_rank": r[-1],
+                   **{f"{name}_rank": r[i] for i, name in enumerate(spaces)}} for _, _, r in fused]
+        fusion = {"rrf_k": H.FUSION.rrf_k, "spaces": spaces, "weights": weights, "bm25_confident": confident}
+        return Hits("hybrid", query_info | {"rrf_k": H.FUSION.rrf_k, "fusion": fusion},
                     self._items([(m, s) for m, s, _ in fused], extras), timings, notes)
+
+    def _semantic_list(self, name: str, text: str, depth: int, index: IndexConfig | str | None
+                       ) -> tuple[np.ndarray, np.ndarray, Any, FaissIndex, dict[str, float]]:
+        """One text space's ranking for a clean query: ids int64 (depth,), cosines float32 (depth,), the
+        encoder, the index and {"encode", "search"} ms.  Spaces in ``hybrid.FEEDBACK.spaces`` search twice
+        (pseudo-relevance feedback: the second time nearer their top ``m`` movies)."""
+        sp = self.space(name)
+        enc, sidx = self.encoder(name), self._index(sp, index)
+        t0 = time.perf_counter()
+        with E.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            vec = E.encode_query(enc, H.semantic_text(text), sp.unit.shape[1])
+        t1 = time.perf_counter()
+        fb = H.FEEDBACK if name in H.FEEDBACK.spaces and H.FEEDBACK.alpha > 0 else None
+        ids, scores = S.neighbours(sidx, vec, max(depth, fb.m) if fb else depth)
+        if fb:
+            vec = H.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
+            ids, scores = S.neighbours(sidx, vec, depth)
+        return ids, scores, enc, sidx, {"encode": 1e3 * (t1 - t0), "search": 1e3 * (time.perf_counter() - t1)}
 
     def bm25_search(self, query: str, k: int = 10) -> Hits:
         """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""

@@ -98,13 +98,33 @@ def test_hybrid_is_rrf_of_bm25_and_semantic(eng):
     text = "funny love story"
     sem = eng.search(text, mode="semantic", space="use", k=H.FUSION_DEPTH)
     kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH)
-    hyb = eng.search(text, mode="hybrid", space="use", k=10)
-    expected = H.rrf([sem.ids(), kw.ids()], 10)
+    hyb = eng.search(text, mode="hybrid", space="use", k=10)                 # the user named one space
+    confident = eng.catalogue.bm25_covers(text, kw.ids()[0])
+    weights = H.fusion_weights(1, confident)
+    expected = H.rrf([sem.ids(), kw.ids()], 10, c=H.FUSION.rrf_k, weights=weights)
     assert hyb.ids() == [m for m, _, _ in expected]
     assert [it["score"] for it in hyb.items] == pytest.approx([s for _, s, _ in expected])
     first = hyb.items[0]
     assert first["semantic_rank"] == (sem.ids().index(first["movie_id"]) + 1 if first["movie_id"] in sem.ids() else None)
     assert hyb.query["rrf_k"] == H.RRF_K
+    assert hyb.query["fusion"] == {"rrf_k": H.FUSION.rrf_k, "spaces": ["use"], "weights": weights,
+                                   "bm25_confident": confident}
+
+
+def test_hybrid_fuses_every_space_that_reads_english_and_bm25_only_when_confident(eng):
+    text = "funny story"                       # "Funny Story 3" holds both words: BM25 is confident
+    hyb = eng.search(text, mode="hybrid", k=10)
+    lists = [eng.search(text, mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in ("use", "text")]
+    kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH).ids()
+    assert hyb.query["fusion"]["spaces"] == ["use", "text"] and hyb.query["fusion"]["bm25_confident"]
+    expected = H.rrf(lists + [kw], 10, c=H.FUSION.rrf_k, weights=H.fusion_weights(2, True))
+    assert hyb.ids() == [m for m, _, _ in expected]
+    assert {"use_rank", "text_rank", "bm25_rank"} <= set(hyb.items[0])
+    unsure = eng.search("funny spaceship", mode="hybrid", k=10)    # no title holds both words
+    assert not unsure.query["fusion"]["bm25_confident"] and unsure.query["fusion"]["weights"][-1] == 0
+    assert any("did not vote" in n for n in unsure.notes)
+    lists = [eng.search("funny spaceship", mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in ("use", "text")]
+    assert unsure.ids() == [m for m, _, _ in H.rrf(lists, 10, c=H.FUSION.rrf_k)]
 
 
 def test_korean_goes_to_the_multilingual_space_and_finds_the_genre(eng):
@@ -118,6 +138,23 @@ def test_korean_goes_to_the_multilingual_space_and_finds_the_genre(eng):
     hyb = eng.search("우주", mode="hybrid", k=5)
     deep = eng.search("우주", mode="semantic", k=H.FUSION_DEPTH)
     assert hyb.ids() == deep.ids()[:5] and any("BM25" in n for n in hyb.notes)  # honest: fusion = semantic
+
+
+def test_semantic_search_in_use_applies_pseudo_relevance_feedback(eng, monkeypatch):
+    text = "space cowboy"
+    sp, cfg = eng.space("use"), H.FEEDBACK
+    q = E.encode_query(ENC["use"], text, sp.unit.shape[1])
+    hits = eng.search(text, mode="semantic", space="use", k=10)
+    assert hits.query["feedback"] == {"spaces": ["use"], "m": cfg.m, "alpha": cfg.alpha}
+    monkeypatch.setattr(H, "FEEDBACK", H.FeedbackConfig(alpha=0.0))            # off: the plain nearest movies
+    plain = eng.search(text, mode="semantic", space="use", k=cfg.m)
+    assert plain.query["feedback"]["spaces"] == [] and plain.items[0]["score"] == pytest.approx(float((sp.unit @ q).max()))
+    v = H.feedback_vector(q, sp.unit[sp.rows(plain.ids())], cfg.alpha)      # the second query, from the first top m
+    scores = sp.unit @ v
+    assert [it["score"] for it in hits.items] == pytest.approx(scores[sp.rows(hits.ids())], abs=1e-5)
+    assert [it["score"] for it in hits.items] == pytest.approx(np.sort(scores)[::-1][:10], abs=1e-5)
+    assert hits.ids() != plain.ids()[:10]
+    assert eng.search(text, mode="semantic", space="text", k=3).query["feedback"]["spaces"] == []   # MiniLM: not validated
 
 
 def test_mood_search_keeps_its_contract(eng):

@@ -127,11 +127,13 @@ _E = {
     # mood
     "mood_caption": ("One query, three rankings: **semantic** (your words embedded by a text space's encoder — USE "
                      "multilingual or MiniLM — and the nearest movie descriptions), **keyword** (SQLite FTS5 BM25 over "
-                     "titles, genres and tags) and **hybrid** (reciprocal-rank fusion of the two, k = 60). The seed's "
+                     "titles, genres and tags) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
+                     "your language, and of BM25 when its best match holds every word of the query). The seed's "
                      "SQL `LIKE` baseline is at the bottom.",
                      "하나의 질의, 세 가지 순위: **의미 검색** (텍스트 공간의 인코더 — USE 다국어 또는 MiniLM — 로 문장을 "
                      "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그에 대한 SQLite FTS5 BM25), "
-                     "**하이브리드** (둘의 역순위 융합, k = 60). 초기 버전의 SQL `LIKE` 기준선은 맨 아래에 있습니다."),
+                     "**하이브리드** (질의 언어를 읽는 텍스트 공간들과, 가장 잘 맞는 결과가 질의의 모든 단어를 담을 때의 BM25를 "
+                     "역순위 융합, k = 60). 초기 버전의 SQL `LIKE` 기준선은 맨 아래에 있습니다."),
     "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
     "mood_space": ("Text space", "텍스트 공간"),
     "mood_space_help": ("Automatic: a query that is not English (Hangul or another script, or another language) goes "
@@ -154,7 +156,6 @@ _E = {
     "bm25_empty": ("No title, genre or tag contains these words.", "이 단어가 들어간 제목·장르·태그가 없습니다."),
     "hybrid_semantic_only": ("BM25 found nothing, so the hybrid ranking is the semantic one.",
                              "BM25 결과가 없어서 하이브리드 순위는 의미 검색 순위와 같습니다."),
-    "col_ranks": ("Ranks (semantic · BM25)", "순위 (의미 · BM25)"),
     "encoding": ("Embedding the query…", "질의 임베딩 중…"),
     # personalize
     "personal_caption": ("Click movies you like. The taste vector is the average of their vectors (re-normalised); "
@@ -305,6 +306,12 @@ _E = {
                     "MOVIEDNA_LIVE_MAX_N, MOVIEDNA_LIVE_MAX_SECONDS 로 정합니다)."),
     "live_cut": ("The run hit its time limit and was cut: {cut}.", "실행이 시간 제한에 걸려 잘렸습니다: {cut}."),
     "starting": ("Starting…", "시작 중…"),
+    # search (issue 12: hybrid fusion)
+    "col_ranks_lists": ("Ranks ({lists})", "순위 ({lists})"),
+    "hybrid_bm25_unsure": ("BM25's best match lacks some of the query's words, so BM25 did not vote: the hybrid "
+                           "ranking fuses the semantic lists only.",
+                           "BM25의 최상위 결과에 질의의 일부 단어가 없어 BM25는 반영하지 않았습니다: 하이브리드 순위는 "
+                           "의미 검색 목록만 융합합니다."),
 }
 
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}

@@ -65,13 +65,14 @@ set_param("q", query)
 
 
 def table(hits) -> pd.DataFrame:
+    fused = [*(hits.query.get("fusion") or {}).get("spaces", []), "bm25"]  # the hybrid's lists, in order
     rows = []
     for it in hits.items:
         row = {t("col_title"): it["title"], t("col_year"): it.get("year"),
                t("col_genres"): ", ".join(it.get("genres") or []), t("col_score"): round(it["score"], 3)}
         if "semantic_rank" in it:
-            row[t("col_ranks")] = " · ".join("–" if it[f"{m}_rank"] is None else str(it[f"{m}_rank"])
-                                             for m in ("semantic", "bm25"))
+            row[t("col_ranks_lists", lists=" · ".join(m if m != "bm25" else "BM25" for m in fused))] = " · ".join(
+                "–" if it.get(f"{m}_rank") is None else str(it[f"{m}_rank"]) for m in fused)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -104,6 +105,8 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
                 st.info(t("bm25_empty") if lang_name == "English" else t("bm25_empty_foreign", language=language(lang_name)))
             if mode == "hybrid" and hits.items and all(it["bm25_rank"] is None for it in hits.items):
                 st.caption(t("hybrid_semantic_only"))
+            elif mode == "hybrid" and not q.get("fusion", {}).get("bm25_confident", True):
+                st.caption(t("hybrid_bm25_unsure"))
             if lang == "en" and mode != "bm25":  # engine notes are English; routing and BM25 are shown above
                 for note in hits.notes:
                     if note != f"{q.get('route')}." and not note.startswith("BM25"):

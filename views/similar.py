@@ -1,4 +1,4 @@
-"""Similar movies: one movie, its nearest neighbours in MF | SASRec | Text side by side."""
+"""Similar movies: one movie, its nearest neighbours in MF | SASRec | Text (MiniLM) | USE side by side."""
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +11,7 @@ from engine.errors import MovieDNAError
 
 st.title(t("page_similar"))
 st.caption(t("similar_caption"))
-models = require_models("mf", "sasrec", "text")
+models = require_models("mf", "sasrec", "text", "use")
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 ids = df["movie_id"].tolist()

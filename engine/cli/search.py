@@ -12,7 +12,7 @@ from typing import Any
 from engine.cli.main import Result, add_common, positive_int
 from engine.errors import BadQueryError
 
-MODEL_CHOICES = ("mf", "sasrec", "text")
+MODEL_CHOICES = ("mf", "sasrec", "text", "use")
 INDEX_CHOICES = ("exact", "hnsw", "ivf")
 
 
@@ -31,7 +31,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("query", help='e.g. "a heartwarming story about friendship"')
     p.add_argument("--mode", default=DEFAULT_MODE, choices=MODES,
                    help=f"semantic (text space), keyword (SQL LIKE baseline), bm25 (SQLite FTS5) or hybrid "
-                        f"(reciprocal-rank fusion of bm25 and semantic, k={RRF_K}); default {DEFAULT_MODE}")
+                        f"(reciprocal-rank fusion, k={RRF_K}, of the text spaces that read the query's language and of bm25 "
+                        f"when its best match holds every query word); default {DEFAULT_MODE}")
     p.add_argument("--space", default="auto", choices=("auto", *TEXT_SPACES),
                    help="text space for semantic/hybrid: use (USE multilingual), text (MiniLM, English); "
                         "auto picks by the query's language (default)")
@@ -94,8 +95,9 @@ def _table(hits: Any, extra: str = "") -> str:
         line = f"{it['rank']:>3}. {it['title']}{year}  [{it['score']:.3f}]"
         if "rank_before" in it:
             line += f"  rank {it['rank_before']} -> {it['rank_after']}"
-        if "semantic_rank" in it:
-            line += "  (" + ", ".join(f"{m} #{it[m + '_rank']}" for m in ("semantic", "bm25") if it[m + "_rank"]) + ")"
+        if "semantic_rank" in it:  # hybrid: the item's rank in every fused list (text spaces, then BM25)
+            lists = [*hits.query.get("fusion", {}).get("spaces", ["semantic"]), "bm25"]
+            line += "  (" + ", ".join(f"{m} #{it[m + '_rank']}" for m in lists if it.get(m + "_rank")) + ")"
         if "because_title" in it:
             line += f"  because you clicked {it['because_title']}"
         lines.append(line)

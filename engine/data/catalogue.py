@@ -357,6 +357,15 @@ class Catalogue:
         return df[["movie_id", "title", "year", "genres", "score"]]
 
 
+    def bm25_covers(self, query: str, movie_id: int) -> bool:
+        """Whether ``movie_id``'s title and genres contain every keyword of ``query`` (:func:`engine.data.fts.covers`)."""
+        terms = keyword_terms(query, digits=True)
+        with self._lock:
+            try:
+                return fts.covers(self._conn, movie_id, terms)
+            except sqlite3.DatabaseError as exc:
+                raise CatalogueError(f"Catalogue query failed ({exc}).") from None
+
 _MOVIES_ALL = "SELECT * FROM movies ORDER BY movie_id"
 
 

@@ -56,9 +56,29 @@ def ensure(conn: sqlite3.Connection) -> bool:
     return True
 
 
-def match_expression(terms: Sequence[str]) -> str:
-    """FTS5 MATCH text: every term a quoted phrase (quotes doubled), OR-ed; '' for no terms."""
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def match_expression(terms: Sequence[str], op: str = "OR") -> str:
+    """FTS5 MATCH text: every term a quoted phrase (quotes doubled), joined by ``op`` (OR / AND); '' for no terms."""
+    if op not in ("OR", "AND"):
+        raise ValueError("op must be OR or AND")
+    return f" {op} ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+#: the columns :func:`covers` looks in: what a movie is called and labelled (tags are other people's words)
+COVER_COLUMNS = ("title", "genres")
+
+
+def covers(conn: sqlite3.Connection, movie_id: int, terms: Sequence[str]) -> bool:
+    """True when ``movie_id``'s title and genres hold every term (FTS5 tokens: stemmed, case-folded).
+
+    The hybrid fusion's test of whether BM25 is confident (:mod:`engine.recsys.hybrid`):
+    "star trek" against *Star Trek: Generations* is; "cartoon for young kids" against *Kids* is not.
+    False for no terms.
+    """
+    if not terms:
+        return False
+    expr = "{" + " ".join(COVER_COLUMNS) + "} : (" + match_expression(terms, "AND") + ")"
+    sql = f"SELECT 1 FROM {TABLE} WHERE {TABLE} MATCH ? AND rowid = ?"
+    return conn.execute(sql, (expr, int(movie_id))).fetchone() is not None
 
 
 def search(conn: sqlite3.Connection, terms: Sequence[str], k: int) -> list[tuple[int, float]]:

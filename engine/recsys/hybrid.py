@@ -5,11 +5,15 @@ Modes (one search, four ways to rank; see docs/SEARCH.md):
 - ``semantic``: the query embedded by a text space's encoder, nearest movie documents;
 - ``keyword``: the seed's SQL ``LIKE`` baseline (kept as the baseline);
 - ``bm25``: SQLite FTS5 ``bm25()`` over title, genres and tags (the catalogue's ``movies_fts``);
-- ``hybrid``: reciprocal-rank fusion (RRF) of the ``bm25`` and ``semantic`` lists, what
-  Weaviate, Qdrant and LanceDB call "hybrid".  ``score(m) = sum over lists of
-  1 / (RRF_K + rank(m))`` with ranks from 1; ``RRF_K = 60`` is the constant of Cormack,
-  Clarke & Buettcher (SIGIR 2009) and the default of those engines: it damps the head of
-  each list so that one list's first place cannot outvote agreement between the lists.
+- ``hybrid``: weighted reciprocal-rank fusion (RRF) of the ``bm25`` list and the ``semantic``
+  lists of every text space that reads the query's language (what Weaviate, Qdrant and
+  LanceDB call "hybrid").  ``score(m) = sum over lists of w / (RRF_K + rank(m))`` with ranks
+  from 1; ``RRF_K = 60`` is the constant of Cormack, Clarke & Buettcher (SIGIR 2009) and the
+  default of those engines: it damps the head of each list so that one list's first place
+  cannot outvote agreement between the lists.  BM25 votes (w = 1) only when it is confident,
+  i.e. its top hit's title and genres contain every keyword of the query; otherwise w = 0.
+  Weights, gate and constant: :data:`FUSION`, chosen on the validation sets
+  (benchmarks/queries/*_validation.json; figures in docs/SEARCH.md).
 
 Text spaces: ``text`` (all-MiniLM-L6-v2, English only) and ``use`` (USE Multilingual v3).
 :func:`choose_space` sends a query that is not English (a non-Latin script such as
@@ -25,31 +29,95 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from engine.errors import BadQueryError, ModelNotBuiltError
+from engine.vectors.contract import normalize
 
 MODES = ("semantic", "keyword", "bm25", "hybrid")
 RRF_K = 60
 #: how deep each list goes into the fusion (the fused top-k is cut from these candidates)
 FUSION_DEPTH = 100
 
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """The hybrid mode's weighted RRF: ``score(m) = sum_i w_i / (rrf_k + rank_i(m))``.
+
+    ``semantic_weight``: each text space's list; ``bm25_weight``: the BM25 list when BM25 is
+    confident (its top hit's title and genres hold every query keyword), ``bm25_weight_unsure``
+    otherwise; ``depth``: how many of each list enter the fusion.  Defaults chosen on the
+    validation sets over rrf_k {10, 20, 30, 60}, second-space weight {0.5, 0.75, 1},
+    unsure {0, 0.1, 0.2, 0.3}, confident {0.5, 1, 1.5, 2, 3}, by the smallest worst shortfall to the
+    best single method of each set (both data sets), then the best mean (docs/SEARCH.md).
+    """
+
+    rrf_k: float = RRF_K
+    semantic_weight: float = 1.0
+    bm25_weight: float = 1.0
+    bm25_weight_unsure: float = 0.0
+    depth: int = FUSION_DEPTH
+
+
+#: the fusion the hybrid mode uses
+FUSION = FusionConfig()
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    """Pseudo-relevance feedback (Rocchio without negatives) for semantic search in ``spaces``.
+
+    The query vector q (d,) finds its top ``m`` movies; the search runs again with
+    ``normalise(q + alpha * normalise(mean of their unit vectors))``.  For a Korean query the
+    feedback movies are described in English, so the second query sits nearer the English
+    documents (cross-lingual feedback); English queries gain as well.  ``alpha = 0`` turns it
+    off.  Chosen on the validation sets over m {5, 10, 20} x alpha {0.5, 1, 2}, applied to every
+    language or to non-English queries only, by the default mode's mean nDCG@10 over the sets,
+    both data sets (docs/SEARCH.md).  Only the ``use`` space was validated.
+    """
+
+    m: int = 10
+    alpha: float = 0.5
+    spaces: tuple[str, ...] = ("use",)
+
+
+#: the feedback semantic search applies
+FEEDBACK = FeedbackConfig()
+
+
+def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndarray:
+    """Rocchio step: query (d,), the top movies' unit vectors (m, d) -> normalised float32 (d,).
+
+    ``normalise(normalise(query) + alpha * normalise(mean(top)))``; the query unchanged (normalised)
+    when there is no feedback (m = 0 or alpha = 0).
+    """
+    q = normalize(np.asarray(query, np.float32).reshape(1, -1))[0]
+    top = np.asarray(top, np.float32).reshape(-1, q.shape[0])
+    if alpha <= 0 or not len(top):
+        return q
+    centre = normalize(top.mean(axis=0, keepdims=True))[0]
+    return normalize((q + np.float32(alpha) * centre)[None, :])[0]
+
 #: text spaces that mood search can use: model name -> multilingual?
 TEXT_SPACES: dict[str, bool] = {"use": True, "text": False}
-#: chosen on the benchmark (docs/SEARCH.md): best nDCG@10 over every query set and both languages
-DEFAULT_MODE = "semantic"
+#: chosen on the validation sets (docs/SEARCH.md): best mean nDCG@10 over the sets and languages,
+#: both data sets (hybrid 0.707 / 0.739, semantic use 0.654 / 0.688 on ml-100k / ml-latest-small)
+DEFAULT_MODE = "hybrid"
 DEFAULT_SPACE = "use"
 
 # Function words of the Latin-script languages USE Multilingual covers besides English
 # (de, es, fr, it, nl, pl, pt, tr).  Two of them, or one plus a letter English does not
-# use, mark a query as not English.  Words that are also English (e.g. "a", "in") are left out.
+# use, mark a query as not English.  Words that are also English (e.g. "a", "in", "film") are left out:
+# "a film of non-stop fistfights" was Italian ("film", "non").
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "German": frozenset("der die das und ein eine einen nicht mit ist für über auf zum zur ich mich wenn wie".split()),
     "Spanish": frozenset("el los las una unos y con para por que del película películas muy cuando como".split()),
-    "French": frozenset("le la les un une des et avec pour dans sur qui du est très quand comme film pas".split()),
-    "Italian": frozenset("il lo gli una uno e con per che della di film molto quando come sono non".split()),
+    "French": frozenset("le la les un une des et avec pour dans sur qui du est très quand comme pas".split()),
+    "Italian": frozenset("il lo gli una uno e con per che della di molto quando come sono non".split()),
     "Dutch": frozenset("de het een en met voor van niet ik als wanneer hoe zijn op".split()),
     "Portuguese": frozenset("o os as um uma e com para que do da filme muito quando como não".split()),
-    "Polish": frozenset("i w z na nie się jest dla jak kiedy film bardzo".split()),
-    "Turkish": frozenset("bir ve ile için bu çok gibi ne zaman film değil".split()),
+    "Polish": frozenset("i w z na nie się jest dla jak kiedy bardzo".split()),
+    "Turkish": frozenset("bir ve ile için bu çok gibi ne zaman değil".split()),
 }
 _NON_ENGLISH_LETTERS = set("àâäáãåçèéêëìíîïñòóôöõùúûüßøæœąćęłńśźżğışÿ")
 
@@ -139,6 +207,26 @@ def choose_space(text: str, built: Iterable[str], space: str | None = None,
                                                                         f" ({default} is not built)"), lang)
 
 
+def fusion_spaces(route: Route, built: Iterable[str], chosen: bool) -> list[str]:
+    """Text spaces whose semantic lists the hybrid mode fuses, ``route.space`` first.
+
+    ``chosen`` (the user named a space): that space alone.  Otherwise every built text space
+    that reads the query's language: all of them for English, the multilingual ones for any
+    other language (MiniLM reads only English: its list for a Korean query is noise).
+    """
+    if chosen:
+        return [route.space]
+    have = set(built)
+    others = [s for s in TEXT_SPACES if s in have and s != route.space
+              and (route.language == "English" or TEXT_SPACES[s])]
+    return [route.space, *others]
+
+
+def fusion_weights(n_semantic: int, bm25_confident: bool, cfg: FusionConfig = FUSION) -> list[float]:
+    """RRF weights for ``n_semantic`` semantic lists followed by the BM25 list."""
+    return [cfg.semantic_weight] * n_semantic + [cfg.bm25_weight if bm25_confident else cfg.bm25_weight_unsure]
+
+
 def check_mode(mode: str | None) -> str:
     """A valid mode name (None -> :data:`DEFAULT_MODE`); BadQueryError otherwise."""
     m = DEFAULT_MODE if mode is None else str(mode).strip().lower()
@@ -147,14 +235,20 @@ def check_mode(mode: str | None) -> str:
     return m
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int, c: int = RRF_K) -> list[tuple[int, float, list[int | None]]]:
-    """Reciprocal-rank fusion of ranked id lists (best first) -> the top ``k``.
+def rrf(rankings: Sequence[Sequence[int]], k: int, c: float = RRF_K,
+        weights: Sequence[float] | None = None) -> list[tuple[int, float, list[int | None]]]:
+    """Weighted reciprocal-rank fusion of ranked id lists (best first) -> the top ``k``.
 
-    Returns (movie id, fused score, [rank in each list or None]) best first; ties keep
-    the order of first appearance (lists in the given order), so the fusion is deterministic.
+    ``score(m) = sum_i weights[i] / (c + rank_i(m))`` over the lists that hold ``m`` (ranks
+    from 1); ``weights`` None = 1 for every list (plain RRF).  Returns (movie id, fused score,
+    [rank in each list or None]) best first; ties keep the order of first appearance (lists in
+    the given order), so the fusion is deterministic.
     """
     if c < 0:
         raise ValueError("the RRF constant must be >= 0")
+    w = [1.0] * len(rankings) if weights is None else [float(x) for x in weights]
+    if len(w) != len(rankings) or any(not x >= 0 for x in w):
+        raise ValueError("one weight >= 0 per ranked list")
     scores: dict[int, float] = {}
     ranks: dict[int, list[int | None]] = {}
     for li, ranking in enumerate(rankings):
@@ -162,7 +256,7 @@ def rrf(rankings: Sequence[Sequence[int]], k: int, c: int = RRF_K) -> list[tuple
             mid = int(mid)
             if mid in ranks and ranks[mid][li] is not None:
                 continue  # a list repeating an id counts once, at its best rank
-            scores[mid] = scores.get(mid, 0.0) + 1.0 / (c + r)
+            scores[mid] = scores.get(mid, 0.0) + w[li] / (c + r)
             ranks.setdefault(mid, [None] * len(rankings))[li] = r
     order = sorted(scores, key=lambda m: -scores[m])  # stable: dict order = first appearance
     return [(m, scores[m], ranks[m]) for m in order[:k]]

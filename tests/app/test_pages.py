@@ -46,13 +46,23 @@ def test_home_shows_build_status_and_tour(built):
 def test_similar_pick_changes_neighbours(built):
     at = page("similar")
     at.selectbox(key="similar_movie").set_value(STAR_WARS).run()
-    before = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    before = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text", "use")}
     assert all(len(v) == 10 for v in before.values())
     assert "Star Wars" not in before["mf"]  # the movie itself is excluded
     at.selectbox(key="similar_movie").set_value(TOY_STORY).run()
-    after = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text")}
+    after = {m: table_titles(at, f"similar_table_{m}") for m in ("mf", "sasrec", "text", "use")}
     assert all(before[m] != after[m] for m in before)
-    assert len(at.metric) == 3  # pairwise overlaps
+    assert len(at.metric) == 6  # pairwise overlaps of four spaces
+
+
+def test_similar_offers_the_multilingual_use_space(built):
+    at = page("similar", lang="ko")
+    at.selectbox(key="similar_movie").set_value(TOY_STORY).run()
+    assert not at.exception
+    assert any(h.value == "USE — 내용 (16개 언어)" for h in at.subheader)
+    use = table_titles(at, "similar_table_use")
+    assert len(use) == 10 and "Toy Story (1995)" not in use
+    assert any("USE" in m.label for m in at.metric)
     assert at.query_params["movie"] in (str(TOY_STORY), [str(TOY_STORY)])
 
 
@@ -74,6 +84,9 @@ def test_mood_semantic_bm25_hybrid_side_by_side(built):
     at.button(key="mood_example_3").click().run()  # "something to make me cry"
     assert at.text_input(key="mood_query").value == "something to make me cry"
     assert table_titles(at, 0) != sem
+    hybrid = frame(at, 2)
+    assert "Ranks (use · text · BM25)" in hybrid.columns              # English: both text spaces and BM25 fused
+    assert any("BM25's best match lacks" in c.value for c in at.caption)  # "cry": no title holds it, BM25 abstains
     at.radio(key="mood_space").set_value("text").run()
     assert any("**text** space" in c.value for c in at.caption)
 

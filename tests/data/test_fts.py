@@ -91,3 +91,13 @@ def test_catalogue_written_before_fts_gets_its_index_on_open(tmp_path):
 def test_match_expression_quotes_every_term():
     assert fts.match_expression(["star", 'a"b']) == '"star" OR "a""b"'
     assert fts.match_expression([]) == ""
+
+
+def test_covers_means_title_and_genres_hold_every_query_word(cat):
+    assert cat.bm25_covers("star trek", 2) and cat.bm25_covers("Star Treks", 1)       # stemmed, case-folded
+    assert cat.bm25_covers("sci-fi star trek", 1)                                   # genres count
+    assert not cat.bm25_covers("star trek sequel", 1)                               # one word missing
+    assert not cat.bm25_covers("friendly ghosts", 4)                                # tags do not count
+    assert cat.bm25_covers("toy story 2", 6) and not cat.bm25_covers("toy story 2", 5)
+    assert not cat.bm25_covers("the a of", 5)                                       # no keyword at all
+    assert not cat.bm25_covers('"star" OR sequel', 1)                              # no FTS5 syntax is read (OR = a stop word)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.errors import BadQueryError, ModelNotBuiltError
@@ -26,6 +27,36 @@ def test_rrf_edge_cases():
     assert [m for m, _, _ in ties] == [1, 2] and ties[0][1] == ties[1][1]
     with pytest.raises(ValueError):
         H.rrf([[1]], k=1, c=-1)
+    with pytest.raises(ValueError):
+        H.rrf([[1], [2]], k=1, weights=[1.0])                       # one weight per list
+    with pytest.raises(ValueError):
+        H.rrf([[1]], k=1, weights=[-1.0])
+
+
+def test_weighted_rrf():
+    got = {m: s for m, s, _ in H.rrf([[10, 20], [20, 30]], k=10, c=60, weights=[1.0, 0.5])}
+    assert got[20] == pytest.approx(1 / 62 + 0.5 / 61) and got[30] == pytest.approx(0.5 / 62)
+    # a list of weight 0 keeps its ranks (shown to the user) but never moves the order
+    fused = H.rrf([[1, 2, 3], [3, 2]], k=3, weights=[1.0, 0.0])
+    assert [m for m, _, _ in fused] == [1, 2, 3] and fused[2][2] == [3, 1]
+    assert H.rrf([[1, 2], [2]], k=2, weights=[1, 1]) == H.rrf([[1, 2], [2]], k=2)
+
+
+def test_fusion_spaces_follow_the_language_and_the_user():
+    en = H.choose_space("space story", ["text", "use"])
+    assert H.fusion_spaces(en, ["text", "use"], chosen=False) == ["use", "text"]
+    assert H.fusion_spaces(en, ["use"], chosen=False) == ["use"]
+    ko = H.choose_space("우주 이야기", ["text", "use"])
+    assert H.fusion_spaces(ko, ["text", "use"], chosen=False) == ["use"]      # MiniLM cannot read Korean
+    mine = H.choose_space("space story", ["text", "use"], space="text")
+    assert H.fusion_spaces(mine, ["text", "use"], chosen=True) == ["text"]
+
+
+def test_fusion_weights_gate_bm25():
+    cfg = H.FusionConfig(semantic_weight=1.0, bm25_weight=1.0, bm25_weight_unsure=0.0)
+    assert H.fusion_weights(2, True, cfg) == [1.0, 1.0, 1.0]
+    assert H.fusion_weights(2, False, cfg) == [1.0, 1.0, 0.0]
+    assert H.fusion_weights(1, False, H.FusionConfig(bm25_weight_unsure=0.25)) == [1.0, 0.25]
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -39,6 +70,7 @@ def test_rrf_edge_cases():
     ("una película de terror para la noche", "Spanish"),
     ("ein Film über die Liebe", "German"),
     ("star trek 2", "English"),
+    ("a film of non-stop fistfights and chases", "English"),      # "film" and "non" made it Italian
     ("1984", "English"),
 ])
 def test_query_language(text, lang):
@@ -85,3 +117,15 @@ def test_check_mode():
 ])
 def test_semantic_text_drops_generic_words(text, embedded):
     assert H.semantic_text(text) == embedded
+
+
+def test_feedback_vector_moves_the_query_towards_its_top_movies():
+    q = np.array([1.0, 0.0, 0.0], np.float32)
+    top = np.array([[0.0, 1.0, 0.0], [0.0, 0.6, 0.8]], np.float32)
+    got = H.feedback_vector(q * 3, top, alpha=0.5)                       # the query's length does not matter
+    centre = np.array([0.0, 0.8, 0.4]) / np.linalg.norm([0.0, 0.8, 0.4])
+    want = (q + 0.5 * centre) / np.linalg.norm(q + 0.5 * centre)
+    assert got.dtype == np.float32 and got.shape == (3,)
+    assert got == pytest.approx(want, abs=1e-6)
+    assert H.feedback_vector(q * 2, top, alpha=0.0) == pytest.approx(q)  # off: the normalised query
+    assert H.feedback_vector(q, top[:0], alpha=0.5) == pytest.approx(q)  # no feedback movies

@@ -22,7 +22,9 @@ def load(name: str) -> list[dict]:
 
 def test_the_sets_the_issue_asks_for_exist():
     assert {"keyword", "mixed", "korean", "korean_validation"} <= set(SETS)
+    assert {"mood_validation", "keyword_validation", "mixed_validation"} <= set(SETS)   # hybrid's parameters
     assert len(load("korean")) >= 30
+    assert all(len(load(f"{n}_validation")) >= 20 for n in ("mood", "keyword", "mixed", "korean"))
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -50,7 +52,20 @@ def test_korean_sets_never_name_a_genre_and_have_translations(name):
             assert not leaked, (text, leaked)
 
 
+def texts(qs: list[dict]) -> set[str]:
+    return {q["query"] for q in qs} | {q["english"] for q in qs if "english" in q}
+
+
 def test_validation_and_test_sets_do_not_share_a_query():
-    test = {q["query"] for q in load("korean")} | {q["english"] for q in load("korean")}
-    val = {q["query"] for q in load("korean_validation")} | {q["english"] for q in load("korean_validation")}
-    assert not test & val
+    mood_test = json.loads((ROOT.parent / "mood_queries.json").read_text(encoding="utf-8"))["queries"]
+    test = texts(mood_test) | set().union(*(texts(load(n)) for n in SETS if not n.endswith("_validation")))
+    for name in [n for n in SETS if n.endswith("_validation")]:
+        assert not texts(load(name)) & test, name
+        assert "never used to report" in json.loads((ROOT / f"{name}.json").read_text(encoding="utf-8"))["description"]
+
+
+def test_mood_validation_never_names_a_genre():
+    names = [g.lower() for g in GENRES_100K + ["Children", "IMAX"]]
+    for q in load("mood_validation"):
+        leaked = [t for t in keyword_terms(q["query"]) if any(t in g or g in t for g in names)]
+        assert not leaked, (q["query"], leaked)
