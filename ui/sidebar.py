@@ -35,11 +35,24 @@ def choose_backend(enabled: list[str], default: str) -> None:
         st.session_state["backend"] = default
 
 
+#: widgets whose option labels are translated (format_func through t())
+TRANSLATED_CHOICES = ("mood_space", "explorer_colour", "taste_mode", "taste_kind", "pipeline_index")
+
+
+def _keep_translated_choices() -> None:
+    """Streamlit 1.67 sends a radio's choice back as its displayed label: after a language switch
+    the old label matches none of the translated options and the widget would show no choice.
+    Setting each value again through session state makes the rerun draw it in the new language."""
+    for key in TRANSLATED_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar() -> None:
     """Language toggle, vector backend (only enabled ones) and data set choice, on every page."""
     with st.sidebar:
         lang = st.radio("Language / 언어", ["en", "ko"], horizontal=True, key="lang",
-                        format_func=lambda x: {"en": "English", "ko": "한국어"}[x])
+                        format_func=lambda x: {"en": "English", "ko": "한국어"}[x], on_change=_keep_translated_choices)
         del lang
         enabled, default = _backends()
         choose_backend(enabled, default)

@@ -40,6 +40,8 @@ require_models("text", "use")
 
 if "mood_query" not in st.session_state:
     st.session_state["mood_query"] = str(st.query_params.get("q", examples[0]))[:MAX_INPUT_CHARS]
+elif st.session_state["mood_query"] in {ex[0] for code, ex in EXAMPLES.items() if code != lang}:
+    st.session_state["mood_query"] = examples[0]  # the other language's untouched default: follow the switch
 
 
 def _use(example: str) -> None:

@@ -110,6 +110,18 @@ def test_mood_korean_query_goes_to_the_multilingual_space(built):
     assert any("키워드 일치 없음" in i.value for i in at.info)                      # BM25: honestly nothing
 
 
+def test_mood_language_switch_follows_an_untouched_example_but_keeps_typed_text(built):
+    at = page("mood")
+    assert at.text_input(key="mood_query").value == "a heartwarming space adventure"
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert at.text_input(key="mood_query").value == "가슴이 웅장해지는 우주 영화"   # the default followed the switch
+    at.text_input(key="mood_query").set_value("my own words").run()
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.text_input(key="mood_query").value == "my own words"               # typed text is never replaced
+
+
 def test_personalize_clicks_drive_recommendations(built):
     at = page("personalize")
     assert at.dataframe(key="taste_pop") is not None  # a start grid before any click

@@ -41,3 +41,28 @@ def test_page_renders_without_exception(browser, server, name):
     assert info["plots"] >= plots and info["tables"] >= tables, info
     dark = open_page(browser, url, shots / f"{name}-dark.png", theme="dark")
     assert dark["exceptions"] == [] and dark["title"] == title
+
+
+def test_language_switch_keeps_translated_choices_and_follows_the_example(browser, server):
+    """Streamlit sends a radio's choice back as its label: after switching to Korean the translated
+    text-space radio must still show a choice, and the untouched English example becomes Korean."""
+    import time
+
+    from tests.browser.driver import WAIT_RENDERED
+
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    try:
+        page.goto(page_url(server, "mood"), wait_until="domcontentloaded")
+        page.wait_for_function(WAIT_RENDERED, timeout=180_000)
+        checked = '[data-testid="stMain"] input[type=radio]:checked'
+        assert page.locator(checked).count() == 1
+        page.get_by_text("한국어").click()
+        time.sleep(1.0)
+        page.wait_for_function(WAIT_RENDERED, timeout=180_000)
+        assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "분위기 검색"
+        assert page.locator(checked).count() == 1
+        assert page.locator('[data-testid="stMain"] input[type=text]').first.input_value() == "가슴이 웅장해지는 우주 영화"
+        page.screenshot(path=str(REPO / "screenshots" / "mood-korean.png"), full_page=True)
+    finally:
+        context.close()
