@@ -175,9 +175,9 @@ def main() -> None:
             row["pages_p50_ms"] = page_actions(name, args.repeats)
             print(f"  {name}: pages {row['pages_p50_ms']}", flush=True)
         results[name] = row
+        if args.json:  # after every data set: an interrupted run keeps what it measured
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print_table(results, stages)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 
 
 def print_table(results: dict[str, dict], stages: list[str]) -> None:

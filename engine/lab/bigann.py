@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 import resource
 import time
@@ -310,6 +311,23 @@ def refine_search(index: faiss.Index, base: np.ndarray, queries: np.ndarray, k: 
     return rerank(cand, base, queries, k)
 
 
+def prefetch_rows(base: np.ndarray, rows: np.ndarray) -> None:
+    """Ask the kernel to start reading the pages of these rows of a memmap at once
+    (``madvise(WILLNEED)``): the reads then overlap on the disk instead of waiting for each
+    other (measured at 100M: ~1 ms per uncached row one after another).  No-op for arrays in RAM."""
+    mm = getattr(base, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_WILLNEED"):
+        return
+    row_bytes = base.shape[1] * base.itemsize
+    page = mmap.PAGESIZE
+    # numpy maps from the allocation-granularity boundary below the array's file offset
+    offset = int(getattr(base, "offset", 0)) % mmap.ALLOCATIONGRANULARITY
+    for r in rows.tolist():
+        start = offset + r * row_bytes
+        first = start - start % page
+        mm.madvise(mmap.MADV_WILLNEED, first, start + row_bytes - first)
+
+
 def rerank(cand: np.ndarray, base: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Best k of each query's candidate rows (int64 (q, m), -1 = none) by exact inner product with
     the float32 rows of ``base`` -> (scores float32 (q, k), row ids int64 (q, k)); -1 pads."""
@@ -320,6 +338,7 @@ def rerank(cand: np.ndarray, base: np.ndarray, queries: np.ndarray, k: int) -> t
         if not len(c):
             continue
         c = np.sort(c)  # ascending offsets: the reads walk the file forward
+        prefetch_rows(base, c)
         exact = np.asarray(base[c]) @ queries[qi]
         top = np.argsort(-exact, kind="stable")[:k]
         out_s[qi, : len(top)] = exact[top]

@@ -118,3 +118,15 @@ def test_a_shared_coarse_quantizer_skips_kmeans_and_gives_the_same_lists(vf, que
     assert [a.invlists.list_size(i) for i in range(32)] == [b.invlists.list_size(i) for i in range(32)]
     with pytest.raises(BadQueryError, match="centroids"):
         bigann.build_ivf(vf, bigann.IvfPlan("IVF64_HNSW32,SQ8", train_rows=64 * 40), coarse=coarse)
+
+
+def test_prefetch_covers_rows_of_a_memmap_at_any_offset(tmp_path) -> None:
+    data = np.arange(3 * 4096 * 16, dtype=np.float32).reshape(-1, 16)
+    path = tmp_path / "m.f32"
+    data.tofile(path)
+    for offset_rows in (0, 3, 5000):  # the array's start inside numpy's mapping moves with the offset
+        mm = np.memmap(path, dtype=np.float32, mode="r", offset=offset_rows * 64, shape=(len(data) - offset_rows, 16))
+        rows = np.array([0, 1, 4095, len(mm) - 1])
+        bigann.prefetch_rows(mm, rows)  # madvise raises on a range outside the mapping
+        assert np.array_equal(mm[rows], data[rows + offset_rows])
+    bigann.prefetch_rows(data, np.array([0, 1]))  # an array in RAM: nothing to do
