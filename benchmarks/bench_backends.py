@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.lab.scale import machine_facts  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
 from engine.vectors.contract import BACKENDS as STORE_BACKENDS, enable_backends  # noqa: E402
 
@@ -112,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["options"][key] = str(r["options"][key]).replace(str(cache), "<temporary directory>")
     atomic_write_json(args.out, {
         "source": source, "n": int(len(ids)), "dim": int(vecs.shape[1]), "queries": int(len(queries)),
-        "k": args.k, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                 "platform": platform.platform(),
+        "k": args.k, "machine": {**machine_facts(),
                                  "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},  # others' jobs skew latency
         "seconds": round(time.perf_counter() - t0, 1), "results": rows,
     })

@@ -29,10 +29,10 @@ _E = {
     "page_scale": ("Scale lab", "규모 실험실"),
     "home_intro": (
         "Every movie has a different **DNA** in each model: **MF** (what it is rated like), **SASRec** (what is "
-        "watched next) and **Text** (what it is about). MovieDNA stores each model's vectors separately in SQLite, "
+        "watched next) and **Text** (what it is about: MiniLM in English, USE in 16 languages). MovieDNA stores each model's vectors separately in SQLite, "
         "indexes them with FAISS, and shows what a vector database does for a recommender.",
         "영화는 모델마다 다른 **DNA**를 가집니다: **MF** (어떻게 평가되는가), **SASRec** (다음에 무엇을 보는가), "
-        "**Text** (무엇에 관한 영화인가). MovieDNA는 모델별 벡터를 SQLite에 따로 저장하고 FAISS로 색인하여, "
+        "**Text** (무엇에 관한 영화인가: 영어 MiniLM, 16개 언어 USE). MovieDNA는 모델별 벡터를 SQLite에 따로 저장하고 FAISS로 색인하여, "
         "벡터 데이터베이스가 추천 시스템에 무엇을 해 주는지 보여 줍니다."),
     "movies": ("Movies", "영화"),
     "users": ("Users", "사용자"),
@@ -69,18 +69,18 @@ _E = {
                   "저장된 평가가 없습니다: `python -m engine evaluate` 를 실행하세요."),
     "tour_title": ("A tour", "둘러보기"),
     "tour": (
-        "- **Similar movies** — one movie, its neighbours in MF | SASRec | Text side by side.\n"
-        "- **Mood search** — type a feeling; semantic search next to SQL `LIKE`.\n"
+        "- **Similar movies** — one movie, its neighbours in MF | SASRec | MiniLM | USE side by side.\n"
+        "- **Mood search** — type a feeling in any language; semantic, BM25 keyword and hybrid search side by side.\n"
         "- **Live personalization** — click movies; the taste vector (mean of their vectors) moves on the map.\n"
         "- **Embedding explorer** — UMAP maps of every space, lasso a cluster and see it in the others.\n"
         "- **Retrieval + ranking** — 100 candidates from the index, re-ranked by SASRec, with timings.\n"
-        "- **Scale lab** — exact vs HNSW/IVF from 40k to millions of vectors: when do you need ANN?",
-        "- **비슷한 영화** — 한 영화의 이웃을 MF | SASRec | Text 공간에서 나란히 봅니다.\n"
-        "- **분위기 검색** — 느낌을 입력하면 의미 검색과 SQL `LIKE` 검색을 비교합니다.\n"
+        "- **Scale lab** — exact vs HNSW/IVF from 40k to 100 million vectors (measured): when do you need ANN?",
+        "- **비슷한 영화** — 한 영화의 이웃을 MF | SASRec | MiniLM | USE 공간에서 나란히 봅니다.\n"
+        "- **분위기 검색** — 어떤 언어로든 느낌을 입력하면 의미 검색, BM25 키워드 검색, 하이브리드 검색을 나란히 비교합니다.\n"
         "- **실시간 개인화** — 영화를 클릭하면 취향 벡터(클릭한 벡터의 평균)가 지도 위에서 움직입니다.\n"
         "- **임베딩 탐색기** — 공간별 UMAP 지도; 한 지도에서 고른 영화를 다른 지도에서도 봅니다.\n"
         "- **검색 + 랭킹** — 색인에서 후보 100편을 찾고 SASRec으로 다시 순위를 매깁니다 (단계별 시간).\n"
-        "- **규모 실험실** — 4만에서 수백만 벡터까지 정확 검색 vs HNSW/IVF: 언제 ANN이 필요한가?"),
+        "- **규모 실험실** — 4만에서 1억 벡터까지(실측) 정확 검색 vs HNSW/IVF: 언제 ANN이 필요한가?"),
     # shared
     "need_build": ("This page needs the {models} vectors. Build them on the Home page or with `python -m engine build`.",
                    "이 페이지에는 {models} 벡터가 필요합니다. 홈 페이지나 `python -m engine build` 로 만드세요."),

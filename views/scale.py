@@ -83,10 +83,14 @@ else:
         st.dataframe(rows, hide_index=True, key="scale_rows")
         say("caption", json.dumps(data.get("machine", {})))
 
+try:
+    h = headline(measured_100m) if measured_100m is not None else None
+except MovieDNAError as exc:
+    say("error", exc)
+    h = None
 if measured_100m is None:
     say("caption", t("bigann_missing"))
-else:
-    h = headline(measured_100m)
+elif h is not None:
     st.subheader(t("bigann_title", n=f"{h['n']:,}"))
     say("caption", t("bigann_where", where=h["where"], d=h["d"]))
     c = st.columns(4)

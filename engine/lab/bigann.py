@@ -362,7 +362,16 @@ def where_measured(machine: dict[str, Any], date: str | None = None) -> str:
 
 def headline(doc: dict[str, Any]) -> dict[str, Any]:
     """The figures the Scale lab shows from a bench_100m result: exact from disk and in RAM, the
-    chosen index's build facts and its fastest setting at recall@10 >= 0.99 (None if none)."""
+    chosen index's build facts and its fastest setting at recall@10 >= 0.99 (None if none).
+    Raises :class:`ArtifactError` when the file lacks a figure (edited or from another version)."""
+    try:
+        return _headline(doc)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise ArtifactError(f"The 100M result file lacks {exc}; run python benchmarks/bench_100m.py --phase report "
+                            "to rewrite it.") from None
+
+
+def _headline(doc: dict[str, Any]) -> dict[str, Any]:
     chosen = doc.get("chosen")
     best = doc.get("best", {}).get(chosen) if chosen else None
     exact = doc["exact"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import faiss
 import numpy as np
 import pytest
@@ -130,3 +132,15 @@ def test_prefetch_covers_rows_of_a_memmap_at_any_offset(tmp_path) -> None:
         bigann.prefetch_rows(mm, rows)  # madvise raises on a range outside the mapping
         assert np.array_equal(mm[rows], data[rows + offset_rows])
     bigann.prefetch_rows(data, np.array([0, 1]))  # an array in RAM: nothing to do
+
+
+def test_headline_of_the_committed_result_and_of_a_damaged_one() -> None:
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results/bigann-100000000.json").read_text())
+    h = bigann.headline(doc)
+    assert h["n"] == 100_000_000 and h["best"]["recall_at_10"] >= 0.99 and "2 cores" in h["where"]
+    assert h["speedup_vs_disk"] == pytest.approx(h["exact_disk_s"] * 1e3 / h["best"]["p50_ms"])
+    del doc["exact"]["ram"]
+    with pytest.raises(ArtifactError, match="lacks 'ram'"):
+        bigann.headline(doc)
