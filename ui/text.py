@@ -257,11 +257,11 @@ _E = {
     "bigann_exact_ram": ("Exact, {n}, in RAM (p50)", "정확 검색, {n}개, RAM (p50)"),
     "bigann_ratio_help": ("The largest prefix that fits in RAM beside the OS; from disk the same rows take {ratio}x longer.",
                           "OS와 함께 RAM에 들어가는 가장 큰 부분; 같은 행을 디스크에서 읽으면 {ratio}배 느립니다."),
-    "bigann_ann": ("{factory} at recall@10 ≥ 0.99 (p50)", "{factory}, recall@10 ≥ 0.99 (p50)"),
-    "bigann_ann_help": ("Fastest measured setting reaching recall@10 0.99: nprobe {nprobe}, short list of 10 x {kf} "
+    "bigann_ann": ("ANN at recall@10 ≥ 0.99 (p50)", "ANN, recall@10 ≥ 0.99 (p50)"),
+    "bigann_ann_help": ("{factory}, the fastest measured setting reaching recall@10 0.99: nprobe {nprobe}, short list of 10 x {kf} "
                         "re-ranked exactly from the float32 file; recall {recall}.",
                         "recall@10 0.99에 도달한 가장 빠른 설정: nprobe {nprobe}, 10 x {kf}개 후보를 float32 파일로 "
-                        "정확히 재정렬; recall {recall}."),
+                        "정확히 재정렬; recall {recall}. 색인: {factory}."),
     "bigann_speedup": ("Speed-up over exact from disk", "디스크 정확 검색 대비 속도 향상"),
     "bigann_build": ("{factory}: k-means {train} s, adding every vector {add} s; index {ram} GiB in RAM, {disk} GiB "
                      "on disk; build peak RSS {rss} GiB.",

@@ -8,6 +8,7 @@ from ui.resources import engine, require_models, show_error
 from ui.text import t
 from ui.urlstate import set_param
 from engine.errors import MovieDNAError
+from engine.recsys.query import clean_query
 
 EXAMPLES = {
     "en": [
@@ -62,6 +63,11 @@ k = cols.slider(t("how_many"), 5, 30, 10, key="mood_k")
 
 if not query.strip():
     st.warning(t("empty_query"))
+    st.stop()
+try:  # one sentence for a query every mode refuses (too long, no letters), not one per column
+    clean_query(query)
+except MovieDNAError as exc:
+    show_error(exc)
     st.stop()
 set_param("q", query)
 

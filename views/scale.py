@@ -100,8 +100,8 @@ elif h is not None:
                 help=t("bigann_ratio_help", ratio=f"{h['disk_over_ram']:.1f}"))
     if h["best"]:
         b = h["best"]
-        c[2].metric(t("bigann_ann", factory=h["factory"]), f"{b['p50_ms']:.1f} ms",
-                    help=t("bigann_ann_help", nprobe=b["nprobe"], kf=b["k_factor"], recall=f"{b['recall_at_10']:.3f}"))
+        c[2].metric(t("bigann_ann"), f"{b['p50_ms']:.1f} ms",
+                    help=t("bigann_ann_help", factory=h["factory"], nprobe=b["nprobe"], kf=b["k_factor"], recall=f"{b['recall_at_10']:.3f}"))
         c[3].metric(t("bigann_speedup"), f"{h['speedup_vs_disk']:,.0f}x")
     if h["build"]:
         bd = h["build"]
