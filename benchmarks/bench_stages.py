@@ -5,6 +5,7 @@ Usage (from the repo root)::
     python benchmarks/bench_stages.py [--dataset ml-100k] [--data-dir DIR] [--out benchmarks/results/stages-ml-100k.html]
     python benchmarks/bench_stages.py --from-json evaluation.json     # output of `python -m engine evaluate --json`
     python benchmarks/bench_stages.py --save-models DIR    # then --load-models DIR re-measures the stages only
+    python benchmarks/bench_stages.py --load-models DIR --publish    # the file the pages show on a fresh install
 
 Fits MF, SASRec, Text and Wide & Deep on the leave-one-out train split (as ``python -m engine
 evaluate`` does; several minutes, SASRec dominates), then prints the tables of
@@ -75,9 +76,13 @@ def main() -> int:
     ap.add_argument("--from-json", default=None, help="read `python -m engine evaluate --json` output instead of fitting")
     ap.add_argument("--out", default=None, help="chart path (default benchmarks/results/stages-<dataset>.html)")
     ap.add_argument("--json", default=None, help="also write the result to this JSON file")
+    ap.add_argument("--publish", action="store_true",
+                    help="write benchmarks/results/evaluation-<dataset>.json (with its sha256), which the pages of a "
+                         "fresh install show for the same data and model settings, and store it in the catalogue")
     ap.add_argument("--save-models", default=None, help="save the models fitted on the train split to this folder")
     ap.add_argument("--load-models", default=None,
                     help="reuse models saved by --save-models: only the stages are measured (no fitting)")
+    ap.add_argument("--refit", default=None, help="with --load-models: refit these models (comma-separated) first")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch intra-op threads for this process (0: torch's default). On a busy machine 1 is "
                          "much faster: two threads contend (a SASRec epoch took ~2 min at load 17 instead of ~1 s)")
@@ -98,6 +103,7 @@ def main() -> int:
         from engine.models.popularity import PopularityModel
         from engine.recsys.evaluate import evaluate
         from engine.recsys.splits import leave_one_out
+        from engine.lab.scale import machine_facts
         from engine.recsys.stages import evaluate_stages
 
         data_dir = args.data_dir
@@ -111,9 +117,24 @@ def main() -> int:
             models = {p.stem: (PopularityModel if p.stem == "popularity" else model_class(p.stem)).load(p)
                       for p in sorted(folder.glob("*.npz"))}
             split = leave_one_out(ds.ratings)
-            result = {"dataset": ds.name, "split": {"users": split.n_users, "items": split.n_items},
-                      "models": json.loads((folder / "models.json").read_text()),
-                      "stages": evaluate_stages(split, models)}
+            result = json.loads((folder / "evaluation.json").read_text())
+            if result.get("data_hash") != ds.content_hash:
+                print(f"the models in {folder} were fitted on other data", file=sys.stderr)
+                return 1
+            if args.refit:                       # e.g. a default changed after the fit: refit only those models
+                from engine.recsys.evaluate import evaluate_split
+
+                kept = {}
+                part = evaluate_split(split, ds.movies, args.refit, users=ds.users, keep=kept)
+                for name, model in kept.items():
+                    model.save(folder / f"{name}.npz")
+                    models[name] = model
+                result["models"].update(part["models"])
+                (folder / "evaluation.json").write_text(json.dumps(result, default=str))
+                print(f"refitted {', '.join(kept)}", flush=True)
+            result["stages"] = evaluate_stages(split, models)
+            result |= {"machine": machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]},
+                       "stages_measured": time.time()}
             print(f"(stages with the models in {folder}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
         else:
             kept: dict = {}
@@ -124,7 +145,19 @@ def main() -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 for name, model in kept.items():
                     model.save(folder / f"{name}.npz")
-                (folder / "models.json").write_text(json.dumps(result["models"], default=str))
+                (folder / "evaluation.json").write_text(json.dumps({k: v for k, v in result.items() if k != "stages"},
+                                                                   default=str))
+        if args.publish:
+            from engine.data.catalogue import open_catalogue
+            from engine.recsys.evaluate import publish_evaluation
+
+            path = publish_evaluation(result)
+            cat = open_catalogue(ds)
+            try:
+                cat.put_json("evaluation", json.loads(path.read_text()))   # the pages of this cache read it too
+            finally:
+                cat.close()
+            print(f"published: {path.relative_to(REPO)} (and stored in the {ds.name} catalogue)", flush=True)
     if "stages" not in result:
         print("the evaluation has no 'stages' key (run without --no-stages)", file=sys.stderr)
         return 1

@@ -420,12 +420,26 @@ class Engine:
         notes = ["Dislikes are left out of the list; the model's user vector does not use them."] if dislikes else []
         return Hits("recommend", query, self._items(keep), {"total": ms}, notes)
 
+    def evaluation(self) -> tuple[dict[str, Any], str] | None:
+        """(evaluation, source): the one ``python -m engine evaluate`` stored in this cache
+        (``"local"``), else the one published with the code for the same data and model settings
+        (``"published"``, verified: :func:`engine.recsys.evaluate.published_evaluation`), else None."""
+        from engine.recsys.evaluate import current_evaluation
+
+        return current_evaluation(self.catalogue, self.dataset, self.catalogue.meta().get("data_hash"))
+
     def measured(self) -> dict[str, Any] | None:
-        """What the pages do, as measured by ``python -m engine evaluate`` (stored in the catalogue):
-        :func:`engine.recsys.stages.page_figures`, or None before an evaluation with stages."""
+        """What the pages do, as measured (:meth:`evaluation`): :func:`engine.recsys.stages.page_figures`
+        plus ``source`` ("local" / "published") and ``created`` / ``machine`` of the measurement, or
+        None before an evaluation with stages."""
         from engine.recsys.stages import page_figures
 
-        return page_figures(self.catalogue.get_json("evaluation"))
+        found = self.evaluation()
+        figures = page_figures(found[0]) if found else None
+        if figures is None:
+            return None
+        ev, source = found
+        return figures | {"source": source, "created": ev.get("created"), "machine": ev.get("machine") or {}}
 
     def rankers(self) -> list[str]:
         """Stage-2 models that are available: SASRec when injected or built, others when built."""

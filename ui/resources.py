@@ -223,9 +223,10 @@ def evaluation_frame():
     is no usable evaluation (validation and formatting live in engine.recsys.evaluate)."""
     import pandas as pd
 
-    from engine.recsys.evaluate import EVALUATION_COLUMNS, evaluation_caption, evaluation_rows, stored_evaluation
+    from engine.recsys.evaluate import EVALUATION_COLUMNS, evaluation_caption, evaluation_rows
 
-    ev = stored_evaluation(engine().catalogue)
+    found = engine().evaluation()
+    ev, source = found if found else (None, None)
     rows = evaluation_rows(ev)
     if rows is None:
         return None
@@ -237,4 +238,16 @@ def evaluation_frame():
              for r in (pages or {}).get("rows", [])]
     frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
     frame.attrs["caption"] = evaluation_caption(ev)
+    frame.attrs["source"] = measured_source({**(ev or {}), "source": source})
     return frame
+
+
+def measured_source(info: dict | None) -> str:
+    """One sentence saying where the figures on a page were measured, from a dict with ``source``
+    ("local" / "published"), ``created`` (epoch s) and ``machine`` (see ``Engine.measured``)."""
+    info = info or {}
+    created = info.get("created")
+    when = time.strftime("%Y-%m-%d", time.gmtime(created)) if isinstance(created, (int, float)) else "?"
+    m = info.get("machine") if isinstance(info.get("machine"), dict) else {}
+    where = escape(f"{m.get('cpus', '?')} cores, {m.get('cpu', '?')}") if m else "?"
+    return t("measured_local" if info.get("source") == "local" else "measured_published", when=when, where=where)

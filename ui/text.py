@@ -217,10 +217,10 @@ _E = {
     "measured_curve": ("Measured on this data set: quality vs candidates", "이 데이터셋에서 측정: 후보 수에 따른 품질"),
     "measured_curve_caption": ("Leave-one-out test split (`python -m engine evaluate`): NDCG@10 of the final top 10 when "
                                "stage 1 ({space} taste vector) keeps C candidates and {ranker} orders them; 'all' = the "
-                               "ranker alone. Hover for the median latency of both stages. You use C = {n}.",
+                               "ranker alone. Bars: the median latency of both stages together. You use C = {n}.",
                                "Leave-one-out 테스트 분할 (`python -m engine evaluate`): 1단계 ({space} 취향 벡터)가 후보 C개를 "
-                               "남기고 {ranker}이(가) 정렬할 때 최종 상위 10개의 NDCG@10; 'all' = 랭커 단독. 마우스를 올리면 두 "
-                               "단계의 지연 시간 중앙값. 현재 C = {n}."),
+                               "남기고 {ranker}이(가) 정렬할 때 최종 상위 10개의 NDCG@10; 'all' = 랭커 단독. 막대: 두 "
+                               "단계를 합한 지연 시간 중앙값. 현재 C = {n}."),
     "measured_none": ("Not measured yet: run `python -m engine evaluate` to see quality vs candidates here.",
                       "아직 측정되지 않음: `python -m engine evaluate`를 실행하면 여기에 후보 수별 품질이 보입니다."),
     "taste_kind": ("Taste", "취향"),
@@ -312,6 +312,29 @@ _E = {
                            "ranking fuses the semantic lists only.",
                            "BM25의 최상위 결과에 질의의 일부 단어가 없어 BM25는 반영하지 않았습니다: 하이브리드 순위는 "
                            "의미 검색 목록만 융합합니다."),
+    # what the pages do, measured (issue 13)
+    "measured_local": ("Measured on this data set by `python -m engine evaluate` on {when} ({where}).",
+                       "이 데이터셋에서 `python -m engine evaluate` 로 {when}에 측정 ({where})."),
+    "measured_published": ("Measured on this same data set with these same model settings on {when} ({where}); the file "
+                           "ships with MovieDNA. Run `python -m engine evaluate` to measure it on your machine.",
+                           "같은 데이터셋, 같은 모델 설정으로 {when}에 측정했으며 ({where}) 파일은 MovieDNA에 포함되어 있습니다. "
+                           "내 컴퓨터에서 측정하려면 `python -m engine evaluate` 를 실행하세요."),
+    "widedeep_not_built": ("The Wide & Deep ranker is not built here; `python -m engine build --models widedeep` adds it "
+                           "(about a minute on ml-100k).",
+                           "Wide & Deep 랭커는 아직 빌드되지 않았습니다; `python -m engine build --models widedeep` 로 "
+                           "추가합니다 (ml-100k에서 약 1분)."),
+    "eval_plain": ("**In plain words:** in the MF space, the average of a user's clicks puts the movie they watched next "
+                   "in its top 10 for **{taste:.0%}** of users; MF's own user vector does it for **{native:.0%}**; taking "
+                   "the average's top 100 and re-ranking them with SASRec, for **{two:.0%}**.",
+                   "**쉽게 말해:** MF 공간에서 사용자 클릭의 평균은 다음에 본 영화를 **{taste:.0%}**의 사용자에게 상위 10개 "
+                   "안에 넣습니다; MF 자체의 사용자 벡터는 **{native:.0%}**; 평균의 상위 100개를 SASRec으로 재순위하면 "
+                   "**{two:.0%}**."),
+    "taste_recency_ndcg": ("{label} (NDCG@10 {v:.3f} at recency {hl})", "{label} (최근성 {hl}에서 NDCG@10 {v:.3f})"),
+    "measured_latency": ("p50 ms, stage 1 + stage 2", "p50 ms, 1단계 + 2단계"),
+    "rerank_measured": ("Measured on the test split: {space} taste vector, top {n} re-ranked by SASRec: NDCG@10 {v:.3f} "
+                        "(taste vector alone {alone:.3f}).",
+                        "테스트 분할에서 측정: {space} 취향 벡터의 상위 {n}개를 SASRec이 재순위: NDCG@10 {v:.3f} "
+                        "(취향 벡터만 {alone:.3f})."),
 }
 
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}

@@ -53,6 +53,11 @@ if frame is None or frame.empty:
 else:
     st.dataframe(frame, hide_index=True, key="home_eval")
     say("caption", frame.attrs.get("caption", ""))  # built from the stored evaluation blob
+    st.caption(frame.attrs.get("source", ""))       # its values are escaped where it is built
+    fig = engine().measured() or {}
+    two = next((c for c in fig.get("curves", {}).get("mf>sasrec", []) if c["candidates"] == "100"), None)
+    if two and "mf" in fig.get("hr", {}).get("taste", {}) and "mf" in fig.get("hr", {}).get("native", {}):
+        st.markdown(t("eval_plain", taste=fig["hr"]["taste"]["mf"], native=fig["hr"]["native"]["mf"], two=two["hr@10"]))
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))

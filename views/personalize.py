@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.plain import plot_text
-from ui.resources import built_models, engine, movies, projection, require_models, show_error
+from ui.resources import built_models, engine, measured_source, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
@@ -61,9 +61,13 @@ measured = engine().measured() or {}
 
 
 def _taste_label(kind: str) -> str:
-    """'average of my clicks' / 'the model's own user vector', with its measured NDCG@10 when known."""
-    v = measured.get("taste" if kind == "mean" else "native", {}).get(model)
+    """'average of my clicks' / 'the model's own user vector', with the measured NDCG@10 of exactly
+    that choice (the average at the recency set above) when known."""
     label = t(f"taste_{kind}")
+    if kind == "mean" and half_life:
+        v = measured.get("taste_by_half_life", {}).get(model, {}).get(f"{half_life:g}")
+        return t("taste_recency_ndcg", label=label, v=v, hl=half_life) if v is not None else label
+    v = measured.get("taste" if kind == "mean" else "native", {}).get(model)
     return t("taste_ndcg", label=label, v=v) if v is not None else label
 
 
@@ -73,6 +77,8 @@ if st.session_state.get("taste_kind") not in kinds:           # e.g. the space c
     st.session_state["taste_kind"] = "mean"
 taste_kind = st.radio(t("taste_kind"), kinds, key="taste_kind", horizontal=True, format_func=_taste_label,
                       help=t("taste_help"))
+if measured:
+    st.caption(measured_source(measured))
 
 st.session_state["clicks_widget"] = list(st.session_state["clicks"])
 st.session_state["dislikes_widget"] = list(st.session_state["dislikes"])
@@ -118,6 +124,10 @@ with recs_col:
                  selection_mode="single-row", hide_index=True)
     st.caption(t("click_row_hint") + " · " + t("timing", parts=" · ".join(
         f"{n} {v:.1f} ms" for n, v in res.timings_ms.items())))
+    # the toggle runs the two stages on the plain taste vector with 100 candidates: its measured figure
+    cell = next((c for c in measured.get("curves", {}).get(f"{model}>sasrec", []) if c["candidates"] == "100"), None)
+    if rerank and not half_life and cell and model in measured.get("taste", {}):
+        st.caption(t("rerank_measured", space=model.upper(), n=100, v=cell["ndcg@10"], alone=measured["taste"][model]))
 
 with map_col:
     st.subheader(t("taste_map", model=model.upper()))

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.plain import plot_text
-from ui.resources import built_models, engine, movies, require_models, show_error
+from ui.resources import built_models, engine, measured_source, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
@@ -43,11 +43,14 @@ RANKER_NAMES = {"sasrec": "SASRec", "widedeep": "Wide & Deep"}
 c1, c2, c3, c4 = st.columns(4)
 stage1 = [m for m in built_models() if m not in ("sasrec", "widedeep")] + ["sasrec"]
 model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
-n_cand = c2.select_slider(t("n_candidates"), [20, 50, 100, 200, 500], value=100, key="pipeline_n")
+# the candidate counts the evaluation measures (engine.recsys.stages.StagesConfig), so each has its figure
+n_cand = c2.select_slider(t("n_candidates"), [25, 50, 100, 200, 500], value=100, key="pipeline_n")
 index = c3.radio(t("index_kind"), ["exact", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
                  format_func=lambda s: {"exact": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
 ranker = c4.radio(t("ranker"), engine().rankers() or ["sasrec"], key="pipeline_ranker", horizontal=True,
                   format_func=lambda r: RANKER_NAMES.get(r, r))
+if "widedeep" not in engine().rankers():
+    st.caption(t("widedeep_not_built"))
 ranker_name = RANKER_NAMES.get(ranker, ranker)
 
 try:
@@ -71,14 +74,19 @@ with st.expander(t("measured_curve"), expanded=True):
     if not curve:
         st.caption(t("measured_none"))
     else:
+        x = [c["candidates"] for c in curve]
         fig = go.Figure(go.Scatter(
-            x=[c["candidates"] for c in curve], y=[c["ndcg@10"] for c in curve], mode="lines+markers",
+            x=x, y=[c["ndcg@10"] for c in curve], mode="lines+markers", name="NDCG@10",
             hovertext=[f"HR@10 {c['hr@10']:.3f} · {c['stage1_ms']:.2f} + {c['stage2_ms']:.2f} ms" for c in curve],
             hoverinfo="text+y"))
-        fig.update_layout(height=260, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                          xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": "NDCG@10"})
+        fig.add_trace(go.Bar(x=x, y=[c["stage1_ms"] + c["stage2_ms"] for c in curve], name=t("measured_latency"),
+                             yaxis="y2", opacity=0.3, hoverinfo="y+name"))
+        fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": 1.15},
+                          xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": "NDCG@10"},
+                          yaxis2={"title": "ms", "overlaying": "y", "side": "right", "showgrid": False})
         st.plotly_chart(fig, key="pipeline_measured")
-        st.caption(t("measured_curve_caption", space=model.upper(), ranker=ranker_name, n=n_cand))
+        st.caption(t("measured_curve_caption", space=model.upper(), ranker=ranker_name, n=n_cand)
+                   + " " + measured_source(measured))
 
 items = res.items
 frame = pd.DataFrame([{

@@ -1,7 +1,8 @@
 """``python -m engine build`` and ``python -m engine evaluate``.
 
-build     train / embed the MF, SASRec and Text spaces and store vectors + weights
-evaluate  leave-one-out HR@10 / NDCG@10 (sampled-100 and full ranking) for popularity, MF, SASRec, Text
+build     train / embed the MF, SASRec, Text and USE spaces (and the Wide & Deep ranker on request); store vectors + weights
+evaluate  leave-one-out HR@10 / NDCG@10 (sampled-100 and full ranking) for popularity, MF, SASRec, Text, USE,
+          Wide & Deep, and what the pages do (taste vectors, two stages)
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
                    help="SASRec training device (default cpu; auto = cuda when a GPU is present)")
     p.set_defaults(handler=_build)
 
-    p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text, Wide & Deep and of the pages' two stages",
+    p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text, USE, Wide & Deep and of the pages' two stages",
                        description="Leave-one-out evaluation on the 5-core data set: sampled-100 and full ranking.")
     add_common(p)
     p.add_argument("--models", default="popularity,mf,sasrec,text,widedeep",

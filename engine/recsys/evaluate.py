@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import json
 import math
+import os
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 
 from engine.config import Progress
+from engine.errors import MovieDNAError
 
 from engine.recsys.metrics import full_ranks, sampled_ranks, summarize
 from engine.models import model_class, parse_models
@@ -35,12 +39,13 @@ from engine.recsys.stages import StagesConfig, evaluate_stages, format_stages
 
 log = logging.getLogger(__name__)
 
-EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text", "widedeep")
+EVAL_MODELS: tuple[str, ...] = ("popularity", "mf", "sasrec", "text", "use", "widedeep")
 #: configs used for evaluation: maximum epochs with early stopping on validation
 EVAL_OVERRIDES: dict[str, dict[str, Any]] = {
     "mf": {"iterations": 10},
     "sasrec": {},                     # the defaults: 100 epochs, cosine, best of every 5th epoch
     "text": {},
+    "use": {},
     "widedeep": {},                   # the defaults: at most 30 epochs, best validation epoch, patience 4
 }
 
@@ -71,7 +76,7 @@ def eval_config(name: str, epochs: int | None = None, **overrides: Any) -> Any:
     over = dict(EVAL_OVERRIDES.get(name, {})) | overrides
     if epochs is not None:
         over["epochs" if name in ("sasrec", "widedeep") else "iterations"] = int(epochs)
-        if name == "text":
+        if name in ("text", "use"):
             over.pop("iterations")
     return model_class(name).Config(**over)
 
@@ -172,6 +177,9 @@ def evaluate(
     out["reference_notes"] = REFERENCE_NOTES if ds.name in REFERENCES else {}
     out["seconds"] = round(time.perf_counter() - t0, 2)
     out["created"] = time.time()
+    from engine.lab.scale import machine_facts
+
+    out["machine"] = machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]}
     if store:
         from engine.data.catalogue import open_catalogue
 
@@ -181,6 +189,22 @@ def evaluate(
         finally:
             cat.close()
     return out
+
+
+#: what each published reference row is, in a few words (the Home table's model column)
+REFERENCE_SHORT = {"sasrec": "one BCE net, no side info", "mf": "implicit ALS", "popularity": "most popular"}
+
+
+def short_label(name: str, config: Any = None) -> str:
+    """A model's name in a comparison table, with what it really is where that matters: the default
+    SASRec is ``"sasrec (CE + BCE nets, side info)"``; its reference is a single BCE net."""
+    if name != "sasrec":
+        return name
+    config = config if isinstance(config, dict) else {}
+    members = config.get("members") or ("ce", "bce")
+    members = [str(m).upper() for m in (members if isinstance(members, (list, tuple)) else [members])]
+    side = ", side info" if config.get("side_info", True) else ""
+    return f"sasrec ({' + '.join(members)} net{'s' if len(members) > 1 else ''}{side})"
 
 
 def model_label(name: str, config: dict[str, Any] | None = None) -> str:
@@ -194,7 +218,8 @@ def model_label(name: str, config: dict[str, Any] | None = None) -> str:
     if name == "widedeep":
         return "Wide & Deep: genre x demographics/decade crosses + MLP + history dot product"
     return {"popularity": "most clicked in training", "mf": "iALS matrix factorisation",
-            "text": "MiniLM text embedding of title, genres, tags"}.get(name, name)
+            "text": "MiniLM text embedding of title, genres, tags",
+            "use": "USE multilingual text embedding of title, genres, tags"}.get(name, name)
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -256,12 +281,14 @@ def evaluation_rows(blob: Any) -> list[dict[str, Any]] | None:
             return None
         sampled = m.get("sampled") if isinstance(m.get("sampled"), dict) else {}
         full = m.get("full") if isinstance(m.get("full"), dict) else {}
-        rows.append({"model": str(name), "HR@10 sampled-100": _metric(sampled.get("hr@10")),
+        rows.append({"model": short_label(str(name), m.get("config")), "HR@10 sampled-100": _metric(sampled.get("hr@10")),
                      "NDCG@10 sampled-100": _metric(sampled.get("ndcg@10")), "HR@10 full": _metric(full.get("hr@10")),
                      "NDCG@10 full": _metric(full.get("ndcg@10")), "train s": _metric(m.get("train_seconds"))})
         ref = refs.get(name)
         if isinstance(ref, dict):
-            rows.append({"model": f"  reference {name}", "HR@10 sampled-100": _metric(ref.get("sampled_hr@10")),
+            short = REFERENCE_SHORT.get(str(name))
+            rows.append({"model": f"  reference {name}" + (f" ({short})" if short else ""),
+                         "HR@10 sampled-100": _metric(ref.get("sampled_hr@10")),
                          "NDCG@10 sampled-100": _metric(ref.get("sampled_ndcg@10")),
                          "HR@10 full": _metric(ref.get("full_hr@10")), "NDCG@10 full": _metric(ref.get("full_ndcg@10")),
                          "train s": None})
@@ -283,8 +310,6 @@ def evaluation_caption(blob: Any) -> str:
 def stored_evaluation(catalogue: Any) -> dict[str, Any] | None:
     """The evaluation stored in a catalogue if it is a usable one (see :func:`evaluation_rows`),
     else None; an unreadable record is logged with the command that rewrites it."""
-    from engine.errors import MovieDNAError
-
     try:
         blob = catalogue.get_json("evaluation")
     except MovieDNAError as exc:
@@ -294,3 +319,88 @@ def stored_evaluation(catalogue: Any) -> dict[str, Any] | None:
         log.warning("stored evaluation is malformed; run `python -m engine evaluate` to rewrite it")
         return None
     return blob
+
+
+# ---------------------------------------------------------------------- the evaluation published with the code
+#: where ``benchmarks/bench_stages.py --publish`` writes an evaluation for the pages of a fresh install
+PUBLISHED_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def published_path(dataset_name: str, folder: Path | str | None = None) -> Path:
+    """``benchmarks/results/evaluation-<data set>.json`` (the name is validated before any path)."""
+    from engine.config import validate_name
+
+    return Path(folder or PUBLISHED_DIR) / f"evaluation-{validate_name(dataset_name, 'data set')}.json"
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def settings_identity(blob: dict[str, Any]) -> dict[str, Any]:
+    """model -> the evaluation config the current code would use for it, for the models in ``blob``."""
+    return {m: json.loads(_canonical(dataclasses.asdict(eval_config(m)))) for m in blob.get("models", {})}
+
+
+def publish_evaluation(result: dict[str, Any], folder: Path | str | None = None) -> Path:
+    """Write ``result`` (an :func:`evaluate` output with stages) as the published evaluation of its
+    data set, with a sha256 over its content, atomically."""
+    from engine.artifacts import atomic_write_json, sha256_bytes
+
+    body = {k: v for k, v in result.items() if k != "sha256"}
+    body = json.loads(_canonical(body))
+    path = published_path(result["dataset"], folder)
+    atomic_write_json(path, body | {"sha256": sha256_bytes(_canonical(body))})
+    return path
+
+
+def published_evaluation(dataset_name: str, data_hash: str | None, folder: Path | str | None = None
+                         ) -> dict[str, Any] | None:
+    """The evaluation published with the code for this data set, verified, or None.
+
+    Verified on load: the file's own sha256 (content), the data set's content hash (the same
+    ratings and movies) and every model's evaluation settings (the same models as the current
+    code would fit).  Anything else — missing, edited, other data, other settings — gives None and a
+    log line with the command that measures it here (``python -m engine evaluate``)."""
+    from engine.artifacts import sha256_bytes
+
+    try:
+        path = published_path(dataset_name, folder)
+        blob = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, MovieDNAError) as exc:
+        log.warning("published evaluation unreadable (%s); run `python -m engine evaluate`", exc)
+        return None
+    if not isinstance(blob, dict) or not isinstance(blob.get("sha256"), str):
+        log.warning("published evaluation %s has no sha256; run `python -m engine evaluate`", path.name)
+        return None
+    body = {k: v for k, v in blob.items() if k != "sha256"}
+    if sha256_bytes(_canonical(body)) != blob["sha256"]:
+        log.warning("published evaluation %s does not match its sha256 (edited or damaged); "
+                    "run `python -m engine evaluate`", path.name)
+        return None
+    if not data_hash or body.get("data_hash") != data_hash:
+        log.info("published evaluation %s was measured on other data; run `python -m engine evaluate`", path.name)
+        return None
+    models = body.get("models") if isinstance(body.get("models"), dict) else {}
+    try:
+        want = settings_identity({"models": models})
+    except MovieDNAError:                                           # a model this code does not know
+        want = None
+    same = bool(want) and all(isinstance(models[m], dict) and models[m].get("config") == w for m, w in want.items())
+    if not same:
+        log.info("published evaluation %s used other model settings than this code; run `python -m engine evaluate`",
+                 path.name)
+        return None
+    return body if evaluation_rows(body) is not None else None
+
+
+def current_evaluation(catalogue: Any, dataset_name: str, data_hash: str | None) -> tuple[dict[str, Any], str] | None:
+    """(evaluation, source) for the pages: the one stored in this cache by ``python -m engine
+    evaluate`` (source ``"local"``), else the verified published one (``"published"``), else None."""
+    ev = stored_evaluation(catalogue)
+    if ev is not None:
+        return ev, "local"
+    ev = published_evaluation(dataset_name, data_hash)
+    return (ev, "published") if ev is not None else None

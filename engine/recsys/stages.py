@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 ALL = "all"
 #: spaces whose vectors the pages search, in display order; rankers the pipeline page offers
-SPACE_ORDER = ("mf", "sasrec", "text", "widedeep")
+SPACE_ORDER = ("mf", "sasrec", "text", "use", "widedeep")
+#: the spaces the pages search (Wide & Deep's movie vectors are measured as a space but not offered)
+PAGE_SPACES = ("mf", "sasrec", "text", "use")
 RANKERS = ("sasrec", "widedeep")
 #: models whose own user vector is a dot product with their item vectors (a native stage 1)
 NATIVE = ("mf", "sasrec")
@@ -217,7 +219,12 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
             stage1[name] = {"space": m, "method": "taste vector (cosine)", "recency_half_life": hl,
                             "valid_ndcg@10": by_hl[hl], "test": summary(ranks(s, test), k, recall_at)}
         stage1[f"{m}:taste_recency"]["valid_ndcg@10_by_half_life"] = {
-            ("off" if h is None else str(h)): v for h, v in by_hl.items()}
+            ("off" if h is None else f"{h:g}"): v for h, v in by_hl.items()}
+        # the page lets the visitor pick any half-life, so each one's test figure is what that
+        # choice shows (the half-life above was chosen on validation, never on these)
+        stage1[f"{m}:taste_recency"]["test_ndcg@10_by_half_life"] = {
+            ("off" if h is None else f"{h:g}"): ndcg(ranks(taste_scores(sp, test.histories, h), test), k)
+            for h in (None, *config.half_lives)}
     native: dict[str, Any] = {}
     for m in NATIVE:
         if m in models:
@@ -296,36 +303,77 @@ def format_stages(res: Mapping[str, Any]) -> str:
 
 
 def page_figures(evaluation: Mapping[str, Any] | None, n_candidates: int = 100) -> dict[str, Any] | None:
-    """What the pages show from a stored evaluation (None when it has no ``"stages"``).
+    """What the pages show from a stored evaluation (None when it has no usable ``"stages"``).
 
     - ``taste`` / ``native``: space -> test NDCG@10 of the taste vector (the page's "average of my
-      clicks") and of the model's own user vector;
+      clicks") and of the model's own user vector; ``hr``: the same two as HR@10 (``hr["taste"]``, ``hr["native"]``);
+    - ``taste_by_half_life``: space -> {"off" | "1" | "2" | ...: test NDCG@10} of the taste vector
+      with each recency setting the page offers (evaluations before this key: {"off": taste});
     - ``curves``: ``"space>ranker"`` -> rows (candidates, hr@10, ndcg@10, stage1_ms, stage2_ms) for the
       plain taste vector as stage 1, the pipeline page's curve;
     - ``rows``: Home-table rows (label, HR@10 / NDCG@10 full ranking) of what the pages do, the two
-      stages at ``n_candidates`` (the pages' default)."""
-    st = (evaluation or {}).get("stages")
+      stages at ``n_candidates`` (the pages' default).
+
+    A record of the wrong shape (hand-edited, older format) gives None and a log line naming the
+    command that rewrites it; it never raises."""
+    st = (evaluation or {}).get("stages") if isinstance(evaluation, Mapping) else None
     if not st:
         return None
-    k = st["protocol"]["k"]
+    try:
+        return _page_figures(st, n_candidates)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("stored stages are malformed (%s: %s); run `python -m engine evaluate` to rewrite them",
+                    type(exc).__name__, exc)
+        return None
+
+
+def _figure(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"not a number: {x!r}")
+    return float(x)
+
+
+def _page_figures(st: Mapping[str, Any], n_candidates: int) -> dict[str, Any]:
+    k = int(st["protocol"]["k"])
+    # candidate cut-offs in the protocol's order (a JSON file written with sorted keys holds
+    # "100" before "25"); cells the protocol does not list go last, in their own order
+    order = {str(c): i for i, c in enumerate(st["protocol"].get("candidates") or [])}
+
+    def in_order(cells: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        return sorted(cells.items(), key=lambda kv: order.get(str(kv[0]), len(order)))
+
     lat = st["latency_ms"]
-    taste = {i["space"]: i["test"][f"ndcg@{k}"] for n, i in st["stage1_taste"].items() if n.endswith(":taste")}
-    native = {i["space"]: i["test"][f"ndcg@{k}"] for i in st["stage1_native"].values()}
+    taste, by_hl = {}, {}
+    for n, i in st["stage1_taste"].items():
+        space = str(i["space"])
+        if n.endswith(":taste"):
+            taste[space] = _figure(i["test"][f"ndcg@{k}"])
+            by_hl.setdefault(space, {})["off"] = taste[space]
+        elif n.endswith(":taste_recency"):
+            by_hl.setdefault(space, {}).update(
+                {str(h): _figure(v) for h, v in (i.get("test_ndcg@10_by_half_life") or {}).items()})
+    native = {str(i["space"]): _figure(i["test"][f"ndcg@{k}"]) for i in st["stage1_native"].values()}
+    hit = {"taste": {str(i["space"]): _figure(i["test"][f"hr@{k}"]) for n, i in st["stage1_taste"].items()
+                     if n.endswith(":taste")},
+           "native": {str(i["space"]): _figure(i["test"][f"hr@{k}"]) for i in st["stage1_native"].values()}}
     curves, rows = {}, []
     for n, i in st["stage1_taste"].items():
-        if n.endswith(":taste"):
-            rows.append({"label": f"{i['space'].upper()} taste vector (Live personalization)",
-                         "hr@10": i["test"][f"hr@{k}"], "ndcg@10": i["test"][f"ndcg@{k}"]})
+        if n.endswith(":taste") and i["space"] in PAGE_SPACES:
+            rows.append({"label": f"{str(i['space']).upper()} taste vector (Live personalization)",
+                         "hr@10": _figure(i["test"][f"hr@{k}"]), "ndcg@10": _figure(i["test"][f"ndcg@{k}"])})
     for r, info in st["two_stage"].items():
         for opt, cells in info["by_stage1"].items():
             if not opt.endswith(":taste"):
                 continue
             space = opt.split(":")[0]
             curves[f"{space}>{r}"] = [
-                {"candidates": c, "hr@10": v[f"hr@{k}"], "ndcg@10": v[f"ndcg@{k}"],
-                 "stage1_ms": lat["stage1"][opt][c], "stage2_ms": lat["stage2"][r][c]} for c, v in cells.items()]
-            if str(n_candidates) in cells:
+                {"candidates": str(c), "hr@10": _figure(v[f"hr@{k}"]), "ndcg@10": _figure(v[f"ndcg@{k}"]),
+                 "stage1_ms": _figure(lat["stage1"][opt][c]), "stage2_ms": _figure(lat["stage2"][r][c])}
+                for c, v in in_order(cells)]
+            if str(n_candidates) in cells and space in PAGE_SPACES:
                 v = cells[str(n_candidates)]
                 rows.append({"label": f"{space.upper()} taste vector, {n_candidates} candidates -> {r} "
-                                      f"(Retrieval + ranking)", "hr@10": v[f"hr@{k}"], "ndcg@10": v[f"ndcg@{k}"]})
-    return {"taste": taste, "native": native, "curves": curves, "rows": rows, "k": k}
+                                      f"(Retrieval + ranking)", "hr@10": _figure(v[f"hr@{k}"]),
+                             "ndcg@10": _figure(v[f"ndcg@{k}"])})
+    return {"taste": taste, "taste_by_half_life": by_hl, "native": native, "hr": hit, "curves": curves, "rows": rows,
+            "k": k}

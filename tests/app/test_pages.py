@@ -144,7 +144,9 @@ def test_personalize_dislike_and_rerank(built):
     assert table_titles(at, "taste_recs") != plain
     at.toggle(key="taste_rerank").set_value(True).run()
     df = frame(at, "taste_recs")
-    assert "Moved" in df.columns and "rerank" in at.caption[-1].value
+    assert "Moved" in df.columns and any("rerank" in c.value for c in at.caption)
+    # the toggle's two stages (MF average, top 100, SASRec) with their measured figure
+    assert any("top 100 re-ranked by SASRec: NDCG@10 0." in c.value for c in at.caption)
 
 
 def test_personalize_taste_choice(built):
@@ -152,6 +154,13 @@ def test_personalize_taste_choice(built):
     at = page("personalize", clicks=[STAR_WARS, TOY_STORY, FARGO])
     taste = at.radio(key="taste_kind")
     assert taste.options[0].startswith("average of my clicks") and len(taste.options) == 2
+    # each choice carries the measured NDCG@10 of exactly what it does (evaluation published for ml-100k)
+    assert all("(NDCG@10 0." in o for o in taste.options), taste.options
+    assert any("ships with MovieDNA" in c.value for c in at.caption)
+    at.select_slider(key="taste_recency").set_value(3).run()
+    assert "at recency 3" in at.radio(key="taste_kind").options[0]
+    at.select_slider(key="taste_recency").set_value(0).run()
+    taste = at.radio(key="taste_kind")
     mean = table_titles(at, "taste_recs")
     taste.set_value("native").run()
     assert not at.exception
@@ -159,7 +168,7 @@ def test_personalize_taste_choice(built):
     assert native != mean and len(native) == 10
     assert not {"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} & set(native)
     at.radio(key="taste_model").set_value("text").run()            # Text has no user vector of its own
-    assert at.radio(key="taste_kind").options == ["average of my clicks"]
+    assert at.radio(key="taste_kind").options == ["average of my clicks (NDCG@10 0.010)"]   # measured, Text space
 
 
 def test_personalize_clear(built):
@@ -189,7 +198,10 @@ def test_pipeline_demo_taste_and_stages(built):
     at.radio(key="pipeline_index").set_value("hnsw").run()
     assert not at.exception
     assert at.radio(key="pipeline_ranker").options == ["SASRec"]       # Wide & Deep is not built here
-    assert any("python -m engine evaluate" in c.value for c in at.caption)   # no stored stages yet
+    assert any("python -m engine build --models widedeep" in c.value for c in at.caption)
+    # the measured curve (quality and latency vs candidates) from the evaluation published for ml-100k
+    assert "pipeline_measured" in [c.key for c in at.get("plotly_chart")]
+    assert any("ships with MovieDNA" in c.value for c in at.caption)
 
 
 def test_scale_reads_results_and_runs_live(built):

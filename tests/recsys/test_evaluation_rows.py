@@ -18,7 +18,8 @@ BLOB = {"models": {"sasrec": GOOD, "popularity": GOOD}, "split": {"users": 3, "i
 
 def test_good_blob_formats_like_the_home_table():
     rows = evaluation_rows(BLOB)
-    assert [r["model"] for r in rows] == ["sasrec", "  reference sasrec", "popularity"]
+    assert [r["model"] for r in rows] == ["sasrec (CE + BCE nets, side info)",
+                                         "  reference sasrec (one BCE net, no side info)", "popularity"]
     assert all(tuple(r) == EVALUATION_COLUMNS for r in rows)
     assert rows[0]["HR@10 sampled-100"] == 0.7 and rows[1]["NDCG@10 full"] == 0.104 and rows[1]["train s"] is None
     assert evaluation_caption(BLOB) == "3 users, 5 items, 10 interactions after the 5-core filter"
@@ -51,3 +52,12 @@ def test_stored_evaluation_survives_invalid_json(tmp_path):
     assert stored_evaluation(Catalogue(path)) is None
     cat.put_json("evaluation", {"models": {"mf": "broken"}})
     assert stored_evaluation(cat) is None
+
+
+def test_rows_name_what_the_model_is():
+    """The default SASRec is two nets with side information; the reference is one BCE net without."""
+    one = dict(GOOD, config={"members": ["bce"], "side_info": False})
+    rows = evaluation_rows({"models": {"sasrec": one, "mf": GOOD}, "references": {"mf": BLOB["references"]["sasrec"]}})
+    assert [r["model"] for r in rows] == ["sasrec (BCE net)", "mf", "  reference mf (implicit ALS)"]
+    rows = evaluation_rows({"models": {"sasrec": dict(GOOD, config={"members": "ce"})}})
+    assert rows[0]["model"] == "sasrec (CE net, side info)"

@@ -109,4 +109,40 @@ def test_evaluate_stages_report(fitted):
     curve = fig["curves"]["mf>widedeep"]
     assert [c["candidates"] for c in curve] == ["5", "10", "20", "all"]
     assert curve[1]["ndcg@10"] == res["two_stage"]["widedeep"]["by_stage1"]["mf:taste"]["10"]["ndcg@10"]
-    assert len(fig["rows"]) == 3 + 3 * 2 and page_figures({}) is None
+    # Home rows: the spaces the pages search (mf, sasrec; not Wide & Deep's vectors), two stages per ranker
+    assert len(fig["rows"]) == 2 + 2 * 2 and page_figures({}) is None
+    assert not any(r["label"].startswith("WIDEDEEP") for r in fig["rows"])
+    # a record written with sorted keys ("100" before "25", as the published JSON is) keeps the curve's order
+    import json
+
+    resorted = json.loads(json.dumps({"stages": res}, sort_keys=True))
+    assert [c["candidates"] for c in page_figures(resorted, n_candidates=10)["curves"]["mf>widedeep"]] == \
+        ["5", "10", "20", "all"]
+    # every recency choice the page offers has its own test figure (the page labels each one)
+    hl = fig["taste_by_half_life"]["mf"]
+    assert set(hl) == {"off", "2", "5"} and hl["off"] == fig["taste"]["mf"]
+    assert hl[f"{rec['recency_half_life']:g}"] == rec["test"]["ndcg@10"]
+
+
+@pytest.mark.parametrize("damage", ["no protocol", "k text", "latency gone", "figure text", "cells list", "stages list"])
+def test_page_figures_of_a_damaged_record_is_none(fitted, damage):
+    """A hand-edited or older stored evaluation never breaks a page: page_figures says None."""
+    import copy
+
+    split, models = fitted
+    res = evaluate_stages(split, models, StagesConfig(candidates=(5,), half_lives=(2.0,), latency_users=2))
+    bad = copy.deepcopy(res)
+    if damage == "no protocol":
+        del bad["protocol"]
+    elif damage == "k text":
+        bad["protocol"]["k"] = "ten"
+    elif damage == "latency gone":
+        bad["latency_ms"]["stage2"] = {}
+    elif damage == "figure text":
+        bad["stage1_taste"]["mf:taste"]["test"]["ndcg@10"] = "0.5"
+    elif damage == "cells list":
+        bad["two_stage"]["sasrec"]["by_stage1"]["mf:taste"] = [1, 2]
+    else:
+        bad = [bad]
+    assert page_figures({"stages": res}) is not None
+    assert page_figures({"stages": bad}) is None
