@@ -251,6 +251,7 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
     ds_name = getattr(dataset, "name", None) or dataset or cfgmod.Settings.from_env().dataset
     cpath = cfgmod.catalogue_path(ds_name)
     hint = f"`python -m engine build --dataset {ds_name} --models {name}`"
+    force = f"`python -m engine build --dataset {ds_name} --models {name} --force`"
     if not cpath.exists():
         raise ModelNotBuiltError(f"{ds_name} has no catalogue yet; run {hint}.")
     cat = Catalogue(cpath)
@@ -265,7 +266,7 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
     path = manifest_weights(ds_name, name, manifest)
     model_hash = manifest.get("model_hash") if isinstance(manifest, dict) else None
     if path is None or not isinstance(model_hash, str):
-        raise ArtifactError(f"The {name} build record of {ds_name} is incomplete or corrupt; rebuild with {hint} --force.")
+        raise ArtifactError(f"The {name} build record of {ds_name} is incomplete or corrupt; rebuild with {force}.")
     key = (ds_name, name, model_hash)
     with _LOAD_LOCK:
         if key in _LOADED:
@@ -275,8 +276,8 @@ def load_model(dataset: str | Any | None = None, name: str = "sasrec") -> Embedd
         try:
             model = cls.load(path)
         except ArtifactError as exc:
-            raise ArtifactError(f"{exc} Rebuild with {hint} --force.") from exc
+            raise ArtifactError(f"{exc} Rebuild with {force}.") from exc
         if model.content_hash != model_hash:
-            raise ArtifactError(f"The {name} weights of {ds_name} do not match the build manifest; rebuild with {hint} --force.")
+            raise ArtifactError(f"The {name} weights of {ds_name} do not match the build manifest; rebuild with {force}.")
         _LOADED[key] = model
         return model

@@ -489,6 +489,25 @@ class Engine:
         return Hits("two_stage", query, items, res.timings_ms, _index_notes(idx))
 
 
+    def outdated_models(self) -> list[str]:
+        """Built models whose weights a MovieDNA version with other config fields wrote: they no
+        longer load (re-ranking would fail), so the Home page offers to build them again."""
+        import dataclasses
+
+        from engine.models import model_class
+
+        out = []
+        for name in self.models():
+            try:
+                record = self.catalogue.get_json(f"build:{name}")
+                fields = {f.name for f in dataclasses.fields(model_class(name).Config)}
+            except MovieDNAError:
+                continue  # an unreadable record or a model this code does not know: reported where used
+            cfg = record.get("config") if isinstance(record, dict) else None
+            if isinstance(cfg, dict) and set(cfg) != fields:
+                out.append(name)
+        return out
+
     def build_notes(self) -> list[str]:
         """What training bounded or cut in each built space (big catalogues, a time guard that
         fired), read from the build records, one sentence each; [] when nothing was bounded."""

@@ -220,3 +220,20 @@ def test_build_notes_say_what_training_bounded(eng):
     eng.catalogue.put_json("build:text", {"fit_info": {"time_guard_fired": True, "epochs_run": 4}})
     assert eng.build_notes() == ["SASREC was trained bounded for 40,000 movies: 3 of 100 epochs.",
                                  "TEXT: a time guard stopped training after 4 epochs."]
+
+
+def test_outdated_models_are_named(eng):
+    """A build record whose config has other fields than this code's (an older MovieDNA) is outdated."""
+    import dataclasses
+
+    from engine.models import model_class
+
+    assert eng.outdated_models() == []
+    built = eng.models()[0]
+    fields = {f.name: 0 for f in dataclasses.fields(model_class(built).Config)}
+    eng.catalogue.put_json(f"build:{built}", {"config": fields})
+    assert eng.outdated_models() == []
+    eng.catalogue.put_json(f"build:{built}", {"config": fields | {"a_field_of_the_past": 1}})
+    assert eng.outdated_models() == [built]
+    eng.catalogue.put_json(f"build:{built}", ["not", "a", "record"])
+    assert eng.outdated_models() == []

@@ -315,10 +315,12 @@ _E = {
     # what the pages do, measured (issue 13)
     "measured_local": ("Measured on this data set by `python -m engine evaluate` on {when} ({where}).",
                        "이 데이터셋에서 `python -m engine evaluate` 로 {when}에 측정 ({where})."),
-    "measured_published": ("Measured on this same data set with these same model settings on {when} ({where}); the file "
-                           "ships with MovieDNA. Run `python -m engine evaluate` to measure it on your machine.",
-                           "같은 데이터셋, 같은 모델 설정으로 {when}에 측정했으며 ({where}) 파일은 MovieDNA에 포함되어 있습니다. "
-                           "내 컴퓨터에서 측정하려면 `python -m engine evaluate` 를 실행하세요."),
+    "measured_published": ("Measured on this same data set with MovieDNA's default model settings (fitted on the "
+                           "training split) on {when} ({where}); the file ships with MovieDNA. Run `python -m engine "
+                           "evaluate` to measure it on your machine.",
+                           "같은 데이터셋에서 MovieDNA 기본 모델 설정으로 (학습 분할에서 학습) {when}에 측정했으며 ({where}) "
+                           "파일은 MovieDNA에 포함되어 있습니다. 내 컴퓨터에서 측정하려면 `python -m engine evaluate` 를 "
+                           "실행하세요."),
     "widedeep_not_built": ("The Wide & Deep ranker is not built here; `python -m engine build --models widedeep` adds it "
                            "(about a minute on ml-100k).",
                            "Wide & Deep 랭커는 아직 빌드되지 않았습니다; `python -m engine build --models widedeep` 로 "
@@ -329,6 +331,11 @@ _E = {
                    "**쉽게 말해:** MF 공간에서 사용자 클릭의 평균은 다음에 본 영화를 **{taste:.0%}**의 사용자에게 상위 10개 "
                    "안에 넣습니다; MF 자체의 사용자 벡터는 **{native:.0%}**; 평균의 상위 100개를 SASRec으로 재순위하면 "
                    "**{two:.0%}**."),
+    "build_outdated": ("{models}: built by an older version of MovieDNA, whose settings differ; build again to use "
+                       "it (re-ranking needs it).",
+                       "{models}: 이전 버전의 MovieDNA로 빌드되어 설정이 다릅니다; 다시 빌드해야 사용할 수 있습니다 "
+                       "(재순위에 필요)."),
+    "rebuild_button": ("Build again", "다시 빌드"),
     "taste_recency_ndcg": ("{label} (NDCG@10 {v:.3f} at recency {hl})", "{label} (최근성 {hl}에서 NDCG@10 {v:.3f})"),
     "measured_latency": ("p50 ms, stage 1 + stage 2", "p50 ms, 1단계 + 2단계"),
     "rerank_measured": ("Measured on the test split: {space} taste vector, top {n} re-ranked by SASRec: NDCG@10 {v:.3f} "

@@ -42,6 +42,11 @@ if missing:
         build_models(missing)
 else:
     st.success(t("build_ok"), icon=":material/check_circle:")
+outdated = engine().outdated_models()      # weights from an older MovieDNA: they no longer load
+if outdated:
+    st.warning(t("build_outdated", models=", ".join(m.upper() for m in outdated)))
+    if st.button(t("rebuild_button"), key="home_rebuild", icon=":material/build:"):
+        build_models(outdated)
 for note in engine().build_notes():  # what a big catalogue's training bounded, said where it was built
     say("info", note)
 

@@ -226,7 +226,7 @@ class EmbeddingModel(ABC):
         if set(meta["config"]) != fields:
             # not tampering: the file was written by a version whose config had other fields
             raise ArtifactError(f"{path.name} was built by another version of MovieDNA (its {cls.name} config "
-                                f"differs); rebuild with `python -m engine build --models {cls.name} --force`.")
+                                "differs).")
         cfg = cls.Config(**{k: v for k, v in meta["config"].items() if k in fields})
         model = cls(cfg)
         model._set_items(arrays.pop("item_ids"))

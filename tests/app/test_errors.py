@@ -47,3 +47,21 @@ def test_corrupt_catalogue_file(env):
     at = run("similar")
     assert not at.exception
     assert at.error
+
+
+def test_home_names_models_an_older_version_built(env):
+    """Weights from an older MovieDNA no longer load: Home says which and offers to build them again
+    (before: 'Every space is built', then an error on Retrieval + ranking)."""
+    import dataclasses
+
+    from engine.data.catalogue import Catalogue
+    from engine.models import model_class
+
+    fields = {f.name: 0 for f in dataclasses.fields(model_class("sasrec").Config)}
+    cat = Catalogue(env)
+    cat.put_json("build:sasrec", {"config": fields | {"a_field_of_the_past": 1}})
+    cat.close()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert any("SASREC: built by an older version of MovieDNA" in w.value for w in at.warning)
+    assert at.button(key="home_rebuild").label == "Build again"
