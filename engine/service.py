@@ -489,22 +489,31 @@ class Engine:
         return Hits("two_stage", query, items, res.timings_ms, _index_notes(idx))
 
 
-    def outdated_models(self) -> list[str]:
-        """Built models whose weights a MovieDNA version with other config fields wrote: they no
-        longer load (re-ranking would fail), so the Home page offers to build them again."""
-        import dataclasses
+    #: build settings a user may choose (``build --epochs``, ``--device``, the text model's
+    #: environment variable, whose identity is checked at query time): never "outdated"
+    _USER_SETTINGS = frozenset({"epochs", "iterations", "device", "threads", "model_name"})
 
-        from engine.models import model_class
+    def outdated_models(self) -> list[str]:
+        """Built models whose build record holds other settings than this code builds with: an older
+        MovieDNA wrote them (other config fields: the weights no longer load; or other defaults, such
+        as Wide & Deep's history before it was tuned, so the published figures would not describe
+        them).  The Home page offers to build them again."""
+        import dataclasses
+        import json
+
+        from engine.build import build_config
 
         out = []
         for name in self.models():
             try:
                 record = self.catalogue.get_json(f"build:{name}")
-                fields = {f.name for f in dataclasses.fields(model_class(name).Config)}
+                want = json.loads(json.dumps(dataclasses.asdict(build_config(name))))
             except MovieDNAError:
                 continue  # an unreadable record or a model this code does not know: reported where used
             cfg = record.get("config") if isinstance(record, dict) else None
-            if isinstance(cfg, dict) and set(cfg) != fields:
+            if not isinstance(cfg, dict):
+                continue
+            if set(cfg) != set(want) or any(cfg[k] != want[k] for k in want if k not in self._USER_SETTINGS):
                 out.append(name)
         return out
 
