@@ -36,13 +36,13 @@ from ui.resources import built_models, engine, evaluation_frame  # noqa: E402
 
 st.header(t("build_title"))
 missing = [m for m in ("mf", "sasrec", "text", "use") if m not in built_models()]
+outdated = engine().outdated_models()      # built with other settings than this code's (an older MovieDNA)
 if missing:
     st.warning(t("build_missing", models=", ".join(m.upper() for m in missing)))
     if st.button(t("build_button"), key="home_build", type="primary", icon=":material/build:"):
         build_models(missing)
-else:
+elif not outdated:
     st.success(t("build_ok"), icon=":material/check_circle:")
-outdated = engine().outdated_models()      # weights from an older MovieDNA: they no longer load
 if outdated:
     st.warning(t("build_outdated", models=", ".join(m.upper() for m in outdated)))
     if st.button(t("rebuild_button"), key="home_rebuild", icon=":material/build:"):

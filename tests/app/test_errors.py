@@ -65,3 +65,4 @@ def test_home_names_models_an_older_version_built(env):
     assert not at.exception
     assert any("SASREC: built by an older version of MovieDNA" in w.value for w in at.warning)
     assert at.button(key="home_rebuild").label == "Build again"
+    assert not any("Every space is built" in s.value for s in at.success)
