@@ -239,6 +239,7 @@ def evaluation_frame():
     frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
     frame.attrs["caption"] = evaluation_caption(ev)
     frame.attrs["source"] = measured_source({**(ev or {}), "source": source})
+    frame.attrs["figures"] = pages          # the plain-words line reads these (no second read of the file)
     return frame
 
 

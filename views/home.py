@@ -32,6 +32,7 @@ right.plotly_chart(fig, key="home_ratings")
 
 # --- embedding spaces: build status and evaluation ------------------------------------
 from ui.actions import build_models  # noqa: E402
+from engine.recsys.stages import curve_point  # noqa: E402
 from ui.resources import built_models, engine, evaluation_frame  # noqa: E402
 
 st.header(t("build_title"))
@@ -59,8 +60,8 @@ else:
     st.dataframe(frame, hide_index=True, key="home_eval")
     say("caption", frame.attrs.get("caption", ""))  # built from the stored evaluation blob
     st.caption(frame.attrs.get("source", ""))       # its values are escaped where it is built
-    fig = engine().measured() or {}
-    two = next((c for c in fig.get("curves", {}).get("mf>sasrec", []) if c["candidates"] == "100"), None)
+    fig = frame.attrs.get("figures") or {}     # what the pages do, from the same evaluation as the table
+    two = curve_point(fig, "mf", "sasrec", 100)
     if two and "mf" in fig.get("hr", {}).get("taste", {}) and "mf" in fig.get("hr", {}).get("native", {}):
         st.markdown(t("eval_plain", taste=fig["hr"]["taste"]["mf"], native=fig["hr"]["native"]["mf"], two=two["hr@10"]))
 

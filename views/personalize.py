@@ -11,6 +11,7 @@ from ui.resources import built_models, engine, measured_source, movies, projecti
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
+from engine.recsys.stages import curve_point
 
 st.title(t("page_personal"))
 st.caption(t("personal_caption"))
@@ -125,7 +126,7 @@ with recs_col:
     st.caption(t("click_row_hint") + " · " + t("timing", parts=" · ".join(
         f"{n} {v:.1f} ms" for n, v in res.timings_ms.items())))
     # the toggle runs the two stages on the plain taste vector with 100 candidates: its measured figure
-    cell = next((c for c in measured.get("curves", {}).get(f"{model}>sasrec", []) if c["candidates"] == "100"), None)
+    cell = curve_point(measured, model, "sasrec", 100)
     if rerank and not half_life and cell and model in measured.get("taste", {}):
         st.caption(t("rerank_measured", space=model.upper(), n=100, v=cell["ndcg@10"], alone=measured["taste"][model]))
 

@@ -337,9 +337,9 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def settings_identity(blob: dict[str, Any]) -> dict[str, Any]:
-    """model -> the evaluation config the current code would use for it, for the models in ``blob``."""
-    return {m: json.loads(_canonical(dataclasses.asdict(eval_config(m)))) for m in blob.get("models", {})}
+def settings_identity(models: Sequence[str]) -> dict[str, Any]:
+    """model -> the evaluation config (as JSON) the current code fits it with."""
+    return {m: json.loads(_canonical(dataclasses.asdict(eval_config(m)))) for m in models}
 
 
 def publish_evaluation(result: dict[str, Any], folder: Path | str | None = None) -> Path:
@@ -385,7 +385,7 @@ def published_evaluation(dataset_name: str, data_hash: str | None, folder: Path 
         return None
     models = body.get("models") if isinstance(body.get("models"), dict) else {}
     try:
-        want = settings_identity({"models": models})
+        want = settings_identity(list(models))
     except MovieDNAError:                                           # a model this code does not know
         want = None
     same = bool(want) and all(isinstance(models[m], dict) and models[m].get("config") == w for m, w in want.items())

@@ -377,3 +377,10 @@ def _page_figures(st: Mapping[str, Any], n_candidates: int) -> dict[str, Any]:
                              "ndcg@10": _figure(v[f"ndcg@{k}"])})
     return {"taste": taste, "taste_by_half_life": by_hl, "native": native, "hr": hit, "curves": curves, "rows": rows,
             "k": k}
+
+
+def curve_point(figures: Mapping[str, Any] | None, space: str, ranker: str, n_candidates: int) -> dict[str, Any] | None:
+    """The measured two-stage cell (hr@10, ndcg@10, stage1_ms, stage2_ms) of ``space``'s taste vector,
+    ``n_candidates`` candidates, ``ranker``; None when not measured."""
+    curve = ((figures or {}).get("curves") or {}).get(f"{space}>{ranker}") or []
+    return next((c for c in curve if c["candidates"] == str(n_candidates)), None)

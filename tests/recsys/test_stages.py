@@ -146,3 +146,12 @@ def test_page_figures_of_a_damaged_record_is_none(fitted, damage):
         bad = [bad]
     assert page_figures({"stages": res}) is not None
     assert page_figures({"stages": bad}) is None
+
+
+def test_curve_point_finds_a_measured_cell():
+    figures = {"curves": {"mf>sasrec": [{"candidates": "25", "ndcg@10": 0.07}, {"candidates": "100", "ndcg@10": 0.09}]}}
+    from engine.recsys.stages import curve_point
+
+    assert curve_point(figures, "mf", "sasrec", 100)["ndcg@10"] == 0.09
+    assert curve_point(figures, "mf", "sasrec", 50) is None and curve_point(None, "mf", "sasrec", 100) is None
+    assert curve_point(figures, "text", "sasrec", 100) is None
