@@ -17,7 +17,7 @@ Protocol (docs/SCALE.md, "The 100-million row"):
    prefix that fits (--ram-n), plus disk-streamed over that same prefix for the ratio.
 Every phase runs in its own process (its peak RSS is its own) and writes phase-*.json in
 the work directory, so an interrupted run resumes where it stopped.  The figures go to
-benchmarks/results/bigann-<n>.json (small, committed); vectors and indexes stay in the work
+engine/published/bigann-<n>.json (small, committed); vectors and indexes stay in the work
 directory (default: the MovieDNA cache, bench-100m/), never in the repository.
 Needs n*d*4 bytes of disk for the vectors (25.6 GB at 100M) plus the index.
 """
@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 from engine import config  # noqa: E402
 from engine.artifacts import atomic_path, atomic_write_json, sha256_file  # noqa: E402
 from engine.errors import ArtifactError  # noqa: E402
+from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
 from engine.lab.scale import clustered_vectors, machine_facts, recall_at  # noqa: E402
 from engine.vectors.faiss_index import faiss_threads  # noqa: E402
@@ -288,7 +289,7 @@ def phase_report(args: argparse.Namespace) -> int:
     }
     for key in ("finished",):
         doc["exact"].pop(key, None)
-    out = Path(args.out) if args.out else RESULTS / f"bigann-{args.n}.json"
+    out = Path(args.out) if args.out else published_path(f"bigann-{args.n}")
     atomic_write_json(out, doc)
     print_table(doc)
     print(f"\nwrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out.name}", file=sys.stderr)
@@ -355,7 +356,7 @@ def main() -> int:
     ap.add_argument("--ram-queries", type=int, default=10)
     ap.add_argument("--phase", choices=("all", *PHASES), default="all")
     ap.add_argument("--workdir", default="", help="where vectors and indexes go (default: the MovieDNA cache)")
-    ap.add_argument("--out", default="", help="result JSON (default benchmarks/results/bigann-<n>.json)")
+    ap.add_argument("--out", default="", help="result JSON (default engine/published/bigann-<n>.json)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.queries < 200:

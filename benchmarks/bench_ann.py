@@ -29,7 +29,7 @@ def main() -> int:
     ap.add_argument("--codecs", default="flat,sq8", help="IVF list codecs to try: flat,sq8")
     ap.add_argument("--nprobe", default="", help="comma-separated nprobe values (default per codec)")
     ap.add_argument("--hnsw", action="store_true", help="also build HNSW (slow)")
-    ap.add_argument("--save", action="store_true", help="merge the rows into benchmarks/results/scale.json")
+    ap.add_argument("--save", action="store_true", help="merge the rows into engine/published/scale.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     probes = {"flat": (128, 160, 192), "sq8": (128, 192, 256)}

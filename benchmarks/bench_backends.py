@@ -2,7 +2,7 @@
 
 Uses the real MF vectors from the ml-100k catalogue when it has been built, else
 synthetic clustered 64-d vectors.  Prints a table and writes
-``benchmarks/results/backends.json``.  All backends use comparable HNSW settings
+``engine/published/backends.json``.  All backends use comparable HNSW settings
 (M=16, efConstruction=64, ef_search=100); ``faiss:exact`` and ``milvus:flat`` are
 exact references.  Embedded servers live in a temporary cache dir unless ``--keep-cache``.
 
@@ -27,12 +27,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.published import published_path  # noqa: E402
 from engine.lab.scale import machine_facts  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
 from engine.vectors.contract import BACKENDS as STORE_BACKENDS, enable_backends  # noqa: E402
 
 log = logging.getLogger("bench_backends")
-OUT = REPO / "benchmarks" / "results" / "backends.json"
+OUT = published_path("backends")
 BACKENDS = ("faiss:exact", "faiss:hnsw", "pgvector", "milvus", "milvus:flat")
 
 

@@ -3,7 +3,7 @@
     python benchmarks/bench_scale.py                 # 40k, 200k, 1M (+10M exact/IVF) at d=64
     python benchmarks/bench_scale.py --sizes 40000 --quick
 
-Writes benchmarks/results/scale.json (read by the app's Scale page) and prints one
+Writes engine/published/scale.json (read by the app's Scale page) and prints one
 line per (n, index) plus the best ANN speed-up at recall@10 >= 0.99 per size.
 HNSW at 10M is skipped (its 1M build already took 38 min on 2 shared cores); 10M runs
 exact and IVF (nlist 1024).  ``--merge`` adds sizes to an existing results file.

@@ -77,7 +77,7 @@ def main() -> int:
     ap.add_argument("--out", default=None, help="chart path (default benchmarks/results/stages-<dataset>.html)")
     ap.add_argument("--json", default=None, help="also write the result to this JSON file")
     ap.add_argument("--publish", action="store_true",
-                    help="write benchmarks/results/evaluation-<dataset>.json (with its sha256), which the pages of a "
+                    help="write engine/published/evaluation-<dataset>.json (with its sha256), which the pages of a "
                          "fresh install show for the same data and model settings, and store it in the catalogue")
     ap.add_argument("--save-models", default=None, help="save the models fitted on the train split to this folder")
     ap.add_argument("--load-models", default=None,

@@ -23,12 +23,11 @@ Environment variables (all optional):
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.errors import InvalidNameError
+from engine.inputs import NAME_RE, validate_name  # noqa: F401  (the data set names of every path)
 
 DEFAULT_DATASET = "ml-100k"
 DEFAULT_BACKENDS = ("faiss",)
@@ -41,24 +40,12 @@ DEFAULT_LIVE_MAX_SECONDS = 20.0
 #: progress callback of every long job: (fraction in [0, 1], message)
 Progress = Callable[[float, str], None]
 
-#: a name that becomes part of a table, collection or folder name (never a path): a letter or digit,
-#: then up to 39 letters, digits, '_' or '-'
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 
 def no_progress(fraction: float, message: str) -> None:
     """The :data:`Progress` callback that reports nothing."""
 
 
-def validate_name(name: object, what: str = "model") -> str:
-    """Return ``name`` if it is a safe identifier (:data:`NAME_RE`), else raise :class:`InvalidNameError`."""
-    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
-        raise InvalidNameError(
-            f"The {what} name {shown} is not allowed; use up to 40 letters, digits, '-' or '_', "
-            "starting with a letter or digit (e.g. my-films)."
-        )
-    return name
 
 
 def cache_root() -> Path:

@@ -15,8 +15,9 @@ from engine.lab.bigann import headline, where_measured
 from engine.lab.scale import live_limits, run_live
 from engine.vectors.compare import compare_space
 from engine.vectors.contract import BACKENDS, enabled_backends
+from engine.published import published_dir
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+RESULTS = published_dir()
 
 st.title(t("page_scale"))
 

@@ -3,7 +3,7 @@
 Measures, per (n, d, index config): build seconds, memory of the index structure (MB,
 from FAISS's own arrays), recall@10 against exact search, single-query latency p50/p99
 (one thread, one query at a time) and batch QPS (all threads).  ``benchmarks/bench_scale.py``
-runs the full grid into ``benchmarks/results/scale.json`` (read by the app's Scale page);
+runs the full grid into ``engine/published/scale.json`` (read by the app's Scale page);
 :func:`run_live` is a few-second version the page can start, with a progress callback.
 
 A live run is started by an anonymous visitor, so it is bounded: at most
@@ -25,6 +25,7 @@ from typing import Any, Iterator, Sequence
 import faiss
 import numpy as np
 
+from engine.published import published_path
 from engine import config
 from engine.config import Progress, no_progress
 from engine.errors import BadQueryError, BusyError
@@ -32,7 +33,7 @@ from engine.vectors.faiss_index import IndexConfig, _search_params, build_faiss,
 
 log = logging.getLogger(__name__)
 
-RESULTS_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "scale.json"
+RESULTS_PATH = published_path("scale")
 LIVE_MAX_D = 1024
 _LIVE_LOCK = threading.Lock()  # one live run per process: each takes all cores for seconds
 

@@ -1,4 +1,4 @@
-"""The registered embedding models: ``MODELS`` name -> class, and :func:`get_model`.
+"""The registered embedding models (declared in :mod:`engine.registry`): :func:`get_model`.
 
 Model classes are imported lazily (torch / sentence-transformers are heavy), so
 ``MODELS`` maps a name to a ``"module:Class"`` target; :func:`get_model` and
@@ -11,14 +11,8 @@ import importlib
 from typing import Any, Sequence
 
 from engine.errors import UnknownModelError
+from engine.registry import MODELS
 
-MODELS: dict[str, str] = {
-    "mf": "engine.models.mf:MFModel",
-    "sasrec": "engine.models.sasrec.model:SASRecModel",
-    "text": "engine.models.text:TextModel",
-    "use": "engine.models.use:UseModel",
-    "widedeep": "engine.models.widedeep.model:WideDeepModel",
-}
 
 
 def model_class(name: str) -> type:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 
+from engine.published import published_dir
 from engine.config import Progress
 from engine.errors import MovieDNAError
 
@@ -323,11 +324,11 @@ def stored_evaluation(catalogue: Any) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------------- the evaluation published with the code
 #: where ``benchmarks/bench_stages.py --publish`` writes an evaluation for the pages of a fresh install
-PUBLISHED_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+PUBLISHED_DIR = published_dir()
 
 
 def published_path(dataset_name: str, folder: Path | str | None = None) -> Path:
-    """``benchmarks/results/evaluation-<data set>.json`` (the name is validated before any path)."""
+    """``engine/published/evaluation-<data set>.json`` (the name is validated before any path)."""
     from engine.config import validate_name
 
     return Path(folder or PUBLISHED_DIR) / f"evaluation-{validate_name(dataset_name, 'data set')}.json"

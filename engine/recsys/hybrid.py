@@ -32,9 +32,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from engine.errors import BadQueryError, ModelNotBuiltError
+from engine.inputs import check_mode  # noqa: F401
+from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
 from engine.vectors.contract import normalize
 
-MODES = ("semantic", "keyword", "bm25", "hybrid")
 RRF_K = 60
 #: how deep each list goes into the fusion (the fused top-k is cut from these candidates)
 FUSION_DEPTH = 100
@@ -98,11 +99,7 @@ def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndar
     centre = normalize(top.mean(axis=0, keepdims=True))[0]
     return normalize((q + np.float32(alpha) * centre)[None, :])[0]
 
-#: text spaces that mood search can use: model name -> multilingual?
-TEXT_SPACES: dict[str, bool] = {"use": True, "text": False}
-#: chosen on the validation sets (docs/SEARCH.md): best mean nDCG@10 over the sets and languages,
-#: both data sets (hybrid 0.707 / 0.739, semantic use 0.654 / 0.688 on ml-100k / ml-latest-small)
-DEFAULT_MODE = "hybrid"
+#: the text space of a query whose language no space is chosen for
 DEFAULT_SPACE = "use"
 
 # Function words of the Latin-script languages USE Multilingual covers besides English
@@ -227,12 +224,6 @@ def fusion_weights(n_semantic: int, bm25_confident: bool, cfg: FusionConfig = FU
     return [cfg.semantic_weight] * n_semantic + [cfg.bm25_weight if bm25_confident else cfg.bm25_weight_unsure]
 
 
-def check_mode(mode: str | None) -> str:
-    """A valid mode name (None -> :data:`DEFAULT_MODE`); BadQueryError otherwise."""
-    m = DEFAULT_MODE if mode is None else str(mode).strip().lower()
-    if m not in MODES:
-        raise BadQueryError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")
-    return m
 
 
 def rrf(rankings: Sequence[Sequence[int]], k: int, c: float = RRF_K,

@@ -17,32 +17,15 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import BadQueryError, UnknownMovieError
+from engine.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
 from engine.vectors.faiss_index import FaissIndex
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 500
 FUZZY_ACCEPT = 85.0   # rapidfuzz ratio (on article-free titles) needed to accept a fuzzy title match
 FUZZY_MARGIN = 5.0    # ... and its lead over the next movie
 
 # ------------------------------------------------------------------ queries
-def clean_query(text: Any, max_chars: int = MAX_QUERY_CHARS) -> str:
-    """Validate a free-text query: control characters become spaces, whitespace collapses.
-
-    Raises :class:`BadQueryError` for non-strings, empty/whitespace-only text, text longer
-    than ``max_chars`` and text without a single letter or digit (e.g. only emoji).
-    """
-    if not isinstance(text, str):
-        raise BadQueryError(f"A query must be text, got {type(text).__name__}.")
-    if len(text) > max_chars:
-        raise BadQueryError(f"The query is {len(text):,} characters long; keep it under {max_chars}.")
-    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise BadQueryError("The query is empty; type a few words describing what you want to watch.")
-    if not any(c.isalnum() for c in text):
-        raise BadQueryError("The query has no letters or digits (only symbols or emoji); describe it in words.")
-    return text
 
 
 def query_notes(text: str) -> list[str]:

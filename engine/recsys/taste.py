@@ -19,10 +19,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from engine.errors import BadQueryError, UnknownMovieError
+from engine.inputs import MAX_CLICKS, check_ids  # noqa: F401
 from engine.vectors.contract import normalize
 from engine.vectors.faiss_index import FaissIndex
 
-MAX_CLICKS = 500
 
 
 @dataclass(frozen=True)
@@ -67,37 +67,6 @@ class Space:
         return np.array([self.row[int(m)] for m in movie_ids], dtype=np.int64)
 
 
-def check_ids(values: Any, what: str, allow_empty: bool = False) -> list[int]:
-    """Validate movie ids -> a new list of Python ints: whole numbers, no duplicates, not too many.
-
-    Accepts any iterable (list, tuple, generator, 1-D numpy integer array); None means none.
-    """
-    if values is None:
-        values = []
-    if isinstance(values, np.ndarray):
-        if values.ndim != 1 or (values.size and not np.issubdtype(values.dtype, np.integer)):
-            raise BadQueryError(f"{what} must be a flat list of whole-number movie ids; got an array of "
-                                f"shape {values.shape} and type {values.dtype}.")
-        values = values.tolist()
-    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
-        raise BadQueryError(f"{what} must be a list of movie ids.")
-    out: list[int] = []
-    for v in values:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise BadQueryError(f"{what} must be whole-number movie ids; got {v!r}.")
-        if not -2**63 <= int(v) < 2**63:
-            raise UnknownMovieError(f"{int(v)} is not a movie id (too large).")
-        out.append(int(v))
-        if len(out) > MAX_CLICKS:
-            break
-    if not out and not allow_empty:
-        raise BadQueryError(f"No {what}; click at least one movie first.")
-    if len(out) > MAX_CLICKS:
-        raise BadQueryError(f"More than {MAX_CLICKS} {what}; use at most {MAX_CLICKS}.")
-    dup = sorted({m for m in out if out.count(m) > 1})
-    if dup:
-        raise BadQueryError(f"Duplicate {what}: {', '.join(map(str, dup[:10]))}; list each movie once.")
-    return out
 
 
 def recency_weights(n: int, half_life: float | None) -> np.ndarray:

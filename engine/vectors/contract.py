@@ -41,7 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.config import validate_name
+from engine.inputs import MAX_K, check_k, validate_name  # noqa: F401  (searches share one k limit)
 from engine.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
 
 BACKENDS: dict[str, str] = {
@@ -51,7 +51,6 @@ BACKENDS: dict[str, str] = {
 }
 
 DEFAULT_BACKEND = "faiss"
-MAX_K = 1000  # most results a user-facing search may ask for
 SEARCH_MAX_K = 16_384  # most neighbours one store search returns (Milvus's top-k ceiling; FAISS allows its size)
 
 
@@ -155,15 +154,6 @@ def validate_model_name(model: object) -> str:
     return validate_name(model, "model")
 
 
-def check_k(k: object, limit: int = MAX_K) -> int:
-    """Validate a result count: a whole number from 1 to ``limit``; else :class:`BadQueryError`."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise BadQueryError(f"k must be a whole number, got {k!r}.")
-    if k < 1:
-        raise BadQueryError(f"k must be at least 1, got {int(k)}.")
-    if k > limit:
-        raise BadQueryError(f"k={int(k):,} is too large; ask for at most {limit:,} results.")
-    return int(k)
 
 
 def normalize(x: np.ndarray) -> np.ndarray:

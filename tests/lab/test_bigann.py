@@ -135,9 +135,9 @@ def test_prefetch_covers_rows_of_a_memmap_at_any_offset(tmp_path) -> None:
 
 
 def test_headline_of_the_committed_result_and_of_a_damaged_one() -> None:
-    from pathlib import Path
+    from engine.published import published_path
 
-    doc = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results/bigann-100000000.json").read_text())
+    doc = json.loads(published_path("bigann-100000000").read_text())
     h = bigann.headline(doc)
     assert h["n"] == 100_000_000 and h["best"]["recall_at_10"] >= 0.99 and "2 cores" in h["where"]
     assert h["speedup_vs_disk"] == pytest.approx(h["exact_disk_s"] * 1e3 / h["best"]["p50_ms"])

@@ -72,7 +72,7 @@ def test_estimate_exact_is_linear_and_labelled():
 
 def test_committed_results_are_readable():
     if not RESULTS_PATH.exists():
-        pytest.skip("benchmarks/results/scale.json not generated yet")
+        pytest.skip("engine/published/scale.json not generated yet")
     res = load_results()
     assert res["rows"] and all(ROW_KEYS <= set(r) for r in res["rows"])
     assert all(e["estimated"] for e in res.get("estimates", []))

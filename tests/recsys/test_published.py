@@ -1,4 +1,4 @@
-"""The evaluation published with the code (benchmarks/results/evaluation-<data set>.json): verified
+"""The evaluation published with the code (engine/published/evaluation-<data set>.json): verified
 on load by its own sha256, the data set's content hash and every model's evaluation settings."""
 
 from __future__ import annotations
