@@ -43,7 +43,8 @@ from engine.artifacts import atomic_path, atomic_write_json, sha256_file  # noqa
 from engine.errors import ArtifactError  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
-from engine.lab.scale import clustered_vectors, machine_facts, recall_at  # noqa: E402
+from engine.machine import machine_facts  # noqa: E402
+from engine.lab.scale import clustered_vectors, recall_at  # noqa: E402
 from engine.vectors.faiss_index import faiss_threads  # noqa: E402
 
 log = logging.getLogger("bench_100m")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
 from engine.published import published_path  # noqa: E402
-from engine.lab.scale import machine_facts  # noqa: E402
+from engine.machine import machine_facts  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
 from engine.vectors.contract import BACKENDS as STORE_BACKENDS, enable_backends  # noqa: E402
 

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.artifacts import atomic_write_json  # noqa: E402
 from engine.vectors.faiss_index import IndexConfig  # noqa: E402
-from engine.lab.scale import RESULTS_PATH, estimate_exact, machine_facts, merge_rows, run_grid  # noqa: E402
+from engine.machine import machine_facts  # noqa: E402
+from engine.lab.scale import RESULTS_PATH, estimate_exact, merge_rows, run_grid  # noqa: E402
 
 HNSW_EF = (64, 128, 256, 512)
 IVF_PROBE = (16, 32, 64, 128, 256)

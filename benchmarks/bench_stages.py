@@ -103,7 +103,7 @@ def main() -> int:
         from engine.models.popularity import PopularityModel
         from engine.recsys.evaluate import evaluate
         from engine.recsys.splits import leave_one_out
-        from engine.lab.scale import machine_facts
+        from engine.machine import machine_facts
         from engine.recsys.stages import evaluate_stages
 
         data_dir = args.data_dir

@@ -11,7 +11,8 @@ from ui.plain import escape, say
 from ui.resources import engine
 from ui.text import t
 from engine.errors import BusyError, MovieDNAError
-from engine.lab.bigann import headline, where_measured
+from engine.lab.bigann import headline
+from engine.machine import where_measured
 from engine.lab.scale import live_limits, run_live
 from engine.vectors.compare import compare_space
 from engine.vectors.contract import BACKENDS, enabled_backends

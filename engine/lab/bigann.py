@@ -38,6 +38,7 @@ import numpy as np
 from engine.artifacts import atomic_path, atomic_write_json
 from engine.config import Progress, no_progress
 from engine.errors import ArtifactError, BadQueryError
+from engine.machine import where_measured
 from engine.lab.scale import clustered_chunks
 from engine.vectors.faiss_index import faiss_threads
 
@@ -346,18 +347,6 @@ def rerank(cand: np.ndarray, base: np.ndarray, queries: np.ndarray, k: int) -> t
     return out_s, out_i
 
 
-def where_measured(machine: dict[str, Any], date: str | None = None) -> str:
-    """'2 cores, 23.6 GB RAM, <cpu>, 2026-11-26': where a saved result was measured, in words."""
-    parts = []
-    if machine.get("cpus"):
-        parts.append(f"{machine['cpus']} cores")
-    if machine.get("ram_gb"):
-        parts.append(f"{machine['ram_gb']} GB RAM")
-    if machine.get("cpu"):
-        parts.append(str(machine["cpu"]))
-    if date:
-        parts.append(str(date)[:10])
-    return ", ".join(parts) or "unknown machine"
 
 
 def headline(doc: dict[str, Any]) -> dict[str, Any]:

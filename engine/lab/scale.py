@@ -29,7 +29,7 @@ from engine.published import published_path
 from engine import config
 from engine.config import Progress, no_progress
 from engine.errors import BadQueryError, BusyError
-from engine.vectors.faiss_index import IndexConfig, _search_params, build_faiss, faiss_threads
+from engine.vectors.faiss_index import IndexConfig, search_params, build_faiss, faiss_threads
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def measure(cfg: IndexConfig, xb: np.ndarray, xq: np.ndarray, truth: np.ndarray,
         t0 = time.perf_counter()
         index = build_faiss(xb, cfg)
         build_s = time.perf_counter() - t0
-    params = _search_params(cfg)
+    params = search_params(cfg)
     _, found = index.search(xq, k, params=params)
     p50, p99, nq = latency_ms(index, xq, k, params, latency_seconds)
     return {
@@ -264,21 +264,6 @@ def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, 
             f"measured exact p50 values, n={int(n_arr.min()):,}..{int(n_arr.max()):,}"}
 
 
-def machine_facts() -> dict[str, Any]:
-    """Where figures are being measured: cores, RAM (GB), CPU model, library versions."""
-    import os
-    import platform
-
-    mem_kb, cpu = 0, platform.processor()
-    try:
-        with open("/proc/meminfo") as fh:
-            mem_kb = next(int(line.split()[1]) for line in fh if line.startswith("MemTotal"))
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {"cpus": os.cpu_count(), "ram_gb": round(mem_kb / 2**20, 1), "cpu": cpu, "platform": platform.platform(),
-            "faiss": faiss.__version__, "numpy": np.__version__, "python": platform.python_version()}
 
 
 def load_results(path: Path | str = RESULTS_PATH) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def evaluate(
     out["reference_notes"] = REFERENCE_NOTES if ds.name in REFERENCES else {}
     out["seconds"] = round(time.perf_counter() - t0, 2)
     out["created"] = time.time()
-    from engine.lab.scale import machine_facts
+    from engine.machine import machine_facts
 
     out["machine"] = machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]}
     if store:

@@ -103,7 +103,7 @@ def auto_nlist(n: int) -> int:
     return int(max(1, min(int(4 * np.sqrt(n)), n // 39)))
 
 
-def _search_params(cfg: IndexConfig) -> Any:
+def search_params(cfg: IndexConfig) -> Any:
     if cfg.kind == "hnsw":
         return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1))
     if cfg.kind == "ivf" and cfg.ivf_codec == "sq8":
@@ -155,7 +155,7 @@ class FaissIndex:
         self.build_seconds = build_seconds
         self.recall_at_10 = recall_at_10
         self.source = source
-        self._params = _search_params(config)
+        self._params = search_params(config)
 
     @classmethod
     def build(cls, movie_ids: np.ndarray, vectors: np.ndarray, config: IndexConfig = IndexConfig(),
@@ -181,7 +181,7 @@ class FaissIndex:
     def ntotal(self) -> int:
         return int(self.index.ntotal)
 
-    def with_search_params(self, **changes: Any) -> "FaissIndex":
+    def withsearch_params(self, **changes: Any) -> "FaissIndex":
         """A view sharing the same FAISS structure with other search-time parameters."""
         cfg = replace(self.config, **changes)
         if cfg.build_key() != self.config.build_key():
@@ -279,7 +279,7 @@ class IndexCache:
                     for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
                         del self._mem[stale]
                     self._mem[key] = idx
-        return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
+        return idx.withsearch_params(ef_search=config.ef_search, nprobe=config.nprobe,
                                       refine_factor=config.refine_factor)
 
     def _load(self, model: str, ids: np.ndarray, content_hash: str, cfg: IndexConfig) -> FaissIndex | None:
