@@ -35,8 +35,7 @@ from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
 )
-from engine.recsys.query import clean_query
-from engine.vectors.contract import check_k
+from engine.inputs import check_k, clean_query
 
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(
