@@ -6,7 +6,13 @@
    page has rendered (target < 5 s), then visit every page and read the server's peak
    RSS (VmHWM, target < 2 GB).
 
-    python benchmarks/bench_app.py [--clicks 30] [--skip-browser]
+3. Work per click (``--count``): how often one click on Live personalization runs each step
+   (taste vector, id checks, reads of the catalogue's vector table, normalisations, reads of the
+   stored evaluation), counted by wrapping those functions in this process only.  Counts do not
+   depend on how busy the machine is, so they compare two versions of the code fairly.
+
+    python benchmarks/bench_app.py [--clicks 30] [--skip-browser] [--count]
+    python benchmarks/bench_app.py --dataset synth-87k --skip-browser --count
 """
 
 from __future__ import annotations
@@ -21,23 +27,75 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def click_reruns(n: int) -> list[float]:
+#: the steps counted per click: (module, attribute) of each function wrapped; a name that a version of
+#: the code does not have is reported as absent, not as zero
+COUNTED = {
+    "taste vector": [("engine.recsys.taste", "taste_vector")],
+    "id checks": [("engine.inputs", "check_ids"), ("engine.recsys.taste", "check_ids")],
+    "vector table reads": [("engine.data.catalogue", "Catalogue.vector_info")],
+    "normalisations": [("engine.arrays", "normalize"), ("engine.vectors.contract", "normalize")],
+    "evaluation reads": [("engine.recsys.evaluate", "current_evaluation"),
+                         ("engine.recsys.evaluation", "current_evaluation")],
+}
+
+
+def install_counters() -> dict[str, list[int]]:
+    """Wrap every function of :data:`COUNTED` (each once, also where other modules imported it by name)."""
+    import functools
+    import importlib
+    import sys as _sys
+
+    counts: dict[str, list[int]] = {}
+    for step, targets in COUNTED.items():
+        box = counts.setdefault(step, [0])
+        seen = set()
+        for mod_name, attr in targets:
+            try:
+                mod = importlib.import_module(mod_name)
+            except ImportError:
+                continue
+            owner, _, name = attr.rpartition(".")
+            holder = getattr(mod, owner) if owner else mod
+            fn = getattr(holder, name, None)
+            if fn is None or id(fn) in seen:
+                continue
+            seen.add(id(fn))
+
+            def wrapped(*a, __fn=fn, __box=box, **kw):
+                __box[0] += 1
+                return __fn(*a, **kw)
+
+            functools.update_wrapper(wrapped, fn)
+            setattr(holder, name, wrapped)
+            if not owner:  # modules that did "from x import fn" hold their own reference
+                for other in list(_sys.modules.values()):
+                    if getattr(other, "__name__", "").startswith(("engine", "ui")) and getattr(other, name, None) is fn:
+                        setattr(other, name, wrapped)
+    return counts
+
+
+def click_reruns(n: int, dataset: str | None = None, count: bool = False) -> tuple[list[float], dict[str, float]]:
     from streamlit.testing.v1 import AppTest
 
     from engine.data.dataset import load_dataset
 
-    popular = load_dataset().movies.sort_values("n_ratings", ascending=False)["movie_id"].tolist()
+    popular = load_dataset(dataset).movies.sort_values("n_ratings", ascending=False)["movie_id"].tolist()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300).run()
     at.switch_page("views/personalize.py").run()
-    times, clicks = [], []
+    counts = install_counters() if count else {}
+    times, clicks, per_click = [], [], {step: 0.0 for step in counts}
     for i in range(n):
         clicks = (clicks + [popular[i]])[-10:]
         at.multiselect(key="clicks_widget").set_value(list(clicks))
+        before = {step: box[0] for step, box in counts.items()}
         t0 = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - t0) * 1000)
         assert not at.exception, at.exception
-    return times[3:]  # the first runs warm the caches (index load, projection read)
+        if i >= 3:
+            for step, box in counts.items():
+                per_click[step] += (box[0] - before[step]) / (n - 3)
+    return times[3:], per_click  # the first runs warm the caches (index load, projection read)
 
 
 def vm_hwm_mb(pid: int) -> float:
@@ -86,11 +144,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clicks", type=int, default=30)
     ap.add_argument("--skip-browser", action="store_true")
+    ap.add_argument("--count", action="store_true", help="count the steps one click runs (see the docstring)")
+    ap.add_argument("--dataset", default=None, help="data set in the cache (default: MOVIEDNA_DATASET or ml-100k)")
     args = ap.parse_args()
-    times = click_reruns(args.clicks)
+    if args.dataset:
+        import os
+
+        os.environ["MOVIEDNA_DATASET"] = args.dataset  # this benchmark process only: the app reads it at start
+    times, per_click = click_reruns(args.clicks, args.dataset, args.count)
     p50, p90 = statistics.median(times), statistics.quantiles(times, n=10)[-1]
     print(f"personalization click rerun (AppTest, {len(times)} clicks): p50 {p50:.0f} ms  p90 {p90:.0f} ms  "
           f"target p50 < 150 ms: {'PASS' if p50 < 150 else 'FAIL'}")
+    for step, per in per_click.items():
+        print(f"  per click: {step:<20} {per:5.1f}")
     if not args.skip_browser:
         first_s, start_s, peak = browser_run()
         print(f"warm start (server process start -> Home in Chromium): first content {first_s:.1f} s, "

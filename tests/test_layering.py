@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("engine", "engine.errors", "engine.registry", "engine.inputs", "engine.arrays", "engine.machine",
+    ("foundation", ("engine", "engine.errors", "engine.registry", "engine.inputs", "engine.arrays", "engine.notes", "engine.machine",
                     "engine.config", "engine.artifacts", "engine.published")),
     ("data", ("engine.data",)),
     ("models", ("engine.models",)),

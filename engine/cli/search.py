@@ -7,12 +7,15 @@ Each returns a :class:`~engine.cli.Result`; ``--json`` prints ``Hits.to_dict()``
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
 
 from engine.cli.main import Result, add_common, positive_int
 from engine.errors import BadQueryError
+from engine.registry import SPACES
+from engine.vectors.contract import BACKENDS
+from engine.service.results import Hits
 
-MODEL_CHOICES = ("mf", "sasrec", "text", "use")
+MODEL_CHOICES = SPACES
 INDEX_CHOICES = ("exact", "hnsw", "ivf")
 
 
@@ -25,7 +28,8 @@ def register(sub: "argparse._SubParsersAction") -> None:
     _common(p)
     p.set_defaults(handler=cmd_similar)
 
-    from engine.recsys.hybrid import DEFAULT_MODE, MODES, RRF_K, TEXT_SPACES
+    from engine.recsys.hybrid import RRF_K
+    from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES
 
     p = sub.add_parser("search", help="mood search: free text, ranked semantically, by keywords (LIKE, BM25) or both")
     p.add_argument("query", help='e.g. "a heartwarming story about friendship"')
@@ -57,7 +61,7 @@ def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
     p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
     if index:
         p.add_argument("--index", default="exact", choices=INDEX_CHOICES, help="FAISS index kind")
-    p.add_argument("--backend", default=None, choices=("faiss", "pgvector", "milvus"),
+    p.add_argument("--backend", default=None, choices=tuple(BACKENDS),
                    help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss); naming one here "
                         "enables it for this command, as MOVIEDNA_BACKENDS does for the app")
 
@@ -88,20 +92,19 @@ def _ids(text: str, what: str) -> list[int]:
         raise BadQueryError(f"--{what} must be comma-separated whole-number movie ids; got {text!r}.") from None
 
 
-def _table(hits: Any, extra: str = "") -> str:
+def _table(hits: Hits, extra: str = "") -> str:
     lines = []
     for it in hits.items:
-        year = f" ({it['year']})" if it.get("year") else ""
-        line = f"{it['rank']:>3}. {it['title']}{year}  [{it['score']:.3f}]"
-        if "rank_before" in it:
-            line += f"  rank {it['rank_before']} -> {it['rank_after']}"
-        if "semantic_rank" in it:  # hybrid: the item's rank in every fused list (text spaces, then BM25)
-            lists = [*hits.query.get("fusion", {}).get("spaces", ["semantic"]), "bm25"]
-            line += "  (" + ", ".join(f"{m} #{it[m + '_rank']}" for m in lists if it.get(m + "_rank")) + ")"
-        if "because_title" in it:
-            line += f"  because you clicked {it['because_title']}"
+        year = f" ({it.year})" if it.year else ""
+        line = f"{it.rank:>3}. {it.title}{year}  [{it.score:.3f}]"
+        if it.rank_before is not None:
+            line += f"  rank {it.rank_before} -> {it.rank_after}"
+        if it.ranks:  # hybrid: the item's rank in every fused list (text spaces, then BM25)
+            line += "  (" + ", ".join(f"{m} #{r}" for m, r in it.ranks.items() if r) + ")"
+        if it.because_title:
+            line += f"  because you clicked {it.because_title}"
         lines.append(line)
-    lines += [f"note: {n}" for n in hits.notes]
+    lines += [f"note: {n.text()}" for n in hits.notes]
     if hits.timings_ms:
         lines.append("time: " + ", ".join(f"{k} {v:.2f} ms" for k, v in hits.timings_ms.items()))
     return extra + "\n".join(lines or ["(no results)"])
@@ -114,23 +117,24 @@ def cmd_similar(args: argparse.Namespace) -> Result:
     movie = args.id if args.id is not None else args.title
     if args.model == "all":
         ag = eng.similar_all(movie, k=args.k, index=args.index)
-        text = [f"Similar to {ag.movie['title']}:"]
+        text = [f"Similar to {ag.title}:"]
         for m, h in ag.spaces.items():
             text.append(_table(h, f"\n[{m}]\n"))
         text.append("\nagreement (top-k overlap):")
-        text += [f"  {o['a']} vs {o['b']}: {o['count']}/{args.k} shared (Jaccard {o['jaccard']:.2f})" for o in ag.overlaps]
+        text += [f"  {o.a} vs {o.b}: {o.count}/{args.k} shared (Jaccard {o.jaccard:.2f})" for o in ag.overlaps]
         return Result(ag.to_dict(), "\n".join(text))
     hits = eng.similar(movie, model=args.model, k=args.k, index=args.index)
-    return Result(hits.to_dict(), _table(hits, f"Similar to {hits.query['title']} in the {args.model} space:\n"))
+    return Result(hits.to_dict(), _table(hits, f"Similar to {hits.query.title} in the {args.model} space:\n"))
 
 
 def cmd_search(args: argparse.Namespace) -> Result:
     eng = _engine(args)
     hits = eng.search(args.query, mode=args.mode, space=args.space, k=args.k, index=args.index)
     q = hits.query
-    data = hits.to_dict() | {"mode": q["mode"], "space": q["space"], "encoder": q["encoder"]}
-    served = f" in the {q['space']} space ({q['encoder']['name'] if q.get('encoder') else 'no encoder'})" if q["space"] else ""
-    text = _table(hits, f"Search ({q['mode']}{served}): {q['text']!r}\n")
+    data = hits.to_dict()
+    data |= {"mode": q.mode, "space": q.space, "encoder": data["query"]["encoder"]}
+    served = f" in the {q.space} space ({q.encoder.name if q.encoder else 'no encoder'})" if q.space else ""
+    text = _table(hits, f"Search ({q.mode}{served}): {q.text!r}\n")
     if args.compare:
         kw = eng.keyword_search(args.query, k=args.k)
         data["keyword"] = kw.to_dict()
@@ -146,7 +150,7 @@ def cmd_recommend(args: argparse.Namespace) -> Result:
     if args.rerank:
         hits = eng.two_stage(clicks, dislikes, model=args.model, k=args.k, n_candidates=args.candidates,
                              recency_half_life=args.half_life, index=args.index, ranker=args.rerank)
-        head = f"Two-stage: {hits.query['n_candidates']} {args.model} candidates re-ranked by {args.rerank}\n"
+        head = f"Two-stage: {hits.query.n_candidates} {args.model} candidates re-ranked by {args.rerank}\n"
     else:
         hits = eng.recommend(clicks, dislikes, model=args.model, k=args.k,
                              recency_half_life=args.half_life, index=args.index)

@@ -33,6 +33,7 @@ import numpy as np
 
 from engine.errors import BadQueryError, ModelNotBuiltError
 from engine.inputs import check_mode  # noqa: F401
+from engine.notes import Note, note
 from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
 from engine.arrays import normalize
 
@@ -135,14 +136,19 @@ def semantic_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Route:
-    """Where a query goes: ``space`` (model name) and why, in one sentence (``reason``).
+    """Where a query goes: ``space`` (model name) and why (``note``: a code the UI renders).
 
     ``language``: what :func:`query_language` saw ("English", "Hangul script", "French", ...).
     """
 
     space: str
-    reason: str
+    note: Note
     language: str
+
+    @property
+    def automatic(self) -> bool:
+        """True when the space was chosen for an English query as usual (nothing worth saying)."""
+        return self.note.code == "route_english"
 
 
 def _script(c: str) -> str:
@@ -190,18 +196,18 @@ def choose_space(text: str, built: Iterable[str], space: str | None = None,
             raise BadQueryError(f"{space!r} is not a text space; choose one of {', '.join(TEXT_SPACES)} or auto.")
         if name not in have:
             raise ModelNotBuiltError(f"No {name} vectors in the catalogue; run `python -m engine build --models {name}`.")
-        return Route(name, f"{name} space chosen by the user", lang)
+        return Route(name, note("route_user", space=name), lang)
     if not have:
         raise ModelNotBuiltError("No text space is built; run `python -m engine build --models text,use`.")
     if lang != "English":
         multi = [s for s in have if TEXT_SPACES[s]]
         if multi:
-            return Route(multi[0], f"{lang} query: served by the multilingual {multi[0]} space", lang)
-        return Route(have[0], f"{lang} query but no multilingual space is built "
-                              "(run `python -m engine build --models use`); results are unreliable", lang)
+            return Route(multi[0], note("route_multilingual", language=lang, space=multi[0]), lang)
+        return Route(have[0], note("route_no_multilingual", language=lang), lang)
     pick = default if default in have else have[0]
-    return Route(pick, f"English query: served by the {pick} space" + ("" if pick == default else
-                                                                        f" ({default} is not built)"), lang)
+    if pick == default:
+        return Route(pick, note("route_english", space=pick), lang)
+    return Route(pick, note("route_english_fallback", space=pick, default=default), lang)
 
 
 def fusion_spaces(route: Route, built: Iterable[str], chosen: bool) -> list[str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from engine.errors import BadQueryError
-from engine.vectors.faiss_index import FaissIndex
-from engine.recsys.taste import Space, TasteConfig, check_ids, explain, taste_vector
+from engine.vectors.contract import SearchIndex
+from engine.recsys.taste import Space, Taste, TasteConfig, as_taste, explain, taste_vector
 
 MAX_CANDIDATES = 1000
 
@@ -29,36 +29,53 @@ class Reranker(Protocol):
 
 
 @dataclass(frozen=True)
-class TwoStageResult:
-    """``items``: dicts movie_id, rank_before, rank_after, retrieval_score, rerank_score,
-    because_id, because_score (best first after re-ranking, length <= k).
-    ``candidates``: int64 (c,) stage-1 ids in stage-1 order.  ``timings_ms``: taste,
-    retrieve, rerank, total."""
+class Reranked:
+    """One movie of the final list: its place in each stage, both scores and the click that explains it."""
 
-    items: list[dict[str, Any]]
+    movie_id: int
+    rank_before: int
+    rank_after: int
+    retrieval_score: float
+    rerank_score: float
+    because_id: int | None = None
+    because_score: float | None = None
+
+
+@dataclass(frozen=True)
+class TwoStageResult:
+    """``items`` best first after re-ranking (length <= k); ``candidates`` int64 (c,) stage-1 ids in
+    stage-1 order; ``timings_ms``: taste, retrieve, rerank, total; ``vector`` float32 (d,): the taste."""
+
+    items: tuple[Reranked, ...]
     candidates: np.ndarray
     timings_ms: dict[str, float] = field(default_factory=dict)
+    vector: np.ndarray | None = None
 
 
-def retrieve(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: Sequence[int],
-             n_candidates: int, config: TasteConfig) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+def retrieve(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (),
+             n_candidates: int = 100, config: TasteConfig | None = None
+             ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Stage 1: (ids int64 (c,), cosines float32 (c,), timings) for the taste vector."""
+    ids, scores, timings, _ = _retrieve(space, index, as_taste(taste, dislikes, config), n_candidates)
+    return ids, scores, timings
+
+
+def _retrieve(space: Space, index: SearchIndex, taste: Taste, n_candidates: int
+              ) -> tuple[np.ndarray, np.ndarray, dict[str, float], np.ndarray]:
     t0 = time.perf_counter()
-    clicks = check_ids(clicks, "clicks")
-    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
-    t = taste_vector(space, clicks, dislikes, config)
+    t = taste_vector(space, taste)
     t1 = time.perf_counter()
-    seen = set(clicks) | set(dislikes)
+    seen = taste.seen
     scores, ids = index.search(t[None, :], min(n_candidates + len(seen), index.ntotal))
     keep = (ids[0] >= 0) & ~np.isin(ids[0], np.fromiter(seen, np.int64, len(seen)))
     cand, cs = ids[0][keep][:n_candidates], scores[0][keep][:n_candidates]
     t2 = time.perf_counter()
-    return cand, cs, {"taste": 1e3 * (t1 - t0), "retrieve": 1e3 * (t2 - t1)}
+    return cand, cs, {"taste": 1e3 * (t1 - t0), "retrieve": 1e3 * (t2 - t1)}, t
 
 
-def two_stage(space: Space, index: FaissIndex, reranker: Reranker | None, clicks: Sequence[int],
+def two_stage(space: Space, index: SearchIndex, reranker: Reranker | None, taste: "Taste | Sequence[int]",
               dislikes: Sequence[int] = (), k: int = 10, n_candidates: int = 100,
-              config: TasteConfig = TasteConfig()) -> TwoStageResult:
+              config: TasteConfig | None = None) -> TwoStageResult:
     """Retrieve ``n_candidates`` then re-rank them with ``reranker`` (None = keep stage-1 order)."""
     if (isinstance(n_candidates, (bool, np.bool_)) or not isinstance(n_candidates, (int, np.integer))
             or not 1 <= n_candidates <= MAX_CANDIDATES):
@@ -68,26 +85,23 @@ def two_stage(space: Space, index: FaissIndex, reranker: Reranker | None, clicks
     n_candidates, k = int(n_candidates), int(k)
     if k > n_candidates:
         raise BadQueryError(f"k={k} is larger than the {n_candidates} stage-1 candidates.")
-    clicks = check_ids(clicks, "clicks")
-    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
+    taste = as_taste(taste, dislikes, config)
     start = time.perf_counter()
-    cand, cs, timings = retrieve(space, index, clicks, dislikes, n_candidates, config)
+    cand, cs, timings, vector = _retrieve(space, index, taste, n_candidates)
     t0 = time.perf_counter()
     if reranker is None or len(cand) == 0:
         rs = cs.astype(np.float32)
     else:
-        rs = np.asarray(reranker.score(list(clicks), cand), dtype=np.float32).reshape(-1)
+        rs = np.asarray(reranker.score(list(taste.clicks), cand), dtype=np.float32).reshape(-1)
         if rs.shape != cand.shape:
             raise BadQueryError(f"The re-ranker returned {rs.shape[0]} scores for {len(cand)} candidates.")
     # stable sort: ties (and unknown -inf) keep stage-1 order
     order = np.argsort(-np.nan_to_num(rs, nan=-np.inf, neginf=-np.inf), kind="stable")[:k]
     timings["rerank"] = 1e3 * (time.perf_counter() - t0)
-    why = explain(space, cand[order], list(clicks))
-    items = [
-        {"movie_id": int(cand[j]), "rank_before": int(j) + 1, "rank_after": pos + 1,
-         "retrieval_score": float(cs[j]), "rerank_score": float(rs[j]),
-         "because_id": b, "because_score": bs}
+    why = explain(space, cand[order], list(taste.clicks))
+    items = tuple(
+        Reranked(int(cand[j]), int(j) + 1, pos + 1, float(cs[j]), float(rs[j]), b, bs)
         for pos, (j, (b, bs)) in enumerate(zip(order, why))
-    ]
+    )
     timings["total"] = 1e3 * (time.perf_counter() - start)
-    return TwoStageResult(items, cand, timings)
+    return TwoStageResult(items, cand, timings, vector)

@@ -1,7 +1,7 @@
 """Query resolution: free-text query checks, titles and ids resolved to movies, neighbours and overlap.
 
 Pure functions over a :class:`MovieTable` (the catalogue's movies, loaded once from
-SQLite) and :class:`~engine.vectors.faiss_index.FaissIndex` objects; :mod:`engine.service` wires
+SQLite) and :class:`~engine.vectors.contract.SearchIndex` objects; :mod:`engine.service` wires
 them to a data set.  Nothing here imports Streamlit.
 """
 
@@ -18,7 +18,8 @@ import pandas as pd
 
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
-from engine.vectors.faiss_index import FaissIndex
+from engine.notes import Note, note
+from engine.vectors.contract import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +29,12 @@ FUZZY_MARGIN = 5.0    # ... and its lead over the next movie
 # ------------------------------------------------------------------ queries
 
 
-def query_notes(text: str) -> list[str]:
+def query_notes(text: str) -> list[Note]:
     """Honest caveats about a (clean) query, e.g. a non-Latin script for an English model."""
     letters = [c for c in text if c.isalpha()]
     non_latin = sum(1 for c in letters if "LATIN" not in unicodedata.name(c, "LATIN"))
     if letters and non_latin / len(letters) > 0.3:
-        return ["The text model was trained on English; results for other scripts are unreliable."]
+        return [note("english_model_only")]
     return []
 
 
@@ -138,7 +139,7 @@ class MovieTable:
 
 
 # ------------------------------------------------------------------ similar movies
-def neighbours(index: FaissIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(index: SearchIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
     """Top-k ids int64 (<=k,) and cosines float32 for one vector (d,), ``exclude`` ids removed."""
     ex = {int(e) for e in exclude}
     scores, ids = index.search(np.asarray(vector, np.float32)[None, :], min(k + len(ex), index.ntotal))
@@ -146,10 +147,23 @@ def neighbours(index: FaissIndex, vector: np.ndarray, k: int, exclude: Sequence[
     return np.array([i for i, _ in keep], np.int64), np.array([s for _, s in keep], np.float32)
 
 
-def overlap(a: Sequence[int], b: Sequence[int]) -> dict[str, Any]:
-    """Agreement of two top-k lists: shared ids, count, share of k and Jaccard."""
+@dataclass(frozen=True)
+class Overlap:
+    """Agreement of two top-k lists ``a`` and ``b`` (space names): ``shared`` ids in ``a``'s order,
+    their ``count``, share of k and Jaccard."""
+
+    a: str
+    b: str
+    shared: tuple[int, ...]
+    count: int
+    overlap_at_k: float
+    jaccard: float
+
+
+def overlap(a: Sequence[int], b: Sequence[int], names: tuple[str, str] = ("a", "b")) -> Overlap:
+    """Agreement of the id lists ``a`` and ``b``, named ``names``."""
     sa, sb = [int(x) for x in a], {int(x) for x in b}
-    shared = [x for x in sa if x in sb]
+    shared = tuple(x for x in sa if x in sb)
     k = max(len(sa), len(sb), 1)
     union = len(set(sa) | sb) or 1
-    return {"shared": shared, "count": len(shared), "overlap_at_k": len(shared) / k, "jaccard": len(shared) / union}
+    return Overlap(names[0], names[1], shared, len(shared), len(shared) / k, len(shared) / union)

@@ -21,7 +21,7 @@ import numpy as np
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_CLICKS, check_ids  # noqa: F401
 from engine.arrays import normalize
-from engine.vectors.faiss_index import FaissIndex
+from engine.vectors.contract import SearchIndex
 
 
 
@@ -84,18 +84,62 @@ def mean_taste(unit: np.ndarray, half_life: float | None = None) -> np.ndarray:
     return normalize((w[:, None] * unit).sum(0, keepdims=True) / w.sum())
 
 
-def taste_vector(space: Space, clicks: Sequence[int], dislikes: Sequence[int] = (),
-                 config: TasteConfig = TasteConfig()) -> np.ndarray:
+@dataclass(frozen=True)
+class Taste:
+    """What a visitor clicked, checked once: ``clicks`` and ``dislikes`` are tuples of distinct ints
+    (oldest first, no movie in both), ``config`` how they combine.  Make one with :meth:`of`; every
+    function below takes it as it is, so one request checks its ids once."""
+
+    clicks: tuple[int, ...]
+    dislikes: tuple[int, ...] = ()
+    config: TasteConfig = TasteConfig()
+
+    @classmethod
+    def of(cls, clicks: Any, dislikes: Any = (), config: TasteConfig | None = None) -> "Taste":
+        """Validate raw ids (any iterable of whole numbers; see :func:`engine.inputs.check_ids`)."""
+        c = check_ids(clicks, "clicks")
+        d = check_ids(dislikes, "dislikes", allow_empty=True)
+        both = sorted(set(c) & set(d))
+        if both:
+            raise BadQueryError(f"Movie(s) {', '.join(map(str, both))} are both clicked and disliked; pick one.")
+        return cls(tuple(c), tuple(d), config or TasteConfig())
+
+    @property
+    def seen(self) -> frozenset[int]:
+        return frozenset(self.clicks) | frozenset(self.dislikes)
+
+
+def as_taste(taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (), config: TasteConfig | None = None) -> Taste:
+    """``taste`` itself, or :meth:`Taste.of` the raw ids (callers that hold plain lists)."""
+    return taste if isinstance(taste, Taste) else Taste.of(taste, dislikes, config)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One recommended movie: its cosine to the taste vector and the click that explains it best."""
+
+    movie_id: int
+    score: float
+    because_id: int | None = None
+    because_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """``rows`` best first (at most k) and the taste vector float32 (d,) they are nearest to."""
+
+    rows: tuple[Scored, ...]
+    vector: np.ndarray
+
+
+def taste_vector(space: Space, taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (),
+                 config: TasteConfig | None = None) -> np.ndarray:
     """Normalised float32 (d,) taste vector (see module docstring)."""
-    clicks = check_ids(clicks, "clicks")
-    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
-    both = sorted(set(clicks) & set(dislikes))
-    if both:
-        raise BadQueryError(f"Movie(s) {', '.join(map(str, both))} are both clicked and disliked; pick one.")
-    t = mean_taste(space.unit[space.rows(clicks, "clicked")], config.recency_half_life)
-    if dislikes:
-        y = normalize(space.unit[space.rows(dislikes, "disliked")].mean(0, keepdims=True))
-        t = normalize(t - config.dislike_weight * y)
+    taste = as_taste(taste, dislikes, config)
+    t = mean_taste(space.unit[space.rows(taste.clicks, "clicked")], taste.config.recency_half_life)
+    if taste.dislikes:
+        y = normalize(space.unit[space.rows(taste.dislikes, "disliked")].mean(0, keepdims=True))
+        t = normalize(t - taste.config.dislike_weight * y)
     if not np.any(t):
         raise BadQueryError("The clicks cancel out (their vectors average to zero); click a few more movies.")
     return t[0]
@@ -112,18 +156,16 @@ def explain(space: Space, rec_ids: Sequence[int], clicks: Sequence[int]) -> list
     return [(int(clicks[b]), float(sims[i, b])) for i, b in enumerate(best)]
 
 
-def recommend(space: Space, index: FaissIndex, clicks: Sequence[int], dislikes: Sequence[int] = (),
-              k: int = 10, config: TasteConfig = TasteConfig()) -> list[dict[str, Any]]:
-    """Top-k movies for the taste vector: dicts movie_id, score, because_id, because_score.
+def recommend(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (),
+              k: int = 10, config: TasteConfig | None = None) -> Recommended:
+    """Top-k movies for the taste vector, each explained by its nearest click.
 
     Clicked and disliked movies never appear.  Fewer than k only if the space is exhausted.
     """
-    clicks = check_ids(clicks, "clicks")
-    dislikes = check_ids(dislikes, "dislikes", allow_empty=True)
-    t = taste_vector(space, clicks, dislikes, config)
-    seen = set(clicks) | set(dislikes)
+    taste = as_taste(taste, dislikes, config)
+    t = taste_vector(space, taste)
+    seen = taste.seen
     scores, ids = index.search(t[None, :], min(k + len(seen), index.ntotal))
     keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in seen][:k]
-    why = explain(space, [i for i, _ in keep], list(clicks))
-    return [{"movie_id": i, "score": s, "because_id": b, "because_score": bs}
-            for (i, s), (b, bs) in zip(keep, why)]
+    why = explain(space, [i for i, _ in keep], list(taste.clicks))
+    return Recommended(tuple(Scored(i, s, b, bs) for (i, s), (b, bs) in zip(keep, why)), t)

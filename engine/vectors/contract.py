@@ -56,6 +56,33 @@ SEARCH_MAX_K = 16_384  # most neighbours one store search returns (Milvus's top-
 
 
 @runtime_checkable
+class SearchIndex(Protocol):
+    """One space's vectors, ready to search: the one surface the engine searches on every backend.
+
+    FAISS (:class:`engine.vectors.faiss_index.FaissIndex`) and the served stores
+    (:class:`engine.vectors.served.StoreIndex` over pgvector or Milvus) implement it; recsys and
+    the service know nothing else.  ``ids`` int64 (n,): the movies it holds; ``notes``: what it says
+    about how it searched (a backend that could not honour the index asked for); ``config`` has
+    ``label()``.
+    """
+
+    ids: np.ndarray
+    notes: tuple[Any, ...]
+
+    @property
+    def ntotal(self) -> int:
+        """Number of vectors searched."""
+
+    @property
+    def config(self) -> Any:
+        """What kind of index answers (``label()`` names it)."""
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by cosine. queries float32 (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)),
+        padded with -inf / -1 when fewer than k vectors exist."""
+
+
+@runtime_checkable
 class VectorStore(Protocol):
     name: str
 

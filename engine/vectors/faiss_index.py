@@ -144,6 +144,9 @@ class FaissIndex:
     (ANN only, against exact on a sample; ``None`` for exact), ``source`` ("built"/"cache").
     """
 
+    #: FAISS searches exactly the index asked for, so it has nothing to say (see SearchIndex)
+    notes: tuple = ()
+
     def __init__(self, index: faiss.Index, ids: np.ndarray, config: IndexConfig,
                  build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built") -> None:
         if index.ntotal != len(ids):

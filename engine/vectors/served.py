@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.notes import Note, note
 from engine.vectors.contract import VectorStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class StoreIndex:
 
     def __init__(self, store: VectorStore, backend: str, collection: str, ids: np.ndarray, dim: int,
                  config: StoreConfig | None = None, options: dict[str, Any] | None = None,
-                 notes: tuple[str, ...] = ()) -> None:
+                 notes: tuple[Note, ...] = ()) -> None:
         self.store = store
         self.backend = backend
         self.collection = collection
@@ -77,7 +78,7 @@ class StoreIndex:
         self.source = backend
         self._options = dict(options or {})
         #: what the answer should tell the user about how it was searched
-        self.notes: tuple[str, ...] = notes
+        self.notes: tuple[Note, ...] = notes
 
     def configured(self, requested: Any | None) -> "StoreIndex":
         """A view of this index that searches as ``requested`` (an IndexConfig, or None for the
@@ -88,7 +89,7 @@ class StoreIndex:
         modes = tuple(getattr(self.store, "search_modes", (native,)))
         kind = getattr(requested, "kind", None)
         options: dict[str, Any] = {}
-        notes: list[str] = []
+        notes: list[Note] = []
         if kind in modes and kind == "exact":
             if native != "exact":
                 options["exact"] = True
@@ -97,16 +98,14 @@ class StoreIndex:
             ef = int(requested.ef_search)
             cap = getattr(self.store, "max_ef_search", None)
             if cap is not None and ef > cap:
-                notes.append(f"{self.backend} caps HNSW ef_search at {cap}; searched with {cap} instead of {ef}.")
+                notes.append(note("index_ef_capped", backend=self.backend, cap=cap, requested=ef))
                 ef = cap
             options["ef_search"] = ef
             cfg = StoreConfig(self.backend, "hnsw", ef)
         else:
             cfg = StoreConfig(self.backend, native)
             served = "exact scan" if native == "exact" else "HNSW index"
-            what = {"exact": "an exact", "hnsw": "an HNSW", "ivf": "an IVF"}.get(str(kind), f"a {kind}")
-            notes.append(f"The {self.backend} backend cannot run {what} search here; this answer comes from its "
-                         f"{served}. Choose the faiss backend to compare index kinds.")
+            notes.append(note("index_kind_unavailable", backend=self.backend, kind=str(kind), served=served))
         return StoreIndex(self.store, self.backend, self.collection, self.ids, self.dim, cfg, options, tuple(notes))
 
     @classmethod

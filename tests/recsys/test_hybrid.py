@@ -80,12 +80,12 @@ def test_query_language(text, lang):
 def test_choose_space_routes_by_language():
     both = ["mf", "text", "use"]
     r = H.choose_space("가슴이 웅장해지는 우주 영화", both, default="text")
-    assert r.space == "use" and "Hangul" in r.reason
+    assert r.space == "use" and r.note.code == "route_multilingual" and "Hangul" in r.note.text()
     assert H.choose_space("space movie", both, default="text").space == "text"
     assert H.choose_space("space movie", both, default="use").space == "use"
     assert H.choose_space("space movie", ["text"], default="use").space == "text"      # default not built
     r = H.choose_space("우주 영화", ["text"], default="text")                             # no multilingual space
-    assert r.space == "text" and "unreliable" in r.reason
+    assert r.space == "text" and r.note.code == "route_no_multilingual" and "unreliable" in r.note.text()
 
 
 def test_choose_space_override_and_errors():

@@ -88,10 +88,10 @@ def test_neighbours_excludes_the_movie():
 
 
 def test_overlap():
-    o = overlap([1, 2, 3, 4], [3, 4, 5, 6])
-    assert o["shared"] == [3, 4] and o["count"] == 2 and o["overlap_at_k"] == 0.5
-    assert o["jaccard"] == pytest.approx(2 / 6)
-    assert overlap([], [])["count"] == 0
+    o = overlap([1, 2, 3, 4], [3, 4, 5, 6], ("mf", "text"))
+    assert (o.a, o.b, o.shared, o.count, o.overlap_at_k) == ("mf", "text", (3, 4), 2, 0.5)
+    assert o.jaccard == pytest.approx(2 / 6)
+    assert overlap([], []).count == 0
 
 
 def test_encode_query_checks_dimension():

@@ -1,0 +1,441 @@
+"""``Engine``: the one object the app and the CLI use for vector search.
+
+>>> eng = Engine("ml-100k")
+>>> eng.similar("Star Wars", model="mf", k=5).frame()
+>>> eng.search("a heartwarming story about friendship").items[0].title
+>>> eng.two_stage([50, 181, 172], model="mf", k=10).timings_ms
+
+One ``Engine`` serves many sessions at once: every method is thread-safe; vector spaces, indexes,
+the text encoders and the rankers are loaded lazily, once.  Each request checks its input once here
+and hands the checked values down (see docs/ARCHITECTURE.md, "One request").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from engine.config import Settings, catalogue_path, dataset_cache_dir
+from engine.data.catalogue import Catalogue
+from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
+from engine.inputs import MAX_K, check_k
+from engine.models import encoders as enc_mod
+from engine.notes import Note, note
+from engine.recsys.pipeline import Reranker, two_stage as run_two_stage
+from engine.recsys.query import MovieTable, Resolved, neighbours, overlap
+from engine.recsys.taste import Space, Taste, TasteConfig, recommend as run_recommend, taste_vector
+from engine.registry import NATIVE_TASTE, RANKERS, SPACES
+from engine.service import records, search as text_search
+from engine.service.results import Agreement, Asked, Hit, Hits
+from engine.vectors.contract import SearchIndex
+from engine.vectors.faiss_index import IndexCache, IndexConfig
+
+log = logging.getLogger(__name__)
+
+#: the taste a page can start from: the mean of the clicks, or the model's own user vector
+TASTES = ("mean", "native")
+
+
+def as_index_config(index: IndexConfig | dict | str | None) -> IndexConfig:
+    """None -> exact; "exact"/"hnsw"/"ivf" -> defaults of that kind; a dict -> IndexConfig(**dict)."""
+    if index is None:
+        return IndexConfig()
+    if isinstance(index, IndexConfig):
+        return index
+    if isinstance(index, dict):
+        try:
+            return IndexConfig(**index)
+        except TypeError as exc:
+            raise BadQueryError(f"Bad index settings {index!r}: {exc}.") from None
+    return IndexConfig(kind=str(index).strip().lower())  # type: ignore[arg-type]
+
+
+class Engine:
+    """Vector search over one data set's catalogue (see module docstring)."""
+
+    def __init__(self, dataset: str | None = None, catalogue: Catalogue | None = None,
+                 index_dir: Path | str | None = None,
+                 encoder: enc_mod.QueryEncoder | dict[str, enc_mod.QueryEncoder] | None = None,
+                 reranker: Reranker | Callable[[], Reranker] | None = None,
+                 backend: str | None = None) -> None:
+        from engine.vectors.contract import default_backend, require_enabled
+
+        self.dataset = dataset or Settings.from_env().dataset
+        # only a backend the operator enabled (BackendNotEnabledError): a visitor starts no server
+        self.backend = require_enabled(default_backend() if backend is None else backend)
+        self._store_indexes: dict[tuple[str, str], Any] = {}
+        self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
+        self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")
+        self._encoder = encoder
+        self._reranker_src = reranker
+        self._rankers: dict[str, Reranker] = {}
+        self._lock = threading.RLock()
+        self._spaces: dict[str, Space] = {}
+        self._table: MovieTable | None = None
+        self._info_key: tuple | None = None
+        self._info: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def open(cls, dataset: str | None = None, data_dir: Path | str | None = None, **kwargs: Any) -> "Engine":
+        """Load (and verify) the data set, bring its catalogue in sync, return an Engine on it."""
+        from engine.data.catalogue import open_catalogue
+        from engine.data.dataset import load_dataset
+
+        ds = load_dataset(dataset or Settings.from_env().dataset, data_dir)
+        return cls(ds.name, catalogue=open_catalogue(ds), **kwargs)
+
+    # ------------------------------------------------------------------ lazy state
+    @property
+    def movies(self) -> MovieTable:
+        with self._lock:
+            if self._table is None:
+                df = self.catalogue.movies()
+                if df.empty:
+                    raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
+                self._table = MovieTable(df)
+            return self._table
+
+    def vector_info(self) -> dict[str, dict[str, Any]]:
+        """model -> the catalogue's record of its vectors (dimension, count, config, content hash).
+
+        Read from SQLite again only when the catalogue's files changed (their size and modification
+        time): one request asks this several times and should read the table once."""
+        key = _files_key(self.catalogue.path)
+        with self._lock:
+            if key is None or key != self._info_key:
+                self._info = {v["model"]: v for v in self.catalogue.vector_info()}
+                self._info_key = key
+            return self._info
+
+    def models(self) -> list[str]:
+        """Models whose vectors are in the catalogue."""
+        return list(self.vector_info())
+
+    def space(self, model: str) -> Space:
+        """The model's normalised vectors; reloaded when the catalogue's vectors change."""
+        if not isinstance(model, str):
+            raise UnknownModelError(f"A model is named by text (e.g. {', '.join(SPACES)}); got {model!r}.")
+        model = model.strip().lower()
+        info = self.vector_info()
+        if model not in info:
+            have = ", ".join(sorted(info)) or "none"
+            raise ModelNotBuiltError(f"No {model} vectors in the catalogue (built: {have}); "
+                                     f"run `python -m engine build --models {model}`.")
+        with self._lock:
+            held = self._spaces.get(model)
+            if held is None or held.content_hash != info[model]["content_hash"]:
+                vs = self.catalogue.get_vectors(model)  # verifies the content hash (ids, vectors, identity)
+                self._check_against_build(model, vs)
+                self._spaces[model] = Space(model, vs.movie_ids, vs.vectors, vs.content_hash)
+            return self._spaces[model]
+
+    def _check_against_build(self, model: str, vs: Any) -> None:
+        """Vectors that a build recorded must be the ones it wrote: same hash, and so the same
+        model and dimension.  Catalogues without a build record (tests, demos) are not checked."""
+        try:
+            manifest = self.catalogue.get_json(f"build:{model}")
+        except CatalogueError:
+            manifest = None  # an unreadable record: the next build rewrites it; the vectors verified above
+        if not isinstance(manifest, dict) or not manifest.get("vectors_hash"):
+            return
+        if manifest["vectors_hash"] != vs.content_hash:
+            raise ArtifactError(
+                f"The stored {model} vectors ({vs.vectors.shape[1]}-d) are not the ones its last build wrote; "
+                f"rebuild with `python -m engine build --dataset {self.dataset} --models {model}`.")
+
+    def index(self, model: str, index: IndexConfig | str | None = None) -> SearchIndex:
+        """The model's index on this Engine's backend (built or loaded once, then shared)."""
+        return self.search_index(self.space(model), index)
+
+    def search_index(self, sp: Space, index: IndexConfig | str | None) -> SearchIndex:
+        """The space's :class:`SearchIndex`: FAISS in this process, or the vectors served by pgvector /
+        Milvus, which honour ``index`` where they can and say so in the index's notes otherwise."""
+        if self.backend != "faiss":
+            requested = None if index is None else as_index_config(index)
+            return self._store_index(sp).configured(requested)
+        return self.index_cache.get(sp.model, sp.ids, sp.unit, sp.content_hash, as_index_config(index))
+
+    def _store_index(self, sp: Space) -> Any:
+        """The model's vectors served by pgvector or Milvus (loaded once per vectors' hash)."""
+        from engine.vectors.served import POOL, StoreIndex
+
+        key = (sp.model, sp.content_hash)
+        with self._lock:
+            if key not in self._store_indexes:
+                self._store_indexes[key] = StoreIndex.open(POOL.get(self.backend), self.backend, self.dataset,
+                                                           sp.model, sp.ids, sp.unit, sp.content_hash)
+            return self._store_indexes[key]
+
+    def encoder(self, space: str = "text") -> enc_mod.QueryEncoder:
+        """Query encoder of a text space: the encoder its vectors record (name + weight hash), checked
+        against them (:class:`EncoderMismatchError` if it differs).  ``Engine(encoder=fn)`` (tests)
+        serves every text space, or one per space with ``encoder={"text": fn, "use": fn2}``."""
+        cfg = (self.vector_info().get(space) or {}).get("config") or {}
+        stored = enc_mod.stored_identity(cfg)
+        if self._encoder is None:
+            enc = enc_mod.query_encoder(stored)
+        elif isinstance(self._encoder, dict):
+            if space not in self._encoder:
+                raise ModelNotBuiltError(f"No query encoder for the {space} space.")
+            enc = self._encoder[space]
+        else:
+            enc = self._encoder
+        enc_mod.check_encoder(enc, stored, space)
+        return enc
+
+    def reranker(self, ranker: str = "sasrec") -> Reranker:
+        """The stage-2 model ``ranker`` (one of :data:`~engine.registry.RANKERS`), loaded once.  The
+        ``reranker`` given to the constructor stands in for SASRec (tests, custom models)."""
+        name = str(ranker).strip().lower()
+        if name not in RANKERS:
+            raise BadQueryError(f"Unknown ranker {ranker!r}; choose one of {', '.join(RANKERS)}.")
+        with self._lock:
+            if name not in self._rankers:
+                src = self._reranker_src if name == "sasrec" else None
+                if src is None:
+                    self._rankers[name] = load_built(self.dataset, name)
+                else:
+                    self._rankers[name] = src() if callable(src) and not hasattr(src, "score") else src  # type: ignore[assignment]
+            return self._rankers[name]
+
+    def rankers(self) -> list[str]:
+        """Stage-2 models that are available: SASRec when injected or built, others when built."""
+        return [r for r in RANKERS if (r == "sasrec" and self._reranker_src is not None)
+                or self.catalogue.get_json(f"build:{r}")]
+
+    # ------------------------------------------------------------------ answers
+    def resolve(self, movie: str | int) -> Resolved:
+        """A title (exact / case-insensitive / fuzzy) or id -> one movie; UnknownMovieError with suggestions."""
+        return self.movies.resolve(movie)
+
+    def hits(self, pairs: Iterable[tuple[int, float]], ranks: Sequence[Mapping[str, int | None]] | None = None,
+             **per_item: Sequence[Any]) -> tuple[Hit, ...]:
+        """(movie id, score) pairs, best first -> :class:`Hit` rows with titles; ``per_item`` gives one
+        value per pair for the optional Hit fields (because_id, rank_before, ...)."""
+        out = []
+        for r, (mid, score) in enumerate(pairs):
+            info = self.movies.info(mid)
+            extra = {key: values[r] for key, values in per_item.items()}
+            if extra.get("because_id") is not None:
+                extra["because_title"] = self.movies.display[int(extra["because_id"])]
+            out.append(Hit(rank=r + 1, movie_id=int(info["movie_id"]), title=info["title"], year=info["year"],
+                           genres=tuple(info["genres"]), score=float(score),
+                           ranks=ranks[r] if ranks is not None else None, **extra))
+        return tuple(out)
+
+    def similar(self, movie: str | int, model: str = "mf", k: int = 10,
+                index: IndexConfig | str | None = None) -> Hits:
+        """Nearest movies to one movie in one space (the movie itself excluded)."""
+        k = check_k(k, MAX_K)
+        ref = self.resolve(movie)
+        sp = self.space(model)
+        t0 = time.perf_counter()
+        idx = self.search_index(sp, index)
+        row = sp.rows([ref.movie_id], "movie")[0]
+        t1 = time.perf_counter()
+        ids, scores = neighbours(idx, sp.unit[row], k, exclude=[ref.movie_id])
+        t2 = time.perf_counter()
+        notes: list[Note] = [note("title_fuzzy", title=ref.title)] if ref.how == "fuzzy" else []
+        if ref.alternatives and ref.how != "fuzzy":
+            notes.append(note("title_others", titles=list(ref.alternatives)))
+        notes += list(idx.notes)
+        asked = Asked(model=sp.model, index=idx.config.label(), movie_id=ref.movie_id, title=ref.title,
+                      matched=ref.how, suggestions=tuple(ref.alternatives))
+        return Hits("similar", asked, self.hits(zip(ids.tolist(), scores.tolist())),
+                    {"index": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, tuple(notes), sp.unit[row])
+
+    def similar_all(self, movie: str | int, models: Sequence[str] | None = None, k: int = 10,
+                    index: IndexConfig | str | None = None) -> Agreement:
+        """Similar movies in each space plus pairwise overlap of the top-k lists."""
+        if models is not None and (isinstance(models, (str, bytes)) or not hasattr(models, "__iter__")):
+            raise BadQueryError(f"models must be a list of model names; got {models!r}.")
+        names = list(models) if models is not None else []
+        names = names or [m for m in SPACES if m in self.vector_info()]
+        if not all(isinstance(m, str) for m in names):
+            raise BadQueryError(f"models must be a list of model names; got {names!r}.")
+        if not names:
+            raise ModelNotBuiltError("No vectors in the catalogue yet; run `python -m engine build`.")
+        spaces = {m: self.similar(movie, m, k, index) for m in names}
+        first = next(iter(spaces.values())).query
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+        return Agreement(int(first.movie_id), str(first.title), spaces,
+                         tuple(overlap(spaces[a].ids(), spaces[b].ids(), (a, b)) for a, b in pairs))
+
+    def search(self, query: str, mode: str | None = None, space: str | None = None, k: int = 10,
+               index: IndexConfig | str | None = None) -> Hits:
+        """Free-text search, ranked by ``mode`` (:data:`~engine.registry.MODES`; None = the default
+        chosen on validation): ``semantic`` (a text space), ``keyword`` (SQL LIKE), ``bm25`` (FTS5)
+        or ``hybrid`` (RRF of both).  ``space``: the text space for semantic/hybrid; None or "auto"
+        = by the query's language (see :mod:`engine.service.search`)."""
+        return text_search.search(self, query, mode, space, k, index)
+
+    def mood_search(self, query: str, k: int = 10, index: IndexConfig | str | None = None,
+                    space: str | None = None) -> Hits:
+        """Free-text search in a text space (``search(mode="semantic")``)."""
+        return self.search(query, mode="semantic", space=space, k=k, index=index)
+
+    def bm25_search(self, query: str, k: int = 10) -> Hits:
+        """SQLite FTS5 BM25 over title, genres and tags; empty (with a note) when no word matches."""
+        return text_search.bm25(self, query, k)
+
+    def keyword_search(self, query: str, k: int = 10) -> Hits:
+        """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+        return text_search.keyword(self, query, k)
+
+    def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
+                    taste: str = "mean", rerank: bool = False, recency_half_life: float | None = None,
+                    index: IndexConfig | str | None = None, n_candidates: int = 100, ranker: str = "sasrec") -> Hits:
+        """What Live personalization shows for one state of its controls: the taste vector's nearest
+        movies (``taste="mean"``), the model's own user vector (``"native"``, MF and SASRec), or the
+        two stages (``rerank``: the taste vector's ``n_candidates`` re-ranked by ``ranker``)."""
+        if taste not in TASTES:
+            raise BadQueryError(f"Unknown taste {taste!r}; choose one of {', '.join(TASTES)}.")
+        if rerank:
+            return self.two_stage(clicks, dislikes, model, k, n_candidates, True, recency_half_life, index, ranker)
+        if taste == "native":
+            return self.recommend_native(clicks, dislikes, model, k)
+        return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index)
+
+    def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
+                  recency_half_life: float | None = None, dislike_weight: float = 0.5,
+                  index: IndexConfig | str | None = None) -> Hits:
+        """Live personalisation: nearest movies to the taste vector, with "because you clicked"."""
+        k = check_k(k, MAX_K)
+        taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life, dislike_weight))  # checked once, here
+        sp = self.space(model)
+        t0 = time.perf_counter()
+        idx = self.search_index(sp, index)
+        rec = run_recommend(sp, idx, taste, k=k)
+        ms = 1e3 * (time.perf_counter() - t0)
+        items = self.hits(((r.movie_id, r.score) for r in rec.rows),
+                          because_id=[r.because_id for r in rec.rows], because_score=[r.because_score for r in rec.rows])
+        asked = Asked(model=sp.model, index=idx.config.label(), clicks=taste.clicks, dislikes=taste.dislikes,
+                      taste="mean", recency_half_life=taste.config.recency_half_life)
+        return Hits("recommend", asked, items, {"total": ms}, tuple(idx.notes), rec.vector)
+
+    def recommend_native(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
+                         k: int = 10) -> Hits:
+        """Live personalisation with the model's own user vector (MF fold-in, SASRec's last hidden
+        state) scored against its item vectors by inner product — what the Home table measures.
+        Dislikes are excluded from the list but do not move the user vector."""
+        k = check_k(k, MAX_K)
+        name = str(model).strip().lower()
+        if name not in NATIVE_TASTE:
+            raise BadQueryError(f"The {name} space has no user vector of its own; choose {' or '.join(NATIVE_TASTE)}.")
+        taste = Taste.of(clicks, dislikes)
+        fitted = load_built(self.dataset, name)
+        t0 = time.perf_counter()
+        with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            ids, scores = fitted.recommend(list(taste.clicks), k + len(taste.dislikes))
+        keep = [(int(i), float(s)) for i, s in zip(ids, scores) if int(i) not in set(taste.dislikes)][:k]
+        ms = 1e3 * (time.perf_counter() - t0)
+        asked = Asked(model=name, clicks=taste.clicks, dislikes=taste.dislikes, taste="native")
+        notes = (note("native_ignores_dislikes"),) if taste.dislikes else ()
+        return Hits("recommend", asked, self.hits(keep), {"total": ms}, notes)
+
+    def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
+                  n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
+                  index: IndexConfig | str | None = None, ranker: str = "sasrec") -> Hits:
+        """Stage 1: ``n_candidates`` from the index; stage 2: ``ranker`` (SASRec or Wide & Deep,
+        :data:`~engine.registry.RANKERS`) re-ranks them (rank before/after)."""
+        k = check_k(k, MAX_K)
+        taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life))
+        if not isinstance(rerank, (bool, np.bool_)):
+            raise BadQueryError(f"rerank must be True or False; got {rerank!r}.")
+        sp = self.space(model)
+        idx = self.search_index(sp, index)
+        rr = self.reranker(ranker) if rerank else None
+        with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
+            res = run_two_stage(sp, idx, rr, taste, k=k, n_candidates=n_candidates)
+        rows = res.items
+        items = self.hits(((r.movie_id, r.rerank_score) for r in rows),
+                          because_id=[r.because_id for r in rows], because_score=[r.because_score for r in rows],
+                          rank_before=[r.rank_before for r in rows], rank_after=[r.rank_after for r in rows],
+                          retrieval_score=[r.retrieval_score for r in rows], rerank_score=[r.rerank_score for r in rows])
+        asked = Asked(model=sp.model, index=idx.config.label(), clicks=taste.clicks, dislikes=taste.dislikes,
+                      taste="mean", recency_half_life=taste.config.recency_half_life,
+                      n_candidates=int(len(res.candidates)), reranker=str(ranker).strip().lower() if rerank else None)
+        return Hits("two_stage", asked, items, res.timings_ms, tuple(idx.notes), res.vector)
+
+    # ------------------------------------------------------------------ maps
+    def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
+                       recency_half_life: float | None = None, *, map_ids: np.ndarray,
+                       coords: np.ndarray) -> np.ndarray:
+        """Where the taste vector lands on a 2-D map of the space: float32 (2,).  A page that already
+        has the answer's vector calls :meth:`place` instead (the taste is not computed twice)."""
+        sp = self.space(model)
+        vector = taste_vector(sp, Taste.of(clicks, dislikes, TasteConfig(recency_half_life)))
+        return self.place(model, vector, map_ids=map_ids, coords=coords)
+
+    def place(self, model: str, vector: np.ndarray, *, map_ids: np.ndarray, coords: np.ndarray) -> np.ndarray:
+        """Where a vector float32 (d,) of the space lands on its 2-D map: float32 (2,).
+
+        ``map_ids`` int64 (n,) sorted and ``coords`` float32 (n, 2) are the map's movies and positions
+        (a UMAP projection of the same vectors); see :func:`engine.lab.projection.place`."""
+        from engine.lab.projection import place
+
+        sp = self.space(model)
+        rows = np.searchsorted(map_ids, sp.ids)
+        if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
+            raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
+        return place(np.asarray(vector, np.float32), sp.unit, coords[rows])
+
+    # ------------------------------------------------------------------ records and measurements
+    def outdated_models(self) -> list[str]:
+        """Built models whose build record holds other settings than this code builds with
+        (:func:`engine.service.records.outdated_models`)."""
+        return records.outdated_models(self.catalogue, self.models())
+
+    def build_notes(self) -> list[Note]:
+        """What training bounded or cut in each built space (:func:`engine.service.records.build_notes`)."""
+        return records.build_notes(self.catalogue, self.models())
+
+    def evaluation(self) -> tuple[dict[str, Any], str] | None:
+        """(evaluation, source): the one ``python -m engine evaluate`` stored in this cache
+        (``"local"``), else the one published with the code for the same data and model settings
+        (``"published"``, verified), else None."""
+        from engine.recsys.evaluate import current_evaluation
+
+        return current_evaluation(self.catalogue, self.dataset, self.catalogue.meta().get("data_hash"))
+
+    def measured(self) -> dict[str, Any] | None:
+        """What the pages do, as measured (:meth:`evaluation`): :func:`engine.recsys.stages.page_figures`
+        plus ``source`` ("local" / "published") and ``created`` / ``machine`` of the measurement, or
+        None before an evaluation with stages."""
+        from engine.recsys.stages import page_figures
+
+        found = self.evaluation()
+        figures = page_figures(found[0]) if found else None
+        if figures is None:
+            return None
+        ev, source = found
+        return figures | {"source": source, "created": ev.get("created"), "machine": ev.get("machine") or {}}
+
+
+def load_built(dataset: str, name: str) -> Any:
+    """A fitted model of a built data set (SASRec, Wide & Deep, MF, ...), verified against its
+    build manifest; raises ModelNotBuiltError with the build command when it is missing."""
+    from engine.build import load_model
+
+    return load_model(dataset, name)
+
+
+def _files_key(path: str) -> tuple | None:
+    """Size and modification time of an SQLite file and its write-ahead log; None for ":memory:"
+    (always read again) or a file that cannot be seen."""
+    if path == ":memory:":
+        return None
+    key = []
+    for p in (path, path + "-wal"):
+        try:
+            st = os.stat(p)
+            key.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            key.append(None)
+    return tuple(key)

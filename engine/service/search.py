@@ -1,0 +1,143 @@
+"""Free-text search through the facade: semantic (a text space), keyword (SQL LIKE), BM25 (FTS5) and
+hybrid (weighted RRF of the semantic lists and BM25).  The modes, the routing by language and the
+fusion's settings live in :mod:`engine.recsys.hybrid`; this module runs them on one catalogue."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+
+from engine.inputs import MAX_K, check_k, check_mode, clean_query
+from engine.models import encoders as enc_mod
+from engine.notes import Note, note
+from engine.recsys import hybrid
+from engine.recsys.query import neighbours, query_notes
+from engine.registry import TEXT_SPACES
+from engine.service.results import Asked, Encoder, Feedback, Fusion, Hits
+
+
+
+class Engine(Protocol):
+    """What the search flow needs of the facade (:class:`engine.service.engine.Engine` has it)."""
+
+    catalogue: Any
+
+    def models(self) -> list[str]: ...
+
+    def space(self, model: str) -> Any: ...
+
+    def encoder(self, space: str = "text") -> Any: ...
+
+    def search_index(self, sp: Any, index: Any) -> Any: ...
+
+    def hits(self, pairs: Iterable[tuple[int, float]], ranks: Sequence[Any] | None = None,
+             **per_item: Sequence[Any]) -> tuple: ...
+
+
+def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int, index: Any) -> Hits:
+    """See :meth:`Engine.search`."""
+    k = check_k(k, MAX_K)
+    mode = check_mode(mode)
+    text = clean_query(query)
+    if mode in ("keyword", "bm25"):
+        hits = keyword(eng, text, k) if mode == "keyword" else bm25(eng, text, k)
+        return Hits(hits.kind, Asked(text=text, mode=mode, language=hybrid.query_language(text)),
+                    hits.items, hits.timings_ms, hits.notes)
+    built = eng.models()
+    route = hybrid.choose_space(text, built, space)
+    chosen = space is not None and str(space).strip().lower() not in ("", "auto")
+    spaces = [route.space] if mode == "semantic" else hybrid.fusion_spaces(route, built, chosen)
+    lists, timings = [], {"encode": 0.0, "search": 0.0}
+    first_enc, idx = None, None
+    for name in spaces:
+        depth = k if mode == "semantic" else min(max(k, hybrid.FUSION.depth), len(eng.space(name).ids))
+        ids, scores, enc, sidx, ms = semantic_list(eng, name, text, depth, index)
+        timings = {key: timings[key] + ms[key] for key in timings}
+        lists.append((ids, scores))
+        if first_enc is None:
+            idx, first_enc = sidx, enc
+    ids, scores = lists[0]
+    notes: list[Note] = [] if route.automatic else [route.note]
+    if not TEXT_SPACES[route.space] and route.language != "English":
+        notes += query_notes(text)
+    notes += list(idx.notes)
+    identity = getattr(first_enc, "identity", None)
+    fb = hybrid.FEEDBACK
+    asked = Asked(model=route.space, index=idx.config.label(), text=text, embedded=hybrid.semantic_text(text),
+                  mode=mode, space=route.space,
+                  encoder=Encoder(str(identity.get("name")), identity.get("sha256")) if isinstance(identity, dict) else None,
+                  language=route.language, route=route.note,
+                  feedback=Feedback(tuple(s for s in spaces if s in fb.spaces and fb.alpha > 0), fb.m, fb.alpha))
+    if mode == "semantic":
+        return Hits("mood", asked, eng.hits(zip(ids.tolist(), scores.tolist())), timings, tuple(notes))
+    kw = bm25(eng, text, min(max(k, hybrid.FUSION.depth), MAX_K))
+    t3 = time.perf_counter()
+    confident = bool(kw.items) and eng.catalogue.bm25_covers(text, kw.items[0].movie_id)
+    weights = hybrid.fusion_weights(len(lists), confident)
+    fused = hybrid.rrf([i.tolist() for i, _ in lists] + [kw.ids()], k, c=hybrid.FUSION.rrf_k, weights=weights)
+    timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
+    if not kw.items:
+        notes.append(note("hybrid_bm25_none"))
+    elif not weights[-1]:
+        notes.append(note("hybrid_bm25_abstained"))
+    if len(spaces) > 1:
+        notes.append(note("hybrid_fused_bm25" if weights[-1] else "hybrid_fused", spaces=list(spaces)))
+    fusion = Fusion(hybrid.FUSION.rrf_k, tuple(spaces), tuple(weights), confident)
+    ranks = [dict(zip(fusion.lists, r)) for _, _, r in fused]
+    return Hits("hybrid", _replace(asked, fusion=fusion),
+                eng.hits(((m, s) for m, s, _ in fused), ranks=ranks), timings, tuple(notes))
+
+
+def _replace(asked: Asked, **changes: Any) -> Asked:
+    import dataclasses
+
+    return dataclasses.replace(asked, **changes)
+
+
+def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any
+                  ) -> tuple[np.ndarray, np.ndarray, Any, Any, dict[str, float]]:
+    """One text space's ranking for a clean query: ids int64 (depth,), cosines float32 (depth,), the
+    encoder, the index and {"encode", "search"} ms.  Spaces in ``hybrid.FEEDBACK.spaces`` search twice
+    (pseudo-relevance feedback: the second time nearer their top ``m`` movies)."""
+    sp = eng.space(name)
+    enc, sidx = eng.encoder(name), eng.search_index(sp, index)
+    t0 = time.perf_counter()
+    with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
+        vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
+    t1 = time.perf_counter()
+    fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and hybrid.FEEDBACK.alpha > 0 else None
+    ids, scores = neighbours(sidx, vec, max(depth, fb.m) if fb else depth)
+    if fb:
+        vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
+        ids, scores = neighbours(sidx, vec, depth)
+    return ids, scores, enc, sidx, {"encode": 1e3 * (t1 - t0), "search": 1e3 * (time.perf_counter() - t1)}
+
+
+def bm25(eng: Engine, query: str, k: int) -> Hits:
+    """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""
+    text = clean_query(query)
+    hits, ms = _ranked_rows(eng, eng.catalogue.bm25_search, text, k)
+    notes: tuple[Note, ...] = ()
+    if not hits:
+        lang = hybrid.query_language(text)
+        notes = (note("bm25_no_match") if lang == "English" else note("bm25_no_match_language", language=lang),)
+    return Hits("bm25", Asked(text=text), hits, {"search": ms}, notes)
+
+
+def keyword(eng: Engine, query: str, k: int) -> Hits:
+    """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+    text = clean_query(query)
+    hits, ms = _ranked_rows(eng, eng.catalogue.keyword_search, text, k)
+    return Hits("keyword", Asked(text=text), hits, {"search": ms}, () if hits else (note("keyword_no_match"),))
+
+
+def _ranked_rows(eng: Engine, run: Callable[[str, int], pd.DataFrame], text: str, k: int) -> tuple[tuple, float]:
+    """Run a catalogue keyword search (movie_id, score, best first) -> (hits, milliseconds)."""
+    k = check_k(k, MAX_K)
+    t0 = time.perf_counter()
+    df = run(text, k)
+    ms = 1e3 * (time.perf_counter() - t0)
+    return eng.hits(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())), ms
