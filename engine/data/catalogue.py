@@ -30,13 +30,11 @@ import pandas as pd
 
 from engine.artifacts import array_hash
 from engine.data import fts
-from engine.config import validate_name
 from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
 )
-from engine.recsys.query import clean_query
-from engine.vectors.contract import check_k
+from engine.inputs import check_k, clean_query, validate_name
 
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(
