@@ -19,6 +19,13 @@ from engine.data.custom.schema import (_OPTIONAL, INTERACTION_COLUMNS, MAX_TAGS,
 from engine.data.titles import parse_title
 from engine.errors import DataFormatError
 
+#: largest numeric id: int64 holds every whole number up to here
+MAX_ID = np.iinfo(np.int64).max
+#: largest whole number a float64 column holds exactly (above it, neighbouring ids collide)
+MAX_EXACT_FLOAT_ID = 2**53
+#: ratings are stored as float32; any scale people use (0.5-5, 1-10, 0-100, counts) fits well inside
+MAX_ABS_RATING = 1_000_000
+
 def _row(label: str, i: int, csv_like: bool) -> str:
     """Human row number: data row i (0-based) is line i + 2 of a CSV with a header."""
     return f"{label} row {i + 2}" if csv_like else f"{label} row {i + 1}"
@@ -41,11 +48,38 @@ def _ids(values: pd.Series, label: str, what: str, csv_like: bool) -> tuple[np.n
         i = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataFormatError(f"{_row(label, i, csv_like)} has no {what}; fill it in or delete the row.")
     if pd.api.types.is_integer_dtype(values):
+        _ids_fit(values, label, what, csv_like)
         return values.to_numpy(np.int64), False
     num = pd.to_numeric(values, errors="coerce")
     if num.notna().all() and (num == np.floor(num)).all():
+        _ids_fit(num, label, what, csv_like)
         return num.to_numpy(np.int64), False
     return values.astype(str).str.strip().to_numpy(object), True
+
+
+def _ids_fit(num: pd.Series, label: str, what: str, csv_like: bool) -> None:
+    """Refuse numeric ids that int64 cannot hold exactly (they would wrap or round to another id).
+
+    A float column holds whole numbers exactly only up to 2**53; an integer column (int64 or
+    uint64, which pandas picks for 20-digit numbers) up to 2**63 - 1.
+    """
+    limit = MAX_EXACT_FLOAT_ID if pd.api.types.is_float_dtype(num) else MAX_ID
+    as_float = num.astype(np.float64).abs().to_numpy()
+    big = (as_float > limit) if pd.api.types.is_float_dtype(num) else (
+        (num.to_numpy() > MAX_ID) if pd.api.types.is_unsigned_integer_dtype(num) else np.zeros(len(num), bool))
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        raise DataFormatError(f"{_row(label, i, csv_like)} has {what} {shown(num.iloc[i])}, which is too large "
+                              f"(numeric ids must be at most {limit:,}); renumber the ids, or store them as text.")
+
+
+def shown(v: object) -> str:
+    """A cell value for a message: text quoted, numbers short (1e+308, inf, 1.23457e+19), never numpy's repr."""
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):g}"
+    return str(v)
 
 
 def _timestamps(values: pd.Series, label: str, csv_like: bool) -> np.ndarray:
@@ -111,7 +145,8 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
     mc, ic = spec.movies.columns, spec.interactions.columns
     say(0.05, "reading movies")
     m, mlabel = read_table(spec.movies, spec.sqlite, [mc.get(k) for k in MOVIE_COLUMNS],
-                           text_cols=[mc.get("title"), mc.get("genres"), mc.get("overview"), mc.get("tags")])
+                           text_cols=[mc.get("title"), mc.get("genres"), mc.get("overview"), mc.get("tags")],
+                           section="movies")
     m_csv = bool(spec.movies.file) and not spec.movies.file.endswith((".parquet", ".pq"))
     _require_columns(m, spec.movies, "movies", mlabel)
     raw_ids, text_ids = _ids(m[mc["id"]], mlabel, "movie id", m_csv)
@@ -126,7 +161,8 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
     id_of = pd.Index(raw_ids)
 
     say(0.15, "reading interactions")
-    r, rlabel = read_table(spec.interactions, spec.sqlite, [ic.get(k) for k in INTERACTION_COLUMNS])
+    r, rlabel = read_table(spec.interactions, spec.sqlite, [ic.get(k) for k in INTERACTION_COLUMNS],
+                           section="interactions")
     r_csv = bool(spec.interactions.file) and not spec.interactions.file.endswith((".parquet", ".pq"))
     _require_columns(r, spec.interactions, "interactions", rlabel)
     users, _ = _ids(r[ic["user"]], rlabel, "user id", r_csv)
@@ -152,6 +188,12 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
             i = int(np.flatnonzero(bad)[0])
             raise DataFormatError(f"{_row(rlabel, i, r_csv)} has rating {r[ic['rating']].iloc[i]!r}, which is not a "
                                   "number; fix it or leave the cell empty.")
+        out_of_range = ~(rating.abs() <= MAX_ABS_RATING).to_numpy() & rating.notna().to_numpy()
+        if out_of_range.any():   # inf, -inf, or a number float32 cannot hold (1e308 would become inf)
+            i = int(np.flatnonzero(out_of_range)[0])
+            raise DataFormatError(f"{_row(rlabel, i, r_csv)} has rating {shown(r[ic['rating']].iloc[i])}; ratings must be "
+                                  f"finite numbers from {-MAX_ABS_RATING:,} to {MAX_ABS_RATING:,}, fix it or leave "
+                                  "the cell empty.")
         rating = rating.to_numpy(np.float32)
     else:
         rating = np.full(len(r), np.nan, dtype=np.float32)
@@ -164,7 +206,8 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
     tags_lists = _split_list(m[mc["tags"]] if mc.get("tags") in m.columns else None, len(m), spec.movies.tag_sep, set())
     if spec.tags is not None:
         tc = spec.tags.columns
-        t, tlabel = read_table(spec.tags, spec.sqlite, [tc.get("movie"), tc.get("tag")], text_cols=[tc.get("tag")])
+        t, tlabel = read_table(spec.tags, spec.sqlite, [tc.get("movie"), tc.get("tag")], text_cols=[tc.get("tag")],
+                                 section="tags")
         _require_columns(t, spec.tags, "tags", tlabel)
         if text_ids:
             t = t.assign(**{tc["movie"]: t[tc["movie"]].astype(str).str.strip()})

@@ -28,6 +28,15 @@ _OPTIONAL = {"movies": {"year", "genres", "overview", "tags"}, "interactions": {
 NO_GENRES = "(no genres listed)"
 
 
+def _require_field(section: str, fld: str, given: str) -> None:
+    """Refuse an empty column name for a field every row needs (an optional field may be left out)."""
+    if fld in _OPTIONAL[section]:
+        return
+    default = {"movies": MOVIE_COLUMNS, "interactions": INTERACTION_COLUMNS, "tags": TAG_COLUMNS}[section][fld]
+    raise DataFormatError(f"{given} leaves the required {section} field {fld!r} without a column; name the "
+                          f"column that holds it, e.g. --map {section}.{fld}={default}.")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """Where one table comes from and which of its columns mean what.
@@ -113,6 +122,8 @@ class CustomSpec:
                     raise DataFormatError(f"The [{section}] section has an unknown setting {key!r}; "
                                           f"use file/table/query and column names for {', '.join(defaults)}.")
                 cols[key] = None if value in (None, "", False) else str(value)
+                if cols[key] is None:
+                    _require_field(section, key, f"{key} = {value!r} in the [{section}] section")
             return TableSpec(**where, columns=cols, **seps)
 
         movies = table("movies", MOVIE_COLUMNS)
@@ -149,6 +160,8 @@ class CustomSpec:
             if spec is None or fld not in defaults:
                 raise DataFormatError(f"Column mapping {key}={col} is unknown; use movies.<{'|'.join(MOVIE_COLUMNS)}>, "
                                       f"interactions.<{'|'.join(INTERACTION_COLUMNS)}> or tags.<movie|tag>.")
+            if not col:
+                _require_field(section, fld, f"--map {key}=")
             out = replace(out, **{section: replace(spec, columns={**spec.columns, fld: col or None})})
         return out
 
