@@ -164,6 +164,15 @@ def test_authorizer_alone_refuses_writes(statement, refused, tmp_path):
     con.close()
 
 
+def test_an_interactions_query_is_named_as_such(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    make_django_db(db)
+    spec = CustomSpec.from_mapping({"sqlite": str(db), "movies": {"table": "movies_movie", "id": "id"},
+                                    "interactions": {"query": "DELETE FROM movies_rating"}})
+    with pytest.raises(DataFormatError, match="^the interactions query on db.sqlite3 must be one read-only SELECT"):
+        read_sources(spec)
+
+
 def test_a_plain_select_query_still_works(tmp_path):
     db = tmp_path / "db.sqlite3"
     make_django_db(db)

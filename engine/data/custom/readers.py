@@ -211,7 +211,7 @@ def read_table(t: TableSpec, sqlite: str | None, wanted: Iterable[str], text_col
                section: str = "source") -> tuple[pd.DataFrame, str]:
     """(frame with the wanted columns that exist, label for messages); ``section`` (movies,
     interactions, tags) names the source in messages about its path."""
-    label = t.label(sqlite)
+    label = t.label(sqlite, section)
     wanted = [c for c in wanted if c]
     if t.file:
         path = Path(t.file)

@@ -53,11 +53,12 @@ class TableSpec:
     genre_sep: str = "|"
     tag_sep: str = "|"
 
-    def label(self, sqlite: str | None) -> str:
+    def label(self, sqlite: str | None, section: str = "movies") -> str:
+        """How messages name this source: the file name, the table, or the ``section``'s query."""
         if self.file:
             return Path(self.file).name
         db = Path(sqlite).name if sqlite else "the database"
-        return f"table {self.table} of {db}" if self.table else f"the movies query on {db}"
+        return f"table {self.table} of {db}" if self.table else f"the {section} query on {db}"
 
 
 @dataclass(frozen=True)
