@@ -19,7 +19,8 @@ from engine import config
 from engine.data import custom, sources
 from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
-from engine.config import Progress, validate_name
+from engine.config import Progress
+from engine.inputs import NAME_RE, validate_name
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ def custom_datasets() -> list[str]:
     if not root.is_dir():   # nothing cached yet (reading never creates the cache)
         return []
     return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and p.name not in sources.DATASETS and config.NAME_RE.fullmatch(p.name)
+                  if p.is_dir() and p.name not in sources.DATASETS and NAME_RE.fullmatch(p.name)
                   and custom.is_registered(p))
 
 

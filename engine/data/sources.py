@@ -164,15 +164,19 @@ def keep_copy(src: Path, fmt: str, s: DatasetSpec, raw_dir: Path) -> bool:
     """
     names = [n for n in dict.fromkeys((*FILES[fmt], *OPTIONAL_FILES.get(fmt, ()), *s.file_sha256))
              if (src / n).is_file()]
-    if all(_same_file(src / n, raw_dir / n) for n in names):
+    try:
+        if all(_same_file(src / n, raw_dir / n) for n in names):
+            return False
+        raw_dir.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=raw_dir.parent, prefix=".keep-") as tmp:
+            out = Path(tmp) / "x"
+            out.mkdir()
+            for n in names:
+                shutil.copyfile(src / n, out / n)
+            _install_dir(out, raw_dir)
+    except OSError as exc:   # full disk, read-only cache, another process installing the same copy
+        log.warning("could not keep a copy of %s in %s (%s); pass --data-dir again next time", s.name, raw_dir, exc)
         return False
-    raw_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=raw_dir.parent, prefix=".keep-") as tmp:
-        out = Path(tmp) / "x"
-        out.mkdir()
-        for n in names:
-            shutil.copyfile(src / n, out / n)
-        _install_dir(out, raw_dir)
     log.info("kept a copy of %s in %s", s.name, raw_dir)
     return True
 

@@ -146,6 +146,17 @@ def test_unverified_or_mismatching_files_are_not_kept(dir_100k, no_network, isol
         load_dataset("ml-100k")
 
 
+def test_a_cache_that_cannot_be_written_does_not_fail_the_load(tmp_path, monkeypatch, isolated_cache):
+    src = write_csv(tmp_path / "src")
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(sources.shutil, "copyfile", full_disk)
+    assert load_dataset("ml-25m", src).counts["ratings"] == 10      # loaded all the same
+    assert not (isolated_cache / "ml-25m" / "raw").exists()
+    assert not [p for p in (isolated_cache / "ml-25m").iterdir() if p.name.startswith(".")]
+
+
 def test_keeping_a_copy_twice_writes_once(tmp_path, isolated_cache):
     src = write_csv(tmp_path / "src")
     raw = isolated_cache / "ml-25m" / "raw"
