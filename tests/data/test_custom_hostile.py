@@ -122,6 +122,7 @@ def sqlite_spec(db: Path, query: str) -> CustomSpec:
     "VACUUM INTO '{target}'",
     "SELECT id, title FROM movies_movie; VACUUM INTO '{target}'",
     "SELECT id, title FROM movies_movie; ATTACH DATABASE '{target}' AS x",
+    "SELECT id, title FROM movies_movie WHERE title <> ';' ; /* c */ VACUUM INTO '{target}'",
     "/* looks harmless */ -- and a comment\nVACUUM INTO '{target}'",
     "PRAGMA journal_mode = DELETE",
 ])
@@ -176,5 +177,8 @@ def test_an_interactions_query_is_named_as_such(tmp_path):
 def test_a_plain_select_query_still_works(tmp_path):
     db = tmp_path / "db.sqlite3"
     make_django_db(db)
-    movies, _ = read_sources(sqlite_spec(db, "  -- films\nSELECT id, title FROM movies_movie WHERE id > 0;"))
-    assert movies["title"].tolist() == ["Arrival", "Paddington 2", "Moon"]
+    for query in ("  -- films\nSELECT id, title FROM movies_movie WHERE id > 0;",
+                  "SELECT id, title FROM movies_movie WHERE title <> 'a;b' ; -- done\n",
+                  "with t as (select id, title from movies_movie) select * from t /* all */; ; -- end"):
+        movies, _ = read_sources(sqlite_spec(db, query))
+        assert movies["title"].tolist() == ["Arrival", "Paddington 2", "Moon"], query

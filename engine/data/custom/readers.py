@@ -35,6 +35,8 @@ _ACTION_NAMES = (
     "CREATE_VTABLE", "DROP_VTABLE", "FUNCTION", "SAVEPOINT", "RECURSIVE",
 )
 _LEADING_COMMENTS = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+#: what may follow the one statement: blanks, comments and more ';'
+_TRAILING = re.compile(r"(?:\s+|;|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
 
 
 def check_file(path: Path, what: str) -> None:
@@ -123,8 +125,7 @@ def _read_parquet(path: Path, label: str, wanted: list[str], section: str) -> pd
 
 def _read_sqlite(db: Path, t: TableSpec, label: str, wanted: list[str]) -> pd.DataFrame:
     check_file(db, "SQLite database")
-    if t.query is not None:
-        _check_single_select(str(t.query), label)
+    query = _single_select(str(t.query), label) if t.query is not None else None
     try:
         conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)   # never writes the user's database
     except sqlite3.Error as exc:
@@ -142,7 +143,7 @@ def _read_sqlite(db: Path, t: TableSpec, label: str, wanted: list[str]) -> pd.Da
                 return pd.DataFrame({c: [] for c in cols}).iloc[:, :0]
             sql = "SELECT " + ", ".join(f'"{c}"' for c in present) + f' FROM "{t.table}"'
         else:
-            sql = str(t.query)
+            sql = str(query)
         cur = conn.execute(sql)
         names = [d[0] for d in cur.description or ()]
         rows = cur.fetchall()
@@ -159,8 +160,9 @@ def _read_sqlite(db: Path, t: TableSpec, label: str, wanted: list[str]) -> pd.Da
     return df[[c for c in names if c in set(wanted)]]
 
 
-def _check_single_select(query: str, label: str) -> None:
-    """Refuse anything but one SELECT (or WITH ... SELECT) statement before the database is opened.
+def _single_select(query: str, label: str) -> str:
+    """The one SELECT (or WITH ... SELECT) statement of ``query``, checked before the database is opened;
+    DataFormatError for anything else.  Trailing comments and ';' are dropped.
 
     The authorizer is what guarantees reading only; this check gives the clear sentence for the
     common mistakes (an ATTACH, a VACUUM, a second statement after ';').
@@ -170,12 +172,15 @@ def _check_single_select(query: str, label: str) -> None:
     if first not in ("SELECT", "WITH"):
         shown = first or (body[:20] or "an empty query")
         raise DataFormatError(f"{label} must be one read-only SELECT statement; it starts with {shown!r}.")
-    rest = body.rstrip().rstrip(";")
-    # complete_statement is true once a ';' outside quotes and comments ends a statement: then
-    # something follows the first statement
-    for i, ch in enumerate(rest):
-        if ch == ";" and sqlite3.complete_statement(rest[:i + 1]) and rest[i + 1:].strip():
-            raise DataFormatError(f"{label} must be one SELECT statement; remove what follows the ';'.")
+    # complete_statement is true once a ';' outside quotes and comments ends a statement; anything
+    # but comments and more ';' after it is a second statement
+    for i, ch in enumerate(body):
+        if ch == ";" and sqlite3.complete_statement(body[:i + 1]):
+            tail = body[i + 1:]
+            if _TRAILING.match(tail).end() < len(tail):
+                raise DataFormatError(f"{label} must be one SELECT statement; remove what follows the ';'.")
+            return body[:i + 1]
+    return body
 
 
 def _read_only_authorizer(denied: list[str]):
