@@ -131,3 +131,17 @@ def test_a_data_set_imported_once_needs_only_its_name(capsys, tmp_path, monkeypa
     assert code == 0, err
     assert [r["title"] for r in json.loads(out)["results"]] == ["Star Wars"]
     assert load_dataset("ml-25m").source == "cache"
+
+
+def test_latest_small_from_a_folder_then_by_name(capsys, latest_small_dir, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("MOVIEDNA_OFFLINE", "1")       # the cache must answer, not the network
+    copy = shutil.copytree(latest_small_dir, tmp_path / "ml-latest-small")
+    code, out, err = run(capsys, "data", "--dataset", "ml-latest-small", "--data-dir", str(copy), "--json")
+    assert code == 0, err
+    shutil.rmtree(copy)
+    code, out, err = run(capsys, "data", "--dataset", "ml-latest-small", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["source"] == "cache" and data["hash_check"].startswith("sha256 ok") and data["movies"] == 9742
