@@ -32,7 +32,11 @@ Anything else is described by a :class:`CustomSpec`, usually from a small TOML o
     movie = "movie_id"
     tag = "name"
 
-Parsing uses pyarrow (CSV reader, Parquet) or ``sqlite3`` (read-only).  The normalised frames
+Parsing uses pyarrow (CSV reader, Parquet) or ``sqlite3``.  A database is only ever read: it is
+opened with ``mode=ro``, a ``query`` must be one SELECT (or WITH ... SELECT) statement, and every
+statement runs under an authorizer that refuses anything but reading (ATTACH, VACUUM INTO, pragma
+writes, DDL, DML).  Ids must fit int64 exactly, ratings must be finite and within
+±1,000,000, and binary (BLOB) cells are refused.  The normalised frames
 (the :class:`engine.data.dataset.Dataset` layout, plus ``overview``) are cached as Parquet under
 ``<cache>/<name>/custom/`` with a manifest of sha256 digests (checked on every load; writes are
 atomic), so a load reads two Parquet files instead of re-parsing the sources.  The cached copy is
