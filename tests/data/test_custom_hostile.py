@@ -182,3 +182,14 @@ def test_a_plain_select_query_still_works(tmp_path):
                   "with t as (select id, title from movies_movie) select * from t /* all */; ; -- end"):
         movies, _ = read_sources(sqlite_spec(db, query))
         assert movies["title"].tolist() == ["Arrival", "Paddington 2", "Moon"], query
+
+
+def test_a_uint64_parquet_id_above_int64_is_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"movieId": pa.array([1, 2**63], pa.uint64()), "title": ["A", "B"]}), tmp_path / "m.parquet")
+    (tmp_path / "r.csv").write_text("userId,movieId,timestamp\n1,1,100\n")
+    spec = CustomSpec.from_mapping({"movies": {"file": "m.parquet"}, "interactions": {"file": "r.csv"}}, tmp_path)
+    with pytest.raises(DataFormatError, match=r"m.parquet row 2 has movie id 9223372036854775808, which is too large"):
+        read_sources(spec)

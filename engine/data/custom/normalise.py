@@ -63,14 +63,16 @@ def _ids_fit(num: pd.Series, label: str, what: str, csv_like: bool) -> None:
     A float column holds whole numbers exactly only up to 2**53; an integer column (int64 or
     uint64, which pandas picks for 20-digit numbers) up to 2**63 - 1.
     """
-    limit = MAX_EXACT_FLOAT_ID if pd.api.types.is_float_dtype(num) else MAX_ID
-    as_float = num.astype(np.float64).abs().to_numpy()
-    big = (as_float > limit) if pd.api.types.is_float_dtype(num) else (
-        (num.to_numpy() > MAX_ID) if pd.api.types.is_unsigned_integer_dtype(num) else np.zeros(len(num), bool))
+    if pd.api.types.is_float_dtype(num):
+        limit, big = MAX_EXACT_FLOAT_ID, np.abs(num.to_numpy(np.float64)) > MAX_EXACT_FLOAT_ID
+    elif pd.api.types.is_unsigned_integer_dtype(num):
+        limit, big = MAX_ID, num.to_numpy(np.uint64) > np.uint64(MAX_ID)
+    else:   # a signed integer column already fits
+        return
     if big.any():
         i = int(np.flatnonzero(big)[0])
         raise DataFormatError(f"{_row(label, i, csv_like)} has {what} {shown(num.iloc[i])}, which is too large "
-                              f"(numeric ids must be at most {limit:,}); renumber the ids, or store them as text.")
+                              f"(numeric ids must be at most {limit:,}); renumber the ids, e.g. 1, 2, 3 in the order of the file.")
 
 
 def shown(v: object) -> str:
