@@ -23,7 +23,7 @@ import numpy as np
 from engine.artifacts import config_hash, load_arrays, save_arrays
 from engine.config import Progress
 from engine.errors import ArtifactError, DimensionMismatchError
-from engine.vectors.contract import normalize
+from engine.arrays import normalize
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from engine.errors import DimensionMismatchError, EncoderMismatchError
-from engine.vectors.contract import normalize
+from engine.arrays import normalize
 
 log = logging.getLogger(__name__)
 

@@ -166,7 +166,7 @@ class MFModel(EmbeddingModel):
             self.Y = Y.float().numpy()
             msg = f"mf sweep {it}/{cfg.iterations}"
             if valid is not None and len(valid):
-                from engine.recsys.metrics import evaluate_full
+                from engine.models.metrics import evaluate_full
 
                 nd = evaluate_full(self, valid, k=10)["ndcg@10"]
                 history.append({"iteration": it, "valid_ndcg@10": nd})

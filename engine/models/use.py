@@ -151,7 +151,7 @@ def encode_queries(queries: Sequence[str]) -> np.ndarray:
 
     Raises :class:`BadQueryError` for an empty list or a query :func:`~engine.recsys.query.clean_query` rejects.
     """
-    from engine.recsys.query import clean_query
+    from engine.inputs import clean_query
 
     if isinstance(queries, str) or not list(queries):
         raise BadQueryError("No query given; type a few words describing the movie you want.")

@@ -1,6 +1,6 @@
 """Offline evaluation: leave-one-out HR@10 / NDCG@10 for popularity, MF, SASRec and Text.
 
-Protocol (see :mod:`engine.recsys.splits` and :mod:`engine.recsys.metrics`):
+Protocol (see :mod:`engine.recsys.splits` and :mod:`engine.models.metrics`):
 
 - implicit interactions, stable time sort, iterated 5-core, leave-one-out
   (last = test, second-last = validation, rest = train);
@@ -30,7 +30,7 @@ from engine.published import published_dir
 from engine.config import Progress
 from engine.errors import MovieDNAError
 
-from engine.recsys.metrics import full_ranks, sampled_ranks, summarize
+from engine.models.metrics import full_ranks, sampled_ranks, summarize
 from engine.models import model_class, parse_models
 
 from engine.models.base import Holdout

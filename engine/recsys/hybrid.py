@@ -34,7 +34,7 @@ import numpy as np
 from engine.errors import BadQueryError, ModelNotBuiltError
 from engine.inputs import check_mode  # noqa: F401
 from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
-from engine.vectors.contract import normalize
+from engine.arrays import normalize
 
 RRF_K = 60
 #: how deep each list goes into the fusion (the fused top-k is cut from these candidates)

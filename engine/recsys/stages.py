@@ -17,7 +17,7 @@ The Home table measures each model's *own* scoring; the pages do something else:
    ranking exactly (tested).
 
 Metrics: HR@10, NDCG@10 and recall@C (= the target is among the top C) of the test item, the
-user's known items excluded, ties counted as in :mod:`engine.recsys.metrics`.  Latency: p50 over
+user's known items excluded, ties counted as in :mod:`engine.models.metrics`.  Latency: p50 over
 ``latency_users`` users of the code the pages run — stage 1 = taste vector + FAISS search
 (:func:`engine.recsys.pipeline.retrieve`), or fold-in + inner-product search; stage 2 =
 ``ranker.score(history, candidates)``, with one torch thread as the pages run.  Latency users'
@@ -37,7 +37,7 @@ import numpy as np
 from engine.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout
 from engine.models.encoders import single_thread_inference
-from engine.recsys.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
+from engine.models.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import LeaveOneOut
 from engine.recsys.taste import MAX_CLICKS, Space, TasteConfig, mean_taste

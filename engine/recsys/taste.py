@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_CLICKS, check_ids  # noqa: F401
-from engine.vectors.contract import normalize
+from engine.arrays import normalize
 from engine.vectors.faiss_index import FaissIndex
 
 

@@ -41,6 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from engine.arrays import normalize  # noqa: F401  (every store normalises the same way)
 from engine.inputs import MAX_K, check_k, validate_name  # noqa: F401  (searches share one k limit)
 from engine.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
 
@@ -156,15 +157,6 @@ def validate_model_name(model: object) -> str:
 
 
 
-def normalize(x: np.ndarray) -> np.ndarray:
-    """Row-wise L2 normalisation. float (n, d) -> float32 (n, d), C-contiguous; zero rows stay zero."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2:
-        raise DimensionMismatchError(f"Expected a 2-D array of vectors, got shape {x.shape}.")
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))[:, None]
-    if not np.isfinite(norms).all():
-        raise DimensionMismatchError("Vectors contain NaN or infinite values.")
-    return np.ascontiguousarray(x / np.maximum(norms, 1e-12).astype(np.float32), dtype=np.float32)
 
 
 def _as_matrix(x: Any, what: str) -> np.ndarray:

@@ -181,7 +181,7 @@ class FaissIndex:
     def ntotal(self) -> int:
         return int(self.index.ntotal)
 
-    def withsearch_params(self, **changes: Any) -> "FaissIndex":
+    def with_search_params(self, **changes: Any) -> "FaissIndex":
         """A view sharing the same FAISS structure with other search-time parameters."""
         cfg = replace(self.config, **changes)
         if cfg.build_key() != self.config.build_key():
@@ -279,7 +279,7 @@ class IndexCache:
                     for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
                         del self._mem[stale]
                     self._mem[key] = idx
-        return idx.withsearch_params(ef_search=config.ef_search, nprobe=config.nprobe,
+        return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
                                       refine_factor=config.refine_factor)
 
     def _load(self, model: str, ids: np.ndarray, content_hash: str, cfg: IndexConfig) -> FaissIndex | None:

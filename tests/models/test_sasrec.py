@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.recsys.metrics import evaluate_full, evaluate_sampled
+from engine.models.metrics import evaluate_full, evaluate_sampled
 from engine.models import get_model
 from engine.models.sasrec.net import Dropout, SASRecConfig, SASRecNet
 from engine.models.sasrec.tokens import pad_left

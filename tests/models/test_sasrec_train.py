@@ -144,7 +144,7 @@ def test_bounded_fit_learns_and_reports_its_bounds():
     """Sampled softmax + a share of users per epoch still learn the planted sequence."""
     from engine.models import get_model
     from engine.models.popularity import PopularityModel
-    from engine.recsys.metrics import evaluate_full
+    from engine.models.metrics import evaluate_full
     from engine.recsys.splits import leave_one_out
 
     from .synth import cyclic_ratings

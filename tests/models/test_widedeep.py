@@ -12,7 +12,7 @@ from engine.models.widedeep import WideDeepConfig, WideDeepModel
 from engine.models.widedeep.features import ItemFeatures, UserFeatures, age_band
 from engine.models.widedeep.net import Sizes, WideDeepNet
 from engine.models.widedeep.train import history_matrix, training_samples
-from engine.recsys.metrics import full_ranks
+from engine.models.metrics import full_ranks
 from engine.recsys.splits import leave_one_out
 
 from .synth import GENRES, genre_by_gender_ratings, interactions, movies_frame, users_frame

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.models import get_model
-from engine.recsys.metrics import full_ranks, hit_ratio
+from engine.models.metrics import full_ranks, hit_ratio
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import leave_one_out
 from engine.recsys.stages import (StagesConfig, evaluate_stages, format_stages, native_scores, ranks,

@@ -88,7 +88,7 @@ def test_cache_persists_and_reloads(tmp_path, data):
     assert files == [".faiss", ".json"]
     b = IndexCache(tmp_path).get("mf", ids, x, "h" * 64, IndexConfig("hnsw", hnsw_m=8, ef_construction=40, ef_search=99))
     assert b.source == "cache" and b.config.ef_search == 99
-    np.testing.assert_array_equal(a.search(x[:5], 5)[1], b.withsearch_params(ef_search=cfg.ef_search).search(x[:5], 5)[1])
+    np.testing.assert_array_equal(a.search(x[:5], 5)[1], b.with_search_params(ef_search=cfg.ef_search).search(x[:5], 5)[1])
 
 
 def test_cache_invalidated_when_vectors_change(tmp_path, data):

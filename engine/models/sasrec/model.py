@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from engine.config import Progress, no_progress
 from engine.models.encoders import single_thread_inference
 from engine.errors import BadQueryError, MovieDNAError
-from engine.recsys.metrics import holdout_metrics, holdout_negatives
+from engine.models.metrics import holdout_metrics, holdout_negatives
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from engine.models.sasrec.net import SASRecConfig, SASRecNet
 from engine.models.sasrec.tokens import SeenItems, pad_left, side_features, training_samples

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
-from engine.recsys.metrics import holdout_metrics
+from engine.models.metrics import holdout_metrics
 
 from engine.models.sasrec.net import SASRecConfig, SASRecNet
 from engine.models.sasrec.tokens import SeenItems

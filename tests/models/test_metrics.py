@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.recsys.metrics import (full_ranks, hit_ratio, holdout_metrics, holdout_negatives, ndcg, sampled_ranks,
+from engine.models.metrics import (full_ranks, hit_ratio, holdout_metrics, holdout_negatives, ndcg, sampled_ranks,
                             target_ranks)
 from engine.models.base import Holdout
 
