@@ -3,5 +3,5 @@ the loaded and verified data set (``dataset``), a user's own catalogue (``custom
 normalise, cache), seeded synthetic catalogues (``synth``) and the SQLite catalogue of movies and
 vectors (``catalogue``, with its BM25 index in ``fts``).
 
-This layer imports only errors, registry, inputs, config, artifacts, machine and published (and
-itself); tests/data/test_data_layering.py holds it to that."""
+This layer imports only the foundation below it (errors, registry, inputs, arrays, machine, config,
+artifacts, published) and itself; tests/test_layering.py holds it to that."""
