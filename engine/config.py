@@ -48,30 +48,41 @@ def no_progress(fraction: float, message: str) -> None:
 
 
 
-def cache_root() -> Path:
-    """The root cache directory (created on demand)."""
+def cache_root(create: bool = False) -> Path:
+    """The root cache directory.
+
+    Only a writer passes ``create=True``; reading (a lookup, a command on a data set that is not
+    there) never leaves a directory behind.
+    """
     env = os.environ.get("MOVIEDNA_CACHE_DIR")
     if env:
         root = Path(env).expanduser()
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
         root = (Path(xdg) if xdg else Path.home() / ".cache") / "moviedna"
-    root.mkdir(parents=True, exist_ok=True)
+    if create:
+        root.mkdir(parents=True, exist_ok=True)
     return root
 
 
-def dataset_cache_dir(dataset: str) -> Path:
+def dataset_cache_dir(dataset: str, create: bool = False) -> Path:
     """``<cache>/<dataset>/``: raw files, catalogue, indexes and projections of one data set.
 
-    Raises InvalidNameError for a name that is not a plain data set name (never a path).
+    The name is checked first (InvalidNameError for anything but a plain data set name, never a
+    path).  The directory is made only with ``create=True``, which only writers pass.
     """
     d = cache_root() / validate_name(dataset, "data set")
-    d.mkdir(parents=True, exist_ok=True)
+    if create:
+        d.mkdir(parents=True, exist_ok=True)
     return d
 
 
 def catalogue_path(dataset: str) -> Path:
-    """The SQLite catalogue of one data set."""
+    """Where the SQLite catalogue of one data set is (or would be); creates nothing.
+
+    Open it with :meth:`engine.data.catalogue.Catalogue.open_existing` to read, or
+    ``Catalogue(path)`` to create it (the data import does).
+    """
     return dataset_cache_dir(dataset) / "catalogue.sqlite"
 
 

@@ -49,6 +49,34 @@ def test_cli_dataset_option_is_checked(name, capsys, isolated_cache, tmp_path):
     assert not outside.exists() and not (isolated_cache.parent / "x").exists()
 
 
+def test_paths_create_nothing(tmp_path, monkeypatch):
+    root = tmp_path / "not-yet"
+    monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(root))
+    assert config.cache_root() == root
+    assert config.dataset_cache_dir("foo") == root / "foo"
+    assert config.catalogue_path("foo") == root / "foo" / "catalogue.sqlite"
+    assert not root.exists()
+    assert config.dataset_cache_dir("foo", create=True).is_dir()   # a writer asks for it
+    assert config.cache_root(create=True).is_dir()
+
+
+@pytest.mark.parametrize("argv", [
+    ["similar", "Star Wars", "--dataset", "foo"],
+    ["recommend", "--dataset", "foo", "--clicks", "1"],
+    ["data", "--dataset", "foo"],
+    ["keyword", "space", "--dataset", "foo"],
+])
+def test_commands_on_an_unknown_data_set_create_nothing(argv, capsys, tmp_path, monkeypatch):
+    from engine.cli import main
+
+    root = tmp_path / "fresh-cache"
+    monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(root))
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "foo" in err and "Traceback" not in err and err.count("\n") == 1
+    assert not root.exists()
+
+
 def test_settings_from_env(monkeypatch):
     for var in ("MOVIEDNA_DATASETS", "MOVIEDNA_BACKENDS", "MOVIEDNA_LIVE_MAX_N", "MOVIEDNA_LIVE_MAX_SECONDS"):
         monkeypatch.delenv(var, raising=False)

@@ -9,7 +9,7 @@ import time
 from engine.data.catalogue import open_catalogue
 from engine.cli.main import Result, add_common, positive_int
 from engine.data.dataset import load_dataset
-from engine.errors import MovieDNAError
+from engine.errors import DataFormatError
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
@@ -53,14 +53,14 @@ def custom_spec(args: argparse.Namespace):
     if not (args.config or args.movies or args.interactions or args.sqlite or args.tags or args.map):
         return None
     if not args.dataset:
-        raise MovieDNAError("Name your catalogue with --dataset NAME (letters, digits, - and _).")
+        raise DataFormatError("Name your catalogue with --dataset NAME (letters, digits, - and _).")
     if args.config:
         spec = CustomSpec.from_file(args.config)
     elif args.data_dir and not (args.movies or args.interactions):
         spec = CustomSpec.movielens_dir(args.data_dir)
     else:
         if not (args.movies and args.interactions):
-            raise MovieDNAError("Give both --movies and --interactions (files, or tables with --sqlite), or a --config file.")
+            raise DataFormatError("Give both --movies and --interactions (files, or tables with --sqlite), or a --config file.")
         key = "table" if args.sqlite else "file"
         raw = {"movies": {key: args.movies}, "interactions": {key: args.interactions}}
         if args.tags:
@@ -72,7 +72,7 @@ def custom_spec(args: argparse.Namespace):
     for item in args.map:
         field, sep, column = item.partition("=")
         if not sep or not field.strip():
-            raise MovieDNAError(f"--map {item!r} is not FIELD=COLUMN, e.g. --map movies.overview=description.")
+            raise DataFormatError(f"--map {item!r} is not FIELD=COLUMN, e.g. --map movies.overview=description.")
         pairs[field.strip()] = column.strip()
     return spec.with_columns(pairs)
 

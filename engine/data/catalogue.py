@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 
 from engine.artifacts import array_hash
+from engine.config import catalogue_path
 from engine.data import fts
-from engine.config import validate_name
 from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
 )
-from engine.inputs import check_k, clean_query
+from engine.inputs import check_k, clean_query, validate_name
 
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(
@@ -90,17 +90,32 @@ class VectorSet:
 
 
 class Catalogue:
-    """SQLite catalogue of one data set. ``Catalogue(":memory:")`` for tests."""
+    """SQLite catalogue of one data set. ``Catalogue(":memory:")`` for tests.
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    ``Catalogue(path)`` creates the file (and its folder) when missing: only writers do that
+    (the data import, a build).  Readers use :meth:`open_existing`, which never creates anything.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, create: bool = True, dataset: str | None = None) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
         self._movies_checked: int | None = None  # PRAGMA data_version at the last good movies check
+        memory = self.path == ":memory:"
+        if not create and not memory and not Path(self.path).is_file():
+            raise CatalogueError(_no_catalogue(self.path, dataset))
         try:
-            if self.path != ":memory:":
+            if memory:
+                self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            elif create:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            if self.path != ":memory:":
+                self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            else:   # mode=rw: SQLite itself refuses to create the file, even if it vanished just now
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=rw"
+                self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            if not create and not memory and not self._is_catalogue():
+                self._conn.close()
+                raise CatalogueError(_no_catalogue(self.path, dataset))
+            if not memory:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(SCHEMA)
             with self._conn:  # BM25 index of a catalogue written before it existed (no-op when current)
@@ -110,6 +125,21 @@ class Catalogue:
                 f"The catalogue {self.path} is not a usable SQLite file ({exc}); delete it and run "
                 "`python -m engine data` again."
             ) from None
+
+    @classmethod
+    def open_existing(cls, path: str | Path, dataset: str | None = None) -> "Catalogue":
+        """The catalogue at ``path``, which must already exist; creates no file and no folder.
+
+        Raises :class:`CatalogueError` ("run `python -m engine data --dataset NAME` first") when
+        there is none, or the file there holds no catalogue.  ``dataset`` names the data set in
+        that sentence (default: the name of the folder holding the file).
+        """
+        return cls(path, create=False, dataset=dataset)
+
+    def _is_catalogue(self) -> bool:
+        """Whether the open file already holds the catalogue's tables (an empty file does not)."""
+        rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'movies')")
+        return len(rows.fetchall()) == 2
 
     def close(self) -> None:
         with self._lock:
@@ -368,6 +398,12 @@ class Catalogue:
 _MOVIES_ALL = "SELECT * FROM movies ORDER BY movie_id"
 
 
+def _no_catalogue(path: str, dataset: str | None) -> str:
+    name = dataset or Path(path).parent.name or "NAME"
+    return (f"There is no catalogue for {name} yet; run `python -m engine data --dataset {name}` first "
+            "(with --data-dir DIR for your own files).")
+
+
 def _movies_digest(rows: list[tuple]) -> str:
     """sha256 over every movies row (all columns, by movie id) as read from SQLite."""
     h = hashlib.sha256()
@@ -387,9 +423,8 @@ def keyword_terms(query: str, digits: bool = False) -> list[str]:
 
 
 def open_catalogue(dataset) -> Catalogue:
-    """The catalogue file of a loaded Dataset, with its movies table in sync with the data."""
-    from engine.config import catalogue_path
-
+    """The catalogue file of a loaded Dataset (created when missing: loading is a write), with its
+    movies table in sync with the data."""
     cat = Catalogue(catalogue_path(dataset.name))
     meta = cat.meta()
     if (meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(dataset.movies)

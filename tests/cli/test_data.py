@@ -106,3 +106,42 @@ def test_data_from_sqlite_tables_with_mapped_columns(capsys, tmp_path):
 def test_custom_errors_one_sentence(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_data_set_imported_once_needs_only_its_name(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    from engine.data import sources
+    from engine.data.dataset import load_dataset
+    from tests.conftest import write_csv
+
+    def refuse(s, raw_dir, progress=None):
+        raise sources.SourceUnavailableError("unreachable (test)")
+    monkeypatch.setattr(sources, "fetch_grouplens", refuse)
+    src = write_csv(tmp_path / "downloads" / "ml-25m")
+    code, out, err = run(capsys, "data", "--dataset", "ml-25m", "--data-dir", str(src), "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    shutil.rmtree(tmp_path / "downloads")        # the download folder is cleaned up
+    code, out, err = run(capsys, "data", "--dataset", "ml-25m", "--json")
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["source"] == "cache" and again["content_hash"] == first["content_hash"]
+    code, out, err = run(capsys, "keyword", "space", "--dataset", "ml-25m", "--json")
+    assert code == 0, err
+    assert [r["title"] for r in json.loads(out)["results"]] == ["Star Wars"]
+    assert load_dataset("ml-25m").source == "cache"
+
+
+def test_latest_small_from_a_folder_then_by_name(capsys, latest_small_dir, tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setenv("MOVIEDNA_OFFLINE", "1")       # the cache must answer, not the network
+    copy = shutil.copytree(latest_small_dir, tmp_path / "ml-latest-small")
+    code, out, err = run(capsys, "data", "--dataset", "ml-latest-small", "--data-dir", str(copy), "--json")
+    assert code == 0, err
+    shutil.rmtree(copy)
+    code, out, err = run(capsys, "data", "--dataset", "ml-latest-small", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["source"] == "cache" and data["hash_check"].startswith("sha256 ok") and data["movies"] == 9742

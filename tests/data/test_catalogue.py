@@ -133,3 +133,39 @@ def test_open_catalogue_syncs_movies(dir_csv, isolated_cache):
     c = open_catalogue(ds)
     assert c.n_movies() == 5 and c.meta()["data_hash"] == ds.content_hash
     assert str(isolated_cache) in c.path
+
+
+def test_open_existing_creates_nothing(tmp_path):
+    from engine.config import catalogue_path
+
+    path = catalogue_path("nope")
+    with pytest.raises(CatalogueError, match=r"no catalogue for nope yet; run `python -m engine data --dataset nope` "
+                                             "first") as err:
+        Catalogue.open_existing(path)
+    assert "\n" not in str(err.value)
+    assert not path.exists() and not path.parent.exists()
+    elsewhere = tmp_path / "a" / "b" / "c.sqlite"
+    with pytest.raises(CatalogueError, match="mine"):
+        Catalogue.open_existing(elsewhere, dataset="mine")
+    assert not (tmp_path / "a").exists()
+
+
+def test_open_existing_refuses_a_file_that_holds_no_catalogue(tmp_path):
+    empty = tmp_path / "films" / "catalogue.sqlite"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")                       # left behind by an old reader: not a catalogue
+    with pytest.raises(CatalogueError, match="no catalogue for films yet"):
+        Catalogue.open_existing(empty)
+    assert empty.read_bytes() == b""             # and it stays as it was
+    with pytest.raises(CatalogueError, match="delete it"):
+        (tmp_path / "junk.sqlite").write_bytes(b"this is not sqlite" * 100)
+        Catalogue.open_existing(tmp_path / "junk.sqlite")
+
+
+def test_open_existing_reads_and_writes_a_real_catalogue(dir_csv, isolated_cache):
+    ds = load_dataset("ml-25m", dir_csv)
+    path = open_catalogue(ds).path              # the import creates it
+    c = Catalogue.open_existing(path)
+    assert c.n_movies() == 5 and c.movies()["movie_id"].tolist() == [1, 2, 3, 4, 5]
+    c.put_json("evaluation", {"ok": 1})          # an existing catalogue stays writable (the Engine stores results)
+    assert Catalogue.open_existing(path).get_json("evaluation") == {"ok": 1}

@@ -56,9 +56,19 @@ def test_no_match_and_korean_are_empty_not_errors(cat):
     assert cat.bm25_search("the a of", k=5).empty                  # only stop words
 
 
-@pytest.mark.parametrize("query", ['star" OR "ghost', "NEAR(star trek)", "title:ghost", "star*", "-ghost", "((ghost"])
-def test_fts_syntax_in_user_text_is_never_interpreted(cat, query):
-    cat.bm25_search(query, k=5)                                    # no sqlite error, whatever it matches
+@pytest.mark.parametrize("query, plain, expected", [
+    ('star" OR "ghost', "star ghost", {1, 2, 3, 4}),   # not a phrase trick: the two words
+    ("NEAR(star trek)", "near star trek", {1, 2}),     # NEAR is a word here (it matches nothing)
+    ("title:ghost", "title ghost", {3, 4}),            # a column filter would keep only 3
+    ("star*", "star", {1, 2}),                         # no prefix search
+    ("-ghost", "ghost", {3, 4}),                       # no NOT
+    ("((ghost", "ghost", {3, 4}),                      # unbalanced brackets are no syntax error
+])
+def test_fts_syntax_in_user_text_is_never_interpreted(cat, query, plain, expected):
+    # FTS5 operators in user text are read as the words they contain: same hits, same order
+    got = cat.bm25_search(query, k=5)["movie_id"].tolist()
+    assert set(got) == expected
+    assert got == cat.bm25_search(plain, k=5)["movie_id"].tolist()
 
 
 def test_bad_query_is_named(cat):
