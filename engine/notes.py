@@ -71,7 +71,7 @@ class Note:
 
     def text(self) -> str:
         """The note in English."""
-        return NOTES[self.code].format(**{k: _plain(v) for k, v in self.params.items()})
+        return NOTES[self.code].format(**{k: in_words(v) for k, v in self.params.items()})
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "params": dict(self.params), "text": self.text()}
@@ -82,7 +82,7 @@ def note(code: str, **params: Any) -> Note:
     return Note(code, params)
 
 
-def _plain(value: Any) -> Any:
+def in_words(value: Any) -> Any:
     """Lists read as text in a sentence: ["use", "text"] -> "use and text"."""
     if isinstance(value, (list, tuple)):
         items = [str(v) for v in value]

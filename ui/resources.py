@@ -14,6 +14,7 @@ import time
 
 import streamlit as st
 
+from engine.registry import SPACES
 from engine import config
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import Dataset, cached_datasets, load_dataset
@@ -134,7 +135,7 @@ def engine():
 
 def built_models() -> list[str]:
     have = _or_stop(engine().models)
-    return [m for m in ("mf", "sasrec", "text", "use") if m in have]
+    return [m for m in SPACES if m in have]
 
 
 def require_models(*models: str) -> list[str]:

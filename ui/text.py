@@ -1,6 +1,11 @@
 """Every piece of UI text in English and Korean; :func:`t` picks one by the session's language."""
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.notes import Note
 
 _E = {
     "app_title": ("MovieDNA", "MovieDNA"),
@@ -128,12 +133,12 @@ _E = {
     "mood_caption": ("One query, three rankings: **semantic** (your words embedded by a text space's encoder — USE "
                      "multilingual or MiniLM — and the nearest movie descriptions), **keyword** (SQLite FTS5 BM25 over "
                      "titles, genres and tags) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
-                     "your language, and of BM25 when its best match holds every word of the query). The seed's "
-                     "SQL `LIKE` baseline is at the bottom.",
+                     "your language, and of BM25 when its best match holds every word of the query). The plain "
+                     "SQL `LIKE` substring match, the keyword search most apps start with, is at the bottom for comparison.",
                      "하나의 질의, 세 가지 순위: **의미 검색** (텍스트 공간의 인코더 — USE 다국어 또는 MiniLM — 로 문장을 "
                      "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그에 대한 SQLite FTS5 BM25), "
                      "**하이브리드** (질의 언어를 읽는 텍스트 공간들과, 가장 잘 맞는 결과가 질의의 모든 단어를 담을 때의 BM25를 "
-                     "역순위 융합, k = 60). 초기 버전의 SQL `LIKE` 기준선은 맨 아래에 있습니다."),
+                     "역순위 융합, k = 60). 비교를 위해, 대부분의 앱이 처음 쓰는 SQL `LIKE` 부분 문자열 검색이 맨 아래에 있습니다."),
     "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
     "mood_space": ("Text space", "텍스트 공간"),
     "mood_space_help": ("Automatic: a query that is not English (Hangul or another script, or another language) goes "
@@ -149,7 +154,7 @@ _E = {
     "bm25_results": ("Keyword (BM25)", "키워드 (BM25)"),
     "hybrid_results": ("Hybrid (RRF)", "하이브리드 (RRF)"),
     "keyword_results": ("Keyword (SQL LIKE)", "키워드 (SQL LIKE)"),
-    "like_baseline": ("Seed baseline: SQL LIKE", "초기 기준선: SQL LIKE"),
+    "like_baseline": ("Baseline: SQL LIKE (substring match, what most apps start with)", "기준선: SQL LIKE (부분 문자열 일치, 대부분의 앱이 처음 쓰는 방식)"),
     "bm25_empty_foreign": ("No keyword match: the titles, genres and tags are in English, so a {language} query has "
                            "no word in common with them.",
                            "키워드 일치 없음: 제목·장르·태그가 영어라서 {language} 질의와 겹치는 단어가 없습니다."),
@@ -344,6 +349,41 @@ _E = {
                         "(취향 벡터만 {alone:.3f})."),
 }
 
+#: every engine note (engine.notes.NOTES) in Korean; the English text is the engine's own
+NOTES_KO: dict[str, str] = {
+    "title_fuzzy": "{title!r}(으)로 찾았습니다 (비슷한 제목).",
+    "title_others": "같은 제목의 다른 영화: {titles}.",
+    "index_ef_capped": "{backend}는 HNSW ef_search를 {cap}까지만 받습니다. {requested} 대신 {cap}(으)로 검색했습니다.",
+    "index_kind_unavailable": ("{backend} 백엔드는 여기서 {kind} 검색을 할 수 없어, 이 답은 그 백엔드의 {served}에서 "
+                               "나왔습니다. 인덱스 종류를 비교하려면 faiss 백엔드를 고르세요."),
+    "route_user": "사용자가 {space} 공간을 골랐습니다.",
+    "route_multilingual": "{language} 질의: 다국어 {space} 공간이 답합니다.",
+    "route_no_multilingual": ("{language} 질의지만 다국어 공간이 만들어지지 않았습니다 "
+                              "(`python -m engine build --models use` 실행). 결과를 믿기 어렵습니다."),
+    "route_english": "영어 질의: {space} 공간이 답합니다.",
+    "route_english_fallback": "영어 질의: {space} 공간이 답합니다 ({default}은(는) 만들어지지 않았습니다).",
+    "english_model_only": "이 텍스트 모델은 영어로 학습되어 다른 문자의 결과는 믿기 어렵습니다.",
+    "bm25_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (BM25는 단어를 맞추며 카탈로그는 영어입니다).",
+    "bm25_no_match_language": "{language} 질의와 맞는 키워드가 없습니다: 제목, 장르, 태그가 영어입니다.",
+    "keyword_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (키워드 검색은 단어만 맞춥니다).",
+    "hybrid_bm25_none": "BM25가 질의의 어떤 단어와도 맞지 않아, 하이브리드 순위는 의미 검색 순위와 같습니다.",
+    "hybrid_bm25_abstained": ("BM25의 최상위 결과에 질의 단어 일부가 없어 BM25는 투표하지 않았습니다: "
+                              "하이브리드 순위는 의미 검색 목록만 융합합니다."),
+    "hybrid_fused": "하이브리드가 {spaces} 공간을 융합합니다.",
+    "hybrid_fused_bm25": "하이브리드가 {spaces} 공간과 BM25를 융합합니다.",
+    "native_ignores_dislikes": "싫어요 영화는 목록에서 빠지지만, 모델의 사용자 벡터는 그것을 쓰지 않습니다.",
+    "build_bounded": "{model}은(는) {summary} 조건으로 학습되었습니다.",
+    "build_time_guard": "{model}: 시간 제한으로 {epochs} 에포크 뒤 학습이 멈췄습니다.",
+}
+
+#: the language names the engine's routing uses, in Korean
+LANGUAGES_KO: dict[str, str] = {
+    "English": "영어", "Hangul script": "한국어", "German": "독일어", "Spanish": "스페인어", "French": "프랑스어",
+    "Italian": "이탈리아어", "Dutch": "네덜란드어", "Portuguese": "포르투갈어", "Polish": "폴란드어",
+    "Turkish": "터키어", "Cyrillic script": "키릴 문자", "Cjk script": "한자", "Hiragana script": "일본어",
+    "Katakana script": "일본어", "Arabic script": "아랍어", "Thai script": "태국어",
+}
+
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}
 
 
@@ -353,3 +393,34 @@ def t(key: str, **fmt) -> str:
     entry = TEXT.get(key, {})
     text = entry.get(lang) or entry.get("en") or key
     return text.format(**fmt) if fmt else text
+
+
+def language_name(name: str | None) -> str:
+    """A language or script name as the engine says it, in the session's language."""
+    name = name or ""
+    return LANGUAGES_KO.get(name, name) if st.session_state.get("lang", "en") == "ko" else name
+
+
+def note_text(note: "Note") -> str:
+    """An engine note in the session's language, as Markdown-safe text: the template is ours, every
+    parameter (a title, a query's language, a backend's name) is shown as plain text."""
+    from engine.notes import NOTES, in_words
+    from ui.plain import escape
+
+    ko = st.session_state.get("lang", "en") == "ko"
+    template = NOTES_KO.get(note.code) if ko else None
+    params = {}
+    for key, value in note.params.items():
+        if key == "language" and ko:
+            value = LANGUAGES_KO.get(str(value), value)
+        value = in_words(value)
+        # {x!r} templates quote the value themselves; escape inside the quotes
+        params[key] = value if isinstance(value, (int, float)) else _Escaped(escape(value))
+    return (template or NOTES[note.code]).format(**params)
+
+
+class _Escaped(str):
+    """Escaped text whose repr is the quoted text (``{title!r}`` in a template)."""
+
+    def __repr__(self) -> str:
+        return "'" + str(self) + "'"

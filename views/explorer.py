@@ -11,10 +11,11 @@ import streamlit as st
 from ui.plain import plot_text
 from ui.resources import agreement_table, built_models, movies, projection, require_models
 from ui.text import t
+from engine.registry import SPACES
 
 st.title(t("page_explorer"))
 st.caption(t("explorer_caption"))
-require_models("mf", "sasrec", "text")
+require_models(*SPACES)
 models = built_models()
 df = movies().set_index("movie_id")
 labels = df["label"].to_dict()

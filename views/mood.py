@@ -3,12 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from ui.plain import escape, say
+from ui.answers import search_frame, show_notes, timing_caption
+from ui.plain import escape
 from ui.resources import engine, require_models, show_error
-from ui.text import t
+from ui.text import language_name, t
 from ui.urlstate import set_param
 from engine.errors import MovieDNAError
-from engine.recsys.query import clean_query
+from engine.inputs import clean_query
+from engine.registry import TEXT_SPACES
 
 EXAMPLES = {
     "en": [
@@ -28,7 +30,6 @@ EXAMPLES = {
         "칼싸움과 웅장한 전투",
     ],
 }
-LANGUAGE_KO = {"English": "영어", "Hangul script": "한국어"}
 
 MAX_INPUT_CHARS = 2000  # the engine refuses long queries with a message; the box stops at this
 
@@ -37,7 +38,7 @@ examples = EXAMPLES.get(lang, EXAMPLES["en"])
 
 st.title(t("page_mood"))
 st.caption(t("mood_caption"))
-require_models("text", "use")
+require_models(*TEXT_SPACES)
 
 if "mood_query" not in st.session_state:
     st.session_state["mood_query"] = str(st.query_params.get("q", examples[0]))[:MAX_INPUT_CHARS]
@@ -56,7 +57,7 @@ for i, (col, ex) in enumerate(zip(chips, examples)):
 opts, cols = st.columns([2, 1])
 # labels fixed at script time: a format_func that reads the session's language later (AppTest does,
 # outside the script run) would label the options in English on the Korean page
-space_labels = {s: t(f"mood_space_{s}") for s in ("auto", "use", "text")}
+space_labels = {s: t(f"mood_space_{s}") for s in ("auto", *sorted(TEXT_SPACES, key=lambda s: not TEXT_SPACES[s]))}
 space = opts.radio(t("mood_space"), list(space_labels), format_func=space_labels.__getitem__,
                    horizontal=True, key="mood_space", help=t("mood_space_help"))
 k = cols.slider(t("how_many"), 5, 30, 10, key="mood_k")
@@ -72,27 +73,6 @@ except MovieDNAError as exc:
 set_param("q", query)
 
 
-def table(hits) -> pd.DataFrame:
-    fused = [*(hits.query.get("fusion") or {}).get("spaces", []), "bm25"]  # the hybrid's lists, in order
-    rows = []
-    for it in hits.items:
-        row = {t("col_title"): it["title"], t("col_year"): it.get("year"),
-               t("col_genres"): ", ".join(it.get("genres") or []), t("col_score"): round(it["score"], 3)}
-        if "semantic_rank" in it:
-            row[t("col_ranks_lists", lists=" · ".join(m if m != "bm25" else "BM25" for m in fused))] = " · ".join(
-                "–" if it.get(f"{m}_rank") is None else str(it[f"{m}_rank"]) for m in fused)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def timing(hits) -> None:
-    st.caption(t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in hits.timings_ms.items())))
-
-
-def language(name: str) -> str:
-    return LANGUAGE_KO.get(name, name) if lang == "ko" else name
-
-
 columns = st.columns(3)
 for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
                             ("semantic_results", "bm25_results", "hybrid_results")):
@@ -102,24 +82,15 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
             with st.spinner(t("encoding")):
                 hits = engine().search(query, mode=mode, space=space, k=k)
             q = hits.query
-            if q.get("space"):
-                st.caption(t("served_by", space=escape(q["space"]),  # the encoder's name comes from stored data
-                             encoder=escape((q.get("encoder") or {}).get("name", "?")),
-                             language=escape(language(q.get("language", "")))))
+            if q.space:
+                st.caption(t("served_by", space=escape(q.space),  # the encoder's name comes from stored data
+                             encoder=escape(q.encoder.name if q.encoder else "?"),
+                             language=escape(language_name(q.language))))
             if hits.items:
-                st.dataframe(table(hits), hide_index=True, key=f"mood_{mode}")
-            elif mode == "bm25":
-                lang_name = q.get("language", "English")
-                st.info(t("bm25_empty") if lang_name == "English" else t("bm25_empty_foreign", language=language(lang_name)))
-            if mode == "hybrid" and hits.items and all(it["bm25_rank"] is None for it in hits.items):
-                st.caption(t("hybrid_semantic_only"))
-            elif mode == "hybrid" and not q.get("fusion", {}).get("bm25_confident", True):
-                st.caption(t("hybrid_bm25_unsure"))
-            if lang == "en" and mode != "bm25":  # engine notes are English; routing and BM25 are shown above
-                for note in hits.notes:
-                    if note != f"{q.get('route')}." and not note.startswith("BM25"):
-                        say("caption", note)  # notes may quote the query: plain text
-            timing(hits)
+                st.dataframe(search_frame(hits), hide_index=True, key=f"mood_{mode}")
+            # routing is said by the caption above; BM25's empty answer and the fusion by their own notes
+            show_notes(hits.notes, skip={q.route.code} if q.route else ())
+            st.caption(timing_caption(hits))
         except MovieDNAError as exc:
             show_error(exc)
 
@@ -127,9 +98,8 @@ with st.expander(t("like_baseline")):
     try:
         kw = engine().keyword_search(query, k=k)
         if kw.items:
-            st.dataframe(table(kw), hide_index=True, key="mood_keyword")
-        else:
-            st.info(t("bm25_empty"))
-        timing(kw)
+            st.dataframe(search_frame(kw), hide_index=True, key="mood_keyword")
+        show_notes(kw.notes)
+        st.caption(timing_caption(kw))
     except MovieDNAError as exc:
         show_error(exc)

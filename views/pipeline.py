@@ -4,11 +4,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.plain import plot_text
+from ui.answers import reranked_frame, show_notes
+from ui.charts import rank_moves
 from ui.resources import built_models, engine, measured_source, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
+from engine.registry import label
 
 DEMO = ["Star Wars", "The Empire Strikes Back", "Return of the Jedi", "Raiders of the Lost Ark"]
 
@@ -39,25 +41,25 @@ if not liked:
     st.stop()
 
 st.text(t("current_taste") + " " + " · ".join(labels.get(m, str(m)) for m in liked))  # titles as plain text, never Markdown
-RANKER_NAMES = {"sasrec": "SASRec", "widedeep": "Wide & Deep"}
 c1, c2, c3, c4 = st.columns(4)
-stage1 = [m for m in built_models() if m not in ("sasrec", "widedeep")] + ["sasrec"]
-model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=lambda m: m.upper())
+stage1 = [m for m in built_models() if m != "sasrec"] + ["sasrec"]  # SASRec last: it also ranks stage 2
+model = c1.radio(t("stage1_space"), stage1, key="pipeline_model", horizontal=True, format_func=label)
 # the candidate counts the evaluation measures (engine.recsys.stages.StagesConfig), so each has its figure
 n_cand = c2.select_slider(t("n_candidates"), [25, 50, 100, 200, 500], value=100, key="pipeline_n")
 index = c3.radio(t("index_kind"), ["exact", "hnsw", "ivf"], key="pipeline_index", horizontal=True,
                  format_func=lambda s: {"exact": t("exact"), "hnsw": "HNSW", "ivf": "IVF"}[s])
 ranker = c4.radio(t("ranker"), engine().rankers() or ["sasrec"], key="pipeline_ranker", horizontal=True,
-                  format_func=lambda r: RANKER_NAMES.get(r, r))
+                  format_func=label)
 if "widedeep" not in engine().rankers():
     st.caption(t("widedeep_not_built"))
-ranker_name = RANKER_NAMES.get(ranker, ranker)
+ranker_name = label(ranker)
 
 try:
     res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index, ranker=ranker)
 except MovieDNAError as exc:
     show_error(exc)
     st.stop()
+show_notes(res.notes)
 
 tm = res.timings_ms
 cols = st.columns(4)
@@ -88,13 +90,7 @@ with st.expander(t("measured_curve"), expanded=True):
         st.caption(t("measured_curve_caption", space=model.upper(), ranker=ranker_name, n=n_cand)
                    + " " + measured_source(measured))
 
-items = res.items
-frame = pd.DataFrame([{
-    t("col_after"): it["rank_after"], t("col_before"): it["rank_before"],
-    t("col_move"): it["rank_before"] - it["rank_after"], t("col_title"): labels.get(it["movie_id"], it["title"]),
-    t("col_retrieval_score"): round(it["retrieval_score"], 3), t("col_rerank_score"): round(it["rerank_score"], 3),
-    t("col_because"): it.get("because_title", ""),
-} for it in items])
+frame = reranked_frame(res, labels)
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("reranked_list"))
@@ -102,16 +98,7 @@ with left:
                  column_config={t("col_move"): st.column_config.NumberColumn(format="%+d")})
 with right:
     st.subheader(t("what_moved"))
-    top = frame.head(20)
-    fig = go.Figure()
-    for _, r in top.iterrows():
-        up = r[t("col_move")] >= 0
-        fig.add_trace(go.Scatter(x=[0, 1], y=[r[t("col_before")], r[t("col_after")]], mode="lines+markers",
-                                 line={"color": "#2ca02c" if up else "#d62728", "width": 1.5},
-                                 hovertext=plot_text(r[t("col_title")]), hoverinfo="text", showlegend=False))
-    fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                      xaxis={"tickvals": [0, 1], "ticktext": [t("stage1_order"), t("stage2_order")], "range": [-0.1, 1.1]},
-                      yaxis={"autorange": "reversed", "title": t("rank")})
+    fig = rank_moves(frame.head(20))
     st.plotly_chart(fig, key="pipeline_slope")
 moved = int((frame[t("col_move")] != 0).sum())
 st.caption(t("pipeline_summary", moved=moved, n=len(frame)))

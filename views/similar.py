@@ -1,17 +1,18 @@
 """Similar movies: one movie, its nearest neighbours in MF | SASRec | Text (MiniLM) | USE side by side."""
 
-import pandas as pd
 import streamlit as st
 
+from ui.answers import shared_ids, similar_frame
 from ui.plain import say
 from ui.resources import engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import parse_id, set_param
 from engine.errors import MovieDNAError
+from engine.registry import SPACES, label
 
 st.title(t("page_similar"))
 st.caption(t("similar_caption"))
-models = require_models("mf", "sasrec", "text", "use")
+models = require_models(*SPACES)
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
 ids = df["movie_id"].tolist()
@@ -47,25 +48,18 @@ except MovieDNAError as exc:
     show_error(exc)
     st.stop()
 
-seen: dict[int, int] = {}
-for hits in res.spaces.values():
-    for mid in hits.ids():
-        seen[mid] = seen.get(mid, 0) + 1
-shared = {m for m, c in seen.items() if c > 1}
+shared = shared_ids(res.spaces)
 
 agree = st.columns(len(res.overlaps) or 1)
 for col, o in zip(agree, res.overlaps):
-    col.metric(t("overlap_label", a=o["a"].upper(), b=o["b"].upper()), f"{o['count']} / {k}",
+    col.metric(t("overlap_label", a=label(o.a), b=label(o.b)), f"{o.count} / {k}",
                help=t("overlap_help"))
 
 st.session_state["similar_last"] = {}
 cols = st.columns(len(res.spaces))
 for col, (model, hits) in zip(cols, res.spaces.items()):
     col.subheader(t(f"space_{model}"))
-    frame = pd.DataFrame([{
-        t("col_title"): it["title"], t("col_score"): round(it["score"], 3), t("col_year"): it.get("year"),
-        t("col_genres"): ", ".join(it.get("genres") or []), "_shared": it["movie_id"] in shared,
-    } for it in hits.items])
+    frame = similar_frame(hits, shared)
     st.session_state["similar_last"][model] = hits.ids()
     styled = frame.style.format(precision=3).apply(
         lambda r: ["background-color: rgba(255, 193, 7, 0.35)" if r["_shared"] else "" for _ in r], axis=1)

@@ -10,7 +10,7 @@ import argparse
 
 
 from engine.cli.main import Result, add_common, positive_int
-from engine.errors import BadQueryError
+from engine.errors import BadQueryError, CatalogueError
 from engine.registry import SPACES
 from engine.vectors.contract import BACKENDS
 from engine.service.results import Hits
@@ -76,11 +76,12 @@ def _engine(args: argparse.Namespace):
     if getattr(args, "backend", None):
         enable_backends(args.backend)  # the operator typed it: an explicit opt-in, like MOVIEDNA_BACKENDS
     name = args.dataset or Settings.from_env().dataset
-    path = catalogue_path(name)
-    if path.exists():
-        cat = Catalogue(path)
+    try:
+        cat = Catalogue.open_existing(catalogue_path(name), dataset=name)
         if cat.n_movies() > 0:
             return Engine(name, catalogue=cat, backend=getattr(args, "backend", None))
+    except CatalogueError:
+        pass  # none yet (or an empty leftover): loading the data set makes it
     return Engine.open(name, args.data_dir, backend=getattr(args, "backend", None))
 
 

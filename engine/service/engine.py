@@ -70,7 +70,8 @@ class Engine:
         # only a backend the operator enabled (BackendNotEnabledError): a visitor starts no server
         self.backend = require_enabled(default_backend() if backend is None else backend)
         self._store_indexes: dict[tuple[str, str], Any] = {}
-        self.catalogue = catalogue if catalogue is not None else Catalogue(catalogue_path(self.dataset))
+        self.catalogue = (catalogue if catalogue is not None  # reading never creates a catalogue
+                          else Catalogue.open_existing(catalogue_path(self.dataset), dataset=self.dataset))
         self.index_cache = IndexCache(index_dir or dataset_cache_dir(self.dataset) / "indexes")
         self._encoder = encoder
         self._reranker_src = reranker

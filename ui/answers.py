@@ -1,0 +1,77 @@
+"""View-models of the engine's answers: the tables the pages draw and their notes, in the session's
+language.  Pages call these instead of reaching into results."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from engine.notes import Note
+from engine.service.results import Hits
+from ui.text import note_text, t
+
+
+def show_notes(notes: Iterable[Note], skip: Iterable[str] = ()) -> None:
+    """Every note as a caption in the session's language (codes in ``skip`` are shown elsewhere)."""
+    skipped = set(skip)
+    for n in notes:
+        if n.code not in skipped:
+            st.caption(note_text(n))
+
+
+def timing_caption(hits: Hits) -> str:
+    return t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in hits.timings_ms.items()))
+
+
+def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
+    """One space's neighbours: title, score, year, genres and whether another space has it too."""
+    return pd.DataFrame([{
+        t("col_title"): h.title, t("col_score"): round(h.score, 3), t("col_year"): h.year,
+        t("col_genres"): ", ".join(h.genres), "_shared": h.movie_id in shared,
+    } for h in hits.items])
+
+
+def shared_ids(spaces: Mapping[str, Hits]) -> set[int]:
+    """Movies that more than one space's list holds."""
+    seen: dict[int, int] = {}
+    for hits in spaces.values():
+        for mid in hits.ids():
+            seen[mid] = seen.get(mid, 0) + 1
+    return {m for m, c in seen.items() if c > 1}
+
+
+def search_frame(hits: Hits) -> pd.DataFrame:
+    """A search answer: title, year, genres, score and, for hybrid, the rank in each fused list."""
+    fusion = hits.query.fusion
+    rows = []
+    for h in hits.items:
+        row = {t("col_title"): h.title, t("col_year"): h.year, t("col_genres"): ", ".join(h.genres),
+               t("col_score"): round(h.score, 3)}
+        if fusion is not None and h.ranks is not None:
+            names = " · ".join(m if m != "bm25" else "BM25" for m in fusion.lists)
+            row[t("col_ranks_lists", lists=names)] = " · ".join(
+                "–" if h.ranks.get(m) is None else str(h.ranks[m]) for m in fusion.lists)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def recommendations_frame(hits: Hits) -> pd.DataFrame:
+    """Live personalization's list: title (year), score, the click that explains it; with two
+    stages also each movie's move from stage 1 to stage 2."""
+    frame = pd.DataFrame([{t("col_title"): f"{h.title} ({h.year or '?'})", t("col_score"): round(h.score, 3),
+                           t("col_because"): h.because_title or ""} for h in hits.items])
+    if hits.kind == "two_stage":
+        frame.insert(0, t("col_move"), [f"{h.rank_before}→{h.rank_after}" for h in hits.items])
+    return frame
+
+
+def reranked_frame(hits: Hits, labels: Mapping[int, str]) -> pd.DataFrame:
+    """Retrieval + ranking's table: rank after, before, the move, title, both scores, the explaining click."""
+    return pd.DataFrame([{
+        t("col_after"): h.rank_after, t("col_before"): h.rank_before,
+        t("col_move"): (h.rank_before or 0) - (h.rank_after or 0), t("col_title"): labels.get(h.movie_id, h.title),
+        t("col_retrieval_score"): round(h.retrieval_score or 0.0, 3), t("col_rerank_score"): round(h.rerank_score or 0.0, 3),
+        t("col_because"): h.because_title or "",
+    } for h in hits.items])

@@ -1,0 +1,49 @@
+"""The pages' charts, built from engine answers and maps (Plotly figures; pages only draw them)."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.plain import plot_text
+from ui.text import t
+
+
+def taste_map(ids: np.ndarray, coords: np.ndarray, labels: Mapping[int, str], recommended: Sequence[int],
+              disliked: Sequence[int], clicked: Sequence[int], stars: Sequence[np.ndarray]) -> go.Figure:
+    """A space's UMAP map: every movie in grey, the recommended, disliked and clicked movies on top
+    (clicks last), and one star per taste vector.  ids int64 (n,), coords float32 (n, 2)."""
+    row = {int(m): i for i, m in enumerate(ids)}
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=coords[:, 0], y=coords[:, 1], mode="markers", name=t("all_movies"),
+                               marker={"size": 4, "color": "rgba(128,128,128,0.35)"},
+                               text=[plot_text(labels.get(int(m), "")) for m in ids], hoverinfo="text"))
+    for group, colour, name in ((recommended, "#2ca02c", t("recommended_for_you")), (disliked, "#d62728", t("mode_dislike")),
+                                (clicked, "#1f77b4", t("clicked"))):
+        pts = [row[m] for m in group if m in row]
+        fig.add_trace(go.Scattergl(x=coords[pts, 0], y=coords[pts, 1], mode="markers", name=name,
+                                   marker={"size": 10, "color": colour, "line": {"width": 1, "color": "white"}},
+                                   text=[plot_text(labels.get(int(ids[p]), "")) for p in pts], hoverinfo="text"))
+    fig.add_trace(go.Scatter(x=[p[0] for p in stars], y=[p[1] for p in stars], mode="markers", name=t("taste_vector"),
+                             marker={"symbol": "star", "size": 22, "color": "#ff7f0e",
+                                     "line": {"width": 1.5, "color": "black"}}))
+    fig.update_layout(height=460, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": -0.05},
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def rank_moves(frame: pd.DataFrame) -> go.Figure:
+    """Retrieval + ranking's slope chart: each movie's stage-1 rank joined to its stage-2 rank."""
+    fig = go.Figure()
+    for _, r in frame.iterrows():
+        up = r[t("col_move")] >= 0
+        fig.add_trace(go.Scatter(x=[0, 1], y=[r[t("col_before")], r[t("col_after")]], mode="lines+markers",
+                                 line={"color": "#2ca02c" if up else "#d62728", "width": 1.5},
+                                 hovertext=plot_text(r[t("col_title")]), hoverinfo="text", showlegend=False))
+    fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                      xaxis={"tickvals": [0, 1], "ticktext": [t("stage1_order"), t("stage2_order")], "range": [-0.1, 1.1]},
+                      yaxis={"autorange": "reversed", "title": t("rank")})
+    return fig
