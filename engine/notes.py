@@ -18,7 +18,7 @@ NOTES: dict[str, str] = {
     "title_others": "Other movies with this title: {titles}.",
     # how a backend searched
     "index_ef_capped": "{backend} caps HNSW ef_search at {cap}; searched with {cap} instead of {requested}.",
-    "index_kind_unavailable": ("The {backend} backend cannot run {kind} search here; this answer comes from its "
+    "index_kind_unavailable": ("The {backend} backend cannot run an {kind} search here; this answer comes from its "
                                "{served}. Choose the faiss backend to compare index kinds."),
     # which text space serves a query
     "route_user": "{space} space chosen by the user.",

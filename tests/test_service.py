@@ -39,17 +39,17 @@ def eng(tmp_path):
 def test_similar(eng):
     hits = eng.similar("midnight river 1", model="mf", k=5)
     assert hits.kind == "similar" and len(hits.items) == 5
-    assert hits.query["movie_id"] not in hits.ids()
-    assert [it["rank"] for it in hits.items] == [1, 2, 3, 4, 5]
-    assert {"movie_id", "title", "year", "genres", "score"} <= set(hits.items[0])
-    scores = [it["score"] for it in hits.items]
+    assert hits.query.movie_id not in hits.ids()
+    assert [it.rank for it in hits.items] == [1, 2, 3, 4, 5]
+    assert {"movie_id", "title", "year", "genres", "score"} <= set(hits.items[0].to_dict())
+    scores = [it.score for it in hits.items]
     assert scores == sorted(scores, reverse=True)
     assert list(hits.frame().columns)[:2] == ["rank", "movie_id"]
 
 
 def test_similar_fuzzy_is_noted(eng):
     hits = eng.similar("Midnigth River 1", k=3)
-    assert hits.query["matched"] == "fuzzy" and "fuzzy" in hits.notes[0]
+    assert hits.query.matched == "fuzzy" and hits.notes[0].code == "title_fuzzy" and "fuzzy" in hits.notes[0].text()
 
 
 def test_similar_ann_equals_exact_on_small_set(eng):
@@ -65,18 +65,18 @@ def test_similar_all_overlap(tmp_path):
     eng = Engine("s", catalogue=cat, index_dir=tmp_path)
     ag = eng.similar_all(3, k=8)
     assert list(ag.spaces) == ["mf", "sasrec"]
-    assert ag.overlaps == [{"a": "mf", "b": "sasrec", "shared": ag.spaces["mf"].ids(), "count": 8,
-                            "overlap_at_k": 1.0, "jaccard": 1.0}]
-    assert ag.to_dict()["movie"]["movie_id"] == 3
+    (o,) = ag.overlaps
+    assert (o.a, o.b, list(o.shared), o.count, o.overlap_at_k, o.jaccard) == ("mf", "sasrec", ag.spaces["mf"].ids(), 8, 1.0, 1.0)
+    assert ag.to_dict()["movie"]["movie_id"] == 3 and ag.to_dict()["overlaps"][0]["count"] == 8
 
 
 def test_mood_and_keyword(eng):
     hits = eng.mood_search("comet lantern", k=4)
     assert hits.kind == "mood" and len(hits.items) == 4 and "encode" in hits.timings_ms
     kw = eng.keyword_search("comet", k=3)
-    assert len(kw.items) == 3 and all("Comet" in it["title"] for it in kw.items)
+    assert len(kw.items) == 3 and all("Comet" in it.title for it in kw.items)
     none = eng.keyword_search("qqqqzz", k=3)
-    assert none.items == [] and none.notes  # an empty answer is never silent
+    assert none.items == () and none.notes  # an empty answer is never silent
     assert eng.mood_search("우정 이야기", k=2).notes
 
 
@@ -98,10 +98,10 @@ def test_encoder_dimension_mismatch(tmp_path):
 def test_recommend_and_two_stage(eng):
     rec = eng.recommend([1, 2, 3], dislikes=[4], k=6)
     assert len(rec.items) == 6 and not set(rec.ids()) & {1, 2, 3, 4}
-    assert all(it["because_id"] in (1, 2, 3) and it["because_title"] for it in rec.items)
+    assert all(it.because_id in (1, 2, 3) and it.because_title for it in rec.items)
     ts = eng.two_stage([1, 2, 3], k=6, n_candidates=40)
-    assert ts.query["n_candidates"] == 40 and len(ts.items) == 6
-    assert [it["rerank_score"] for it in ts.items] == sorted((it["rerank_score"] for it in ts.items), reverse=True)
+    assert ts.query.n_candidates == 40 and len(ts.items) == 6
+    assert [it.rerank_score for it in ts.items] == sorted((it.rerank_score for it in ts.items), reverse=True)
     assert {"taste", "retrieve", "rerank", "total"} == set(ts.timings_ms)
 
 
@@ -166,7 +166,7 @@ def test_taste_position_lands_among_the_clicked_movies_on_the_map(eng):
 
 def test_two_stage_ranker_choice(eng, monkeypatch):
     """``ranker=`` picks the stage-2 model: SASRec (the injected one) or Wide & Deep (loaded from the build)."""
-    import engine.service as service
+    import engine.service.engine as service
 
     class FakeWideDeep:
         def score(self, history, candidates):
@@ -175,11 +175,11 @@ def test_two_stage_ranker_choice(eng, monkeypatch):
     loaded = []
     monkeypatch.setattr(service, "load_built", lambda ds, name: loaded.append(name) or FakeWideDeep())
     wd = eng.two_stage([1, 2, 3], k=5, n_candidates=40, ranker="widedeep")
-    assert wd.query["reranker"] == "widedeep" and loaded == ["widedeep"]
+    assert wd.query.reranker == "widedeep" and loaded == ["widedeep"]
     assert wd.ids() == sorted(wd.ids())
     assert eng.two_stage([1, 2, 3], k=5, n_candidates=40, ranker="WideDeep").ids() == wd.ids() and loaded == ["widedeep"]
     sas = eng.two_stage([1, 2, 3], k=5, n_candidates=40)
-    assert sas.query["reranker"] == "sasrec" and sas.ids() != wd.ids()
+    assert sas.query.reranker == "sasrec" and sas.ids() != wd.ids()
     with pytest.raises(BadQueryError, match="Unknown ranker"):
         eng.two_stage([1, 2, 3], ranker="bert4rec")
 
@@ -190,7 +190,7 @@ def test_unbuilt_widedeep_ranker_names_the_build_command(eng):
 
 
 def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
-    import engine.service as service
+    import engine.service.engine as service
 
     class FakeMF:
         def recommend(self, history, k):
@@ -199,7 +199,7 @@ def test_recommend_native_uses_the_models_own_recommend(eng, monkeypatch):
 
     monkeypatch.setattr(service, "load_built", lambda ds, name: FakeMF())
     hits = eng.recommend_native([1, 2], dislikes=[3], model="mf", k=5)
-    assert hits.ids() == [4, 5, 6, 7, 8] and hits.query["taste"] == "native" and hits.notes
+    assert hits.ids() == [4, 5, 6, 7, 8] and hits.query.taste == "native" and hits.notes
     with pytest.raises(BadQueryError, match="no user vector of its own"):
         eng.recommend_native([1, 2], model="text")
     with pytest.raises(BadQueryError):
@@ -218,8 +218,10 @@ def test_build_notes_say_what_training_bounded(eng):
                                                                     "movies: 3 of 100 epochs"}, "time_guard_fired": False}})
     eng.catalogue.put_json("build:mf", {"fit_info": {"bounds": {"bounded": False, "summary": "not bounded"}}})
     eng.catalogue.put_json("build:text", {"fit_info": {"time_guard_fired": True, "epochs_run": 4}})
-    assert eng.build_notes() == ["SASREC was trained bounded for 40,000 movies: 3 of 100 epochs.",
-                                 "TEXT: a time guard stopped training after 4 epochs."]
+    notes = eng.build_notes()
+    assert [n.code for n in notes] == ["build_bounded", "build_time_guard"]
+    assert [n.text() for n in notes] == ["SASRec was trained bounded for 40,000 movies: 3 of 100 epochs.",
+                                         "Text (MiniLM): a time guard stopped training after 4 epochs."]
 
 
 def test_outdated_models_are_named(eng):

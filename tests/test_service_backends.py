@@ -34,11 +34,11 @@ def test_engine_on_a_backend_matches_faiss(cache_outside_pytest_tmp, backend):
     for movie in (1, 57, 300):
         a, b = exact.similar(movie, "mf", k=10), other.similar(movie, "mf", k=10)
         assert len(set(a.ids()) & set(b.ids())) >= 9
-        assert b.query["index"].startswith(backend)
+        assert b.query.index.startswith(backend)
     recs = other.recommend([1, 2, 3], model="sasrec", k=10)
     assert not {1, 2, 3} & set(recs.ids()) and len(recs.ids()) == 10
-    np.testing.assert_allclose([i["score"] for i in recs.items],
-                               [i["score"] for i in exact.recommend([1, 2, 3], model="sasrec", k=10).items], atol=1e-3)
+    np.testing.assert_allclose([i.score for i in recs.items],
+                               [i.score for i in exact.recommend([1, 2, 3], model="sasrec", k=10).items], atol=1e-3)
 
 
 def test_collection_names_are_store_safe():

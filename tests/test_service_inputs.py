@@ -75,8 +75,8 @@ def test_backend_must_be_a_name():
                                     (1, 2, 3), iter([1, 2, 3]), [np.int64(1), 2, np.uint16(3)]])
 def test_numpy_and_iterable_clicks_just_work(eng, clicks):
     rec = eng.recommend(clicks, dislikes=np.array([], dtype=np.int64), k=5)
-    assert len(rec.items) == 5 and rec.query["clicks"] == [1, 2, 3]
-    assert all(it["because_id"] in (1, 2, 3) for it in rec.items)
+    assert len(rec.items) == 5 and rec.query.clicks == (1, 2, 3)
+    assert all(it.because_id in (1, 2, 3) for it in rec.items)
     two = eng.two_stage(np.array([1, 2, 3]), dislikes=np.array([4]), k=5, n_candidates=np.int64(20), rerank=False)
     assert len(two.items) == 5 and 4 not in two.ids()
 

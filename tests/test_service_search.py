@@ -60,7 +60,7 @@ def catalogue(spaces=("text", "use"), identity: dict | None = None) -> Catalogue
     cat = Catalogue(":memory:")
     m = movies()
     cat.write_movies(m)
-    ids = m["movie_id"].to_numpy(np.int64)
+    ids = m.movie_id.to_numpy(np.int64)
     docs = movie_documents(m, ids)
     for s in spaces:
         enc = ENC[s]
@@ -79,17 +79,18 @@ def eng(tmp_path) -> Engine:
 def test_every_mode_names_mode_space_and_encoder(eng, mode):
     hits = eng.search("scary ghost", mode=mode, k=5)
     q = hits.query
-    assert q["mode"] == mode and q["text"] == "scary ghost"
+    assert q.mode == mode and q.text == "scary ghost"
     if mode in ("semantic", "hybrid"):
-        assert q["space"] == H.DEFAULT_SPACE and q["encoder"] == ENC[H.DEFAULT_SPACE].identity
+        assert q.space == H.DEFAULT_SPACE and q.encoder.name == ENC[H.DEFAULT_SPACE].identity["name"]
+        assert hits.to_dict()["query"]["encoder"] == ENC[H.DEFAULT_SPACE].identity
     else:
-        assert q["space"] is None and q["encoder"] is None
+        assert q.space is None and q.encoder is None
     assert 1 <= len(hits.items) <= 5
     assert hits.kind == {"semantic": "mood", "keyword": "keyword", "bm25": "bm25", "hybrid": "hybrid"}[mode]
 
 
 def test_default_mode_and_unknown_mode(eng):
-    assert eng.search("space", k=3).query["mode"] == H.DEFAULT_MODE
+    assert eng.search("space", k=3).query.mode == H.DEFAULT_MODE
     with pytest.raises(BadQueryError):
         eng.search("space", mode="vector", k=3)
 
@@ -103,12 +104,11 @@ def test_hybrid_is_rrf_of_bm25_and_semantic(eng):
     weights = H.fusion_weights(1, confident)
     expected = H.rrf([sem.ids(), kw.ids()], 10, c=H.FUSION.rrf_k, weights=weights)
     assert hyb.ids() == [m for m, _, _ in expected]
-    assert [it["score"] for it in hyb.items] == pytest.approx([s for _, s, _ in expected])
+    assert [it.score for it in hyb.items] == pytest.approx([s for _, s, _ in expected])
     first = hyb.items[0]
-    assert first["semantic_rank"] == (sem.ids().index(first["movie_id"]) + 1 if first["movie_id"] in sem.ids() else None)
-    assert hyb.query["rrf_k"] == H.RRF_K
-    assert hyb.query["fusion"] == {"rrf_k": H.FUSION.rrf_k, "spaces": ["use"], "weights": weights,
-                                   "bm25_confident": confident}
+    assert first.ranks["use"] == (sem.ids().index(first.movie_id) + 1 if first.movie_id in sem.ids() else None)
+    f = hyb.query.fusion
+    assert (f.rrf_k, f.spaces, list(f.weights), f.bm25_confident) == (H.RRF_K, ("use",), weights, confident)
 
 
 def test_hybrid_fuses_every_space_that_reads_english_and_bm25_only_when_confident(eng):
@@ -116,28 +116,28 @@ def test_hybrid_fuses_every_space_that_reads_english_and_bm25_only_when_confiden
     hyb = eng.search(text, mode="hybrid", k=10)
     lists = [eng.search(text, mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in ("use", "text")]
     kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH).ids()
-    assert hyb.query["fusion"]["spaces"] == ["use", "text"] and hyb.query["fusion"]["bm25_confident"]
+    assert hyb.query.fusion.spaces == ("use", "text") and hyb.query.fusion.bm25_confident
     expected = H.rrf(lists + [kw], 10, c=H.FUSION.rrf_k, weights=H.fusion_weights(2, True))
     assert hyb.ids() == [m for m, _, _ in expected]
-    assert {"use_rank", "text_rank", "bm25_rank"} <= set(hyb.items[0])
+    assert set(hyb.items[0].ranks) == {"use", "text", "bm25"}
     unsure = eng.search("funny spaceship", mode="hybrid", k=10)    # no title holds both words
-    assert not unsure.query["fusion"]["bm25_confident"] and unsure.query["fusion"]["weights"][-1] == 0
-    assert any("did not vote" in n for n in unsure.notes)
+    assert not unsure.query.fusion.bm25_confident and unsure.query.fusion.weights[-1] == 0
+    assert any(n.code == "hybrid_bm25_abstained" and "did not vote" in n.text() for n in unsure.notes)
     lists = [eng.search("funny spaceship", mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in ("use", "text")]
     assert unsure.ids() == [m for m, _, _ in H.rrf(lists, 10, c=H.FUSION.rrf_k)]
 
 
 def test_korean_goes_to_the_multilingual_space_and_finds_the_genre(eng):
     hits = eng.search("우주", mode="semantic", k=5)
-    assert hits.query["space"] == "use" and hits.query["language"] == "Hangul script"
-    assert [it["genres"] for it in hits.items] == [["Sci-Fi"]] * 5
+    assert hits.query.space == "use" and hits.query.language == "Hangul script"
+    assert [it.genres for it in hits.items] == [("Sci-Fi",)] * 5
     forced = eng.search("우주 영화", mode="semantic", space="text", k=5)     # the user's override wins
-    assert forced.query["space"] == "text" and any("English" in n for n in forced.notes)
+    assert forced.query.space == "text" and any("English" in n.text() for n in forced.notes)
     bm = eng.search("우주 영화", mode="bm25", k=5)
-    assert bm.items == [] and "no keyword match" in bm.notes[0]
+    assert bm.items == () and "no keyword match" in bm.notes[0].text()
     hyb = eng.search("우주", mode="hybrid", k=5)
     deep = eng.search("우주", mode="semantic", k=H.FUSION_DEPTH)
-    assert hyb.ids() == deep.ids()[:5] and any("BM25" in n for n in hyb.notes)  # honest: fusion = semantic
+    assert hyb.ids() == deep.ids()[:5] and any(n.code == "hybrid_bm25_none" for n in hyb.notes)  # honest: fusion = semantic
 
 
 def test_semantic_search_in_use_applies_pseudo_relevance_feedback(eng, monkeypatch):
@@ -145,27 +145,27 @@ def test_semantic_search_in_use_applies_pseudo_relevance_feedback(eng, monkeypat
     sp, cfg = eng.space("use"), H.FEEDBACK
     q = E.encode_query(ENC["use"], text, sp.unit.shape[1])
     hits = eng.search(text, mode="semantic", space="use", k=10)
-    assert hits.query["feedback"] == {"spaces": ["use"], "m": cfg.m, "alpha": cfg.alpha}
+    assert (hits.query.feedback.spaces, hits.query.feedback.m, hits.query.feedback.alpha) == (("use",), cfg.m, cfg.alpha)
     monkeypatch.setattr(H, "FEEDBACK", H.FeedbackConfig(alpha=0.0))            # off: the plain nearest movies
     plain = eng.search(text, mode="semantic", space="use", k=cfg.m)
-    assert plain.query["feedback"]["spaces"] == [] and plain.items[0]["score"] == pytest.approx(float((sp.unit @ q).max()))
+    assert plain.query.feedback.spaces == () and plain.items[0].score == pytest.approx(float((sp.unit @ q).max()))
     v = H.feedback_vector(q, sp.unit[sp.rows(plain.ids())], cfg.alpha)      # the second query, from the first top m
     scores = sp.unit @ v
-    assert [it["score"] for it in hits.items] == pytest.approx(scores[sp.rows(hits.ids())], abs=1e-5)
-    assert [it["score"] for it in hits.items] == pytest.approx(np.sort(scores)[::-1][:10], abs=1e-5)
+    assert [it.score for it in hits.items] == pytest.approx(scores[sp.rows(hits.ids())], abs=1e-5)
+    assert [it.score for it in hits.items] == pytest.approx(np.sort(scores)[::-1][:10], abs=1e-5)
     assert hits.ids() != plain.ids()[:10]
-    assert eng.search(text, mode="semantic", space="text", k=3).query["feedback"]["spaces"] == []   # MiniLM: not validated
+    assert eng.search(text, mode="semantic", space="text", k=3).query.feedback.spaces == ()   # MiniLM: not validated
 
 
 def test_mood_search_keeps_its_contract(eng):
     hits = eng.mood_search("space story", k=4)
-    assert hits.kind == "mood" and hits.query["model"] == hits.query["space"] and "encode" in hits.timings_ms
-    assert eng.mood_search("space story", k=4, space="text").query["space"] == "text"
+    assert hits.kind == "mood" and hits.query.model == hits.query.space and "encode" in hits.timings_ms
+    assert eng.mood_search("space story", k=4, space="text").query.space == "text"
 
 
 def test_space_override_must_be_built(tmp_path):
     eng = Engine("fake", catalogue=catalogue(spaces=("text",)), index_dir=tmp_path, encoder=ENC)
-    assert eng.search("space", mode="semantic", k=3).query["space"] == "text"    # default not built: MiniLM
+    assert eng.search("space", mode="semantic", k=3).query.space == "text"    # default not built: MiniLM
     with pytest.raises(ModelNotBuiltError):
         eng.search("space", mode="semantic", space="use", k=3)
 

@@ -105,7 +105,8 @@ class StoreIndex:
         else:
             cfg = StoreConfig(self.backend, native)
             served = "exact scan" if native == "exact" else "HNSW index"
-            notes.append(note("index_kind_unavailable", backend=self.backend, kind=str(kind), served=served))
+            notes.append(note("index_kind_unavailable", backend=self.backend,
+                              kind="exact" if kind == "exact" else str(kind).upper(), served=served))
         return StoreIndex(self.store, self.backend, self.collection, self.ids, self.dim, cfg, options, tuple(notes))
 
     @classmethod

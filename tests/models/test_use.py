@@ -104,7 +104,7 @@ def _check_no_thread_side_effects(enc) -> None:
 
 def test_use_model_fits_saves_and_loads(tmp_path):
     movies = movies_frame(12)
-    data = Interactions(item_ids=movies["movie_id"].to_numpy(np.int64), sequences=(), movies=movies)
+    data = Interactions(item_ids=movies.movie_id.to_numpy(np.int64), sequences=(), movies=movies)
     m = usemod.UseModel().fit(data)
     V = m.item_embeddings()
     assert V.shape == (12, 512) and np.allclose(np.linalg.norm(V, axis=1), 1.0, atol=1e-5)
@@ -139,5 +139,5 @@ def test_real_use_space_on_ml100k_sends_a_korean_query_to_space_movies(ml100k):
     build(dataset=ml100k, models="use")
     eng = Engine("ml-100k")
     hits = eng.search("가슴이 웅장해지는 우주 영화", k=10)
-    assert hits.query["space"] == "use" and hits.query["encoder"]["name"] == usemod.USE_NAME
-    assert sum("Sci-Fi" in it["genres"] for it in hits.items) >= 6, [it["title"] for it in hits.items]
+    assert hits.query.space == "use" and hits.query.encoder.name == usemod.USE_NAME
+    assert sum("Sci-Fi" in it.genres for it in hits.items) >= 6, [it.title for it in hits.items]

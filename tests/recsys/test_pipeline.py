@@ -36,9 +36,9 @@ def test_output_only_contains_stage1_candidates(world):
     res = two_stage(space, index, rr, [5, 17, 300], k=10, n_candidates=50)
     cand = set(res.candidates.tolist())
     assert len(res.candidates) == 50
-    assert {it["movie_id"] for it in res.items} <= cand
+    assert {it.movie_id for it in res.items} <= cand
     assert not cand & {5, 17, 300}
-    assert [it["movie_id"] for it in res.items] == sorted(cand)[:10]
+    assert [it.movie_id for it in res.items] == sorted(cand)[:10]
     hist, passed = rr.calls[0]
     assert hist == [5, 17, 300] and passed.tolist() == res.candidates.tolist()
 
@@ -48,9 +48,9 @@ def test_ranks_before_and_after(world):
     res = two_stage(space, index, ByIdReranker(), [5, 17], k=5, n_candidates=30)
     cand = res.candidates.tolist()
     for pos, it in enumerate(res.items):
-        assert it["rank_after"] == pos + 1
-        assert cand[it["rank_before"] - 1] == it["movie_id"]
-        assert it["rerank_score"] == -it["movie_id"]
+        assert it.rank_after == pos + 1
+        assert cand[it.rank_before - 1] == it.movie_id
+        assert it.rerank_score == -it.movie_id
     assert set(res.timings_ms) == {"taste", "retrieve", "rerank", "total"}
     assert all(v >= 0 for v in res.timings_ms.values())
 
@@ -58,7 +58,7 @@ def test_ranks_before_and_after(world):
 def test_without_reranker_keeps_stage1_order(world):
     space, index = world
     res = two_stage(space, index, None, [5], k=10, n_candidates=10)
-    assert [it["rank_before"] for it in res.items] == list(range(1, 11))
+    assert [it.rank_before for it in res.items] == list(range(1, 11))
 
 
 def test_stage1_matches_exact_for_hnsw(world):
@@ -79,7 +79,7 @@ def test_unknown_candidates_sink(world):
             return s
 
     res = two_stage(space, index, Partial(), [5], k=20, n_candidates=20)
-    assert [it["rank_before"] for it in res.items][:10] == list(range(2, 21, 2))
+    assert [it.rank_before for it in res.items][:10] == list(range(2, 21, 2))
 
 
 def test_bad_arguments(world):

@@ -56,17 +56,17 @@ def test_dislike_pushes_away(world):
 def test_recommend_excludes_clicked_and_disliked_and_explains(world):
     space, index = world
     clicks, dislikes = [10, 11, 12, 13], [14, 15]
-    recs = recommend(space, index, clicks, dislikes, k=20)
-    got = [r["movie_id"] for r in recs]
+    recs = recommend(space, index, clicks, dislikes, k=20).rows
+    got = [r.movie_id for r in recs]
     assert len(got) == 20 and not set(got) & set(clicks + dislikes)
     t = taste_vector(space, clicks, dislikes)
     sims = space.unit @ t
     sims[[0, 1, 2, 3, 4, 5]] = -np.inf
     assert got == space.ids[np.argsort(-sims, kind="stable")[:20]].tolist()
     for r in recs:
-        cos = [space.unit[space.row[r["movie_id"]]] @ space.unit[space.row[c]] for c in clicks]
-        assert r["because_id"] == clicks[int(np.argmax(cos))]
-        assert r["because_score"] == pytest.approx(max(cos), abs=1e-5)
+        cos = [space.unit[space.row[r.movie_id]] @ space.unit[space.row[c]] for c in clicks]
+        assert r.because_id == clicks[int(np.argmax(cos))]
+        assert r.because_score == pytest.approx(max(cos), abs=1e-5)
 
 
 def test_explain_returns_closest_click(world):
@@ -77,8 +77,8 @@ def test_explain_returns_closest_click(world):
 def test_recommend_exhausts_small_space():
     space = Space("mf", np.array([1, 2, 3]), np.eye(3, dtype=np.float32) + 0.1)
     index = FaissIndex.build(space.ids, space.unit)
-    recs = recommend(space, index, [1], k=10)
-    assert sorted(r["movie_id"] for r in recs) == [2, 3]
+    recs = recommend(space, index, [1], k=10).rows
+    assert sorted(r.movie_id for r in recs) == [2, 3]
 
 
 @pytest.mark.parametrize("clicks, err", [

@@ -69,7 +69,7 @@ def test_exact_and_hnsw_are_passed_to_pgvector(vectors):
     assert store.calls[-1] == {"ef_search": 40} and "ef_search=40" in hnsw.config.label()
     capped = base.configured(IndexConfig("hnsw", ef_search=5000))
     capped.search(vectors[1][:1], 3)
-    assert store.calls[-1] == {"ef_search": 1000} and "1000" in capped.notes[0]
+    assert store.calls[-1] == {"ef_search": 1000} and "1000" in capped.notes[0].text()
     base.configured(None).search(vectors[1][:1], 3)
     assert store.calls[-1] == {}                     # no choice made: the store's defaults
 
@@ -77,7 +77,7 @@ def test_exact_and_hnsw_are_passed_to_pgvector(vectors):
 @pytest.mark.parametrize("store,kind", [(ExactStore(), "ivf"), (HnswOnlyStore(), "ivf"), (HnswOnlyStore(), "exact")])
 def test_what_a_backend_cannot_do_is_said(vectors, store, kind):
     idx = _open(store, vectors, store.name).configured(IndexConfig(kind))
-    assert len(idx.notes) == 1 and kind.upper() in idx.notes[0].upper() and store.name in idx.notes[0]
+    assert len(idx.notes) == 1 and kind.upper() in idx.notes[0].text().upper() and store.name in idx.notes[0].text()
     idx.search(vectors[1][:1], 3)
     assert store.calls[-1] == {}
 
@@ -93,7 +93,7 @@ def test_engine_reports_the_note(vectors, monkeypatch, tmp_path):
     monkeypatch.setattr(served.POOL, "get", lambda backend: store)
     eng = Engine("synthetic", catalogue=synthetic_catalogue(60, 4), backend="milvus", index_dir=tmp_path)
     hits = eng.similar(1, "mf", k=5, index="ivf")
-    assert any("cannot run an IVF search" in n for n in hits.notes)
-    assert eng.similar(1, "mf", k=5, index=IndexConfig("hnsw", ef_search=77)).query["index"] == "milvus (HNSW ef_search=77, cosine)"
+    assert any("cannot run an IVF search" in n.text() for n in hits.notes)
+    assert eng.similar(1, "mf", k=5, index=IndexConfig("hnsw", ef_search=77)).query.index == "milvus (HNSW ef_search=77, cosine)"
     assert store.calls[-1] == {"ef_search": 77}
-    assert any("IVF" in n for n in eng.recommend([1, 2], model="mf", k=3, index="ivf").notes)
+    assert any("IVF" in n.text() for n in eng.recommend([1, 2], model="mf", k=3, index="ivf").notes)
