@@ -342,6 +342,19 @@ _E = {
                         "(taste vector alone {alone:.3f}).",
                         "테스트 분할에서 측정: {space} 취향 벡터의 상위 {n}개를 SASRec이 재순위: NDCG@10 {v:.3f} "
                         "(취향 벡터만 {alone:.3f})."),
+    # --- evaluation ---
+    "eval_col_model": ("model", "모델"),
+    "eval_col_sampled_hr": ("HR@{k} sampled-{n}", "HR@{k} 샘플-{n}"),
+    "eval_col_sampled_ndcg": ("NDCG@{k} sampled-{n}", "NDCG@{k} 샘플-{n}"),
+    "eval_col_full_hr": ("HR@{k} full", "HR@{k} 전체"),
+    "eval_col_full_ndcg": ("NDCG@{k} full", "NDCG@{k} 전체"),
+    "eval_col_train_s": ("train s", "학습 초"),
+    "eval_row_reference": ("  reference {name}", "  참고 {name}"),
+    "eval_row_taste": ("{space} taste vector ({page})", "{space} 취향 벡터 ({page})"),
+    "eval_row_two_stage": ("{space} taste vector, {n} candidates -> {ranker} ({page})",
+                           "{space} 취향 벡터, 후보 {n}개 -> {ranker} ({page})"),
+    "eval_split": ("{users} users, {items} items, {interactions} interactions after the 5-core filter",
+                   "5-core 필터 후 사용자 {users}명, 영화 {items}편, 상호작용 {interactions}건"),
 }
 
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}

@@ -16,7 +16,7 @@ from typing import Any
 from engine.artifacts import sha256_bytes
 from engine.errors import MovieDNAError
 from engine.recsys.evaluation.published import published_digest, published_evaluation
-from engine.recsys.evaluation.record import Evaluation, canonical, parse_evaluation
+from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, canonical, parse_evaluation
 from engine.recsys.figures import PageFigures
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,18 @@ def stored_evaluation(catalogue: Any) -> Evaluation | None:
 
 
 def current_evaluation(catalogue: Any, dataset_name: str, data_hash: str | None,
-                       folder: Path | str | None = None) -> Evaluation | None:
-    """What the pages show: the stored evaluation (``.source == "local"``), else the verified
-    published one for this data set (``"published"``, from ``folder`` or the package's), else None."""
-    return stored_evaluation(catalogue) or published_evaluation(dataset_name, data_hash, folder)
+                       folder: Path | str | None = None, protocol: Protocol = DEFAULT_PROTOCOL) -> Evaluation | None:
+    """What the pages show: the stored evaluation (``.source == "local"``, whatever protocol it
+    was run with: its labels say which), else the published one for this data set verified against
+    ``protocol`` (``"published"``, from ``folder`` or the package's), else None."""
+    return stored_evaluation(catalogue) or published_evaluation(dataset_name, data_hash, folder, protocol)
 
 
 def measured_figures(catalogue: Any, dataset_name: str, data_hash: str | None,
-                     folder: Path | str | None = None) -> PageFigures | None:
+                     folder: Path | str | None = None, protocol: Protocol = DEFAULT_PROTOCOL) -> PageFigures | None:
     """What the pages do, as measured (:class:`PageFigures`, with its source, date and machine),
     from :func:`current_evaluation`; None before an evaluation with stages."""
-    ev = current_evaluation(catalogue, dataset_name, data_hash, folder)
+    ev = current_evaluation(catalogue, dataset_name, data_hash, folder, protocol)
     return ev.figures if ev is not None else None
 
 
