@@ -101,7 +101,7 @@ def main() -> int:
         from engine.data.dataset import load_dataset
         from engine.models import model_class
         from engine.models.popularity import PopularityModel
-        from engine.recsys.evaluate import evaluate
+        from engine.recsys.evaluation import evaluate
         from engine.recsys.splits import leave_one_out
         from engine.machine import machine_facts
         from engine.recsys.stages import evaluate_stages
@@ -122,7 +122,7 @@ def main() -> int:
                 print(f"the models in {folder} were fitted on other data", file=sys.stderr)
                 return 1
             if args.refit:                       # e.g. a default changed after the fit: refit only those models
-                from engine.recsys.evaluate import evaluate_split
+                from engine.recsys.evaluation import evaluate_split
 
                 kept = {}
                 part = evaluate_split(split, ds.movies, args.refit, users=ds.users, keep=kept)
@@ -149,7 +149,7 @@ def main() -> int:
                                                                    default=str))
         if args.publish:
             from engine.data.catalogue import open_catalogue
-            from engine.recsys.evaluate import publish_evaluation
+            from engine.recsys.evaluation import publish_evaluation
 
             path = publish_evaluation(result)
             cat = open_catalogue(ds)

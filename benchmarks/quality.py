@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.data.dataset import load_dataset  # noqa: E402
-from engine.recsys.evaluate import REFERENCES, evaluate, format_table  # noqa: E402
+from engine.recsys.evaluation import REFERENCES, evaluate, format_table  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
 REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (issue text)
@@ -52,7 +52,7 @@ def seed_run(ds, models: str, i: int) -> dict:
     """One more evaluation with every model's seed shifted by ``i`` (negatives unchanged)."""
     import dataclasses
 
-    from engine.recsys.evaluate import eval_config, evaluate_split, parse_eval_models
+    from engine.recsys.evaluation import eval_config, evaluate_split, parse_eval_models
     from engine.recsys.splits import leave_one_out
 
     configs = {}

@@ -44,7 +44,7 @@ def _build(args: argparse.Namespace) -> Result:
 
 
 def _evaluate(args: argparse.Namespace) -> Result:
-    from engine.recsys.evaluate import evaluate, format_table
+    from engine.recsys.evaluation import evaluate, format_table
 
     result = evaluate(args.dataset, args.models, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
                       store=not args.no_store, progress=_stderr_progress(args), stages=not args.no_stages)
