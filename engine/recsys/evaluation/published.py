@@ -29,10 +29,13 @@ def published_path(dataset_name: str, folder: Path | str | None = None) -> Path:
 
 def publish_evaluation(result: dict[str, Any], folder: Path | str | None = None) -> Path:
     """Write ``result`` (an :func:`~engine.recsys.evaluation.run.evaluate` output with stages) as the
-    published evaluation of its data set, with a sha256 over its content, atomically."""
+    published evaluation of its data set, with a sha256 over its content, atomically.  A record the
+    pages could not read raises :class:`~engine.recsys.figures.MalformedEvaluationError` and
+    writes nothing."""
     from engine.artifacts import atomic_write_json, sha256_bytes
 
     body = json.loads(canonical({k: v for k, v in result.items() if k != "sha256"}))
+    parse_evaluation(body, "published")
     path = published_path(result["dataset"], folder)
     atomic_write_json(path, body | {"sha256": sha256_bytes(canonical(body))})
     return path
