@@ -1,4 +1,4 @@
-"""Choose SASRec's and Wide & Deep's variants on validation, then report test once (issue 13).
+"""Choose SASRec's and Wide & Deep's variants on validation, then report test once.
 
 Usage (from the repo root)::
 
