@@ -171,3 +171,27 @@ def test_a_malformed_stored_evaluation_shows_the_published_one(ml100k_copy, bad)
     split = published["split"]
     assert any(c.value.startswith(f"{split['users']} users, {split['items']} items") for c in at.caption)
     assert any("ships with MovieDNA" in c.value for c in at.caption)      # said where it was measured
+
+
+def test_a_rerun_does_not_read_and_verify_the_evaluation_again(csv_env, monkeypatch):
+    """The verified evaluation is cached by its hash at the Streamlit boundary: a rerun reuses it, a
+    new record (another hash) is read and verified once more."""
+    import ui.evaluation
+    from engine.data.catalogue import open_catalogue
+    from engine.data.dataset import load_dataset
+
+    calls = []
+    real = ui.evaluation.current_evaluation
+    monkeypatch.setattr(ui.evaluation, "current_evaluation", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    cat = open_catalogue(load_dataset())
+    cat.put_json("evaluation", stages_blob())
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.run()
+    assert not at.exception and len(calls) == 1
+    changed = stages_blob()
+    changed["models"]["mf"]["train_seconds"] = 2.0
+    cat.put_json("evaluation", changed)
+    at.run()
+    assert not at.exception and len(calls) == 2
+    table = at.dataframe[0].value
+    assert table.loc[table["model"] == "mf", "train s"].tolist() == [2.0]
