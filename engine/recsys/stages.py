@@ -16,7 +16,7 @@ The Home table measures each model's *own* scoring; the pages do something else:
    outside the C candidates is a miss.  With C = all, the two stages are the ranker's own full
    ranking exactly (tested).
 
-Metrics: HR@10, NDCG@10 and recall@C (= the target is among the top C) of the test item, the
+Metrics: HR@k, NDCG@k (k = 10 unless set) and recall@C (= the target is among the top C) of the test item, the
 user's known items excluded, ties counted as in :mod:`engine.recsys.metrics`.  Latency: p50 over
 ``latency_users`` users of the code the pages run — stage 1 = taste vector + FAISS search
 (:func:`engine.recsys.pipeline.retrieve`), or fold-in + inner-product search; stage 2 =
@@ -278,7 +278,7 @@ def format_stages(res: Mapping[str, Any]) -> str:
     cuts = [str(c) for c in res["protocol"]["candidates"]]
     rec = [f"recall@{c}" for c in res["protocol"]["recall_at"]]
     lines = ["stage 1 alone (test): taste vector per space, and the models' own user vectors",
-             f"{'option':<24}{'half-life':>10}{'HR@10':>8}{'NDCG@10':>9}" + "".join(f"{r[7:]:>8}" for r in rec)
+             f"{'option':<24}{'half-life':>10}{f'HR@{k}':>8}{f'NDCG@{k}':>9}" + "".join(f"{r[7:]:>8}" for r in rec)
              + "   (recall@C)"]
     for name, info in list(res["stage1_taste"].items()) + list(res["stage1_native"].items()):
         t = info["test"]
@@ -288,8 +288,8 @@ def format_stages(res: Mapping[str, Any]) -> str:
     lat = res["latency_ms"]
     for r, info in res["two_stage"].items():
         alone = info["ranker_alone"]
-        lines += ["", f"two stages, ranker {r} (alone: HR@10 {alone[f'hr@{k}']:.4f}, NDCG@10 {alone[f'ndcg@{k}']:.4f});"
-                      f" NDCG@10 by candidates C; p50 ms stage 1 / stage 2",
+        lines += ["", f"two stages, ranker {r} (alone: HR@{k} {alone[f'hr@{k}']:.4f}, NDCG@{k} {alone[f'ndcg@{k}']:.4f});"
+                      f" NDCG@{k} by candidates C; p50 ms stage 1 / stage 2",
                   f"{'stage 1':<24}" + "".join(f"{c:>8}" for c in cuts)]
         for name, cells in info["by_stage1"].items():
             lines.append(f"{name:<24}" + "".join(f"{cells[c][f'ndcg@{k}']:>8.4f}" for c in cuts))

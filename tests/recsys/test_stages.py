@@ -180,3 +180,16 @@ def test_page_figures_of_a_damaged_record_are_refused(fitted, damage):
     with pytest.raises(MalformedEvaluationError):
         parse_page_figures(bad, "local")
     assert page_figures({"stages": bad}) is None
+
+
+def test_k_is_a_setting_end_to_end(fitted):
+    """Measured at k = 5, every figure is @5 and the typed figures say so (nothing assumes 10)."""
+    split, models = fitted
+    res = evaluate_stages(split, models, StagesConfig(candidates=(5,), half_lives=(2.0,), latency_users=2, k=5))
+    rec = res["stage1_taste"]["mf:taste_recency"]
+    assert "valid_ndcg@5" in rec and "test_ndcg@5_by_half_life" in rec and "ndcg@5" in rec["test"]
+    fig = parse_page_figures(res, "local", n_candidates=5)
+    assert fig.k == 5 and fig.taste_cell("mf").k == 5
+    assert fig.taste_cell("mf").hr == res["stage1_taste"]["mf:taste"]["test"]["hr@5"]
+    assert fig.point("mf", "sasrec", 5).ndcg == res["two_stage"]["sasrec"]["by_stage1"]["mf:taste"]["5"]["ndcg@5"]
+    assert "HR@5" in format_stages(res)
