@@ -27,11 +27,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.recsys.stages import format_stages  # noqa: E402
+from engine.recsys.stages import MEASURED_SPACES, format_stages  # noqa: E402
+from engine.registry import NATIVE_TASTE, RANKERS, TEXT_SPACES  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
-#: stage-1 options drawn in the chart (the rest are in the printed table)
-CHART_OPTIONS = ("mf:taste", "sasrec:taste", "text:taste", "widedeep:taste", "mf:native", "sasrec:native")
+#: stage-1 options drawn in the chart (the rest are in the printed table): every measured space's
+#: taste vector but the multilingual text space's (it runs beside the English one), and the native vectors
+CHART_OPTIONS = tuple(f"{s}:taste" for s in MEASURED_SPACES if not TEXT_SPACES.get(s)) + tuple(
+    f"{m}:native" for m in NATIVE_TASTE)
+#: line style per ranker in the chart
+DASHES = ("solid", "dot", "dash", "dashdot")
 
 
 def chart(stages: dict, dataset: str, out: Path) -> None:
@@ -45,7 +50,7 @@ def chart(stages: dict, dataset: str, out: Path) -> None:
     x = [c if c is not None else n_all for c in x]
     lat = stages["latency_ms"]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("NDCG@10 of the final top 10", "p50 latency, stage 1 + stage 2 (ms)"))
-    for ranker, dash in (("sasrec", "solid"), ("widedeep", "dot")):
+    for ranker, dash in zip(RANKERS, DASHES):
         info = stages["two_stage"].get(ranker)
         if not info:
             continue
@@ -72,7 +77,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="ml-100k")
     ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--models", default=None, help="models to fit (default: popularity,mf,sasrec,text,widedeep)")
+    ap.add_argument("--models", default=None, help="models to fit (default: every one the evaluation fits)")
     ap.add_argument("--from-json", default=None, help="read `python -m engine evaluate --json` output instead of fitting")
     ap.add_argument("--out", default=None, help="chart path (default benchmarks/results/stages-<dataset>.html)")
     ap.add_argument("--json", default=None, help="also write the result to this JSON file")
@@ -100,8 +105,8 @@ def main() -> int:
     else:
         from engine.data.dataset import load_dataset
         from engine.models import model_class
-        from engine.models.popularity import PopularityModel
-        from engine.recsys.evaluate import evaluate
+        from engine.recsys.evaluation import evaluate
+        from engine.recsys.evaluation.run import BASELINE_CLASSES
         from engine.recsys.splits import leave_one_out
         from engine.machine import machine_facts
         from engine.recsys.stages import evaluate_stages
@@ -114,7 +119,7 @@ def main() -> int:
         t0 = time.perf_counter()
         if args.load_models:
             folder = Path(args.load_models)
-            models = {p.stem: (PopularityModel if p.stem == "popularity" else model_class(p.stem)).load(p)
+            models = {p.stem: (BASELINE_CLASSES.get(p.stem) or model_class(p.stem)).load(p)
                       for p in sorted(folder.glob("*.npz"))}
             split = leave_one_out(ds.ratings)
             result = json.loads((folder / "evaluation.json").read_text())
@@ -122,7 +127,7 @@ def main() -> int:
                 print(f"the models in {folder} were fitted on other data", file=sys.stderr)
                 return 1
             if args.refit:                       # e.g. a default changed after the fit: refit only those models
-                from engine.recsys.evaluate import evaluate_split
+                from engine.recsys.evaluation import evaluate_split
 
                 kept = {}
                 part = evaluate_split(split, ds.movies, args.refit, users=ds.users, keep=kept)
@@ -149,7 +154,7 @@ def main() -> int:
                                                                    default=str))
         if args.publish:
             from engine.data.catalogue import open_catalogue
-            from engine.recsys.evaluate import publish_evaluation
+            from engine.recsys.evaluation import publish_evaluation
 
             path = publish_evaluation(result)
             cat = open_catalogue(ds)

@@ -1,4 +1,4 @@
-"""Quality benchmark: offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text and Wide & Deep vs. references.
+"""Quality benchmark: offline HR@10 / NDCG@10 of every model the evaluation fits vs. the published references.
 
 Usage (from the repo root)::
 
@@ -10,8 +10,8 @@ best epoch, training seconds (wall and CPU), and for ml-100k the ratio to the re
 figures (docs/MODELS.md).  ``--seeds N`` fits every model N times (seed i: each config's own
 seed + i; the sampled negatives stay those of seed 0) and prints mean ± standard deviation
 (sample, ddof 1) per figure, so a difference can be read against the noise of one seed.
-``--build`` also times the full default build (mf, sasrec, text, ``--force``) of the first data
-set.  Not a unit test: it takes several minutes per seed (SASRec ~4 min on an idle machine).
+``--build`` also times the full default build (:data:`engine.registry.DEFAULT_BUILD`, ``--force``)
+of the first data set.  Not a unit test: it takes several minutes per seed (SASRec ~4 min on an idle machine).
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.data.dataset import load_dataset  # noqa: E402
-from engine.recsys.evaluate import REFERENCES, evaluate, format_table  # noqa: E402
+from engine.recsys.evaluation import REFERENCES, evaluate, format_table  # noqa: E402
+from engine.registry import DEFAULT_BUILD  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
-REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (issue text)
+REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (docs/MODELS.md)
 
 
 def _data_dirs(pairs: list[str]) -> dict[str, str]:
@@ -52,7 +53,7 @@ def seed_run(ds, models: str, i: int) -> dict:
     """One more evaluation with every model's seed shifted by ``i`` (negatives unchanged)."""
     import dataclasses
 
-    from engine.recsys.evaluate import eval_config, evaluate_split, parse_eval_models
+    from engine.recsys.evaluation import eval_config, evaluate_split, parse_eval_models
     from engine.recsys.splits import leave_one_out
 
     configs = {}
@@ -145,10 +146,10 @@ def main() -> int:
         first = [d.strip() for d in args.datasets.split(",") if d.strip()][0]
         ds = load_dataset(first, dirs.get(first))
         t0, c0 = time.perf_counter(), time.process_time()
-        rep = build(dataset=ds, models=("mf", "sasrec", "text"), force=True)
+        rep = build(dataset=ds, models=DEFAULT_BUILD, force=True)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         all_results["build"] = rep | {"wall_seconds": wall, "cpu_seconds": cpu}
-        print(f"\nfull default build of {first} (mf, sasrec, text; --force): {wall:.1f}s wall, {cpu:.1f}s CPU "
+        print(f"\nfull default build of {first} ({', '.join(DEFAULT_BUILD)}; --force): {wall:.1f}s wall, {cpu:.1f}s CPU "
               f"(limit 300s)", flush=True)
         for m, r in rep["models"].items():
             ep = (r.get("fit_info") or {}).get("epochs_run")

@@ -1,4 +1,4 @@
-"""Choose SASRec's and Wide & Deep's variants on validation, then report test once (issue 13).
+"""Choose SASRec's and Wide & Deep's variants on validation, then report test once.
 
 Usage (from the repo root)::
 
@@ -7,7 +7,7 @@ Usage (from the repo root)::
     python benchmarks/tune.py --model widedeep --out widedeep-grid [--round 2]
 
 Every grid and rule below was written down before any of its runs.  Runs use
-:func:`engine.recsys.evaluate.evaluate_split` on the ml-100k leave-one-out split: fitted on train,
+:func:`engine.recsys.evaluation.evaluate_split` on the ml-100k leave-one-out split: fitted on train,
 the best epoch kept on validation, as ``python -m engine evaluate`` does.  Each run is written to
 ``OUT/<variant>-seed<seed>.json`` when it ends (atomically), so shards (``--shard 0/2`` and
 ``--shard 1/2``, one torch thread each) fill a grid on two cores and an interrupted run resumes.
@@ -90,7 +90,7 @@ def planned(model: str, out: Path, round_: int) -> list[tuple[str, int]]:
 
 
 def fit_one(ds, model: str, variant: str, seed: int, threads: int) -> dict:
-    from engine.recsys.evaluate import eval_config, evaluate_split
+    from engine.recsys.evaluation import eval_config, evaluate_split
     from engine.recsys.splits import leave_one_out
 
     cfg = dataclasses.replace(eval_config(model), **GRIDS[model][variant], seed=seed, threads=threads)

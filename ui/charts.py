@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ui.plain import plot_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.recsys.figures import CurvePoint
 from ui.text import t
 
 
@@ -46,4 +49,20 @@ def rank_moves(frame: pd.DataFrame) -> go.Figure:
     fig.update_layout(height=520, margin={"l": 0, "r": 0, "t": 10, "b": 0},
                       xaxis={"tickvals": [0, 1], "ticktext": [t("stage1_order"), t("stage2_order")], "range": [-0.1, 1.1]},
                       yaxis={"autorange": "reversed", "title": t("rank")})
+    return fig
+
+
+def measured_curve(curve: Sequence["CurvePoint"], k: int) -> go.Figure:
+    """Retrieval + ranking's measured curve: NDCG@k of the final list against the candidates stage 1
+    hands over, with both stages' p50 latency as bars on a second axis."""
+    x = [t("all_candidates") if p.candidates is None else str(p.candidates) for p in curve]
+    fig = go.Figure(go.Scatter(
+        x=x, y=[p.ndcg for p in curve], mode="lines+markers", name=f"NDCG@{k}",
+        hovertext=[f"HR@{k} {p.hr:.3f} · {p.stage1_ms:.2f} + {p.stage2_ms:.2f} ms" for p in curve],
+        hoverinfo="text+y"))
+    fig.add_trace(go.Bar(x=x, y=[p.stage1_ms + p.stage2_ms for p in curve], name=t("measured_latency"),
+                         yaxis="y2", opacity=0.3, hoverinfo="y+name"))
+    fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": 1.15},
+                      xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": f"NDCG@{k}"},
+                      yaxis2={"title": "ms", "overlaying": "y", "side": "right", "showgrid": False})
     return fig

@@ -218,38 +218,3 @@ def agreement_table(models: tuple[str, ...], k: int = 10):
     return _or_stop(_agreement, ds.name, ds.content_hash, models, tuple(info[m] for m in models), k)
 
 
-def evaluation_frame():
-    """The stored evaluation as a table: one row per model, HR/NDCG@10 under both protocols,
-    with the reference figures (where the issue gives them) in the same columns; None if there
-    is no usable evaluation (validation and formatting live in engine.recsys.evaluate)."""
-    import pandas as pd
-
-    from engine.recsys.evaluate import EVALUATION_COLUMNS, evaluation_caption, evaluation_rows
-
-    found = engine().evaluation()
-    ev, source = found if found else (None, None)
-    rows = evaluation_rows(ev)
-    if rows is None:
-        return None
-    from engine.recsys.stages import page_figures
-
-    pages = page_figures(ev)                 # what the pages do, beside each model's own scoring
-    rows += [{"model": r["label"], "HR@10 sampled-100": None, "NDCG@10 sampled-100": None,
-              "HR@10 full": r["hr@10"], "NDCG@10 full": r["ndcg@10"], "train s": None}
-             for r in (pages or {}).get("rows", [])]
-    frame = pd.DataFrame(rows, columns=list(EVALUATION_COLUMNS))
-    frame.attrs["caption"] = evaluation_caption(ev)
-    frame.attrs["source"] = measured_source({**(ev or {}), "source": source})
-    frame.attrs["figures"] = pages          # the plain-words line reads these (no second read of the file)
-    return frame
-
-
-def measured_source(info: dict | None) -> str:
-    """One sentence saying where the figures on a page were measured, from a dict with ``source``
-    ("local" / "published"), ``created`` (epoch s) and ``machine`` (see ``Engine.measured``)."""
-    info = info or {}
-    created = info.get("created")
-    when = time.strftime("%Y-%m-%d", time.gmtime(created)) if isinstance(created, (int, float)) else "?"
-    m = info.get("machine") if isinstance(info.get("machine"), dict) else {}
-    where = escape(f"{m.get('cpus', '?')} cores, {m.get('cpu', '?')}") if m else "?"
-    return t("measured_local" if info.get("source") == "local" else "measured_published", when=when, where=where)

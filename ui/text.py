@@ -231,7 +231,7 @@ _E = {
     "taste_kind": ("Taste", "취향"),
     "taste_mean": ("average of my clicks", "내 클릭의 평균"),
     "taste_native": ("the model's own user vector", "모델 자체의 사용자 벡터"),
-    "taste_ndcg": ("{label} (NDCG@10 {v:.3f})", "{label} (NDCG@10 {v:.3f})"),
+    "taste_ndcg": ("{label} (NDCG@{k} {v:.3f})", "{label} (NDCG@{k} {v:.3f})"),
     "taste_help": ("The guide's method is the average of the clicked movies' vectors, searched by cosine. The model's own "
                    "user vector (MF fold-in, SASRec's sequence state) is what the Home table measures. NDCG@10: measured "
                    "on the test split.", "가이드의 방법은 클릭한 영화 벡터의 평균을 코사인으로 검색하는 것입니다. 모델 자체의 "
@@ -341,12 +341,27 @@ _E = {
                        "{models}: 이전 버전의 MovieDNA로 빌드되어 설정이 다릅니다; 다시 빌드해야 사용할 수 있습니다 "
                        "(재순위에 필요)."),
     "rebuild_button": ("Build again", "다시 빌드"),
-    "taste_recency_ndcg": ("{label} (NDCG@10 {v:.3f} at recency {hl})", "{label} (최근성 {hl}에서 NDCG@10 {v:.3f})"),
+    "taste_recency_ndcg": ("{label} (NDCG@{k} {v:.3f} at recency {hl})", "{label} (최근성 {hl}에서 NDCG@{k} {v:.3f})"),
     "measured_latency": ("p50 ms, stage 1 + stage 2", "p50 ms, 1단계 + 2단계"),
-    "rerank_measured": ("Measured on the test split: {space} taste vector, top {n} re-ranked by SASRec: NDCG@10 {v:.3f} "
+    "rerank_measured": ("Measured on the test split: {space} taste vector, top {n} re-ranked by SASRec: NDCG@{k} {v:.3f} "
                         "(taste vector alone {alone:.3f}).",
-                        "테스트 분할에서 측정: {space} 취향 벡터의 상위 {n}개를 SASRec이 재순위: NDCG@10 {v:.3f} "
+                        "테스트 분할에서 측정: {space} 취향 벡터의 상위 {n}개를 SASRec이 재순위: NDCG@{k} {v:.3f} "
                         "(취향 벡터만 {alone:.3f})."),
+    # --- evaluation ---
+    "eval_col_model": ("model", "모델"),
+    "eval_col_sampled_hr": ("HR@{k} sampled-{n}", "HR@{k} 샘플-{n}"),
+    "eval_col_sampled_ndcg": ("NDCG@{k} sampled-{n}", "NDCG@{k} 샘플-{n}"),
+    "eval_col_full_hr": ("HR@{k} full", "HR@{k} 전체"),
+    "eval_col_full_ndcg": ("NDCG@{k} full", "NDCG@{k} 전체"),
+    "eval_col_train_s": ("train s", "학습 초"),
+    "eval_row_reference": ("  reference {name}", "  참고 {name}"),
+    "eval_row_taste": ("{space} taste vector ({page})", "{space} 취향 벡터 ({page})"),
+    "eval_row_two_stage": ("{space} taste vector, {n} candidates -> {ranker} ({page})",
+                           "{space} 취향 벡터, 후보 {n}개 -> {ranker} ({page})"),
+    "eval_split": ("{users} users, {items} items, {interactions} interactions after the 5-core filter",
+                   "5-core 필터 후 사용자 {users}명, 영화 {items}편, 상호작용 {interactions}건"),
+    # --- core ---
+    "all_candidates": ("all", "전체"),
 }
 
 #: every engine note (engine.notes.NOTES) in Korean; the English text is the engine's own

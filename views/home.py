@@ -1,10 +1,13 @@
-"""Home: the data set in use, its shape, and a tour of the pages."""
+"""Home: the data set in use, its shape, the build status, the measured figures and a tour of the pages."""
 
 import plotly.express as px
 import streamlit as st
 
+from engine.registry import SPACES
+from ui.actions import build_models
+from ui.evaluation import current, home_evaluation
 from ui.plain import say
-from ui.resources import dataset
+from ui.resources import built_models, dataset, engine
 from ui.text import t
 
 st.title("🧬 MovieDNA")
@@ -31,12 +34,8 @@ fig.update_layout(height=460, margin={"l": 0, "r": 0, "t": 40, "b": 0})
 right.plotly_chart(fig, key="home_ratings")
 
 # --- embedding spaces: build status and evaluation ------------------------------------
-from ui.actions import build_models  # noqa: E402
-from engine.recsys.stages import curve_point  # noqa: E402
-from ui.resources import built_models, engine, evaluation_frame  # noqa: E402
-
 st.header(t("build_title"))
-missing = [m for m in ("mf", "sasrec", "text", "use") if m not in built_models()]
+missing = [m for m in SPACES if m not in built_models()]
 outdated = engine().outdated_models()      # built with other settings than this code's (an older MovieDNA)
 if missing:
     st.warning(t("build_missing", models=", ".join(m.upper() for m in missing)))
@@ -53,17 +52,15 @@ for note in engine().build_notes():  # what a big catalogue's training bounded, 
 
 st.subheader(t("eval_title"))
 st.caption(t("eval_caption"))
-frame = evaluation_frame()
-if frame is None or frame.empty:
+view = home_evaluation(current(engine()))
+if view is None:
     st.info(t("eval_none"))
 else:
-    st.dataframe(frame, hide_index=True, key="home_eval")
-    say("caption", frame.attrs.get("caption", ""))  # built from the stored evaluation blob
-    st.caption(frame.attrs.get("source", ""))       # its values are escaped where it is built
-    fig = frame.attrs.get("figures") or {}     # what the pages do, from the same evaluation as the table
-    two = curve_point(fig, "mf", "sasrec", 100)
-    if two and "mf" in fig.get("hr", {}).get("taste", {}) and "mf" in fig.get("hr", {}).get("native", {}):
-        st.markdown(t("eval_plain", taste=fig["hr"]["taste"]["mf"], native=fig["hr"]["native"]["mf"], two=two["hr@10"]))
+    st.dataframe(view.frame(), hide_index=True, key="home_eval")
+    st.caption(view.caption)        # numbers only
+    st.caption(view.source)         # the file's text is escaped where it is built
+    if view.plain:
+        st.markdown(view.plain)
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))

@@ -7,12 +7,13 @@ import streamlit as st
 
 from ui.answers import recommendations_frame, show_notes, timing_caption
 from ui.charts import taste_map
-from ui.resources import built_models, engine, measured_source, movies, projection, require_models, show_error
+from ui.evaluation import measured, measured_source
+from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
 from engine.registry import NATIVE_TASTE, SPACES, label
-from engine.recsys.stages import curve_point
+from engine.recsys.figures import DEFAULT_CANDIDATES
 
 st.title(t("page_personal"))
 st.caption(t("personal_caption"))
@@ -59,18 +60,20 @@ c2.segmented_control(t("click_means"), ["like", "dislike"], key="taste_mode", de
 rerank = c3.toggle(t("rerank_toggle"), key="taste_rerank", disabled="sasrec" not in built_models())
 half_life = c4.select_slider(t("recency"), [0, 1, 2, 3, 5, 10], value=0, key="taste_recency",
                              format_func=lambda v: t("recency_off") if v == 0 else str(v))
-measured = engine().measured() or {}
+figures = measured(engine())  # verified once per evaluation, cached by its hash
 
 
 def _taste_label(kind: str) -> str:
-    """'average of my clicks' / 'the model's own user vector', with the measured NDCG@10 of exactly
+    """'average of my clicks' / 'the model's own user vector', with the measured NDCG of exactly
     that choice (the average at the recency set above) when known."""
     label = t(f"taste_{kind}")
+    cell = None if figures is None else (figures.taste_cell(model, half_life or None) if kind == "mean"
+                                         else figures.native_cell(model))
+    if cell is None:
+        return label
     if kind == "mean" and half_life:
-        v = measured.get("taste_by_half_life", {}).get(model, {}).get(f"{half_life:g}")
-        return t("taste_recency_ndcg", label=label, v=v, hl=half_life) if v is not None else label
-    v = measured.get("taste" if kind == "mean" else "native", {}).get(model)
-    return t("taste_ndcg", label=label, v=v) if v is not None else label
+        return t("taste_recency_ndcg", label=label, v=cell.ndcg, hl=half_life, k=figures.k)
+    return t("taste_ndcg", label=label, v=cell.ndcg, k=figures.k)
 
 
 native_ok = model in NATIVE_TASTE and not rerank         # the two stages start from the taste vector
@@ -79,8 +82,8 @@ if st.session_state.get("taste_kind") not in kinds:           # e.g. the space c
     st.session_state["taste_kind"] = "mean"
 taste_kind = st.radio(t("taste_kind"), kinds, key="taste_kind", horizontal=True, format_func=_taste_label,
                       help=t("taste_help"))
-if measured:
-    st.caption(measured_source(measured))
+if figures is not None:
+    st.caption(measured_source(figures))
 
 st.session_state["clicks_widget"] = list(st.session_state["clicks"])
 st.session_state["dislikes_widget"] = list(st.session_state["dislikes"])
@@ -108,7 +111,7 @@ with recs_col:
     hl = None if half_life == 0 else float(half_life)
     try:
         res = engine().personalize(liked, disliked, model=model, k=10, taste=taste_kind, rerank=rerank,
-                                   recency_half_life=hl)
+                                   recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES)
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()
@@ -120,9 +123,11 @@ with recs_col:
     st.caption(t("click_row_hint") + " · " + timing_caption(res))
     show_notes(res.notes)
     # the toggle runs the two stages on the plain taste vector with 100 candidates: its measured figure
-    cell = curve_point(measured, model, "sasrec", 100)
-    if rerank and not half_life and cell and model in measured.get("taste", {}):
-        st.caption(t("rerank_measured", space=model.upper(), n=100, v=cell["ndcg@10"], alone=measured["taste"][model]))
+    point = figures.point(model, "sasrec", DEFAULT_CANDIDATES) if figures is not None else None
+    alone = figures.taste_cell(model) if figures is not None else None
+    if rerank and not half_life and point is not None and alone is not None:
+        st.caption(t("rerank_measured", space=label(model), n=DEFAULT_CANDIDATES, v=point.ndcg, alone=alone.ndcg,
+                     k=figures.k))
 
 with map_col:
     st.subheader(t("taste_map", model=label(model)))

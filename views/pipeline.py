@@ -1,12 +1,11 @@
 """Retrieval + ranking: the two-stage pipeline step by step for the current taste."""
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui.answers import reranked_frame, show_notes
-from ui.charts import rank_moves
-from ui.resources import built_models, engine, measured_source, movies, require_models, show_error
+from ui.charts import measured_curve, rank_moves
+from ui.evaluation import measured, measured_source
+from ui.resources import built_models, engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
@@ -71,24 +70,14 @@ cols[3].metric(t("stage_total"), f"{tm.get('total', 0):.2f} ms")
 
 # the measured "90 -> 99" curve for this stage-1 space and ranker (figures computed by the engine)
 with st.expander(t("measured_curve"), expanded=True):
-    measured = engine().measured()
-    curve = (measured or {}).get("curves", {}).get(f"{model}>{ranker}")
+    figures = measured(engine())  # verified once per evaluation, cached by its hash
+    curve = figures.curve(model, ranker) if figures is not None else ()
     if not curve:
         st.caption(t("measured_none"))
     else:
-        x = [c["candidates"] for c in curve]
-        fig = go.Figure(go.Scatter(
-            x=x, y=[c["ndcg@10"] for c in curve], mode="lines+markers", name="NDCG@10",
-            hovertext=[f"HR@10 {c['hr@10']:.3f} · {c['stage1_ms']:.2f} + {c['stage2_ms']:.2f} ms" for c in curve],
-            hoverinfo="text+y"))
-        fig.add_trace(go.Bar(x=x, y=[c["stage1_ms"] + c["stage2_ms"] for c in curve], name=t("measured_latency"),
-                             yaxis="y2", opacity=0.3, hoverinfo="y+name"))
-        fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": 1.15},
-                          xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": "NDCG@10"},
-                          yaxis2={"title": "ms", "overlaying": "y", "side": "right", "showgrid": False})
-        st.plotly_chart(fig, key="pipeline_measured")
-        st.caption(t("measured_curve_caption", space=model.upper(), ranker=ranker_name, n=n_cand)
-                   + " " + measured_source(measured))
+        st.plotly_chart(measured_curve(curve, figures.k), key="pipeline_measured")
+        st.caption(t("measured_curve_caption", space=label(model), ranker=ranker_name, n=n_cand)
+                   + " " + measured_source(figures))
 
 frame = reranked_frame(res, labels)
 left, right = st.columns([3, 2])

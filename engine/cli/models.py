@@ -1,8 +1,10 @@
 """``python -m engine build`` and ``python -m engine evaluate``.
 
-build     train / embed the MF, SASRec, Text and USE spaces (and the Wide & Deep ranker on request); store vectors + weights
-evaluate  leave-one-out HR@10 / NDCG@10 (sampled-100 and full ranking) for popularity, MF, SASRec, Text, USE,
-          Wide & Deep, and what the pages do (taste vectors, two stages)
+build     train / embed the spaces the pages search (and the Wide & Deep ranker on request); store vectors + weights
+evaluate  leave-one-out HR@10 / NDCG@10 (sampled-100 and full ranking) for the popularity baseline and every
+          registered model, and what the pages do (taste vectors, two stages)
+
+The model names come from :mod:`engine.registry`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import sys
 
 from engine.cli.main import Result, add_common, positive_int
+from engine.registry import DEFAULT_BUILD, EVAL_MODELS, MODELS, label
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def _build(args: argparse.Namespace) -> Result:
 
 
 def _evaluate(args: argparse.Namespace) -> Result:
-    from engine.recsys.evaluate import evaluate, format_table
+    from engine.recsys.evaluation import evaluate, format_table
 
     result = evaluate(args.dataset, args.models, data_dir=args.data_dir, epochs=args.epochs, seed=args.seed,
                       store=not args.no_store, progress=_stderr_progress(args), stages=not args.no_stages)
@@ -52,26 +55,26 @@ def _evaluate(args: argparse.Namespace) -> Result:
 
 
 def register(sub: "argparse._SubParsersAction") -> None:
-    from engine.build import DEFAULT_MODELS
-
-    p = sub.add_parser("build", help="train / embed the MF, SASRec and text spaces (MiniLM, USE multilingual)",
-                       description="Train MF and SASRec on all ratings and embed every movie with the text encoders "
-                                   "(MiniLM: text, USE multilingual: use); store vectors in the catalogue and weights "
-                                   "in the cache. Skips what is up to date.")
+    others = [m for m in MODELS if m not in DEFAULT_BUILD]
+    p = sub.add_parser("build", help=f"train / embed the {', '.join(label(m) for m in DEFAULT_BUILD)} spaces",
+                       description="Train the collaborative models on all ratings and embed every movie with the text "
+                                   "encoders; store vectors in the catalogue and weights in the cache. Skips what is "
+                                   "up to date.")
     add_common(p)
-    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                   help=f"comma-separated (default: {','.join(DEFAULT_MODELS)}; also: widedeep)")
+    p.add_argument("--models", default=",".join(DEFAULT_BUILD),
+                   help=f"comma-separated (default: {','.join(DEFAULT_BUILD)}; also: {','.join(others)})")
     p.add_argument("--epochs", type=positive_int, default=None, help="SASRec epochs / MF sweeps (default: tuned)")
     p.add_argument("--force", action="store_true", help="retrain even if an up-to-date build exists")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default=None,
                    help="SASRec training device (default cpu; auto = cuda when a GPU is present)")
     p.set_defaults(handler=_build)
 
-    p = sub.add_parser("evaluate", help="offline HR@10 / NDCG@10 of popularity, MF, SASRec, Text, USE, Wide & Deep and of the pages' two stages",
+    p = sub.add_parser("evaluate", help=f"offline HR@10 / NDCG@10 of {', '.join(label(m) for m in EVAL_MODELS)} "
+                                        "and of the pages' two stages",
                        description="Leave-one-out evaluation on the 5-core data set: sampled-100 and full ranking.")
     add_common(p)
-    p.add_argument("--models", default="popularity,mf,sasrec,text,widedeep",
-                   help="comma-separated: popularity,mf,sasrec,text,widedeep (default: all)")
+    p.add_argument("--models", default=",".join(EVAL_MODELS),
+                   help=f"comma-separated: {','.join(EVAL_MODELS)} (default: all)")
     p.add_argument("--epochs", type=positive_int, default=None, help="maximum SASRec epochs / MF sweeps")
     p.add_argument("--seed", type=int, default=0, help="seed of the 100 sampled negatives (default 0)")
     p.add_argument("--no-store", action="store_true", help="do not save the result in the catalogue")

@@ -16,7 +16,7 @@ The Home table measures each model's *own* scoring; the pages do something else:
    outside the C candidates is a miss.  With C = all, the two stages are the ranker's own full
    ranking exactly (tested).
 
-Metrics: HR@10, NDCG@10 and recall@C (= the target is among the top C) of the test item, the
+Metrics: HR@k, NDCG@k (k = 10 unless set) and recall@C (= the target is among the top C) of the test item, the
 user's known items excluded, ties counted as in :mod:`engine.models.metrics`.  Latency: p50 over
 ``latency_users`` users of the code the pages run — stage 1 = taste vector + FAISS search
 (:func:`engine.recsys.pipeline.retrieve`), or fold-in + inner-product search; stage 2 =
@@ -39,20 +39,17 @@ from engine.models.base import EmbeddingModel, Holdout
 from engine.models.encoders import single_thread_inference
 from engine.models.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
 from engine.recsys.pipeline import retrieve
+from engine.recsys.figures import ALL, DEFAULT_CANDIDATES, parse_page_figures
 from engine.recsys.splits import LeaveOneOut
 from engine.recsys.taste import MAX_CLICKS, Space, TasteConfig, mean_taste
+from engine.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
 log = logging.getLogger(__name__)
 
-ALL = "all"
-#: spaces whose vectors the pages search, in display order; rankers the pipeline page offers
-SPACE_ORDER = ("mf", "sasrec", "text", "use", "widedeep")
-#: the spaces the pages search (Wide & Deep's movie vectors are measured as a space but not offered)
-PAGE_SPACES = ("mf", "sasrec", "text", "use")
-RANKERS = ("sasrec", "widedeep")
-#: models whose own user vector is a dot product with their item vectors (a native stage 1)
-NATIVE = ("mf", "sasrec")
+#: the spaces measured: every model with movie vectors, the pages' spaces first (Wide & Deep's
+#: movie vectors are measured as a space although the pages do not offer it)
+MEASURED_SPACES = SPACES + tuple(r for r in RANKERS if r not in SPACES)
 
 
 @dataclass(frozen=True)
@@ -190,12 +187,13 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
                     progress: Progress | None = None) -> dict[str, Any]:
     """Stage 1 alone, model-native user vectors and two stages, on ``split``'s test holdout.
 
-    ``models``: fitted on ``split``'s train part (as :func:`engine.recsys.evaluate.evaluate_split`
-    fits them); spaces are those of :data:`SPACE_ORDER` present, rankers those of :data:`RANKERS`."""
+    ``models``: fitted on ``split``'s train part (as :func:`engine.recsys.evaluation.evaluate_split`
+    fits them); spaces are those of :data:`MEASURED_SPACES` present, rankers those of
+    :data:`engine.registry.RANKERS`, native user vectors those of :data:`engine.registry.NATIVE_TASTE`."""
     progress = progress or no_progress
     t_start = time.perf_counter()
     valid, test = split.valid_holdout(), split.test_holdout()
-    spaces = {m: Space(m, models[m].item_ids(), models[m].item_embeddings()) for m in SPACE_ORDER if m in models}
+    spaces = {m: Space(m, models[m].item_ids(), models[m].item_embeddings()) for m in MEASURED_SPACES if m in models}
     for m, sp in spaces.items():
         if not np.array_equal(sp.ids, split.item_ids):
             raise ValueError(f"the {m} model was not fitted on this split (its items differ)")
@@ -204,7 +202,7 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
     recall_at = [c for c in config.candidates if c < split.n_items]
     k = config.k
 
-    # stage 1 alone: the half-life of each space chosen on validation NDCG@10
+    # stage 1 alone: the half-life of each space chosen on validation NDCG@k
     stage1: dict[str, Any] = {}
     options: dict[str, np.ndarray] = {}                       # stage-1 option -> test score matrix
     for i, (m, sp) in enumerate(spaces.items()):
@@ -217,16 +215,16 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
             s = taste_scores(sp, test.histories, hl)
             options[name] = s
             stage1[name] = {"space": m, "method": "taste vector (cosine)", "recency_half_life": hl,
-                            "valid_ndcg@10": by_hl[hl], "test": summary(ranks(s, test), k, recall_at)}
-        stage1[f"{m}:taste_recency"]["valid_ndcg@10_by_half_life"] = {
+                            f"valid_ndcg@{k}": by_hl[hl], "test": summary(ranks(s, test), k, recall_at)}
+        stage1[f"{m}:taste_recency"][f"valid_ndcg@{k}_by_half_life"] = {
             ("off" if h is None else f"{h:g}"): v for h, v in by_hl.items()}
         # the page lets the visitor pick any half-life, so each one's test figure is what that
         # choice shows (the half-life above was chosen on validation, never on these)
-        stage1[f"{m}:taste_recency"]["test_ndcg@10_by_half_life"] = {
+        stage1[f"{m}:taste_recency"][f"test_ndcg@{k}_by_half_life"] = {
             ("off" if h is None else f"{h:g}"): ndcg(ranks(taste_scores(sp, test.histories, h), test), k)
             for h in (None, *config.half_lives)}
     native: dict[str, Any] = {}
-    for m in NATIVE:
+    for m in NATIVE_TASTE:
         if m in models:
             s = native_scores(models[m], test)
             options[f"{m}:native"] = s
@@ -263,7 +261,7 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
     return {
         "protocol": {"holdout": "test (history = train + validation item)", "k": k,
                      "candidates": [ALL if c is None else c for c in cuts], "recall_at": recall_at,
-                     "half_life_choice": "per space, best validation NDCG@10 of the page's choices",
+                     "half_life_choice": f"per space, best validation NDCG@{k} of the page's choices",
                      "latency": "p50 ms per user, one query at a time, one torch thread, histories cut to the last 500 clicks",
                      "config": asdict(config)},
         "stage1_taste": stage1,
@@ -280,7 +278,7 @@ def format_stages(res: Mapping[str, Any]) -> str:
     cuts = [str(c) for c in res["protocol"]["candidates"]]
     rec = [f"recall@{c}" for c in res["protocol"]["recall_at"]]
     lines = ["stage 1 alone (test): taste vector per space, and the models' own user vectors",
-             f"{'option':<24}{'half-life':>10}{'HR@10':>8}{'NDCG@10':>9}" + "".join(f"{r[7:]:>8}" for r in rec)
+             f"{'option':<24}{'half-life':>10}{f'HR@{k}':>8}{f'NDCG@{k}':>9}" + "".join(f"{r[7:]:>8}" for r in rec)
              + "   (recall@C)"]
     for name, info in list(res["stage1_taste"].items()) + list(res["stage1_native"].items()):
         t = info["test"]
@@ -290,8 +288,8 @@ def format_stages(res: Mapping[str, Any]) -> str:
     lat = res["latency_ms"]
     for r, info in res["two_stage"].items():
         alone = info["ranker_alone"]
-        lines += ["", f"two stages, ranker {r} (alone: HR@10 {alone[f'hr@{k}']:.4f}, NDCG@10 {alone[f'ndcg@{k}']:.4f});"
-                      f" NDCG@10 by candidates C; p50 ms stage 1 / stage 2",
+        lines += ["", f"two stages, ranker {r} (alone: HR@{k} {alone[f'hr@{k}']:.4f}, NDCG@{k} {alone[f'ndcg@{k}']:.4f});"
+                      f" NDCG@{k} by candidates C; p50 ms stage 1 / stage 2",
                   f"{'stage 1':<24}" + "".join(f"{c:>8}" for c in cuts)]
         for name, cells in info["by_stage1"].items():
             lines.append(f"{name:<24}" + "".join(f"{cells[c][f'ndcg@{k}']:>8.4f}" for c in cuts))
@@ -300,87 +298,3 @@ def format_stages(res: Mapping[str, Any]) -> str:
     for name, row in lat["stage1"].items():
         lines.append(f"{name:<24}" + "".join(f"{row[c]:>8.2f}" for c in cuts))
     return "\n".join(lines)
-
-
-def page_figures(evaluation: Mapping[str, Any] | None, n_candidates: int = 100) -> dict[str, Any] | None:
-    """What the pages show from a stored evaluation (None when it has no usable ``"stages"``).
-
-    - ``taste`` / ``native``: space -> test NDCG@10 of the taste vector (the page's "average of my
-      clicks") and of the model's own user vector; ``hr``: the same two as HR@10 (``hr["taste"]``, ``hr["native"]``);
-    - ``taste_by_half_life``: space -> {"off" | "1" | "2" | ...: test NDCG@10} of the taste vector
-      with each recency setting the page offers (evaluations before this key: {"off": taste});
-    - ``curves``: ``"space>ranker"`` -> rows (candidates, hr@10, ndcg@10, stage1_ms, stage2_ms) for the
-      plain taste vector as stage 1, the pipeline page's curve;
-    - ``rows``: Home-table rows (label, HR@10 / NDCG@10 full ranking) of what the pages do, the two
-      stages at ``n_candidates`` (the pages' default).
-
-    A record of the wrong shape (hand-edited, older format) gives None and a log line naming the
-    command that rewrites it; it never raises."""
-    st = (evaluation or {}).get("stages") if isinstance(evaluation, Mapping) else None
-    if not st:
-        return None
-    try:
-        return _page_figures(st, n_candidates)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("stored stages are malformed (%s: %s); run `python -m engine evaluate` to rewrite them",
-                    type(exc).__name__, exc)
-        return None
-
-
-def _figure(x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"not a number: {x!r}")
-    return float(x)
-
-
-def _page_figures(st: Mapping[str, Any], n_candidates: int) -> dict[str, Any]:
-    k = int(st["protocol"]["k"])
-    # candidate cut-offs in the protocol's order (a JSON file written with sorted keys holds
-    # "100" before "25"); cells the protocol does not list go last, in their own order
-    order = {str(c): i for i, c in enumerate(st["protocol"].get("candidates") or [])}
-
-    def in_order(cells: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        return sorted(cells.items(), key=lambda kv: order.get(str(kv[0]), len(order)))
-
-    lat = st["latency_ms"]
-    taste, by_hl = {}, {}
-    for n, i in st["stage1_taste"].items():
-        space = str(i["space"])
-        if n.endswith(":taste"):
-            taste[space] = _figure(i["test"][f"ndcg@{k}"])
-            by_hl.setdefault(space, {})["off"] = taste[space]
-        elif n.endswith(":taste_recency"):
-            by_hl.setdefault(space, {}).update(
-                {str(h): _figure(v) for h, v in (i.get("test_ndcg@10_by_half_life") or {}).items()})
-    native = {str(i["space"]): _figure(i["test"][f"ndcg@{k}"]) for i in st["stage1_native"].values()}
-    hit = {"taste": {str(i["space"]): _figure(i["test"][f"hr@{k}"]) for n, i in st["stage1_taste"].items()
-                     if n.endswith(":taste")},
-           "native": {str(i["space"]): _figure(i["test"][f"hr@{k}"]) for i in st["stage1_native"].values()}}
-    curves, rows = {}, []
-    for n, i in st["stage1_taste"].items():
-        if n.endswith(":taste") and i["space"] in PAGE_SPACES:
-            rows.append({"label": f"{str(i['space']).upper()} taste vector (Live personalization)",
-                         "hr@10": _figure(i["test"][f"hr@{k}"]), "ndcg@10": _figure(i["test"][f"ndcg@{k}"])})
-    for r, info in st["two_stage"].items():
-        for opt, cells in info["by_stage1"].items():
-            if not opt.endswith(":taste"):
-                continue
-            space = opt.split(":")[0]
-            curves[f"{space}>{r}"] = [
-                {"candidates": str(c), "hr@10": _figure(v[f"hr@{k}"]), "ndcg@10": _figure(v[f"ndcg@{k}"]),
-                 "stage1_ms": _figure(lat["stage1"][opt][c]), "stage2_ms": _figure(lat["stage2"][r][c])}
-                for c, v in in_order(cells)]
-            if str(n_candidates) in cells and space in PAGE_SPACES:
-                v = cells[str(n_candidates)]
-                rows.append({"label": f"{space.upper()} taste vector, {n_candidates} candidates -> {r} "
-                                      f"(Retrieval + ranking)", "hr@10": _figure(v[f"hr@{k}"]),
-                             "ndcg@10": _figure(v[f"ndcg@{k}"])})
-    return {"taste": taste, "taste_by_half_life": by_hl, "native": native, "hr": hit, "curves": curves, "rows": rows,
-            "k": k}
-
-
-def curve_point(figures: Mapping[str, Any] | None, space: str, ranker: str, n_candidates: int) -> dict[str, Any] | None:
-    """The measured two-stage cell (hr@10, ndcg@10, stage1_ms, stage2_ms) of ``space``'s taste vector,
-    ``n_candidates`` candidates, ``ranker``; None when not measured."""
-    curve = ((figures or {}).get("curves") or {}).get(f"{space}>{ranker}") or []
-    return next((c for c in curve if c["candidates"] == str(n_candidates)), None)

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -35,6 +35,10 @@ from engine.service import records, search as text_search
 from engine.service.results import Agreement, Asked, Hit, Hits
 from engine.vectors.contract import SearchIndex
 from engine.vectors.faiss_index import IndexCache, IndexConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from engine.recsys.evaluation import Evaluation
+    from engine.recsys.figures import PageFigures
 
 log = logging.getLogger(__name__)
 
@@ -397,26 +401,20 @@ class Engine:
         """What training bounded or cut in each built space (:func:`engine.service.records.build_notes`)."""
         return records.build_notes(self.catalogue, self.models())
 
-    def evaluation(self) -> tuple[dict[str, Any], str] | None:
-        """(evaluation, source): the one ``python -m engine evaluate`` stored in this cache
-        (``"local"``), else the one published with the code for the same data and model settings
-        (``"published"``, verified), else None."""
-        from engine.recsys.evaluate import current_evaluation
+    def evaluation(self) -> "Evaluation | None":
+        """The evaluation the pages show: the one ``python -m engine evaluate`` stored in this cache
+        (``.source == "local"``), else the one published with the code for the same data, protocol
+        and model settings (``"published"``, verified), else None."""
+        from engine.recsys.evaluation import current_evaluation
 
         return current_evaluation(self.catalogue, self.dataset, self.catalogue.meta().get("data_hash"))
 
-    def measured(self) -> dict[str, Any] | None:
-        """What the pages do, as measured (:meth:`evaluation`): :func:`engine.recsys.stages.page_figures`
-        plus ``source`` ("local" / "published") and ``created`` / ``machine`` of the measurement, or
-        None before an evaluation with stages."""
-        from engine.recsys.stages import page_figures
-
-        found = self.evaluation()
-        figures = page_figures(found[0]) if found else None
-        if figures is None:
-            return None
-        ev, source = found
-        return figures | {"source": source, "created": ev.get("created"), "machine": ev.get("machine") or {}}
+    def measured(self) -> "PageFigures | None":
+        """What the pages do, as measured (:class:`~engine.recsys.figures.PageFigures`: figures by
+        space, ranker and candidates, with their source, date and machine), or None before an
+        evaluation with stages."""
+        ev = self.evaluation()
+        return ev.figures if ev is not None else None
 
 
 def load_built(dataset: str, name: str) -> Any:

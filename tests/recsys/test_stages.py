@@ -10,8 +10,9 @@ from engine.models import get_model
 from engine.models.metrics import full_ranks, hit_ratio
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import leave_one_out
-from engine.recsys.stages import (StagesConfig, evaluate_stages, format_stages, native_scores, ranks,
-                                  taste_scores, two_stage_ranks, page_figures)
+from engine.recsys.figures import MalformedEvaluationError, parse_page_figures
+from engine.recsys.stages import (StagesConfig, curve_point, evaluate_stages, format_stages, native_scores,
+                                  page_figures, ranks, taste_scores, two_stage_ranks)
 from engine.recsys.taste import Space, TasteConfig, taste_vector
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
@@ -103,30 +104,53 @@ def test_evaluate_stages_report(fitted):
     lat = res["latency_ms"]
     assert lat["stage2"]["widedeep"]["all"] > 0 and lat["stage1"]["mf:native"]["5"] > 0
     assert "two stages, ranker sasrec" in format_stages(res)
-    fig = page_figures({"stages": res}, n_candidates=10)
-    assert fig["taste"]["mf"] == res["stage1_taste"]["mf:taste"]["test"]["ndcg@10"]
-    assert fig["native"]["sasrec"] == res["stage1_native"]["sasrec:native"]["test"]["ndcg@10"]
-    curve = fig["curves"]["mf>widedeep"]
-    assert [c["candidates"] for c in curve] == ["5", "10", "20", "all"]
-    assert curve[1]["ndcg@10"] == res["two_stage"]["widedeep"]["by_stage1"]["mf:taste"]["10"]["ndcg@10"]
+    fig = parse_page_figures(res, "local", n_candidates=10)
+    assert fig.k == 10 and fig.source == "local"
+    assert fig.taste_cell("mf").ndcg == res["stage1_taste"]["mf:taste"]["test"]["ndcg@10"]
+    assert fig.native_cell("sasrec").hr == res["stage1_native"]["sasrec:native"]["test"]["hr@10"]
+    assert fig.native_cell("widedeep") is None and fig.taste_cell("text") is None
+    curve = fig.curve("mf", "widedeep")
+    assert [c.candidates for c in curve] == [5, 10, 20, None]
+    assert curve[1].ndcg == res["two_stage"]["widedeep"]["by_stage1"]["mf:taste"]["10"]["ndcg@10"]
+    assert curve[1].stage2_ms == lat["stage2"]["widedeep"]["10"]
+    assert fig.point("mf", "widedeep", 10) == curve[1] and fig.point("mf", "widedeep", 25) is None
     # Home rows: the spaces the pages search (mf, sasrec; not Wide & Deep's vectors), two stages per ranker
-    assert len(fig["rows"]) == 2 + 2 * 2 and page_figures({}) is None
-    assert not any(r["label"].startswith("WIDEDEEP") for r in fig["rows"])
+    assert [(r.space, r.ranker, r.candidates) for r in fig.rows] == [
+        ("mf", None, None), ("sasrec", None, None), ("mf", "sasrec", 10), ("sasrec", "sasrec", 10),
+        ("mf", "widedeep", 10), ("sasrec", "widedeep", 10)]
     # a record written with sorted keys ("100" before "25", as the published JSON is) keeps the curve's order
     import json
 
-    resorted = json.loads(json.dumps({"stages": res}, sort_keys=True))
-    assert [c["candidates"] for c in page_figures(resorted, n_candidates=10)["curves"]["mf>widedeep"]] == \
-        ["5", "10", "20", "all"]
+    resorted = json.loads(json.dumps(res, sort_keys=True))
+    assert [c.candidates for c in parse_page_figures(resorted, "published").curve("mf", "widedeep")] == [5, 10, 20, None]
     # every recency choice the page offers has its own test figure (the page labels each one)
-    hl = fig["taste_by_half_life"]["mf"]
-    assert set(hl) == {"off", "2", "5"} and hl["off"] == fig["taste"]["mf"]
-    assert hl[f"{rec['recency_half_life']:g}"] == rec["test"]["ndcg@10"]
+    hl = fig.taste_by_half_life["mf"]
+    assert set(hl) == {None, 2.0, 5.0} and fig.taste_cell("mf", 0) == fig.taste_cell("mf") == hl[None]
+    chosen = rec["recency_half_life"]
+    assert fig.taste_cell("mf", chosen) == type(hl[None])(rec["test"]["hr@10"], rec["test"]["ndcg@10"], 10)
+    other = 5.0 if chosen == 2.0 else 2.0
+    assert fig.taste_cell("mf", other).hr is None
+    assert fig.taste_cell("mf", other).ndcg == rec["test_ndcg@10_by_half_life"][f"{other:g}"]
 
 
-@pytest.mark.parametrize("damage", ["no protocol", "k text", "latency gone", "figure text", "cells list", "stages list"])
-def test_page_figures_of_a_damaged_record_is_none(fitted, damage):
-    """A hand-edited or older stored evaluation never breaks a page: page_figures says None."""
+def test_the_former_dict_figures_match_the_typed_ones(fitted):
+    """page_figures / curve_point (still read by engine/service.py and views/personalize.py) are
+    the typed figures in the former shape."""
+    split, models = fitted
+    res = evaluate_stages(split, models, StagesConfig(candidates=(5, 10), half_lives=(2.0,), latency_users=2))
+    fig, typed = page_figures({"stages": res}, n_candidates=10), parse_page_figures(res, "local", n_candidates=10)
+    assert fig["taste"]["mf"] == typed.taste_cell("mf").ndcg and fig["hr"]["native"]["mf"] == typed.native_cell("mf").hr
+    assert fig["taste_by_half_life"]["mf"]["off"] == typed.taste_cell("mf").ndcg
+    assert curve_point(fig, "mf", "sasrec", 10)["ndcg@10"] == typed.point("mf", "sasrec", 10).ndcg
+    assert [c["candidates"] for c in fig["curves"]["mf>sasrec"]] == ["5", "10", "all"]
+    assert curve_point(fig, "mf", "sasrec", 50) is None and curve_point(None, "mf", "sasrec", 10) is None
+    assert page_figures({}) is None and page_figures({"stages": {"protocol": "x"}}) is None
+
+
+@pytest.mark.parametrize("damage", ["no protocol", "k text", "latency gone", "figure text", "cells list", "stages list",
+                                    "hr above one", "nan latency", "space mismatch", "half-life text"])
+def test_page_figures_of_a_damaged_record_are_refused(fitted, damage):
+    """A hand-edited or older stored evaluation never breaks a page: parsing raises one named error."""
     import copy
 
     split, models = fitted
@@ -142,16 +166,30 @@ def test_page_figures_of_a_damaged_record_is_none(fitted, damage):
         bad["stage1_taste"]["mf:taste"]["test"]["ndcg@10"] = "0.5"
     elif damage == "cells list":
         bad["two_stage"]["sasrec"]["by_stage1"]["mf:taste"] = [1, 2]
+    elif damage == "hr above one":
+        bad["stage1_native"]["mf:native"]["test"]["hr@10"] = 1.5
+    elif damage == "nan latency":
+        bad["latency_ms"]["stage1"]["mf:taste"]["5"] = float("nan")
+    elif damage == "space mismatch":
+        bad["stage1_taste"]["mf:taste"]["space"] = "sasrec"
+    elif damage == "half-life text":
+        bad["stage1_taste"]["mf:taste_recency"]["test_ndcg@10_by_half_life"]["soon"] = 0.1
     else:
         bad = [bad]
-    assert page_figures({"stages": res}) is not None
+    assert parse_page_figures(res, "local") is not None
+    with pytest.raises(MalformedEvaluationError):
+        parse_page_figures(bad, "local")
     assert page_figures({"stages": bad}) is None
 
 
-def test_curve_point_finds_a_measured_cell():
-    figures = {"curves": {"mf>sasrec": [{"candidates": "25", "ndcg@10": 0.07}, {"candidates": "100", "ndcg@10": 0.09}]}}
-    from engine.recsys.stages import curve_point
-
-    assert curve_point(figures, "mf", "sasrec", 100)["ndcg@10"] == 0.09
-    assert curve_point(figures, "mf", "sasrec", 50) is None and curve_point(None, "mf", "sasrec", 100) is None
-    assert curve_point(figures, "text", "sasrec", 100) is None
+def test_k_is_a_setting_end_to_end(fitted):
+    """Measured at k = 5, every figure is @5 and the typed figures say so (nothing assumes 10)."""
+    split, models = fitted
+    res = evaluate_stages(split, models, StagesConfig(candidates=(5,), half_lives=(2.0,), latency_users=2, k=5))
+    rec = res["stage1_taste"]["mf:taste_recency"]
+    assert "valid_ndcg@5" in rec and "test_ndcg@5_by_half_life" in rec and "ndcg@5" in rec["test"]
+    fig = parse_page_figures(res, "local", n_candidates=5)
+    assert fig.k == 5 and fig.taste_cell("mf").k == 5
+    assert fig.taste_cell("mf").hr == res["stage1_taste"]["mf:taste"]["test"]["hr@5"]
+    assert fig.point("mf", "sasrec", 5).ndcg == res["two_stage"]["sasrec"]["by_stage1"]["mf:taste"]["5"]["ndcg@5"]
+    assert "HR@5" in format_stages(res)
