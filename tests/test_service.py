@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
+from engine.data.catalogue import Catalogue
+from engine.errors import BadQueryError, CatalogueError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
 from engine.vectors.faiss_index import IndexConfig
 from engine.lab.scale import clustered_vectors
 from tests.fixtures import synthetic_catalogue
@@ -249,3 +250,37 @@ def test_outdated_models_are_named(eng):
     assert eng.outdated_models() == [built]
     eng.catalogue.put_json(f"build:{built}", ["not", "a", "record"])
     assert eng.outdated_models() == []
+
+
+def test_engine_on_a_missing_catalogue_creates_nothing(isolated_cache):
+    """Reading never creates: an Engine on a data set without a catalogue says how to make one."""
+    with pytest.raises(CatalogueError, match=r"run `python -m engine data --dataset nope` first"):
+        Engine("nope")
+    assert not (isolated_cache / "nope").exists()
+
+
+def test_one_recommendation_checks_its_ids_once_and_reads_the_vector_table_once(tmp_path, monkeypatch):
+    """A click's work is done once: the ids are checked once and the catalogue's vector table read once
+    (until the catalogue changes), and the answer carries the taste vector the map places."""
+    import engine.inputs as inputs
+    import engine.recsys.taste as taste
+
+    cat = synthetic_catalogue(200, D, models=("mf",))
+    path = tmp_path / "c.sqlite"
+    disk = Catalogue(path)
+    disk.write_movies(cat.movies())
+    vs = cat.get_vectors("mf")
+    disk.put_vectors("mf", vs.movie_ids, vs.vectors, {})
+    eng = Engine("s", catalogue=disk, index_dir=tmp_path)
+    eng.recommend([1, 2, 3], k=5)                            # warm: space and index loaded
+    checks, reads = [], []
+    real_check, real_info = inputs.check_ids, Catalogue.vector_info
+    monkeypatch.setattr(taste, "check_ids", lambda *a, **k: checks.append(1) or real_check(*a, **k))
+    monkeypatch.setattr(Catalogue, "vector_info", lambda self: reads.append(1) or real_info(self))
+    hits = eng.recommend([1, 2, 3], dislikes=[4], k=5)
+    assert len(checks) == 2 and reads == []                  # clicks and dislikes, once each; the table is unchanged
+    expected = taste.taste_vector(eng.space("mf"), taste.Taste.of([1, 2, 3], [4]))
+    np.testing.assert_allclose(hits.vector, expected)
+    disk.put_vectors("mf", vs.movie_ids, vs.vectors * 2, {})  # the catalogue changes: read again
+    eng.recommend([1, 2, 3], k=5)
+    assert len(reads) >= 1

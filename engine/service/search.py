@@ -84,7 +84,8 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     elif not weights[-1]:
         notes.append(note("hybrid_bm25_abstained"))
     if len(spaces) > 1:
-        notes.append(note("hybrid_fused_bm25" if weights[-1] else "hybrid_fused", spaces=list(spaces)))
+        notes.append(note("hybrid_fused_bm25", spaces=list(spaces)) if weights[-1] else
+                     note("hybrid_fused", spaces=list(spaces)))
     fusion = Fusion(hybrid.FUSION.rrf_k, tuple(spaces), tuple(weights), confident)
     ranks = [dict(zip(fusion.lists, r)) for _, _, r in fused]
     return Hits("hybrid", _replace(asked, fusion=fusion),

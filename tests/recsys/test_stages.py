@@ -11,8 +11,8 @@ from engine.models.metrics import full_ranks, hit_ratio
 from engine.recsys.pipeline import retrieve
 from engine.recsys.splits import leave_one_out
 from engine.recsys.figures import MalformedEvaluationError, parse_page_figures
-from engine.recsys.stages import (StagesConfig, curve_point, evaluate_stages, format_stages, native_scores,
-                                  page_figures, ranks, taste_scores, two_stage_ranks)
+from engine.recsys.stages import (StagesConfig, evaluate_stages, format_stages, native_scores, ranks,
+                                  taste_scores, two_stage_ranks)
 from engine.recsys.taste import Space, TasteConfig, taste_vector
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
@@ -131,20 +131,6 @@ def test_evaluate_stages_report(fitted):
     other = 5.0 if chosen == 2.0 else 2.0
     assert fig.taste_cell("mf", other).hr is None
     assert fig.taste_cell("mf", other).ndcg == rec["test_ndcg@10_by_half_life"][f"{other:g}"]
-
-
-def test_the_former_dict_figures_match_the_typed_ones(fitted):
-    """page_figures / curve_point (still read by engine/service.py and views/personalize.py) are
-    the typed figures in the former shape."""
-    split, models = fitted
-    res = evaluate_stages(split, models, StagesConfig(candidates=(5, 10), half_lives=(2.0,), latency_users=2))
-    fig, typed = page_figures({"stages": res}, n_candidates=10), parse_page_figures(res, "local", n_candidates=10)
-    assert fig["taste"]["mf"] == typed.taste_cell("mf").ndcg and fig["hr"]["native"]["mf"] == typed.native_cell("mf").hr
-    assert fig["taste_by_half_life"]["mf"]["off"] == typed.taste_cell("mf").ndcg
-    assert curve_point(fig, "mf", "sasrec", 10)["ndcg@10"] == typed.point("mf", "sasrec", 10).ndcg
-    assert [c["candidates"] for c in fig["curves"]["mf>sasrec"]] == ["5", "10", "all"]
-    assert curve_point(fig, "mf", "sasrec", 50) is None and curve_point(None, "mf", "sasrec", 10) is None
-    assert page_figures({}) is None and page_figures({"stages": {"protocol": "x"}}) is None
 
 
 @pytest.mark.parametrize("damage", ["no protocol", "k text", "latency gone", "figure text", "cells list", "stages list",
