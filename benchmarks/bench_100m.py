@@ -361,7 +361,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.queries < 200:
-        ap.error("--queries must be at least 200 (the ground truth of the issue's protocol)")
+        ap.error("--queries must be at least 200 (the ground truth of the protocol)")
     args.factory_list = [f.strip() for f in args.factories.split(";") if f.strip()]
     args.nprobe_list = [int(x) for x in args.nprobe.split(",")]
     args.k_factor_list = sorted({int(x) for x in args.k_factor.split(",")})

@@ -36,7 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-#: (movies, users, ratings): 87,585 is ml-32m's size; 40k the issue's target; 10k a small step
+#: (movies, users, ratings): 87,585 is ml-32m's size; 40k a typical user's own catalogue; 10k a small step
 SIZES = {10_000: (10_000, 7_500, 1_000_000), 40_000: (40_000, 30_000, 4_000_000),
          87_585: (87_585, 200_948, 32_000_000)}
 STAGES = ("import", "mf", "sasrec", "text", "use", "umap", "agreement", "pages")

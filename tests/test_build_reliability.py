@@ -1,4 +1,4 @@
-"""Build manifests survive a moved cache, a missing ``path``, and corrupt weights (issue 11, section 3)."""
+"""Build manifests survive a moved cache, a missing ``path``, and corrupt weights."""
 
 from __future__ import annotations
 

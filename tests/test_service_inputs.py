@@ -1,4 +1,4 @@
-"""Only MovieDNA's named errors leave the Engine, whatever a caller passes (issue 11, section 3).
+"""Only MovieDNA's named errors leave the Engine, whatever a caller passes.
 
 Each case calls one Engine method with one hostile value and otherwise sensible arguments; the
 call must either succeed or raise a MovieDNAError subclass, never ValueError / TypeError /

@@ -2,7 +2,7 @@
 movie frames, UMAP projections and the agreement table, shared by every session.
 
 ``st.cache_resource`` holds objects shared by all sessions; ``st.cache_data`` holds frames and
-projections.  An engine error stops the page with one clear message (:func:`or_stop`).
+projections.  An engine error stops the page with one clear message (:func:`_or_stop`).
 """
 
 from __future__ import annotations

@@ -311,13 +311,13 @@ _E = {
                     "MOVIEDNA_LIVE_MAX_N, MOVIEDNA_LIVE_MAX_SECONDS 로 정합니다)."),
     "live_cut": ("The run hit its time limit and was cut: {cut}.", "실행이 시간 제한에 걸려 잘렸습니다: {cut}."),
     "starting": ("Starting…", "시작 중…"),
-    # search (issue 12: hybrid fusion)
+    # search: hybrid fusion
     "col_ranks_lists": ("Ranks ({lists})", "순위 ({lists})"),
     "hybrid_bm25_unsure": ("BM25's best match lacks some of the query's words, so BM25 did not vote: the hybrid "
                            "ranking fuses the semantic lists only.",
                            "BM25의 최상위 결과에 질의의 일부 단어가 없어 BM25는 반영하지 않았습니다: 하이브리드 순위는 "
                            "의미 검색 목록만 융합합니다."),
-    # what the pages do, measured (issue 13)
+    # what the pages do, measured
     "measured_local": ("Measured on this data set by `python -m engine evaluate` on {when} ({where}).",
                        "이 데이터셋에서 `python -m engine evaluate` 로 {when}에 측정 ({where})."),
     "measured_published": ("Measured on this same data set with MovieDNA's default model settings (fitted on the "

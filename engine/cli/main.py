@@ -1,7 +1,7 @@
 """``python -m engine <command>``: the command-line face of the engine.
 
-Each area of the engine registers its commands from its own module (``cli_data``,
-``cli_models``, ``cli_search``).  A command handler takes the parsed arguments and
+Each area of the engine registers its commands from its own module (``engine.cli.data``,
+``engine.cli.models``, ``engine.cli.search``).  A command handler takes the parsed arguments and
 returns a :class:`Result`; this module prints it as human text, or as exactly one JSON
 object on stdout with ``--json``.  A :class:`~engine.errors.MovieDNAError` becomes one
 sentence on stderr and exit code 2.

@@ -1,7 +1,7 @@
 """Hostile links and clicks: no server started, no download, no Markdown from a visitor, no traceback.
 
 A small CSV data set with random vectors for every space (fast); the pages run through app.py
-as a visitor opening a link would.  Each test names the issue-11 finding it pins down.
+as a visitor opening a link would.  Each test names the finding it pins down.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Hostile links in a real browser: the visitor's text is shown as text — no live link, no image
-fetched, no LaTeX — exactly as typed (issue 11, section 2, Markdown injection)."""
+fetched, no LaTeX — exactly as typed."""
 
 from __future__ import annotations
 

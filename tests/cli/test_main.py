@@ -1,5 +1,5 @@
 """CLI front door: usage errors name the right help command, echoed input is made printable,
-and ``--json`` leaves stderr free of library progress bars (issue 11, section 3)."""
+and ``--json`` leaves stderr free of library progress bars."""
 
 from __future__ import annotations
 

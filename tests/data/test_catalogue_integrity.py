@@ -1,5 +1,5 @@
 """Catalogue reliability: atomic vector replacement under kill -9, identity-bound vector hashes,
-and a content hash over the movies table (issue 11, section 3)."""
+and a content hash over the movies table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The projection cache heals from whatever takes its file's name (issue 11, section 3).
+"""The projection cache heals from whatever takes its file's name.
 
 UMAP itself is replaced by a stand-in module (first two columns as the map): these tests are
 about the cache around it, and real UMAP needs 12-38 s of numba compilation per process.

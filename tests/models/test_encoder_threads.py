@@ -1,5 +1,5 @@
 """Queries run torch on one thread without changing any other thread's torch thread count
-(issue 11, section 3: a build started after a mood search used to train on one thread)."""
+(a build started after a mood search used to train on one thread)."""
 
 from __future__ import annotations
 

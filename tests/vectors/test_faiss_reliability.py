@@ -1,4 +1,4 @@
-"""Index cache and index settings under damage and hostile values (issue 11, section 3)."""
+"""Index cache and index settings under damage and hostile values."""
 
 from __future__ import annotations
 

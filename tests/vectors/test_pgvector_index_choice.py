@@ -1,5 +1,5 @@
 """pgvector honours the engine's index choice: exact = a sequential scan (brute force), HNSW with
-the requested ef_search (issue 11, section 3)."""
+the requested ef_search."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``index=`` on pgvector / Milvus is honoured where the backend can, and said otherwise
-(issue 11, section 3: it was silently ignored)."""
+(it was silently ignored)."""
 
 from __future__ import annotations
 
