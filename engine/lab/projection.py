@@ -100,16 +100,17 @@ def _load_cached(path: Path, content_hash: str, config: ProjectionConfig, n: int
     return coords
 
 
-def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 10) -> np.ndarray:
+def place(query: np.ndarray, vectors: np.ndarray, coords: np.ndarray, k: int = 10, unit: bool = False) -> np.ndarray:
     """Position float32 (2,) of a new vector query (d,) on an existing map.
 
     Weighted mean of the 2-D coordinates of its k most similar movies (cosine), weights
-    softmax(similarity / 0.05) so the closest movies dominate.
+    softmax(similarity / 0.05) so the closest movies dominate.  ``unit``: the rows of ``vectors``
+    are L2-normalised already (a Space's), so they are not normalised again on every click.
     """
     q = normalize(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
     if q.shape[0] != vectors.shape[1]:
         raise DimensionMismatchError(f"Query has dimension {q.shape[0]}, the space has {vectors.shape[1]}.")
-    sims = normalize(vectors) @ q
+    sims = (vectors if unit else normalize(vectors)) @ q
     k = min(k, len(sims))
     top = np.argpartition(-sims, k - 1)[:k]
     w = np.exp((sims[top] - sims[top].max()) / 0.05)

@@ -389,7 +389,7 @@ class Engine:
         rows = np.searchsorted(map_ids, sp.ids)
         if len(map_ids) != len(sp.ids) or not np.array_equal(np.asarray(map_ids)[np.minimum(rows, len(map_ids) - 1)], sp.ids):
             raise ArtifactError(f"The {sp.model} map was drawn from other vectors; reload the page to redraw it.")
-        return place(np.asarray(vector, np.float32), sp.unit, coords[rows])
+        return place(np.asarray(vector, np.float32), sp.unit, coords[rows], unit=True)
 
     # ------------------------------------------------------------------ records and measurements
     def outdated_models(self) -> list[str]:
