@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 from ui.plain import plot_text
@@ -65,4 +66,39 @@ def measured_curve(curve: Sequence["CurvePoint"], k: int) -> go.Figure:
     fig.update_layout(height=280, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": 1.15},
                       xaxis={"type": "category", "title": t("n_candidates")}, yaxis={"title": f"NDCG@{k}"},
                       yaxis2={"title": "ms", "overlaying": "y", "side": "right", "showgrid": False})
+    return fig
+
+
+def space_map(ids: np.ndarray, xy: np.ndarray, *, movies: pd.DataFrame, colour_by: str, brushed: set[int],
+              title: str) -> go.Figure:
+    """One space's UMAP map for the Embedding explorer: movies coloured by first genre, year or
+    popularity (log ratings), the brushed ones ringed and the rest faded.  ids int64 (n,), xy float32
+    (n, 2); ``movies`` indexed by movie_id with label, genres, year, n_ratings."""
+    meta = movies.reindex(ids)
+    labels = movies["label"].to_dict()
+    hover = [plot_text(labels.get(int(m), "")) for m in ids]  # titles from the data files: text, not HTML
+    sel = np.array([int(m) in brushed for m in ids]) if brushed else np.ones(len(ids), bool)
+    opacity = np.where(sel, 0.9, 0.08)
+    if colour_by == "genre":
+        first = meta["genres"].map(lambda g: g[0] if isinstance(g, list) and g else "(none)")
+        fig = go.Figure()
+        palette = px.colors.qualitative.Dark24  # 12 genres: no colour used twice
+        for i, g in enumerate(first.value_counts().index[:12]):
+            m = (first == g).to_numpy()
+            fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=plot_text(g), text=np.array(hover)[m],
+                                       hoverinfo="text", marker={"size": 5, "opacity": opacity[m], "color": palette[i]}))
+    else:
+        val = meta["year"].astype("float") if colour_by == "year" else np.log10(1 + meta["n_ratings"].astype(float))
+        fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", text=hover, hoverinfo="text",
+                                     marker={"size": 5, "opacity": opacity, "color": val, "colorscale": "Viridis",
+                                             "showscale": True, "colorbar": {"title": t(f"colour_{colour_by}"),
+                                                                              "thickness": 8}}))
+    if brushed:
+        pts = [i for i, m in enumerate(ids) if int(m) in brushed]
+        fig.add_trace(go.Scattergl(x=xy[pts, 0], y=xy[pts, 1], mode="markers", name=t("selected"),
+                                   text=[hover[i] for i in pts], hoverinfo="text",
+                                   marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#ff4b4b"}}))
+    fig.update_layout(height=430, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title=title,
+                      xaxis={"visible": False}, yaxis={"visible": False}, dragmode="lasso",
+                      legend={"orientation": "h", "y": -0.02, "font": {"size": 10}})
     return fig

@@ -2,13 +2,10 @@
 
 from functools import partial
 
-import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
-from ui.plain import plot_text
+from ui.charts import space_map
 from ui.resources import agreement_table, built_models, movies, projection, require_models
 from ui.text import t
 from engine.registry import SPACES
@@ -40,41 +37,11 @@ def _brush(model: str) -> None:
     st.session_state["explorer_brushed"] = [int(ids[p["point_index"]]) for p in points if "point_index" in p]
 
 
-def figure(model: str) -> go.Figure:
-    ids, xy = maps[model]
-    meta = df.reindex(ids)
-    hover = [plot_text(labels.get(int(m), "")) for m in ids]  # titles from the data files: text, not HTML
-    sel = np.array([int(m) in brushed for m in ids]) if brushed else np.ones(len(ids), bool)
-    opacity = np.where(sel, 0.9, 0.08)
-    if colour_by == "genre":
-        first = meta["genres"].map(lambda g: g[0] if isinstance(g, list) and g else "(none)")
-        fig = go.Figure()
-        palette = px.colors.qualitative.Dark24  # 12 genres: no colour used twice
-        for i, g in enumerate(first.value_counts().index[:12]):
-            m = (first == g).to_numpy()
-            fig.add_trace(go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=plot_text(g), text=np.array(hover)[m],
-                                       hoverinfo="text", marker={"size": 5, "opacity": opacity[m], "color": palette[i]}))
-    else:
-        val = meta["year"].astype("float") if colour_by == "year" else np.log10(1 + meta["n_ratings"].astype(float))
-        fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", text=hover, hoverinfo="text",
-                                     marker={"size": 5, "opacity": opacity, "color": val, "colorscale": "Viridis",
-                                             "showscale": True, "colorbar": {"title": t(f"colour_{colour_by}"),
-                                                                              "thickness": 8}}))
-    if brushed:
-        pts = [i for i, m in enumerate(ids) if int(m) in brushed]
-        fig.add_trace(go.Scattergl(x=xy[pts, 0], y=xy[pts, 1], mode="markers", name=t("selected"),
-                                   text=[hover[i] for i in pts], hoverinfo="text",
-                                   marker={"size": 9, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#ff4b4b"}}))
-    fig.update_layout(height=430, margin={"l": 0, "r": 0, "t": 30, "b": 0}, title=t(f"space_{model}"),
-                      xaxis={"visible": False}, yaxis={"visible": False}, dragmode="lasso",
-                      legend={"orientation": "h", "y": -0.02, "font": {"size": 10}})
-    return fig
-
-
 cols = st.columns(len(models))
 for col, model in zip(cols, models):
     with col:
-        st.plotly_chart(figure(model), key=f"explorer_map_{model}", on_select=partial(_brush, model),
+        st.plotly_chart(space_map(*maps[model], movies=df, colour_by=colour_by, brushed=brushed,
+                                  title=t(f"space_{model}")), key=f"explorer_map_{model}", on_select=partial(_brush, model),
                         selection_mode=("lasso", "box", "points"))
 st.caption(t("brush_hint", n=len(brushed)))
 
