@@ -39,7 +39,7 @@ import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
 from engine import config  # noqa: E402
-from engine.artifacts import atomic_path, atomic_write_json, sha256_file  # noqa: E402
+from engine.artifacts import atomic_path, atomic_write_json, sha256_file, write_sealed_json  # noqa: E402
 from engine.errors import ArtifactError  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
@@ -291,7 +291,7 @@ def phase_report(args: argparse.Namespace) -> int:
     for key in ("finished",):
         doc["exact"].pop(key, None)
     out = Path(args.out) if args.out else published_path(f"bigann-{args.n}")
-    atomic_write_json(out, doc)
+    write_sealed_json(out, doc)
     print_table(doc)
     print(f"\nwrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out.name}", file=sys.stderr)
     return 0

@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.artifacts import write_sealed_json  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.machine import machine_facts  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("data_dir", "uri"):
             if key in r.get("options", {}) and str(cache) in str(r["options"][key]):
                 r["options"][key] = str(r["options"][key]).replace(str(cache), "<temporary directory>")
-    atomic_write_json(args.out, {
+    write_sealed_json(args.out, {
         "source": source, "n": int(len(ids)), "dim": int(vecs.shape[1]), "queries": int(len(queries)),
         "k": args.k, "machine": {**machine_facts(),
                                  "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},  # others' jobs skew latency

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.artifacts import write_sealed_json  # noqa: E402
 from engine.vectors.faiss_index import IndexConfig  # noqa: E402
 from engine.machine import machine_facts  # noqa: E402
 from engine.lab.scale import RESULTS_PATH, estimate_exact, merge_rows, run_grid  # noqa: E402
@@ -103,7 +103,7 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float) -> None:
     if args.merge:
         merge_rows(rows, args.out, **{k: v for k, v in out.items() if k not in ("rows", "estimates", "seconds")})
     else:
-        atomic_write_json(args.out, out)
+        write_sealed_json(args.out, out)
     print(f"wrote {args.out}", file=sys.stderr)
 
 

@@ -57,6 +57,41 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def canonical(obj: Any) -> bytes:
+    """The bytes a sealed record's sha256 is taken over (sorted keys, no spaces)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def write_sealed_json(target: Path | str, body: dict[str, Any]) -> dict[str, Any]:
+    """Write ``body`` plus ``"sha256"`` (over its canonical bytes) atomically; return what was written.
+    The result files the pages show are written this way and read with :func:`read_sealed_json`."""
+    clean = json.loads(canonical({k: v for k, v in body.items() if k != "sha256"}))
+    sealed = clean | {"sha256": sha256_bytes(canonical(clean))}
+    atomic_write_json(target, sealed)
+    return sealed
+
+
+def read_sealed_json(path: Path | str) -> dict[str, Any]:
+    """A file written by :func:`write_sealed_json`, without its ``sha256`` key, after checking it.
+
+    Raises :class:`ArtifactError` (one sentence) when the file cannot be read, is not a JSON object,
+    has no sha256 or does not match it (edited or damaged); ``FileNotFoundError`` when it is absent.
+    """
+    path = Path(path)
+    try:
+        blob = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"The result file {path.name} cannot be read ({exc}).") from None
+    if not isinstance(blob, dict) or not isinstance(blob.get("sha256"), str):
+        raise ArtifactError(f"The result file {path.name} carries no sha256, so it cannot be verified.")
+    body = {k: v for k, v in blob.items() if k != "sha256"}
+    if sha256_bytes(canonical(body)) != blob["sha256"]:
+        raise ArtifactError(f"The result file {path.name} does not match its sha256 (edited or damaged).")
+    return body
+
+
 def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

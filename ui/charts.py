@@ -102,3 +102,30 @@ def space_map(ids: np.ndarray, xy: np.ndarray, *, movies: pd.DataFrame, colour_b
                       xaxis={"visible": False}, yaxis={"visible": False}, dragmode="lasso",
                       legend={"orientation": "h", "y": -0.02, "font": {"size": 10}})
     return fig
+
+
+def scale_latency_chart(rows: pd.DataFrame) -> go.Figure:
+    """p50 single-query latency against the number of vectors, one line per index setting."""
+    return px.line(rows.sort_values("n"), x="n", y="p50_ms", color="label", markers=True, log_x=True, log_y=True,
+                   title=t("latency_vs_n"), labels={"n": t("n_vectors"), "p50_ms": "p50 (ms)"})
+
+
+def scale_recall_chart(rows: pd.DataFrame) -> go.Figure:
+    """Recall@10 against p50 latency of every ANN row, by index family and size."""
+    ann = rows[rows["kind"] != "exact"]
+    ann = ann.assign(family=ann["kind"].str.upper(), size=ann["n"].map(lambda v: f"{int(v):,}"))
+    return px.scatter(ann, x="recall_at_10", y="p50_ms", color="family", symbol="size", log_y=True,
+                      hover_name="label", title=t("recall_vs_latency"),
+                      labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "family": "", "size": t("n_vectors")})
+
+
+def bigann_curve_chart(curve: Sequence[Mapping], n: int) -> go.Figure | None:
+    """The 100M recall–latency curve, one line per short-list length (None without points)."""
+    frame = pd.DataFrame(list(curve))
+    if not len(frame):
+        return None
+    frame = frame.assign(short_list=frame["k_factor"].map(
+        lambda kf: t("bigann_rerank", n=10 * kf) if kf > 1 else t("bigann_no_rerank")))
+    return px.line(frame, x="recall_at_10", y="p50_ms", color="short_list", markers=True, log_y=True,
+                   hover_data=["nprobe", "p99_ms"], title=t("bigann_curve", n=f"{n:,}"),
+                   labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "short_list": ""})

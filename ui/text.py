@@ -8,7 +8,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from engine.notes import Note
 
 _E = {
-    "app_title": ("MovieDNA", "MovieDNA"),
     "dataset": ("Data set", "데이터셋"),
     "backend": ("Vector database", "벡터 데이터베이스"),
     "backend_help": ("Where searches run: FAISS in this process, PostgreSQL + pgvector, or Milvus. Only the backends "
@@ -96,8 +95,6 @@ _E = {
     "space": ("Space", "공간"),
     "url_unknown_ids": ("The link names {what} this data set does not have ({ids}); they were left out.",
                         "링크에 이 데이터셋에 없는 {what}가 있어 제외했습니다 ({ids})."),
-    "url_clicks": ("clicked movies", "클릭한 영화"),
-    "url_dislikes": ("disliked movies", "싫어요 영화"),
     "space_mf": ("MF — rated like", "MF — 평점 패턴"),
     "space_sasrec": ("SASRec — watched next", "SASRec — 다음 시청"),
     "space_text": ("Text — what it is about", "Text — 내용"),
@@ -153,14 +150,7 @@ _E = {
     "semantic_results": ("Semantic (vector search)", "의미 검색 (벡터)"),
     "bm25_results": ("Keyword (BM25)", "키워드 (BM25)"),
     "hybrid_results": ("Hybrid (RRF)", "하이브리드 (RRF)"),
-    "keyword_results": ("Keyword (SQL LIKE)", "키워드 (SQL LIKE)"),
     "like_baseline": ("Baseline: SQL LIKE (substring match, what most apps start with)", "기준선: SQL LIKE (부분 문자열 일치, 대부분의 앱이 처음 쓰는 방식)"),
-    "bm25_empty_foreign": ("No keyword match: the titles, genres and tags are in English, so a {language} query has "
-                           "no word in common with them.",
-                           "키워드 일치 없음: 제목·장르·태그가 영어라서 {language} 질의와 겹치는 단어가 없습니다."),
-    "bm25_empty": ("No title, genre or tag contains these words.", "이 단어가 들어간 제목·장르·태그가 없습니다."),
-    "hybrid_semantic_only": ("BM25 found nothing, so the hybrid ranking is the semantic one.",
-                             "BM25 결과가 없어서 하이브리드 순위는 의미 검색 순위와 같습니다."),
     "encoding": ("Embedding the query…", "질의 임베딩 중…"),
     # personalize
     "personal_caption": ("Click movies you like. The taste vector is the average of their vectors (re-normalised); "
@@ -168,7 +158,6 @@ _E = {
                          "좋아하는 영화를 클릭하세요. 취향 벡터는 그 벡터들의 평균(다시 정규화)이며, 추천은 취향 벡터에 "
                          "가장 가까운 영화이고 가장 가까운 클릭으로 설명됩니다."),
     "click_means": ("A click means", "클릭의 의미"),
-    "mode_like": ("👍 more like this", "👍 이런 영화 더"),
     "mode_dislike": ("👎 less like this", "👎 이런 영화 덜"),
     "rerank_toggle": ("Re-rank with SASRec", "SASRec으로 재순위"),
     "recency": ("Recency half-life (clicks)", "최근성 반감기 (클릭 수)"),
@@ -280,16 +269,33 @@ _E = {
                      "where ANN indexes earn their keep.**",
                      "**영화 카탈로그 규모에서는 전수 검색도 몇 밀리초지만, 1억 벡터에서는 그렇지 않습니다 — 그때 ANN 색인이 필요합니다.**"),
     "exact_at": ("Exact, {n} vectors (p50)", "정확 검색, {n}개 (p50)"),
-    "exact_estimate": ("Exact, {n} (estimate)", "정확 검색, {n}개 (추정)"),
-    "estimate_help": ("Not measured: extrapolated from the measured sizes ({basis}).", "측정값이 아닌 추정치: {basis}"),
     "latency_vs_n": ("Single-query latency vs number of vectors", "벡터 수에 따른 단일 질의 지연"),
     "recall_vs_latency": ("Recall@10 vs latency (ANN settings)", "Recall@10 대 지연 (ANN 설정)"),
     "n_vectors": ("Vectors", "벡터 수"),
     "dimension": ("Dimension", "차원"),
     "all_measurements": ("All measurements", "모든 측정값"),
+    "scale_best_caption": ("Fastest index setting at recall@10 ≥ 0.99 per size, against exact search timed in the same run "
+                           "(timings of different runs are never divided).",
+                           "크기별로 recall@10 ≥ 0.99 를 달성한 가장 빠른 인덱스 설정과, 같은 실행에서 잰 정확 검색의 비교 "
+                           "(다른 실행의 시간끼리는 나누지 않습니다)."),
+    "col_n": ("vectors", "벡터 수"),
+    "col_index": ("index", "인덱스"),
+    "col_exact_same_run": ("exact p50 (ms, same run)", "정확 검색 p50 (ms, 같은 실행)"),
+    "col_speedup": ("speed-up", "속도 향상"),
+    "col_run": ("run", "실행"),
+    "bigann_protocol_text": (
+        "100,000,000 synthetic 64-d vectors are generated in chunks into one float32 file on disk; exact top-10 of "
+        "500 held-out queries is the ground truth. The IVF index (HNSW coarse quantizer, SQ8 codes) is trained on a "
+        "sample and searched one query at a time on one thread; the short list is re-ranked with the exact rows read "
+        "from the file, after its pages were dropped from the page cache. Exact search is timed from disk (page cache "
+        "dropped) and in RAM over the largest prefix that fits. Full protocol: docs/SCALE.md, \"The 100-million row\".",
+        "64차원 합성 벡터 1억 개를 청크 단위로 디스크의 float32 파일 하나에 만들고, 따로 뗀 질의 500개의 정확한 "
+        "top-10 을 정답으로 삼습니다. IVF 인덱스(HNSW 거친 양자화기, SQ8 코드)는 표본으로 학습하고 스레드 하나에서 "
+        "질의를 하나씩 검색합니다. 후보 목록은 페이지 캐시를 비운 뒤 파일에서 읽은 정확한 벡터로 재정렬합니다. 정확 "
+        "검색은 디스크(페이지 캐시 비움)와, RAM 에 들어가는 가장 큰 앞부분에서 잽니다. 전체 방법: docs/SCALE.md, "
+        "\"The 100-million row\"."),
     "no_scale_results": ("No saved scale results: run `python benchmarks/bench_scale.py`.",
                          "저장된 결과가 없습니다: `python benchmarks/bench_scale.py` 를 실행하세요."),
-    "results_unreadable": ("{name} is unreadable ({err}); run the benchmark again.", "{name} 을(를) 읽을 수 없습니다 ({err})."),
     "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),
     "backends_caption": ("{n} vectors of dimension {d} ({source}); latency of one query, recall against exact search.",
                          "차원 {d}의 벡터 {n}개 ({source}); 단일 질의 지연, 정확 검색 대비 재현율."),
@@ -313,10 +319,6 @@ _E = {
     "starting": ("Starting…", "시작 중…"),
     # search: hybrid fusion
     "col_ranks_lists": ("Ranks ({lists})", "순위 ({lists})"),
-    "hybrid_bm25_unsure": ("BM25's best match lacks some of the query's words, so BM25 did not vote: the hybrid "
-                           "ranking fuses the semantic lists only.",
-                           "BM25의 최상위 결과에 질의의 일부 단어가 없어 BM25는 반영하지 않았습니다: 하이브리드 순위는 "
-                           "의미 검색 목록만 융합합니다."),
     # what the pages do, measured
     "measured_local": ("Measured on this data set by `python -m engine evaluate` on {when} ({where}).",
                        "이 데이터셋에서 `python -m engine evaluate` 로 {when}에 측정 ({where})."),

@@ -14,23 +14,20 @@ import logging
 import sys
 
 from engine.cli.main import Result, add_common, positive_int
+from engine.cli.progress import ProgressLines
 from engine.registry import DEFAULT_BUILD, EVAL_MODELS, MODELS, label
 
 log = logging.getLogger(__name__)
 
 
 def _stderr_progress(args: argparse.Namespace):
-    """Progress lines on stderr in verbose mode (tqdm bars show anyway when stderr is a terminal)."""
-    if not getattr(args, "verbose", False):
-        return None
-    last = {"msg": ""}
-
-    def cb(fraction: float, message: str) -> None:
-        if message != last["msg"]:
-            last["msg"] = message
-            print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
-
-    return cb
+    """Progress on stderr: every message with ``-v``; without a terminal (a log file, a pipe), a line per
+    stage and one every 15 s with an ETA; on a terminal the libraries' own bars show."""
+    if getattr(args, "verbose", False):
+        return ProgressLines(interval=0.0)
+    if not sys.stderr.isatty():
+        return ProgressLines()
+    return None
 
 
 def _build(args: argparse.Namespace) -> Result:

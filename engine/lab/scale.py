@@ -14,7 +14,6 @@ what was cut, and one run at a time per process (a second caller gets :class:`Bu
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -267,8 +266,11 @@ def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, 
 
 
 def load_results(path: Path | str = RESULTS_PATH) -> dict[str, Any]:
-    """The committed scale results (``{"machine": ..., "rows": [...], "estimates": [...]}``)."""
-    return json.loads(Path(path).read_text())
+    """The committed scale results (``{"machine": ..., "rows": [...], "estimates": [...]}``), seal checked
+    (typed: :func:`engine.lab.results.scale_results`)."""
+    from engine.artifacts import read_sealed_json
+
+    return read_sealed_json(path)
 
 
 def _row_order(r: dict[str, Any]) -> tuple:
@@ -287,10 +289,10 @@ def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, 
     Every row carries ``run`` (when it was measured): rows of one run share timing
     conditions, so speed-up ratios should only be read within one run.
     """
-    from engine.artifacts import atomic_write_json
+    from engine.artifacts import write_sealed_json
 
     path = Path(path)
-    doc: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    doc: dict[str, Any] = load_results(path) if path.exists() else {"rows": []}
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     old_run = doc.get("generated", now)
     for r in doc.get("rows", []):
@@ -306,5 +308,4 @@ def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, 
         doc.setdefault("estimates", [])
     doc.update(header)
     doc["updated"] = now
-    atomic_write_json(path, doc)
-    return doc
+    return write_sealed_json(path, doc)

@@ -392,6 +392,17 @@ class Engine:
         return place(np.asarray(vector, np.float32), sp.unit, coords[rows], unit=True)
 
     # ------------------------------------------------------------------ records and measurements
+    def compare_backends(self, model: str, n_queries: int = 200) -> list[dict[str, Any]]:
+        """This space's stored vectors loaded into every backend the operator enabled and timed with
+        ``n_queries`` taste-like queries (:func:`engine.vectors.compare.compare_space`; one comparison
+        at a time per process, a second caller gets :class:`~engine.errors.BusyError`)."""
+        from engine.vectors.compare import compare_space
+
+        if model not in SPACES:
+            raise UnknownModelError(f"Unknown space {model!r}; choose one of {', '.join(SPACES)}.")
+        vs = self.catalogue.get_vectors(model)
+        return compare_space(vs.movie_ids, vs.vectors, model=model, n_queries=n_queries)
+
     def outdated_models(self) -> list[str]:
         """Built models whose build record holds other settings than this code builds with
         (:func:`engine.service.records.outdated_models`)."""

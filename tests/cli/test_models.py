@@ -59,3 +59,34 @@ def test_evaluate_json_on_ml100k(capsys, ml100k):
         assert cat.get_json("evaluation") is None                       # --no-store stored nothing
     finally:
         cat.close()
+
+
+def test_progress_lines_without_a_terminal_one_per_stage_and_periodic_with_eta():
+    """What ``build > build.log`` writes: a line when a stage starts and one per interval in between."""
+    import io
+
+    from engine.cli.progress import ProgressLines
+
+    now = [0.0]
+    out = io.StringIO()
+    p = ProgressLines(out, interval=15, clock=lambda: now[0])
+    p(0.0, "loading data set")
+    for step in range(1, 100):                      # mf: 99 updates in 20 s -> its first line, one 15 s later
+        now[0] = step * 0.2
+        p(0.5 * step / 100, f"mf: sweep {step}")
+    now[0] = 30.0
+    p(0.5, "sasrec: training")
+    now[0] = 60.0
+    p(1.0, "build done in 60s")
+    lines = out.getvalue().splitlines()
+    assert [ln.split("] ", 1)[1].split("  (")[0] for ln in lines] == [
+        "loading data set", "mf: sweep 1", "mf: sweep 76", "sasrec: training", "build done in 60s"]
+    assert "ETA 0:30" in lines[3] and "elapsed 0:30" in lines[3]   # half done in 30 s: 30 s to go
+    assert lines[-1].startswith("[100.0%]") and lines[-1].endswith("done)")
+
+
+def test_build_to_a_log_file_reports_progress_on_stderr(capsys, tiny):
+    code = main(["build", *tiny, "--models", "mf", "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "loading data set" in err and "mf: " in err and "elapsed" in err

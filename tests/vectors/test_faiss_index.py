@@ -182,12 +182,30 @@ def test_store_hnsw_option(data):
     assert store.search("text", x[:1], 1)[1][0, 0] == ids[0]
 
 
-def test_loading_from_disk_is_fast(tmp_path):
-    import time
-
+def test_a_second_cache_loads_the_index_from_disk_without_building(tmp_path, monkeypatch):
+    """How fast that is: benchmarks/bench_catalogue.py; here, that nothing is built again."""
     x = clustered_vectors(20_000, 64, seed=2)
     ids = np.arange(20_000, dtype=np.int64)
-    IndexCache(tmp_path).get("mf", ids, x, "f" * 64, IndexConfig("exact"))
-    t0 = time.perf_counter()
+    first = IndexCache(tmp_path).get("mf", ids, x, "f" * 64, IndexConfig("exact"))
+    monkeypatch.setattr(IndexCache, "_build_and_save", lambda *a, **k: pytest.fail("built again"))
     idx = IndexCache(tmp_path).get("mf", ids, x, "f" * 64, IndexConfig("exact"))
-    assert idx.source == "cache" and time.perf_counter() - t0 < 0.5
+    assert first.source != "cache" and idx.source == "cache"
+    np.testing.assert_array_equal(idx.search(x[:5], 3)[1], first.search(x[:5], 3)[1])
+
+
+def test_recall_vs_exact_scores_neighbours_not_the_query_itself(data):
+    """An index that finds each query's own row and nothing else has recall 0 for "movies like this"
+    (scoring the own row would credit it with 1/k for free)."""
+    ids, x = data
+    xn = normalize(x)
+    idx = FaissIndex.build(ids, x, check_recall=False)
+    assert idx.recall_vs_exact(xn) == 1.0                       # exact against exact
+    own = {tuple(np.round(v, 5)): i for v, i in zip(xn, ids)}
+
+    def only_itself(q, k):
+        first = np.array([own[tuple(np.round(v, 5))] for v in q], dtype=np.int64)
+        rest = np.full((len(q), k - 1), ids[-1], dtype=np.int64)    # one far-away movie, repeated
+        return np.zeros((len(q), k), np.float32), np.column_stack([first, rest])
+
+    idx.search = only_itself
+    assert idx.recall_vs_exact(xn) <= 0.01

@@ -13,10 +13,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from engine.artifacts import canonical, read_sealed_json, write_sealed_json
 from engine.errors import MovieDNAError
 from engine.inputs import validate_name
 from engine.published import published_dir
-from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, canonical, parse_evaluation
+from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, parse_evaluation
 from engine.recsys.evaluation.run import settings_identity
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,13 @@ def published_path(dataset_name: str, folder: Path | str | None = None) -> Path:
 
 def publish_evaluation(result: dict[str, Any], folder: Path | str | None = None) -> Path:
     """Write ``result`` (an :func:`~engine.recsys.evaluation.run.evaluate` output with stages) as the
-    published evaluation of its data set, with a sha256 over its content, atomically.  A record the
-    pages could not read raises :class:`~engine.recsys.figures.MalformedEvaluationError` and
+    published evaluation of its data set, sealed with a sha256 over its content, atomically.  A record
+    the pages could not read raises :class:`~engine.recsys.figures.MalformedEvaluationError` and
     writes nothing."""
-    from engine.artifacts import atomic_write_json, sha256_bytes
-
     body = json.loads(canonical({k: v for k, v in result.items() if k != "sha256"}))
     parse_evaluation(body, "published")
     path = published_path(result["dataset"], folder)
-    atomic_write_json(path, body | {"sha256": sha256_bytes(canonical(body))})
+    write_sealed_json(path, body)
     return path
 
 
@@ -64,22 +63,13 @@ def published_evaluation(dataset_name: str, data_hash: str | None, folder: Path 
     name), every model's evaluation settings (the same models as the current code would fit) and
     the record's shape.  Anything else — missing, edited, other data, protocol or settings — gives
     None and a log line with the command that measures it here (``python -m engine evaluate``)."""
-    from engine.artifacts import sha256_bytes
-
     try:
         path = published_path(dataset_name, folder)
-        blob = json.loads(path.read_text())
+        body = read_sealed_json(path)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, MovieDNAError) as exc:
-        log.warning("published evaluation unreadable (%s); run `python -m engine evaluate`", exc)
-        return None
-    if not isinstance(blob, dict) or not isinstance(blob.get("sha256"), str):
-        _refuse(path, "has no sha256")
-        return None
-    body = {k: v for k, v in blob.items() if k != "sha256"}
-    if sha256_bytes(canonical(body)) != blob["sha256"]:
-        _refuse(path, "does not match its sha256 (edited or damaged)")
+    except MovieDNAError as exc:  # unreadable, unsealed, edited or damaged
+        log.warning("published evaluation refused: %s Run `python -m engine evaluate` to measure it here.", exc)
         return None
     if not data_hash or body.get("data_hash") != data_hash:
         _refuse(path, "was measured on other data")

@@ -86,11 +86,6 @@ class Evaluation:
         return next((m for m in self.models if m.name == name), None)
 
 
-def canonical(obj: Any) -> bytes:
-    """The bytes a record's sha256 is taken over (sorted keys, no spaces)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
 def short_label(name: str, config: Any = None) -> str:
     """A model's name in a comparison table, with what it really is where that matters: the default
     SASRec is ``"sasrec (CE + BCE nets, side info)"``; its reference is a single BCE net."""

@@ -28,7 +28,8 @@ from engine.config import Progress
 from engine.models import model_class, parse_models
 from engine.models.base import Holdout
 from engine.models.popularity import PopularityModel
-from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, canonical
+from engine.artifacts import canonical
+from engine.recsys.evaluation.record import DEFAULT_PROTOCOL
 from engine.recsys.evaluation.reference import REFERENCE_NOTES, REFERENCES
 from engine.models.metrics import full_ranks, sampled_ranks, summarize
 from engine.recsys.splits import LeaveOneOut, leave_one_out

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.artifacts import sha256_bytes
+from engine.artifacts import canonical
 from engine.errors import MovieDNAError
 from engine.recsys.evaluation.published import published_digest, published_evaluation
-from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, canonical, parse_evaluation
+from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, parse_evaluation
 from engine.recsys.figures import PageFigures
 
 log = logging.getLogger(__name__)
