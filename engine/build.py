@@ -1,13 +1,13 @@
-"""Build pipeline: train / embed the three spaces and store their vectors and weights.
+"""Build pipeline: train / embed every space (and the rankers asked for) and store vectors and weights.
 
-``build(dataset_name, models=("mf", "sasrec", "text"), progress=callback)``:
+``build(dataset_name, models=DEFAULT_BUILD, progress=callback)`` (the names: :mod:`engine.registry`):
 
 1. load the data set (:func:`engine.data.dataset.load_dataset`) and open its catalogue;
 2. per model, a *build key* = hash(data content hash, model name, config, BUILD_VERSION);
 3. if the catalogue already has that model's vectors under the same key and the weights
    file exists, skip it; if only the weights file exists (an interrupted run), restore
    vectors from it; otherwise fit on **all** interactions (the evaluation uses the
-   leave-one-out train split instead, see :mod:`engine.recsys.evaluate`);
+   leave-one-out train split instead, see :mod:`engine.recsys.evaluation`);
 4. weights go to ``<cache>/<dataset>/models/<model>-<key>.npz`` (atomic write, content
    hash inside), vectors to ``Catalogue.put_vectors`` (one transaction), and a manifest
    to ``Catalogue.put_json("build:<model>")`` — in that order, so an interrupted build

@@ -16,10 +16,7 @@ def build_models(models: list[str]) -> None:
     """Run the engine's build for ``models`` with a live progress bar (message, elapsed time and
     an estimate of the rest); errors as st.error.
 
-    The build runs in this script thread, so every progress call reaches the browser at once.
-    (The bar used to sit near 0 through SASRec: it reported epochs of a nominal 100 while the
-    build's time budget ends training after a fraction of them; SASRec now reports the larger
-    of its epoch and budget shares, see engine/models/sasrec/train.py.)"""
+    The build runs in this script thread, so every progress call reaches the browser at once."""
     from engine import build as engine_build
 
     ds = dataset()

@@ -1,4 +1,4 @@
-"""App fixtures: the real ml-100k with all three spaces built by the real pipeline.
+"""App fixtures: the real ml-100k with every space built by the real pipeline.
 
 Epochs are cut to a few so the suite stays fast; the models, the catalogue, the FAISS
 indexes and the UMAP projections are the production code paths.
