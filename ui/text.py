@@ -371,6 +371,10 @@ NOTES_KO: dict[str, str] = {
     "index_ef_capped": "{backend}는 HNSW ef_search를 {cap}까지만 받습니다. {requested} 대신 {cap}(으)로 검색했습니다.",
     "index_kind_unavailable": ("{backend} 백엔드는 여기서 {kind} 검색을 할 수 없어, 이 답은 그 백엔드의 {served}에서 "
                                "나왔습니다. 인덱스 종류를 비교하려면 faiss 백엔드를 고르세요."),
+    "filter_none": "필터에 맞는 영화가 없습니다 (전체 {total}편 중 0편). 검색하지 않았습니다.",
+    "filter_subset": "전체 {total}편 중 {matching}편이 필터에 맞습니다: 그 영화들만 정확 검색했습니다.",
+    "filter_index": "전체 {total}편 중 {matching}편이 필터에 맞습니다: {index} 인덱스를 필터와 함께 검색했습니다 ({params}).",
+    "filter_sql": "실행된 SQL: {sql}",
     "route_user": "사용자가 {space} 공간을 골랐습니다.",
     "route_multilingual": "{language} 질의: 다국어 {space} 공간이 답합니다.",
     "route_no_multilingual": ("{language} 질의지만 다국어 공간이 만들어지지 않았습니다 "
