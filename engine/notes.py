@@ -22,6 +22,7 @@ NOTES: dict[str, str] = {
                                "{served}. Choose the faiss backend to compare index kinds."),
     # filtered search: which path the planner took
     "filter_none": "No movie matches the filter (0 of {total}); nothing was searched.",
+    "filter_matched": "{matching} of {total} movies match the filter.",
     "filter_subset": "{matching} of {total} movies match the filter: exact search over just those.",
     "filter_index": "{matching} of {total} movies match the filter: {index} searched with the filter ({params}).",
     "filter_sql": "SQL that ran: {sql}",

@@ -372,6 +372,7 @@ NOTES_KO: dict[str, str] = {
     "index_kind_unavailable": ("{backend} 백엔드는 여기서 {kind} 검색을 할 수 없어, 이 답은 그 백엔드의 {served}에서 "
                                "나왔습니다. 인덱스 종류를 비교하려면 faiss 백엔드를 고르세요."),
     "filter_none": "필터에 맞는 영화가 없습니다 (전체 {total}편 중 0편). 검색하지 않았습니다.",
+    "filter_matched": "전체 {total}편 중 {matching}편이 필터에 맞습니다.",
     "filter_subset": "전체 {total}편 중 {matching}편이 필터에 맞습니다: 그 영화들만 정확 검색했습니다.",
     "filter_index": "전체 {total}편 중 {matching}편이 필터에 맞습니다: {index} 인덱스를 필터와 함께 검색했습니다 ({params}).",
     "filter_sql": "실행된 SQL: {sql}",

@@ -69,7 +69,8 @@ WIDEN_MAX = 64
 @dataclass(frozen=True)
 class Plan:
     """How one filtered search runs: ``path`` "all" (no filter), "none" (no movie matches), "subset"
-    (exact search over the ``matching`` rows only) or "index" (the index searched with the filter);
+    (exact search over the ``matching`` rows only), "index" (the index searched with the filter) or
+    "catalogue" (no vector index: the catalogue's rows or a model's scores, filtered);
     ``params`` what it widened (e.g. "efSearch=512"); ``sql`` the parameterised statement a SQL
     store ran, with its WHERE (None elsewhere)."""
 
@@ -86,6 +87,8 @@ class Plan:
             return ()
         if self.path == "none":
             out: tuple[Note, ...] = (note("filter_none", total=self.total),)
+        elif self.path == "catalogue":
+            out = (note("filter_matched", matching=self.matching, total=self.total),)
         elif self.path == "subset":
             out = (note("filter_subset", matching=self.matching, total=self.total),)
         else:
