@@ -268,10 +268,26 @@ class FaissIndex:
         # the caller's setting is restored so a later build on this thread keeps all cores.
         with faiss_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS):
             scores, rows = self.index.search(qn, kk, params=params)
+        if path == "index" and self.vectors is not None:
+            assert where is not None
+            short = (rows >= 0).sum(axis=1) < min(k, self._filtered.count(self, where))
+            if short.any():
+                # a graph walk can miss matching rows a very selective filter leaves (islands in the
+                # graph): those queries get the exact answer over the matching rows instead
+                sub, sub_ids = self._filtered.subset(self, where)
+                fix_s, fix_i = exact_search(sub, sub_ids, qn[short], kk, unit=True)
+                scores, rows = scores.copy(), rows.copy()
+                scores[short], rows[short] = fix_s, self._row_of(fix_i)
         if kk == k and rows.size and rows.min() >= 0:
             return scores, self.ids[rows]
         hits = [[(int(self.ids[r]), float(sc)) for r, sc in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
         return pad_results(hits, k)
+
+    def _row_of(self, movie_ids: np.ndarray) -> np.ndarray:
+        """Row positions of movie ids of this index (-1 stays -1)."""
+        order = np.argsort(self.ids)
+        pos = order[np.minimum(np.searchsorted(self.ids[order], movie_ids), len(order) - 1)]
+        return np.where(movie_ids >= 0, pos, -1)
 
     def recall_vs_exact(self, xn: np.ndarray, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:
         """Mean recall@k of this index against exact search, sampling database rows as queries."""
@@ -298,7 +314,7 @@ class _Filtered:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._selectors: dict[str, tuple[Any, np.ndarray]] = {}
+        self._selectors: dict[str, tuple[Any, np.ndarray, int]] = {}
         self._subsets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @staticmethod
@@ -312,11 +328,19 @@ class _Filtered:
         with self._lock:
             hit = self._selectors.get(where.key)
         if hit is None:
-            bitmap = np.packbits(where.mask(idx.ids), bitorder="little")
-            hit = (faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap)
+            mask = where.mask(idx.ids)
+            bitmap = np.packbits(mask, bitorder="little")
+            hit = (faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap, int(mask.sum()))
             with self._lock:
                 self._put(self._selectors, where.key, hit)
         return hit[0]
+
+    def count(self, idx: "FaissIndex", where: Selection) -> int:
+        """How many of ``idx``'s rows match ``where``."""
+        self.selector(idx, where)
+        with self._lock:
+            return int(self._selectors[where.key][2]) if where.key in self._selectors else int(
+                where.mask(idx.ids).sum())
 
     def subset(self, idx: "FaissIndex", where: Selection) -> tuple[np.ndarray, np.ndarray]:
         """(unit rows float32 (m, d), their ids int64 (m,)) of ``idx`` that match ``where``."""
