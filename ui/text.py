@@ -360,6 +360,20 @@ _E = {
                            "{space} 취향 벡터, 후보 {n}개 -> {ranker} ({page})"),
     "eval_split": ("{users} users, {items} items, {interactions} interactions after the 5-core filter",
                    "5-core 필터 후 사용자 {users}명, 영화 {items}편, 상호작용 {interactions}건"),
+    # filter bar (Similar movies, Mood search, Live personalization, Retrieval + ranking)
+    "filter_title": ("Filter", "필터"),
+    "filter_genres": ("Genres", "장르"),
+    "filter_any_genre": ("any genre", "모든 장르"),
+    "filter_mode": ("Match", "조건"),
+    "filter_mode_any": ("any of them", "하나라도"),
+    "filter_mode_all": ("all of them", "모두"),
+    "filter_years": ("Years", "개봉 연도"),
+    "filter_min_ratings": ("At least n ratings", "최소 평점 수"),
+    "filter_excluded": ("{n} movies excluded by the link", "링크로 제외된 영화 {n}편"),
+    "filter_clear": ("Clear the filter", "필터 지우기"),
+    "filter_matching": ("{n:,} of {total:,} movies match the filter", "전체 {total:,}편 중 {n:,}편이 필터에 맞습니다"),
+    "filter_url_refused": ("The link's filter was not used: {reason}", "링크의 필터를 쓰지 않았습니다: {reason}"),
+    "filter_sql_ran": ("SQL that ran", "실행된 SQL"),
     # --- core ---
     "all_candidates": ("all", "전체"),
 }
