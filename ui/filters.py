@@ -59,11 +59,16 @@ def _save(flt: Filter) -> None:
 def _changed(page: str, years: tuple[int, int]) -> None:
     """A widget of ``page``'s bar changed: one Filter from all of them (the exclusions stay)."""
     s = st.session_state
-    lo, hi = s[f"{page}_filter_year"]
-    whole = (int(lo), int(hi)) == years
-    _save(Filter(tuple(s[f"{page}_filter_genre"]), s[f"{page}_filter_mode"],
-                 None if whole else int(lo), None if whole else int(hi),
-                 int(s[f"{page}_filter_min_ratings"]), current().exclude))
+    old = current()
+    span = tuple(int(y) for y in s[f"{page}_filter_year"])
+    if span == s.get(f"{page}_filter_year_drawn"):  # the slider did not move: keep the years as asked
+        lo, hi = old.year_min, old.year_max     # (a link's 1990:1999 stays, though the data end in 1998)
+    elif span == years:
+        lo, hi = None, None
+    else:
+        lo, hi = span
+    _save(Filter(tuple(s[f"{page}_filter_genre"]), s[f"{page}_filter_mode"], lo, hi,
+                 int(s[f"{page}_filter_min_ratings"]), old.exclude))
 
 
 def _clear() -> None:
@@ -83,7 +88,7 @@ def filter_bar(page: str) -> Filter | None:
     s[f"{page}_filter_mode"] = flt.genre_mode
     lo = years[0] if flt.year_min is None else min(max(flt.year_min, years[0]), years[1])
     hi = years[1] if flt.year_max is None else min(max(flt.year_max, years[0]), years[1])
-    s[f"{page}_filter_year"] = (lo, hi) if lo <= hi else years
+    s[f"{page}_filter_year"] = s[f"{page}_filter_year_drawn"] = (lo, hi) if lo <= hi else years
     steps = sorted({*RATING_STEPS, flt.min_ratings})
     s[f"{page}_filter_min_ratings"] = flt.min_ratings
     args = (page, years)
