@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -238,6 +239,7 @@ class Facets:
         self.key = key
         self._lists = [tuple(str(g) for g in gs) for gs in lists]
         self._cache: dict[str, Selection] = {}
+        self._lock = threading.Lock()  # one Engine (and its facets) serves every session's thread
 
     def genres_of(self, movie_ids: np.ndarray) -> list[tuple[str, ...]]:
         """The genres of each movie id (ids of this catalogue)."""
@@ -263,7 +265,8 @@ class Facets:
         """The movies that match ``flt`` (None = all), computed once per filter on this catalogue."""
         flt = flt or NO_FILTER
         key = flt.key()
-        hit = self._cache.get(key)
+        with self._lock:
+            hit = self._cache.get(key)
         if hit is not None:
             return hit
         canon = Filter(self.canonical(flt.genres), flt.genre_mode, flt.year_min, flt.year_max,
@@ -282,9 +285,10 @@ class Facets:
         if canon.exclude:
             keep &= ~np.isin(self.ids, np.asarray(canon.exclude, np.int64))
         sel = Selection(canon, np.ascontiguousarray(self.ids[keep]), len(self.ids), f"{key}-{self.key[:16]}")
-        if len(self._cache) >= 256:  # a page's filters, not a data set: drop the oldest
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = sel
+        with self._lock:
+            if len(self._cache) >= 256:  # the filters pages ask for, not every possible one: drop the oldest
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = sel
         return sel
 
 

@@ -98,12 +98,14 @@ class Plan:
 
 
 def plan_path(where: Selection | None, ntotal: int) -> str:
-    """"all", "none", "subset" or "index" for a selection over an index of ``ntotal`` rows."""
+    """"all", "none", "subset" or "index" for a selection over an index of ``ntotal`` rows: the cost
+    of exact search over the matching rows grows with their number alone, so one absolute
+    threshold decides (:data:`SUBSET_MAX`)."""
     if where is None or not where.filter.active:
         return "all"
     if where.matching == 0:
         return "none"
-    return "subset" if where.matching <= SUBSET_MAX or where.matching * 4 <= ntotal // 1000 else "index"
+    return "subset" if where.matching <= SUBSET_MAX else "index"
 
 
 def widen(value: int, where: Selection, ntotal: int, cap: int) -> int:
