@@ -176,7 +176,12 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--backends", default="faiss")
     ap.add_argument("--index-dir", default=None, help="keep built FAISS indexes here (re-runs skip the build)")
+    ap.add_argument("--widen-max", type=int, default=contract.WIDEN_MAX,
+                    help="most a filter widens efSearch / nprobe (1 = never; the engine's default otherwise)")
+    ap.add_argument("--subset-max", type=int, default=contract.SUBSET_MAX,
+                    help="the planner's threshold (matching movies searched exactly below it)")
     args = ap.parse_args()
+    contract.WIDEN_MAX, contract.SUBSET_MAX = args.widen_max, args.subset_max
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
 
     ids, vecs, facets = ml100k(args.model) if args.scale == "ml-100k" else synthetic(args.n, args.d)

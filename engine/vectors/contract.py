@@ -97,8 +97,8 @@ class Plan:
         return out + ((note("filter_sql", sql=self.sql),) if self.sql else ())
 
 
-def plan_path(where: Selection | None, ntotal: int) -> str:
-    """"all", "none", "subset" or "index" for a selection over an index of ``ntotal`` rows: the cost
+def plan_path(where: Selection | None) -> str:
+    """"all", "none", "subset" or "index" for a selection: the cost
     of exact search over the matching rows grows with their number alone, so one absolute
     threshold decides (:data:`SUBSET_MAX`)."""
     if where is None or not where.filter.active:

@@ -221,7 +221,7 @@ class FaissIndex:
 
     def plan(self, where: Selection | None) -> Plan:
         """How a search with ``where`` runs here (see :func:`engine.vectors.contract.plan_path`)."""
-        path = plan_path(where, self.ntotal)
+        path = plan_path(where)
         if path == "subset" and self.vectors is None:  # no rows at hand (never from IndexCache or build)
             path = "index"
         params = ""

@@ -131,7 +131,7 @@ class StoreIndex:
         """(planner path, the store's search options) for a search with ``where``: the filter goes
         to the store (SQL WHERE, Milvus expression); few matching movies on a store that can scan
         exactly (pgvector) are searched exactly, the WHERE picking the rows."""
-        path = plan_path(where, self.ntotal)
+        path = plan_path(where)
         options = dict(self._options)
         if path in ("subset", "index"):
             options["where"] = where
