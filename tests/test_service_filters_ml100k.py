@@ -11,7 +11,7 @@ import engine.vectors.contract as contract
 from engine.data.filters import Filter
 from engine.service import Engine
 from engine.service.engine import load_built
-from engine.vectors.contract import exact_search
+from tests.test_service_filters import brute
 
 pytestmark = pytest.mark.slow
 
@@ -28,13 +28,6 @@ CLICKS = [50, 181, 172, 174]
 def eng(built_cache, monkeypatch) -> Engine:
     monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(built_cache))
     return Engine("ml-100k")
-
-
-def brute(eng: Engine, model: str, vector: np.ndarray, flt: Filter, k: int, drop=()) -> list[int]:
-    sp = eng.space(model)
-    keep = eng.select(flt).mask(sp.ids) & ~np.isin(sp.ids, list(drop))
-    _, ids = exact_search(sp.unit[keep], sp.ids[keep], vector[None, :], k)
-    return [int(i) for i in ids[0] if i >= 0]
 
 
 @pytest.mark.parametrize("flt", FILTERS, ids=IDS)
