@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,7 +22,7 @@ def movies_by_label():
     from engine.service import Engine
 
     df = Engine("ml-100k").movies.frame
-    return {f"{r.title} ({r.year})": (int(r.year), set(r.genres)) for r in df.itertuples() if r.year is not None}
+    return {f"{r.title} ({r.year})": (int(r.year), set(r.genres)) for r in df.itertuples() if not pd.isna(r.year)}
 
 
 def linked(name: str, **params) -> AppTest:
