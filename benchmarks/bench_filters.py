@@ -175,6 +175,7 @@ def main() -> int:
     ap.add_argument("--model", default="mf", help="ml-100k space")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--backends", default="faiss")
+    ap.add_argument("--indexes", default="exact,hnsw,ivf", help="FAISS index kinds to measure")
     ap.add_argument("--index-dir", default=None, help="keep built FAISS indexes here (re-runs skip the build)")
     ap.add_argument("--widen-max", type=int, default=contract.WIDEN_MAX,
                     help="most a filter widens efSearch / nprobe (1 = never; the engine's default otherwise)")
@@ -202,6 +203,7 @@ def main() -> int:
                IndexConfig("hnsw", hnsw_m=16 if n > 200_000 else 32, ef_construction=64 if n > 200_000 else 200,
                            ef_search=64),
                IndexConfig("ivf", nlist=1024 if n > 200_000 else 0, nprobe=32)]
+    configs = [c for c in configs if c.kind in args.indexes.split(",")]
     rows: list[dict] = []
     for backend in args.backends.split(","):
         if backend == "faiss":
@@ -228,7 +230,7 @@ def main() -> int:
           f"{'PASS' if ok_speed else 'FAIL'}; recall@10 >= 0.95 with min(k, matching) rows: "
           f"{'PASS' if ok_recall else 'FAIL'}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"filters-{args.scale}.json"
+    out = RESULTS / f"filters-{args.scale}{'' if args.backends == 'faiss' else '-' + args.backends.replace(',', '-')}.json"
     atomic_write_json(out, {"scale": args.scale, "n": n, "d": int(vecs.shape[1]), "queries": args.queries, "k": K,
                             "subset_max": contract.SUBSET_MAX, "widen_max": contract.WIDEN_MAX,
                             "date": time.strftime("%Y-%m-%d"), "machine": machine_facts(), "rows": rows})
