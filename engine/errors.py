@@ -71,6 +71,14 @@ class UnknownMovieError(MovieDNAError):
         self.suggestions = list(suggestions or [])
 
 
+class UnknownGenreError(BadQueryError):
+    """A filter names a genre the catalogue does not have; ``suggestions`` holds the close matches."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = list(suggestions or [])
+
+
 class BackendError(MovieDNAError):
     """A vector database backend (pgvector, Milvus) cannot be reached or used."""
 

@@ -20,6 +20,12 @@ NOTES: dict[str, str] = {
     "index_ef_capped": "{backend} caps HNSW ef_search at {cap}; searched with {cap} instead of {requested}.",
     "index_kind_unavailable": ("The {backend} backend cannot run an {kind} search here; this answer comes from its "
                                "{served}. Choose the faiss backend to compare index kinds."),
+    # filtered search: which path the planner took
+    "filter_none": "No movie matches the filter (0 of {total}); nothing was searched.",
+    "filter_matched": "{matching} of {total} movies match the filter.",
+    "filter_subset": "{matching} of {total} movies match the filter: exact search over just those.",
+    "filter_index": "{matching} of {total} movies match the filter: {index} searched with the filter ({params}).",
+    "filter_sql": "SQL that ran: {sql}",
     # which text space serves a query
     "route_user": "{space} space chosen by the user.",
     "route_multilingual": "{language} query: served by the multilingual {space} space.",

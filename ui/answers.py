@@ -14,10 +14,14 @@ from ui.text import note_text, t
 
 
 def show_notes(notes: Iterable[Note], skip: Iterable[str] = ()) -> None:
-    """Every note as a caption in the session's language (codes in ``skip`` are shown elsewhere)."""
+    """Every note as a caption in the session's language (codes in ``skip`` are shown elsewhere);
+    the SQL a store ran is shown as code (never Markdown)."""
     skipped = set(skip)
     for n in notes:
-        if n.code not in skipped:
+        if n.code == "filter_sql" and n.code not in skipped:
+            st.caption(t("filter_sql_ran"))
+            st.code(str(n.params["sql"]), language="sql", wrap_lines=True)
+        elif n.code not in skipped:
             st.caption(note_text(n))
 
 

@@ -362,6 +362,20 @@ _E = {
                            "{space} 취향 벡터, 후보 {n}개 -> {ranker} ({page})"),
     "eval_split": ("{users} users, {items} items, {interactions} interactions after the 5-core filter",
                    "5-core 필터 후 사용자 {users}명, 영화 {items}편, 상호작용 {interactions}건"),
+    # filter bar (Similar movies, Mood search, Live personalization, Retrieval + ranking)
+    "filter_title": ("Filter", "필터"),
+    "filter_genres": ("Genres", "장르"),
+    "filter_any_genre": ("any genre", "모든 장르"),
+    "filter_mode": ("Match", "조건"),
+    "filter_mode_any": ("any of them", "하나라도"),
+    "filter_mode_all": ("all of them", "모두"),
+    "filter_years": ("Years", "개봉 연도"),
+    "filter_min_ratings": ("At least n ratings", "최소 평점 수"),
+    "filter_excluded": ("{n} movies excluded by the link", "링크로 제외된 영화 {n}편"),
+    "filter_clear": ("Clear the filter", "필터 지우기"),
+    "filter_matching": ("{n:,} of {total:,} movies match the filter", "전체 {total:,}편 중 {n:,}편이 필터에 맞습니다"),
+    "filter_url_refused": ("The link's filter was not used: {reason}", "링크의 필터를 쓰지 않았습니다: {reason}"),
+    "filter_sql_ran": ("SQL that ran", "실행된 SQL"),
     # --- core ---
     "all_candidates": ("all", "전체"),
 }
@@ -373,6 +387,11 @@ NOTES_KO: dict[str, str] = {
     "index_ef_capped": "{backend}는 HNSW ef_search를 {cap}까지만 받습니다. {requested} 대신 {cap}(으)로 검색했습니다.",
     "index_kind_unavailable": ("{backend} 백엔드는 여기서 {kind} 검색을 할 수 없어, 이 답은 그 백엔드의 {served}에서 "
                                "나왔습니다. 인덱스 종류를 비교하려면 faiss 백엔드를 고르세요."),
+    "filter_none": "필터에 맞는 영화가 없습니다 (전체 {total}편 중 0편). 검색하지 않았습니다.",
+    "filter_matched": "전체 {total}편 중 {matching}편이 필터에 맞습니다.",
+    "filter_subset": "전체 {total}편 중 {matching}편이 필터에 맞습니다: 그 영화들만 정확 검색했습니다.",
+    "filter_index": "전체 {total}편 중 {matching}편이 필터에 맞습니다: {index} 인덱스를 필터와 함께 검색했습니다 ({params}).",
+    "filter_sql": "실행된 SQL: {sql}",
     "route_user": "사용자가 {space} 공간을 골랐습니다.",
     "route_multilingual": "{language} 질의: 다국어 {space} 공간이 답합니다.",
     "route_no_multilingual": ("{language} 질의지만 다국어 공간이 만들어지지 않았습니다 "

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.answers import search_frame, show_notes, timing_caption
+from ui.filters import filter_bar
 from ui.plain import escape
 from ui.resources import engine, require_models, show_error
 from ui.text import language_name, t
@@ -71,6 +72,7 @@ except MovieDNAError as exc:
     show_error(exc)
     st.stop()
 set_param("q", query)
+where = filter_bar("mood")
 
 
 columns = st.columns(3)
@@ -80,7 +82,7 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
         st.subheader(t(title))
         try:
             with st.spinner(t("encoding")):
-                hits = engine().search(query, mode=mode, space=space, k=k)
+                hits = engine().search(query, mode=mode, space=space, k=k, where=where)
             q = hits.query
             if q.space:
                 st.caption(t("served_by", space=escape(q.space),  # the encoder's name comes from stored data
@@ -96,7 +98,7 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
 
 with st.expander(t("like_baseline")):
     try:
-        kw = engine().keyword_search(query, k=k)
+        kw = engine().keyword_search(query, k=k, where=where)
         if kw.items:
             st.dataframe(search_frame(kw), hide_index=True, key="mood_keyword")
         show_notes(kw.notes)

@@ -8,6 +8,7 @@ import streamlit as st
 from ui.answers import recommendations_frame, show_notes, timing_caption
 from ui.charts import taste_map
 from ui.evaluation import measured, measured_source
+from ui.filters import filter_bar
 from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
@@ -94,6 +95,7 @@ a.multiselect(t("clicked_movies"), df["movie_id"].tolist(), key="clicks_widget",
 b.multiselect(t("less_like_this"), df["movie_id"].tolist(), key="dislikes_widget", on_change=_sync,
               args=("dislikes_widget", "dislikes"), format_func=lambda m: labels.get(m, str(m)))
 st.button(t("clear_clicks"), key="taste_clear", on_click=_clear, icon=":material/restart_alt:")
+where = filter_bar("taste")
 
 recs_col, map_col = st.columns([3, 2])
 liked, disliked = st.session_state["clicks"], st.session_state["dislikes"]
@@ -111,7 +113,7 @@ with recs_col:
     hl = None if half_life == 0 else float(half_life)
     try:
         res = engine().personalize(liked, disliked, model=model, k=10, taste=taste_kind, rerank=rerank,
-                                   recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES)
+                                   recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES, where=where)
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()

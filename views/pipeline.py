@@ -5,6 +5,7 @@ import streamlit as st
 from ui.answers import reranked_frame, show_notes
 from ui.charts import measured_curve, rank_moves
 from ui.evaluation import measured, measured_source
+from ui.filters import filter_bar
 from ui.resources import built_models, engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
@@ -52,9 +53,11 @@ ranker = c4.radio(t("ranker"), engine().rankers() or ["sasrec"], key="pipeline_r
 if "widedeep" not in engine().rankers():
     st.caption(t("widedeep_not_built"))
 ranker_name = label(ranker)
+where = filter_bar("pipeline")
 
 try:
-    res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index, ranker=ranker)
+    res = engine().two_stage(liked, disliked, model=model, k=n_cand, n_candidates=n_cand, index=index, ranker=ranker,
+                             where=where)
 except MovieDNAError as exc:
     show_error(exc)
     st.stop()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui.answers import shared_ids, similar_frame
+from ui.answers import shared_ids, show_notes, similar_frame
+from ui.filters import filter_bar
 from ui.plain import say
 from ui.resources import engine, movies, require_models, show_error
 from ui.text import t
@@ -41,9 +42,10 @@ left, right = st.columns([3, 1])
 movie_id = left.selectbox(t("pick_movie"), ids, key="similar_movie", format_func=lambda m: labels.get(m, str(m)))
 k = right.slider(t("how_many"), 5, 30, 10, key="similar_k")
 set_param("movie", movie_id)
+where = filter_bar("similar")
 
 try:
-    res = engine().similar_all(int(movie_id), models=models, k=k)
+    res = engine().similar_all(int(movie_id), models=models, k=k, where=where)
 except MovieDNAError as exc:
     show_error(exc)
     st.stop()
@@ -66,3 +68,5 @@ for col, (model, hits) in zip(cols, res.spaces.items()):
     col.dataframe(styled, key=f"similar_table_{model}", on_select=_pick, selection_mode="single-row",
                   hide_index=True, column_order=[c for c in frame.columns if c != "_shared"])
 st.caption(t("shared_legend"))
+if where is not None:  # how the filter ran (the same plan in every space): said once
+    show_notes([n for n in next(iter(res.spaces.values())).notes if n.code.startswith("filter_")])

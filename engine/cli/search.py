@@ -10,6 +10,7 @@ import argparse
 
 
 from engine.cli.main import Result, add_common, positive_int
+from engine.data.filters import GENRE_MODES, Filter
 from engine.errors import BadQueryError, CatalogueError
 from engine.registry import SPACES
 from engine.vectors.contract import BACKENDS
@@ -58,12 +59,32 @@ def register(sub: "argparse._SubParsersAction") -> None:
 
 def _common(p: argparse.ArgumentParser, index: bool = True) -> None:
     add_common(p)
+    add_filter_args(p)
     p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
     if index:
         p.add_argument("--index", default="exact", choices=INDEX_CHOICES, help="FAISS index kind")
     p.add_argument("--backend", default=None, choices=tuple(BACKENDS),
                    help="vector database (default: $MOVIEDNA_VECTOR_BACKEND or faiss); naming one here "
                         "enables it for this command, as MOVIEDNA_BACKENDS does for the app")
+
+
+def add_filter_args(p: argparse.ArgumentParser) -> None:
+    """The filter flags ``similar``, ``search`` and ``recommend`` share (parsed by :func:`filter_of`
+    with the same rules as a link's ``?genre=&year=&min_ratings=``)."""
+    g = p.add_argument_group("filter (every search honours it)")
+    g.add_argument("--genre", action="append", default=None, metavar="NAME",
+                   help="keep movies of this genre; repeat (or comma-separate) for several")
+    g.add_argument("--genre-mode", default="any", choices=GENRE_MODES,
+                   help="any: at least one of the genres (default); all: every one")
+    g.add_argument("--year", default=None, metavar="FROM:TO", help="release years, e.g. 1990:1999, 1990:, :1999 or 1995")
+    g.add_argument("--min-ratings", default=None, metavar="N", help="at least N ratings")
+    g.add_argument("--exclude", default=None, metavar="IDS", help="movie ids never to return (seen), e.g. 50,181")
+
+
+def filter_of(args: argparse.Namespace) -> Filter | None:
+    """The parsed flags as one :class:`~engine.data.filters.Filter`; None when no flag is given."""
+    flt = Filter.parse(args.genre, args.genre_mode, args.year, args.min_ratings, args.exclude)
+    return flt if flt.active else None
 
 
 def _engine(args: argparse.Namespace):
@@ -117,27 +138,28 @@ def cmd_similar(args: argparse.Namespace) -> Result:
     eng = _engine(args)
     movie = args.id if args.id is not None else args.title
     if args.model == "all":
-        ag = eng.similar_all(movie, k=args.k, index=args.index)
+        ag = eng.similar_all(movie, k=args.k, index=args.index, where=filter_of(args))
         text = [f"Similar to {ag.title}:"]
         for m, h in ag.spaces.items():
             text.append(_table(h, f"\n[{m}]\n"))
         text.append("\nagreement (top-k overlap):")
         text += [f"  {o.a} vs {o.b}: {o.count}/{args.k} shared (Jaccard {o.jaccard:.2f})" for o in ag.overlaps]
         return Result(ag.to_dict(), "\n".join(text))
-    hits = eng.similar(movie, model=args.model, k=args.k, index=args.index)
+    hits = eng.similar(movie, model=args.model, k=args.k, index=args.index, where=filter_of(args))
     return Result(hits.to_dict(), _table(hits, f"Similar to {hits.query.title} in the {args.model} space:\n"))
 
 
 def cmd_search(args: argparse.Namespace) -> Result:
     eng = _engine(args)
-    hits = eng.search(args.query, mode=args.mode, space=args.space, k=args.k, index=args.index)
+    where = filter_of(args)
+    hits = eng.search(args.query, mode=args.mode, space=args.space, k=args.k, index=args.index, where=where)
     q = hits.query
     data = hits.to_dict()
     data |= {"mode": q.mode, "space": q.space, "encoder": data["query"]["encoder"]}
     served = f" in the {q.space} space ({q.encoder.name if q.encoder else 'no encoder'})" if q.space else ""
     text = _table(hits, f"Search ({q.mode}{served}): {q.text!r}\n")
     if args.compare:
-        kw = eng.keyword_search(args.query, k=args.k)
+        kw = eng.keyword_search(args.query, k=args.k, where=where)
         data["keyword"] = kw.to_dict()
         text += "\n\n" + _table(kw, "Keyword (LIKE) baseline:\n")
     return Result(data, text)
@@ -150,10 +172,11 @@ def cmd_recommend(args: argparse.Namespace) -> Result:
         raise BadQueryError("--clicks is empty; give at least one movie id.")
     if args.rerank:
         hits = eng.two_stage(clicks, dislikes, model=args.model, k=args.k, n_candidates=args.candidates,
-                             recency_half_life=args.half_life, index=args.index, ranker=args.rerank)
+                             recency_half_life=args.half_life, index=args.index, ranker=args.rerank,
+                             where=filter_of(args))
         head = f"Two-stage: {hits.query.n_candidates} {args.model} candidates re-ranked by {args.rerank}\n"
     else:
         hits = eng.recommend(clicks, dislikes, model=args.model, k=args.k,
-                             recency_half_life=args.half_life, index=args.index)
+                             recency_half_life=args.half_life, index=args.index, where=filter_of(args))
         head = f"Recommended in the {args.model} space:\n"
     return Result(hits.to_dict(), _table(hits, head))

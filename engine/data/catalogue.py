@@ -342,10 +342,11 @@ class Catalogue:
             conn.execute("DELETE FROM models WHERE name = ?", (model,))
 
     # --- keyword baseline ---------------------------------------------------------------
-    def keyword_search(self, query: str, k: int = 10) -> pd.DataFrame:
+    def keyword_search(self, query: str, k: int = 10, allowed: np.ndarray | None = None) -> pd.DataFrame:
         """SQL LIKE baseline: each query word matched in title (weight 2), genres and tags (1 each).
 
-        Returns movie_id, title, year, genres, score, best first (ties: more ratings first).
+        Returns movie_id, title, year, genres, score, best first (ties: more ratings first);
+        ``allowed`` int64 ids: only these movies (a filter's selection).
         """
         terms = keyword_terms(query)
         k = check_k(k)
@@ -359,21 +360,23 @@ class Catalogue:
                          " + (tags_text LIKE ? ESCAPE '\\'))")
             params += [like, like, like]
         score = " + ".join(parts)
+        only, only_params = fts.allowed_clause("movie_id", allowed)
         sql = (f"SELECT movie_id, title, year, genres, score FROM (SELECT *, {score} AS score FROM movies) "
-               "WHERE score > 0 ORDER BY score DESC, n_ratings DESC, movie_id LIMIT ?")
-        rows = self._q(sql, [*params, k])
+               f"WHERE score > 0{only} ORDER BY score DESC, n_ratings DESC, movie_id LIMIT ?")
+        rows = self._q(sql, [*params, *only_params, k])
         df = pd.DataFrame(rows, columns=["movie_id", "title", "year", "genres", "score"])
         df["genres"] = [json.loads(g) for g in df["genres"]]
         return df
 
-    def bm25_search(self, query: str, k: int = 10) -> pd.DataFrame:
+    def bm25_search(self, query: str, k: int = 10, allowed: np.ndarray | None = None) -> pd.DataFrame:
         """FTS5 BM25 over title, genres and tags (:mod:`engine.data.fts`): movie_id, title, year, genres,
-        score (-bm25, higher = better), best first; empty when no word matches."""
+        score (-bm25, higher = better), best first; empty when no word matches.  ``allowed`` int64
+        ids: only these movies (a filter's selection)."""
         terms = keyword_terms(query, digits=True)
         k = check_k(k)
         with self._lock:
             try:
-                hits = fts.search(self._conn, terms, k)
+                hits = fts.search(self._conn, terms, k, allowed)
             except sqlite3.DatabaseError as exc:
                 raise CatalogueError(f"Catalogue query failed ({exc}).") from None
         df = pd.DataFrame(hits, columns=["movie_id", "score"])

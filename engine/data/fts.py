@@ -16,6 +16,7 @@ A Korean query has no keyword match in English titles: the result is honestly em
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Iterable, Sequence
 
@@ -81,15 +82,26 @@ def covers(conn: sqlite3.Connection, movie_id: int, terms: Sequence[str]) -> boo
     return conn.execute(sql, (expr, int(movie_id))).fetchone() is not None
 
 
-def search(conn: sqlite3.Connection, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+def search(conn: sqlite3.Connection, terms: Sequence[str], k: int,
+           allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
     """Top-k (movie_id, score) by BM25 for the given query terms; score = -bm25 (higher = better).
 
-    Empty when no movie matches any term (or there are no terms).
+    Empty when no movie matches any term (or there are no terms).  ``allowed``: only these movie
+    ids (a filter's selection), None = every movie.
     """
     expr = match_expression(terms)
     if not expr:
         return []
     w = ", ".join(str(float(x)) for x in WEIGHTS)
+    only, params = allowed_clause("m.movie_id", allowed)
     sql = (f"SELECT f.rowid, -bm25({TABLE}, {w}) AS s FROM {TABLE} f JOIN movies m ON m.movie_id = f.rowid "
-           f"WHERE {TABLE} MATCH ? ORDER BY s DESC, m.n_ratings DESC, m.movie_id LIMIT ?")
-    return [(int(m), float(s)) for m, s in conn.execute(sql, (expr, int(k))).fetchall()]
+           f"WHERE {TABLE} MATCH ?{only} ORDER BY s DESC, m.n_ratings DESC, m.movie_id LIMIT ?")
+    return [(int(m), float(s)) for m, s in conn.execute(sql, (expr, *params, int(k))).fetchall()]
+
+
+def allowed_clause(column: str, allowed: Sequence[int] | None) -> tuple[str, list[str]]:
+    """(" AND <column> IN (...)", its parameter) keeping only ``allowed`` movie ids; ("", []) for None.
+    The ids travel as one JSON parameter (any number of them, no SQL built from values)."""
+    if allowed is None:
+        return "", []
+    return f" AND {column} IN (SELECT value FROM json_each(?))", [json.dumps([int(i) for i in allowed])]

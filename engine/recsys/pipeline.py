@@ -15,7 +15,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from engine.errors import BadQueryError
-from engine.vectors.contract import SearchIndex
+from engine.vectors.contract import SearchIndex, Selection
 from engine.recsys.taste import Space, Taste, TasteConfig, as_taste, explain, taste_vector
 
 MAX_CANDIDATES = 1000
@@ -53,20 +53,21 @@ class TwoStageResult:
 
 
 def retrieve(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (),
-             n_candidates: int = 100, config: TasteConfig | None = None
+             n_candidates: int = 100, config: TasteConfig | None = None, where: Selection | None = None
              ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """Stage 1: (ids int64 (c,), cosines float32 (c,), timings) for the taste vector."""
-    ids, scores, timings, _ = _retrieve(space, index, as_taste(taste, dislikes, config), n_candidates)
+    """Stage 1: (ids int64 (c,), cosines float32 (c,), timings) for the taste vector, only movies
+    of ``where`` (a filter's selection) when given."""
+    ids, scores, timings, _ = _retrieve(space, index, as_taste(taste, dislikes, config), n_candidates, where)
     return ids, scores, timings
 
 
-def _retrieve(space: Space, index: SearchIndex, taste: Taste, n_candidates: int
+def _retrieve(space: Space, index: SearchIndex, taste: Taste, n_candidates: int, where: Selection | None = None
               ) -> tuple[np.ndarray, np.ndarray, dict[str, float], np.ndarray]:
     t0 = time.perf_counter()
     t = taste_vector(space, taste)
     t1 = time.perf_counter()
     seen = taste.seen
-    scores, ids = index.search(t[None, :], min(n_candidates + len(seen), index.ntotal))
+    scores, ids = index.search(t[None, :], min(n_candidates + len(seen), index.ntotal), where)
     keep = (ids[0] >= 0) & ~np.isin(ids[0], np.fromiter(seen, np.int64, len(seen)))
     cand, cs = ids[0][keep][:n_candidates], scores[0][keep][:n_candidates]
     t2 = time.perf_counter()
@@ -75,8 +76,9 @@ def _retrieve(space: Space, index: SearchIndex, taste: Taste, n_candidates: int
 
 def two_stage(space: Space, index: SearchIndex, reranker: Reranker | None, taste: "Taste | Sequence[int]",
               dislikes: Sequence[int] = (), k: int = 10, n_candidates: int = 100,
-              config: TasteConfig | None = None) -> TwoStageResult:
-    """Retrieve ``n_candidates`` then re-rank them with ``reranker`` (None = keep stage-1 order)."""
+              config: TasteConfig | None = None, where: Selection | None = None) -> TwoStageResult:
+    """Retrieve ``n_candidates`` (only movies of ``where`` when given, so the final list is filtered
+    too) then re-rank them with ``reranker`` (None = keep stage-1 order)."""
     if (isinstance(n_candidates, (bool, np.bool_)) or not isinstance(n_candidates, (int, np.integer))
             or not 1 <= n_candidates <= MAX_CANDIDATES):
         raise BadQueryError(f"n_candidates must be a whole number from 1 to {MAX_CANDIDATES}; got {n_candidates!r}.")
@@ -87,7 +89,7 @@ def two_stage(space: Space, index: SearchIndex, reranker: Reranker | None, taste
         raise BadQueryError(f"k={k} is larger than the {n_candidates} stage-1 candidates.")
     taste = as_taste(taste, dislikes, config)
     start = time.perf_counter()
-    cand, cs, timings, vector = _retrieve(space, index, taste, n_candidates)
+    cand, cs, timings, vector = _retrieve(space, index, taste, n_candidates, where)
     t0 = time.perf_counter()
     if reranker is None or len(cand) == 0:
         rs = cs.astype(np.float32)

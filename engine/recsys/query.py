@@ -19,7 +19,7 @@ import pandas as pd
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
 from engine.notes import Note, note
-from engine.vectors.contract import SearchIndex
+from engine.vectors.contract import SearchIndex, Selection
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +139,12 @@ class MovieTable:
 
 
 # ------------------------------------------------------------------ similar movies
-def neighbours(index: SearchIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k ids int64 (<=k,) and cosines float32 for one vector (d,), ``exclude`` ids removed."""
+def neighbours(index: SearchIndex, vector: np.ndarray, k: int, exclude: Sequence[int] = (),
+               where: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k ids int64 (<=k,) and cosines float32 for one vector (d,), ``exclude`` ids removed;
+    only movies of ``where`` (a filter's selection) when given."""
     ex = {int(e) for e in exclude}
-    scores, ids = index.search(np.asarray(vector, np.float32)[None, :], min(k + len(ex), index.ntotal))
+    scores, ids = index.search(np.asarray(vector, np.float32)[None, :], min(k + len(ex), index.ntotal), where)
     keep = [(i, s) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in ex][:k]
     return np.array([i for i, _ in keep], np.int64), np.array([s for _, s in keep], np.float32)
 

@@ -21,7 +21,7 @@ import numpy as np
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_CLICKS, check_ids  # noqa: F401
 from engine.arrays import normalize
-from engine.vectors.contract import SearchIndex
+from engine.vectors.contract import SearchIndex, Selection
 
 
 
@@ -157,15 +157,16 @@ def explain(space: Space, rec_ids: Sequence[int], clicks: Sequence[int]) -> list
 
 
 def recommend(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", dislikes: Sequence[int] = (),
-              k: int = 10, config: TasteConfig | None = None) -> Recommended:
+              k: int = 10, config: TasteConfig | None = None, where: Selection | None = None) -> Recommended:
     """Top-k movies for the taste vector, each explained by its nearest click.
 
-    Clicked and disliked movies never appear.  Fewer than k only if the space is exhausted.
+    Clicked and disliked movies never appear, nor movies outside ``where`` (a filter's selection).
+    Fewer than k only if the space (or the selection) is exhausted.
     """
     taste = as_taste(taste, dislikes, config)
     t = taste_vector(space, taste)
     seen = taste.seen
-    scores, ids = index.search(t[None, :], min(k + len(seen), index.ntotal))
+    scores, ids = index.search(t[None, :], min(k + len(seen), index.ntotal), where)
     keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in seen][:k]
     why = explain(space, [i for i, _ in keep], list(taste.clicks))
     return Recommended(tuple(Scored(i, s, b, bs) for (i, s), (b, bs) in zip(keep, why)), t)

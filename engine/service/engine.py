@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.config import Settings, catalogue_path, dataset_cache_dir
 from engine.data.catalogue import Catalogue
+from engine.data.filters import Facets, Filter, Selection
 from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
 from engine.inputs import MAX_K, check_k
 from engine.models import encoders as enc_mod
@@ -33,7 +34,7 @@ from engine.recsys.taste import Space, Taste, TasteConfig, recommend as run_reco
 from engine.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.service import records, search as text_search
 from engine.service.results import Agreement, Asked, Hit, Hits
-from engine.vectors.contract import SearchIndex
+from engine.vectors.contract import Plan, SearchIndex
 from engine.vectors.faiss_index import IndexCache, IndexConfig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,6 +84,7 @@ class Engine:
         self._lock = threading.RLock()
         self._spaces: dict[str, Space] = {}
         self._table: MovieTable | None = None
+        self._facets: Facets | None = None
         self._info_key: tuple | None = None
         self._info: dict[str, dict[str, Any]] = {}
 
@@ -105,6 +107,32 @@ class Engine:
                     raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
                 self._table = MovieTable(df)
             return self._table
+
+    def facets(self) -> Facets:
+        """The catalogue's filterable columns (genres, year, ratings), built once with the movies."""
+        with self._lock:
+            if self._facets is None:
+                self._facets = Facets(self.movies.frame.reset_index(drop=True),
+                                      self.catalogue.meta().get("movies_hash", ""))
+            return self._facets
+
+    def select(self, where: Filter | None) -> Selection | None:
+        """The movies ``where`` keeps (computed once per filter and catalogue), None without a filter.
+        An unknown genre raises :class:`~engine.errors.UnknownGenreError` naming the close matches;
+        a filter matching nothing is a selection of 0 movies (its answers are empty and say so)."""
+        if where is None:
+            return None
+        if not isinstance(where, Filter):
+            raise BadQueryError(f"A filter must be an engine.data.filters.Filter; got {type(where).__name__}.")
+        return self.facets().select(where) if where.active else None
+
+    def filter_plan(self, where: Selection | None) -> Plan:
+        """What a search outside a vector index (keyword, BM25, a model's own user vector) says about
+        its filter: how many movies matched."""
+        n = self.facets().ids.size
+        if where is None:
+            return Plan("all", n, n, "")
+        return Plan("none" if where.matching == 0 else "catalogue", where.matching, where.total, "")
 
     def vector_info(self) -> dict[str, dict[str, Any]]:
         """model -> the catalogue's record of its vectors (dimension, count, config, content hash).
@@ -170,11 +198,18 @@ class Engine:
         """The model's vectors served by pgvector or Milvus (loaded once per vectors' hash)."""
         from engine.vectors.served import POOL, StoreIndex
 
+        from engine.artifacts import config_hash
+        from engine.data.filters import columns_for
+
+        facets = self.facets()
         key = (sp.model, sp.content_hash)
         with self._lock:
             if key not in self._store_indexes:
+                # the collection holds the vectors and the movies' filter columns: its name covers both
+                both = config_hash({"vectors": sp.content_hash, "movies": facets.key})
                 self._store_indexes[key] = StoreIndex.open(POOL.get(self.backend), self.backend, self.dataset,
-                                                           sp.model, sp.ids, sp.unit, sp.content_hash)
+                                                           sp.model, sp.ids, sp.unit, both,
+                                                           columns_for(facets, sp.ids))
             return self._store_indexes[key]
 
     def encoder(self, space: str = "text") -> enc_mod.QueryEncoder:
@@ -235,29 +270,32 @@ class Engine:
         return tuple(out)
 
     def similar(self, movie: str | int, model: str = "mf", k: int = 10,
-                index: IndexConfig | str | None = None) -> Hits:
-        """Nearest movies to one movie in one space (the movie itself excluded)."""
+                index: IndexConfig | str | None = None, where: Filter | None = None) -> Hits:
+        """Nearest movies to one movie in one space (the movie itself excluded), only those ``where``
+        keeps when given."""
         k = check_k(k, MAX_K)
         ref = self.resolve(movie)
+        sel = self.select(where)
         sp = self.space(model)
         t0 = time.perf_counter()
         idx = self.search_index(sp, index)
         row = sp.rows([ref.movie_id], "movie")[0]
         t1 = time.perf_counter()
-        ids, scores = neighbours(idx, sp.unit[row], k, exclude=[ref.movie_id])
+        ids, scores = neighbours(idx, sp.unit[row], k, exclude=[ref.movie_id], where=sel)
         t2 = time.perf_counter()
         notes: list[Note] = [note("title_fuzzy", title=ref.title)] if ref.how == "fuzzy" else []
         if ref.alternatives and ref.how != "fuzzy":
             notes.append(note("title_others", titles=list(ref.alternatives)))
-        notes += list(idx.notes)
+        notes += [*idx.notes, *idx.plan(sel).notes()]
         asked = Asked(model=sp.model, index=idx.config.label(), movie_id=ref.movie_id, title=ref.title,
-                      matched=ref.how, suggestions=tuple(ref.alternatives))
+                      matched=ref.how, suggestions=tuple(ref.alternatives), filter=_asked(sel))
         return Hits("similar", asked, self.hits(zip(ids.tolist(), scores.tolist())),
                     {"index": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, tuple(notes), sp.unit[row])
 
     def similar_all(self, movie: str | int, models: Sequence[str] | None = None, k: int = 10,
-                    index: IndexConfig | str | None = None) -> Agreement:
-        """Similar movies in each space plus pairwise overlap of the top-k lists."""
+                    index: IndexConfig | str | None = None, where: Filter | None = None) -> Agreement:
+        """Similar movies in each space plus pairwise overlap of the top-k lists (each only the movies
+        ``where`` keeps, when given)."""
         if models is not None and (isinstance(models, (str, bytes)) or not hasattr(models, "__iter__")):
             raise BadQueryError(f"models must be a list of model names; got {models!r}.")
         names = list(models) if models is not None else []
@@ -266,98 +304,109 @@ class Engine:
             raise BadQueryError(f"models must be a list of model names; got {names!r}.")
         if not names:
             raise ModelNotBuiltError("No vectors in the catalogue yet; run `python -m engine build`.")
-        spaces = {m: self.similar(movie, m, k, index) for m in names}
+        spaces = {m: self.similar(movie, m, k, index, where) for m in names}
         first = next(iter(spaces.values())).query
         pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
         return Agreement(int(first.movie_id), str(first.title), spaces,
                          tuple(overlap(spaces[a].ids(), spaces[b].ids(), (a, b)) for a, b in pairs))
 
     def search(self, query: str, mode: str | None = None, space: str | None = None, k: int = 10,
-               index: IndexConfig | str | None = None) -> Hits:
+               index: IndexConfig | str | None = None, where: Filter | None = None) -> Hits:
         """Free-text search, ranked by ``mode`` (:data:`~engine.registry.MODES`; None = the default
         chosen on validation): ``semantic`` (a text space), ``keyword`` (SQL LIKE), ``bm25`` (FTS5)
         or ``hybrid`` (RRF of both).  ``space``: the text space for semantic/hybrid; None or "auto"
-        = by the query's language (see :mod:`engine.service.search`)."""
-        return text_search.search(self, query, mode, space, k, index)
+        = by the query's language (see :mod:`engine.service.search`).  ``where``: only these movies."""
+        return text_search.search(self, query, mode, space, k, index, where)
 
     def mood_search(self, query: str, k: int = 10, index: IndexConfig | str | None = None,
-                    space: str | None = None) -> Hits:
+                    space: str | None = None, where: Filter | None = None) -> Hits:
         """Free-text search in a text space (``search(mode="semantic")``)."""
-        return self.search(query, mode="semantic", space=space, k=k, index=index)
+        return self.search(query, mode="semantic", space=space, k=k, index=index, where=where)
 
-    def bm25_search(self, query: str, k: int = 10) -> Hits:
+    def bm25_search(self, query: str, k: int = 10, where: Filter | None = None) -> Hits:
         """SQLite FTS5 BM25 over title, genres and tags; empty (with a note) when no word matches."""
-        return text_search.bm25(self, query, k)
+        return text_search.bm25(self, query, k, self.select(where))
 
-    def keyword_search(self, query: str, k: int = 10) -> Hits:
+    def keyword_search(self, query: str, k: int = 10, where: Filter | None = None) -> Hits:
         """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
-        return text_search.keyword(self, query, k)
+        return text_search.keyword(self, query, k, self.select(where))
 
     def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                     taste: str = "mean", rerank: bool = False, recency_half_life: float | None = None,
-                    index: IndexConfig | str | None = None, n_candidates: int = 100, ranker: str = "sasrec") -> Hits:
+                    index: IndexConfig | str | None = None, n_candidates: int = 100, ranker: str = "sasrec",
+                    where: Filter | None = None) -> Hits:
         """What Live personalization shows for one state of its controls: the taste vector's nearest
         movies (``taste="mean"``), the model's own user vector (``"native"``, MF and SASRec), or the
         two stages (``rerank``: the taste vector's ``n_candidates`` re-ranked by ``ranker``)."""
         if taste not in TASTES:
             raise BadQueryError(f"Unknown taste {taste!r}; choose one of {', '.join(TASTES)}.")
         if rerank:
-            return self.two_stage(clicks, dislikes, model, k, n_candidates, True, recency_half_life, index, ranker)
+            return self.two_stage(clicks, dislikes, model, k, n_candidates, True, recency_half_life, index, ranker,
+                                  where=where)
         if taste == "native":
-            return self.recommend_native(clicks, dislikes, model, k)
-        return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index)
+            return self.recommend_native(clicks, dislikes, model, k, where=where)
+        return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index, where=where)
 
     def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   recency_half_life: float | None = None, dislike_weight: float = 0.5,
-                  index: IndexConfig | str | None = None) -> Hits:
-        """Live personalisation: nearest movies to the taste vector, with "because you clicked"."""
+                  index: IndexConfig | str | None = None, where: Filter | None = None) -> Hits:
+        """Live personalisation: nearest movies to the taste vector, with "because you clicked"; only
+        movies ``where`` keeps when given."""
         k = check_k(k, MAX_K)
         taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life, dislike_weight))  # checked once, here
+        sel = self.select(where)
         sp = self.space(model)
         t0 = time.perf_counter()
         idx = self.search_index(sp, index)
-        rec = run_recommend(sp, idx, taste, k=k)
+        rec = run_recommend(sp, idx, taste, k=k, where=sel)
         ms = 1e3 * (time.perf_counter() - t0)
         items = self.hits(((r.movie_id, r.score) for r in rec.rows),
                           because_id=[r.because_id for r in rec.rows], because_score=[r.because_score for r in rec.rows])
         asked = Asked(model=sp.model, index=idx.config.label(), clicks=taste.clicks, dislikes=taste.dislikes,
-                      taste="mean", recency_half_life=taste.config.recency_half_life)
-        return Hits("recommend", asked, items, {"total": ms}, tuple(idx.notes), rec.vector)
+                      taste="mean", recency_half_life=taste.config.recency_half_life, filter=_asked(sel))
+        return Hits("recommend", asked, items, {"total": ms}, (*idx.notes, *idx.plan(sel).notes()), rec.vector)
 
     def recommend_native(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
-                         k: int = 10) -> Hits:
+                         k: int = 10, where: Filter | None = None) -> Hits:
         """Live personalisation with the model's own user vector (MF fold-in, SASRec's last hidden
         state) scored against its item vectors by inner product — what the Home table measures.
-        Dislikes are excluded from the list but do not move the user vector."""
+        Dislikes are excluded from the list but do not move the user vector; with ``where``, every
+        item is scored and the best that the filter keeps are listed (no index is involved)."""
         k = check_k(k, MAX_K)
         name = str(model).strip().lower()
         if name not in NATIVE_TASTE:
             raise BadQueryError(f"The {name} space has no user vector of its own; choose {' or '.join(NATIVE_TASTE)}.")
         taste = Taste.of(clicks, dislikes)
+        sel = self.select(where)
         fitted = load_built(self.dataset, name)
         t0 = time.perf_counter()
+        # a filter may keep movies far down the list: score them all (one matrix product) and cut after
+        depth = k + len(taste.dislikes) if sel is None else len(fitted.item_ids())
         with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
-            ids, scores = fitted.recommend(list(taste.clicks), k + len(taste.dislikes))
-        keep = [(int(i), float(s)) for i, s in zip(ids, scores) if int(i) not in set(taste.dislikes)][:k]
+            ids, scores = fitted.recommend(list(taste.clicks), depth)
+        ok = np.ones(len(ids), bool) if sel is None else sel.mask(np.asarray(ids, np.int64))
+        keep = [(int(i), float(s)) for i, s, o in zip(ids, scores, ok) if o and int(i) not in set(taste.dislikes)][:k]
         ms = 1e3 * (time.perf_counter() - t0)
-        asked = Asked(model=name, clicks=taste.clicks, dislikes=taste.dislikes, taste="native")
-        notes = (note("native_ignores_dislikes"),) if taste.dislikes else ()
+        asked = Asked(model=name, clicks=taste.clicks, dislikes=taste.dislikes, taste="native", filter=_asked(sel))
+        notes = ((note("native_ignores_dislikes"),) if taste.dislikes else ()) + self.filter_plan(sel).notes()
         return Hits("recommend", asked, self.hits(keep), {"total": ms}, notes)
 
     def two_stage(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
-                  index: IndexConfig | str | None = None, ranker: str = "sasrec") -> Hits:
+                  index: IndexConfig | str | None = None, ranker: str = "sasrec", where: Filter | None = None) -> Hits:
         """Stage 1: ``n_candidates`` from the index; stage 2: ``ranker`` (SASRec or Wide & Deep,
-        :data:`~engine.registry.RANKERS`) re-ranks them (rank before/after)."""
+        :data:`~engine.registry.RANKERS`) re-ranks them (rank before/after).  ``where``: stage 1
+        retrieves only movies the filter keeps, so the final list holds only those too."""
         k = check_k(k, MAX_K)
         taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life))
+        sel = self.select(where)
         if not isinstance(rerank, (bool, np.bool_)):
             raise BadQueryError(f"rerank must be True or False; got {rerank!r}.")
         sp = self.space(model)
         idx = self.search_index(sp, index)
         rr = self.reranker(ranker) if rerank else None
         with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
-            res = run_two_stage(sp, idx, rr, taste, k=k, n_candidates=n_candidates)
+            res = run_two_stage(sp, idx, rr, taste, k=k, n_candidates=n_candidates, where=sel)
         rows = res.items
         items = self.hits(((r.movie_id, r.rerank_score) for r in rows),
                           because_id=[r.because_id for r in rows], because_score=[r.because_score for r in rows],
@@ -365,8 +414,9 @@ class Engine:
                           retrieval_score=[r.retrieval_score for r in rows], rerank_score=[r.rerank_score for r in rows])
         asked = Asked(model=sp.model, index=idx.config.label(), clicks=taste.clicks, dislikes=taste.dislikes,
                       taste="mean", recency_half_life=taste.config.recency_half_life,
-                      n_candidates=int(len(res.candidates)), reranker=str(ranker).strip().lower() if rerank else None)
-        return Hits("two_stage", asked, items, res.timings_ms, tuple(idx.notes), res.vector)
+                      n_candidates=int(len(res.candidates)), reranker=str(ranker).strip().lower() if rerank else None,
+                      filter=_asked(sel))
+        return Hits("two_stage", asked, items, res.timings_ms, (*idx.notes, *idx.plan(sel).notes()), res.vector)
 
     # ------------------------------------------------------------------ maps
     def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",
@@ -426,6 +476,11 @@ class Engine:
         evaluation with stages."""
         ev = self.evaluation()
         return ev.figures if ev is not None else None
+
+
+def _asked(sel: Selection | None) -> Filter | None:
+    """The filter an answer reports: as resolved (genres spelled as the catalogue spells them)."""
+    return None if sel is None else sel.filter
 
 
 def load_built(dataset: str, name: str) -> Any:

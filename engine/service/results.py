@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from engine.data.filters import Filter
 from engine.notes import Note
 from engine.recsys.query import Overlap
 
@@ -88,7 +89,8 @@ class Asked:
     ``suggestions``; search: ``text``, ``embedded`` (as encoded), ``mode``, ``space``, ``encoder``,
     ``language``, ``route`` (why that space), ``feedback``, ``fusion``; personalisation: ``clicks``,
     ``dislikes``, ``taste`` ("mean" / "native"), ``recency_half_life``, ``n_candidates``, ``reranker``.
-    ``model`` and ``index`` (its label) wherever a space was searched.
+    ``model`` and ``index`` (its label) wherever a space was searched; ``filter`` (as resolved: genres
+    as the catalogue spells them) when the answer was filtered.
     """
 
     model: str | None = None
@@ -112,12 +114,13 @@ class Asked:
     recency_half_life: float | None = None
     n_candidates: int | None = None
     reranker: str | None = None
+    filter: Filter | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if isinstance(v, Note):
+            if isinstance(v, (Note, Filter)):
                 v = v.to_dict()
             elif dataclasses.is_dataclass(v):
                 v = dataclasses.asdict(v)

@@ -33,18 +33,25 @@ class Engine(Protocol):
 
     def search_index(self, sp: Any, index: Any) -> Any: ...
 
+    def select(self, where: Any) -> Any: ...
+
+    def filter_plan(self, where: Any) -> Any: ...
+
     def hits(self, pairs: Iterable[tuple[int, float]], ranks: Sequence[Any] | None = None,
              **per_item: Sequence[Any]) -> tuple: ...
 
 
-def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int, index: Any) -> Hits:
+def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int, index: Any,
+           where: Any = None) -> Hits:
     """See :meth:`Engine.search`."""
     k = check_k(k, MAX_K)
     mode = check_mode(mode)
     text = clean_query(query)
+    sel = eng.select(where)
+    asked_filter = None if sel is None else sel.filter
     if mode in ("keyword", "bm25"):
-        hits = keyword(eng, text, k) if mode == "keyword" else bm25(eng, text, k)
-        return Hits(hits.kind, Asked(text=text, mode=mode, language=hybrid.query_language(text)),
+        hits = keyword(eng, text, k, sel) if mode == "keyword" else bm25(eng, text, k, sel)
+        return Hits(hits.kind, Asked(text=text, mode=mode, language=hybrid.query_language(text), filter=asked_filter),
                     hits.items, hits.timings_ms, hits.notes)
     built = eng.models()
     route = hybrid.choose_space(text, built, space)
@@ -54,7 +61,7 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     first_enc, idx = None, None
     for name in spaces:
         depth = k if mode == "semantic" else min(max(k, hybrid.FUSION.depth), len(eng.space(name).ids))
-        ids, scores, enc, sidx, ms = semantic_list(eng, name, text, depth, index)
+        ids, scores, enc, sidx, ms = semantic_list(eng, name, text, depth, index, sel)
         timings = {key: timings[key] + ms[key] for key in timings}
         lists.append((ids, scores))
         if first_enc is None:
@@ -63,17 +70,18 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     notes: list[Note] = [] if route.automatic else [route.note]
     if not TEXT_SPACES[route.space] and route.language != "English":
         notes += query_notes(text)
-    notes += list(idx.notes)
+    notes += [*idx.notes, *idx.plan(sel).notes()]
     identity = getattr(first_enc, "identity", None)
     fb = hybrid.FEEDBACK
     asked = Asked(model=route.space, index=idx.config.label(), text=text, embedded=hybrid.semantic_text(text),
                   mode=mode, space=route.space,
                   encoder=Encoder(str(identity.get("name")), identity.get("sha256")) if isinstance(identity, dict) else None,
                   language=route.language, route=route.note,
-                  feedback=Feedback(tuple(s for s in spaces if s in fb.spaces and fb.alpha > 0), fb.m, fb.alpha))
+                  feedback=Feedback(tuple(s for s in spaces if s in fb.spaces and fb.alpha > 0), fb.m, fb.alpha),
+                  filter=asked_filter)
     if mode == "semantic":
         return Hits("mood", asked, eng.hits(zip(ids.tolist(), scores.tolist())), timings, tuple(notes))
-    kw = bm25(eng, text, min(max(k, hybrid.FUSION.depth), MAX_K))
+    kw = bm25(eng, text, min(max(k, hybrid.FUSION.depth), MAX_K), sel, notes=False)
     t3 = time.perf_counter()
     confident = bool(kw.items) and eng.catalogue.bm25_covers(text, kw.items[0].movie_id)
     weights = hybrid.fusion_weights(len(lists), confident)
@@ -98,11 +106,12 @@ def _replace(asked: Asked, **changes: Any) -> Asked:
     return dataclasses.replace(asked, **changes)
 
 
-def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any
+def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any, where: Any = None
                   ) -> tuple[np.ndarray, np.ndarray, Any, Any, dict[str, float]]:
-    """One text space's ranking for a clean query: ids int64 (depth,), cosines float32 (depth,), the
+    """One text space's ranking for a clean query: ids int64 (<=depth,), cosines float32 (<=depth,), the
     encoder, the index and {"encode", "search"} ms.  Spaces in ``hybrid.FEEDBACK.spaces`` search twice
-    (pseudo-relevance feedback: the second time nearer their top ``m`` movies)."""
+    (pseudo-relevance feedback: the second time nearer their top ``m`` movies).  ``where``: a filter's
+    selection (both searches keep only its movies)."""
     sp = eng.space(name)
     enc, sidx = eng.encoder(name), eng.search_index(sp, index)
     t0 = time.perf_counter()
@@ -110,35 +119,42 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any
         vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
     t1 = time.perf_counter()
     fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and hybrid.FEEDBACK.alpha > 0 else None
-    ids, scores = neighbours(sidx, vec, max(depth, fb.m) if fb else depth)
-    if fb:
+    ids, scores = neighbours(sidx, vec, max(depth, fb.m) if fb else depth, where=where)
+    if fb and len(ids):
         vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
-        ids, scores = neighbours(sidx, vec, depth)
+        ids, scores = neighbours(sidx, vec, depth, where=where)
     return ids, scores, enc, sidx, {"encode": 1e3 * (t1 - t0), "search": 1e3 * (time.perf_counter() - t1)}
 
 
-def bm25(eng: Engine, query: str, k: int) -> Hits:
-    """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""
+def bm25(eng: Engine, query: str, k: int, where: Any = None, notes: bool = True) -> Hits:
+    """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word
+    matches.  ``where``: a filter's selection (only its movies); ``notes=False`` leaves the filter's
+    note to the caller (hybrid says it once)."""
     text = clean_query(query)
-    hits, ms = _ranked_rows(eng, eng.catalogue.bm25_search, text, k)
-    notes: tuple[Note, ...] = ()
+    hits, ms = _ranked_rows(eng, eng.catalogue.bm25_search, text, k, where)
+    said: tuple[Note, ...] = ()
     if not hits:
         lang = hybrid.query_language(text)
-        notes = (note("bm25_no_match") if lang == "English" else note("bm25_no_match_language", language=lang),)
-    return Hits("bm25", Asked(text=text), hits, {"search": ms}, notes)
+        said = (note("bm25_no_match") if lang == "English" else note("bm25_no_match_language", language=lang),)
+    if notes:
+        said += eng.filter_plan(where).notes()
+    return Hits("bm25", Asked(text=text), hits, {"search": ms}, said)
 
 
-def keyword(eng: Engine, query: str, k: int) -> Hits:
-    """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+def keyword(eng: Engine, query: str, k: int, where: Any = None) -> Hits:
+    """The SQL LIKE baseline over title, genres and tags (for comparison with mood search); ``where``:
+    a filter's selection (only its movies)."""
     text = clean_query(query)
-    hits, ms = _ranked_rows(eng, eng.catalogue.keyword_search, text, k)
-    return Hits("keyword", Asked(text=text), hits, {"search": ms}, () if hits else (note("keyword_no_match"),))
+    hits, ms = _ranked_rows(eng, eng.catalogue.keyword_search, text, k, where)
+    said = (() if hits else (note("keyword_no_match"),)) + eng.filter_plan(where).notes()
+    return Hits("keyword", Asked(text=text), hits, {"search": ms}, said)
 
 
-def _ranked_rows(eng: Engine, run: Callable[[str, int], pd.DataFrame], text: str, k: int) -> tuple[tuple, float]:
+def _ranked_rows(eng: Engine, run: Callable[..., pd.DataFrame], text: str, k: int, where: Any = None
+                 ) -> tuple[tuple, float]:
     """Run a catalogue keyword search (movie_id, score, best first) -> (hits, milliseconds)."""
     k = check_k(k, MAX_K)
     t0 = time.perf_counter()
-    df = run(text, k)
+    df = run(text, k, None if where is None else where.ids)
     ms = 1e3 * (time.perf_counter() - t0)
     return eng.hits(zip(df["movie_id"].astype(int).tolist(), df["score"].astype(float).tolist())), ms

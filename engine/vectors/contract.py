@@ -35,13 +35,17 @@ for any other before anything is started.  The helpers below
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from engine.arrays import normalize  # noqa: F401  (every store normalises the same way)
+from engine.data.filters import Filter, FilterColumns, Selection  # noqa: F401  (what a filtered search takes)
+from engine.notes import Note, note
 from engine.inputs import MAX_K, check_k, validate_name  # noqa: F401  (searches share one k limit)
 from engine.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
 
@@ -53,6 +57,62 @@ BACKENDS: dict[str, str] = {
 
 DEFAULT_BACKEND = "faiss"
 SEARCH_MAX_K = 16_384  # most neighbours one store search returns (Milvus's top-k ceiling; FAISS allows its size)
+#: the planner's threshold: a filter matching at most this many movies is searched exactly over just
+#: those rows (no index); above it the index searches with the filter.  Measured by
+#: benchmarks/bench_filters.py: exact over 20,000 unit rows of 64-d costs about what an unfiltered
+#: HNSW search at 1M costs, and below it an index with a selective filter only loses recall.
+SUBSET_MAX = 20_000
+#: how far a filtered ANN search widens (efSearch, nprobe: x 1/selectivity, at most this factor)
+WIDEN_MAX = 64
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one filtered search runs: ``path`` "all" (no filter), "none" (no movie matches), "subset"
+    (exact search over the ``matching`` rows only), "index" (the index searched with the filter) or
+    "catalogue" (no vector index: the catalogue's rows or a model's scores, filtered);
+    ``params`` what it widened (e.g. "efSearch=512"); ``sql`` the parameterised statement a SQL
+    store ran, with its WHERE (None elsewhere)."""
+
+    path: str
+    matching: int
+    total: int
+    index: str
+    params: str = ""
+    sql: str | None = None
+
+    def notes(self) -> tuple[Note, ...]:
+        """What the answer says about its filter (nothing without one)."""
+        if self.path == "all":
+            return ()
+        if self.path == "none":
+            out: tuple[Note, ...] = (note("filter_none", total=self.total),)
+        elif self.path == "catalogue":
+            out = (note("filter_matched", matching=self.matching, total=self.total),)
+        elif self.path == "subset":
+            out = (note("filter_subset", matching=self.matching, total=self.total),)
+        else:
+            out = (note("filter_index", matching=self.matching, total=self.total, index=self.index,
+                        params=self.params or "-"),)
+        return out + ((note("filter_sql", sql=self.sql),) if self.sql else ())
+
+
+def plan_path(where: Selection | None) -> str:
+    """"all", "none", "subset" or "index" for a selection: the cost
+    of exact search over the matching rows grows with their number alone, so one absolute
+    threshold decides (:data:`SUBSET_MAX`)."""
+    if where is None or not where.filter.active:
+        return "all"
+    if where.matching == 0:
+        return "none"
+    return "subset" if where.matching <= SUBSET_MAX else "index"
+
+
+def widen(value: int, where: Selection, ntotal: int, cap: int) -> int:
+    """A search breadth (efSearch, nprobe) widened for a filter keeping ``where.matching`` of
+    ``ntotal`` rows: ``value / selectivity``, at most ``WIDEN_MAX`` times and ``cap``."""
+    sel = max(where.matching, 1) / max(ntotal, 1)
+    return int(max(value, min(cap, value * WIDEN_MAX, math.ceil(value / sel))))
 
 
 @runtime_checkable
@@ -77,9 +137,13 @@ class SearchIndex(Protocol):
     def config(self) -> Any:
         """What kind of index answers (``label()`` names it)."""
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, where: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by cosine. queries float32 (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)),
-        padded with -inf / -1 when fewer than k vectors exist."""
+        padded with -inf / -1 when fewer than k vectors exist (or match ``where``: only movies of the
+        selection are returned)."""
+
+    def plan(self, where: Selection | None) -> Plan:
+        """How ``search(..., where)`` runs (the path the planner takes, what it widened, the SQL)."""
 
 
 @runtime_checkable
@@ -235,9 +299,13 @@ def pad_results(rows: list[list[tuple[int, float]]], k: int) -> tuple[np.ndarray
     return scores, ids
 
 
-def exact_search(vectors: np.ndarray, movie_ids: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Brute-force ground truth with numpy: cosine top-k -> (scores float32 (q, k), ids int64 (q, k))."""
-    base, q = normalize(vectors), normalize(queries)
+def exact_search(vectors: np.ndarray, movie_ids: np.ndarray, queries: np.ndarray, k: int,
+                 unit: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force ground truth with numpy: cosine top-k -> (scores float32 (q, k), ids int64 (q, k)).
+    ``unit``: the rows and queries are L2-normalised already (skips normalising them again)."""
+    if len(movie_ids) == 0:
+        return empty_results(len(np.atleast_2d(queries)), k)
+    base, q = (vectors, np.atleast_2d(queries)) if unit else (normalize(vectors), normalize(queries))
     sims = q @ base.T
     kk = min(k, base.shape[0])
     top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]

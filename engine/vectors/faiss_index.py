@@ -29,7 +29,10 @@ import numpy as np
 
 from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
 from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
-from engine.vectors.contract import SEARCH_MAX_K, check_k, normalize, pad_results, validate_model_name
+from engine.vectors.contract import (
+    SEARCH_MAX_K, FilterColumns, Plan, Selection, check_k, empty_results, exact_search, normalize, pad_results, plan_path,
+    validate_model_name, widen,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,23 @@ def search_params(cfg: IndexConfig) -> Any:
     return None
 
 
+def filtered_params(cfg: IndexConfig, sel: Any, where: Selection, ntotal: int, nlist: int) -> tuple[Any, str]:
+    """Search parameters carrying the selector ``sel`` (FAISS row positions), with efSearch / nprobe
+    widened for the filter's selectivity so a selective filter keeps its recall -> (params, what
+    was widened)."""
+    if cfg.kind == "hnsw":
+        ef = widen(cfg.ef_search, where, ntotal, PARAM_RANGES["ef_search"][1])
+        return faiss.SearchParametersHNSW(efSearch=ef, sel=sel), f"efSearch={ef}"
+    if cfg.kind == "ivf":
+        nprobe = widen(cfg.nprobe, where, ntotal, max(nlist, 1))
+        base = faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+        if cfg.ivf_codec == "sq8":
+            return (faiss.IndexRefineSearchParameters(k_factor=float(cfg.refine_factor), base_index_params=base),
+                    f"nprobe={nprobe}")
+        return base, f"nprobe={nprobe}"
+    return faiss.SearchParameters(sel=sel), ""
+
+
 def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
     """Build the raw FAISS index over normalised vectors ``xn`` float32 (n, d)."""
     n, d = xn.shape
@@ -148,9 +168,12 @@ class FaissIndex:
     notes: tuple = ()
 
     def __init__(self, index: faiss.Index, ids: np.ndarray, config: IndexConfig,
-                 build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built") -> None:
+                 build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built",
+                 vectors: np.ndarray | None = None, filtered: "_Filtered | None" = None) -> None:
         if index.ntotal != len(ids):
             raise ArtifactError(f"Index has {index.ntotal} rows but {len(ids)} ids were given; it will be rebuilt.")
+        if vectors is not None and len(vectors) != len(ids):
+            raise ArtifactError(f"{len(vectors)} vectors for an index of {len(ids)} rows; it will be rebuilt.")
         self.index = index
         self.ids = np.ascontiguousarray(ids, dtype=np.int64)
         self.config = config
@@ -159,6 +182,10 @@ class FaissIndex:
         self.recall_at_10 = recall_at_10
         self.source = source
         self._params = search_params(config)
+        #: the rows as given (float32 (n, d)): filtered searches over few movies read them directly
+        self.vectors = vectors
+        # what filtered searches reuse (row masks, selectors, subsets), shared by every view of this index
+        self._filtered = filtered if filtered is not None else _Filtered()
 
     @classmethod
     def build(cls, movie_ids: np.ndarray, vectors: np.ndarray, config: IndexConfig = IndexConfig(),
@@ -173,7 +200,7 @@ class FaissIndex:
         t0 = time.perf_counter()
         index = build_faiss(xn, config)
         secs = time.perf_counter() - t0
-        out = cls(index, ids, config, build_seconds=secs)
+        out = cls(index, ids, config, build_seconds=secs, vectors=xn)
         if check_recall and config.kind != "exact":
             out.recall_at_10 = out.recall_vs_exact(xn)
             if out.recall_at_10 < 0.9:
@@ -189,13 +216,32 @@ class FaissIndex:
         cfg = replace(self.config, **changes)
         if cfg.build_key() != self.config.build_key():
             raise BadQueryError("Only ef_search, nprobe and refine_factor can change without a rebuild.")
-        return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source)
+        return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source,
+                          self.vectors, self._filtered)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def plan(self, where: Selection | None) -> Plan:
+        """How a search with ``where`` runs here (see :func:`engine.vectors.contract.plan_path`)."""
+        path = plan_path(where)
+        if path == "subset" and self.vectors is None:  # no rows at hand (never from IndexCache or build)
+            path = "index"
+        params = ""
+        if path == "index":
+            assert where is not None
+            params = filtered_params(self.config, None, where, self.ntotal, self._nlist())[1]
+        return Plan(path, where.matching if where is not None else self.ntotal,
+                    where.total if where is not None else self.ntotal, self.config.label(), params)
+
+    def _nlist(self) -> int:
+        ivf = faiss.try_extract_index_ivf(self.index) if self.config.kind == "ivf" else None
+        return int(ivf.nlist) if ivf is not None else 0
+
+    def search(self, queries: np.ndarray, k: int, where: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by cosine. queries float (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)).
 
-        Queries are normalised here.  When fewer than k rows exist the tail is padded
-        with score ``-inf`` and id ``-1``.
+        Queries are normalised here.  When fewer than k rows exist (or match ``where``) the tail
+        is padded with score ``-inf`` and id ``-1``.  With ``where``, the planner
+        (:meth:`plan`) searches exactly over the matching rows, or the index with a FAISS
+        ``IDSelectorBitmap`` and a wider efSearch / nprobe.
         """
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim == 1:
@@ -204,16 +250,44 @@ class FaissIndex:
             raise DimensionMismatchError(f"Query has dimension {q.shape[-1]} but this index has {self.dim}.")
         k = check_k(k, limit=max(SEARCH_MAX_K, self.ntotal))
         qn = normalize(q)
+        path = self.plan(where).path
+        if path == "none":
+            return empty_results(len(qn), k)
+        if path == "subset":
+            assert where is not None
+            sub, sub_ids = self._filtered.subset(self, where)
+            return exact_search(sub, sub_ids, qn, k, unit=True)
+        params = self._params
+        if path == "index":
+            assert where is not None
+            params = filtered_params(self.config, self._filtered.selector(self, where), where, self.ntotal,
+                                     self._nlist())[0]
         kk = min(k, self.ntotal)
         # FAISS's OpenMP thread count is per calling thread (its own libgomp, not torch's; see
         # tests/vectors/test_faiss_threads.py): small batches run on one thread for latency, and
         # the caller's setting is restored so a later build on this thread keeps all cores.
         with faiss_threads(1 if len(qn) <= SINGLE_QUERY_MAX else _DEFAULT_THREADS):
-            scores, rows = self.index.search(qn, kk, params=self._params)
+            scores, rows = self.index.search(qn, kk, params=params)
+        if path == "index" and self.vectors is not None:
+            assert where is not None
+            short = (rows >= 0).sum(axis=1) < min(k, self._filtered.count(self, where))
+            if short.any():
+                # a graph walk can miss matching rows a very selective filter leaves (islands in the
+                # graph): those queries get the exact answer over the matching rows instead
+                sub, sub_ids = self._filtered.subset(self, where)
+                fix_s, fix_i = exact_search(sub, sub_ids, qn[short], kk, unit=True)
+                scores, rows = scores.copy(), rows.copy()
+                scores[short], rows[short] = fix_s, self._row_of(fix_i)
         if kk == k and rows.size and rows.min() >= 0:
             return scores, self.ids[rows]
         hits = [[(int(self.ids[r]), float(sc)) for r, sc in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
         return pad_results(hits, k)
+
+    def _row_of(self, movie_ids: np.ndarray) -> np.ndarray:
+        """Row positions of movie ids of this index (-1 stays -1)."""
+        order = np.argsort(self.ids)
+        pos = order[np.minimum(np.searchsorted(self.ids[order], movie_ids), len(order) - 1)]
+        return np.where(movie_ids >= 0, pos, -1)
 
     def recall_vs_exact(self, xn: np.ndarray, n_queries: int = 200, k: int = 10, seed: int = 0) -> float:
         """Mean recall@k of this index against exact search for "movies like this one": sampled rows are
@@ -237,6 +311,56 @@ class FaissIndex:
 
 
 _DEFAULT_THREADS = faiss.omp_get_max_threads() or 1
+
+
+class _Filtered:
+    """Per-selection state of one index, computed once and shared by its views: the rows a
+    selection keeps as a FAISS bitmap selector (row positions), and for the few-rows path the
+    matching unit rows themselves.  A few selections are kept (a page's filters), oldest dropped."""
+
+    KEEP = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._selectors: dict[str, tuple[Any, np.ndarray, int]] = {}
+        self._subsets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @staticmethod
+    def _put(cache: dict, key: str, value: Any) -> None:
+        if len(cache) >= _Filtered.KEEP:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+
+    def selector(self, idx: "FaissIndex", where: Selection) -> Any:
+        """An ``IDSelectorBitmap`` over ``idx``'s rows that match ``where`` (the bitmap kept alive beside it)."""
+        with self._lock:
+            hit = self._selectors.get(where.key)
+        if hit is None:
+            mask = where.mask(idx.ids)
+            bitmap = np.packbits(mask, bitorder="little")
+            hit = (faiss.IDSelectorBitmap(len(bitmap), faiss.swig_ptr(bitmap)), bitmap, int(mask.sum()))
+            with self._lock:
+                self._put(self._selectors, where.key, hit)
+        return hit[0]
+
+    def count(self, idx: "FaissIndex", where: Selection) -> int:
+        """How many of ``idx``'s rows match ``where``."""
+        self.selector(idx, where)
+        with self._lock:
+            return int(self._selectors[where.key][2]) if where.key in self._selectors else int(
+                where.mask(idx.ids).sum())
+
+    def subset(self, idx: "FaissIndex", where: Selection) -> tuple[np.ndarray, np.ndarray]:
+        """(unit rows float32 (m, d), their ids int64 (m,)) of ``idx`` that match ``where``."""
+        with self._lock:
+            hit = self._subsets.get(where.key)
+        if hit is None:
+            assert idx.vectors is not None
+            rows = np.flatnonzero(where.mask(idx.ids))
+            hit = (normalize(idx.vectors[rows]), idx.ids[rows])
+            with self._lock:
+                self._put(self._subsets, where.key, hit)
+        return hit
 
 
 @contextlib.contextmanager
@@ -290,6 +414,8 @@ class IndexCache:
                     for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
                         del self._mem[stale]
                     self._mem[key] = idx
+        if idx.vectors is None:
+            idx.vectors = vectors  # a loaded index searches few-movie filters over the rows themselves
         return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
                                       refine_factor=config.refine_factor)
 
@@ -366,8 +492,10 @@ class FaissStore:
         self._indexes: dict[str, FaissIndex] = {}
         self._lock = threading.Lock()
 
-    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace the collection. ids int64 (n,), vectors float32 (n, d)."""
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+               columns: FilterColumns | None = None) -> None:
+        """Replace the collection. ids int64 (n,), vectors float32 (n, d); ``columns`` are not kept
+        (FAISS filters by the selection's ids)."""
         validate_model_name(model)
         ids = np.asarray(movie_ids, dtype=np.int64)
         if len(np.unique(ids)) != len(ids):
@@ -376,14 +504,16 @@ class FaissStore:
         with self._lock:
             self._indexes[model] = idx
 
-    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)), padded with -inf / -1."""
+    def search(self, model: str, queries: np.ndarray, k: int, where: Selection | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)), padded with -inf / -1;
+        only movies of ``where`` when given."""
         validate_model_name(model)
         with self._lock:
             idx = self._indexes.get(model)
         if idx is None:
             raise ModelNotBuiltError(f"The faiss store has no collection {model!r}; upsert vectors first.")
-        return idx.search(queries, k)
+        return idx.search(queries, k, where)
 
     def count(self, model: str) -> int:
         validate_model_name(model)

@@ -14,12 +14,15 @@ Milvus Lite replays its write-ahead log on the next open.
 
 Layout: one collection per model (``moviedna_<model>``, see :func:`milvus_identifier`)
 with ``movie_id`` INT64 primary key and ``embedding`` FLOAT_VECTOR(d), an HNSW or
-FLAT index with the IP metric (vectors are unit length, so IP is cosine).
+FLAT index with the IP metric (vectors are unit length, so IP is cosine), and the filter columns
+as scalar fields: ``year`` and ``n_ratings`` INT64, ``genres`` ARRAY of VARCHAR.  A filtered search
+passes a filter expression (:func:`filter_expression`); Milvus applies it during the search.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -32,7 +35,9 @@ import numpy as np
 
 from engine.config import cache_root
 from engine.errors import BackendError, DimensionMismatchError, MovieDNAError, ModelNotBuiltError
-from engine.vectors.contract import pad_results, prepare_queries, prepare_vectors, validate_model_name
+from engine.vectors.contract import (
+    Filter, FilterColumns, Selection, pad_results, prepare_queries, prepare_vectors, validate_model_name, widen,
+)
 
 try:
     from pymilvus import DataType, MilvusClient
@@ -47,6 +52,30 @@ INSERT_BATCH = 5_000  # rows per insert call; keeps gRPC messages well under the
 ID_FIELD, VEC_FIELD = "movie_id", "embedding"
 SEARCH_ATTEMPTS = 4  # retries cover a concurrent upsert's collection swap
 SWAP_WAIT_SECONDS = 60.0  # longest a failed search waits for a running swap to end
+
+
+MAX_GENRES_PER_MOVIE, MAX_GENRE_CHARS = 64, 64
+MAX_EF = 32_768  # Milvus's bound for HNSW ef
+
+
+def filter_expression(flt: Filter | None) -> str:
+    """A Milvus boolean expression with the conditions of :meth:`engine.data.filters.Facets.select`;
+    "" for no filter.  Genre names are written as JSON strings (quotes escaped); numbers are ints."""
+    if flt is None or not flt.active:
+        return ""
+    parts = []
+    if flt.genres:
+        fn = "ARRAY_CONTAINS_ANY" if flt.genre_mode == "any" else "ARRAY_CONTAINS_ALL"
+        parts.append(f"{fn}(genres, {json.dumps(list(flt.genres))})")
+    if flt.year_min is not None:
+        parts.append(f"year >= {int(flt.year_min)}")
+    if flt.year_max is not None:
+        parts.append(f"year >= 1 and year <= {int(flt.year_max)}")
+    if flt.min_ratings:
+        parts.append(f"n_ratings >= {int(flt.min_ratings)}")
+    if flt.exclude:
+        parts.append(f"{ID_FIELD} not in {json.dumps([int(i) for i in flt.exclude])}")
+    return " and ".join(parts)
 
 
 def milvus_identifier(model: str) -> str:
@@ -134,6 +163,8 @@ class MilvusStore:
     """
 
     name = "milvus"
+    #: the expression a filtered search passes (reported in the answer's notes)
+    filter_expression = staticmethod(filter_expression)
 
     @property
     def search_modes(self) -> tuple[str, ...]:
@@ -157,8 +188,10 @@ class MilvusStore:
         self._closed = False
 
     # --- writes -------------------------------------------------------------------
-    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace the model's collection: ids int64 (n,), vectors float32 (n, d)."""
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+               columns: FilterColumns | None = None) -> None:
+        """Replace the model's collection: ids int64 (n,), vectors float32 (n, d); ``columns`` the
+        movies' filter columns in the same order (None: empty, so any filter matches nothing)."""
         name = milvus_identifier(model)
         ids, vecs = prepare_vectors(movie_ids, vectors)
         staging = name + "__new"  # escaped names never contain "__", so this cannot collide
@@ -167,9 +200,16 @@ class MilvusStore:
             if c.has_collection(staging):
                 c.drop_collection(staging)
             c.create_collection(staging, schema=self._schema(vecs.shape[1]), index_params=self._index_params())
-            for start in range(0, len(ids), INSERT_BATCH):
+            n = len(ids)
+            years = columns.years.tolist() if columns is not None else [0] * n
+            counts = columns.n_ratings.tolist() if columns is not None else [0] * n
+            genres = ([[str(g)[:MAX_GENRE_CHARS] for g in gs[:MAX_GENRES_PER_MOVIE]] for gs in columns.genres]
+                      if columns is not None else [[]] * n)
+            for start in range(0, n, INSERT_BATCH):
                 stop = start + INSERT_BATCH
-                rows = [{ID_FIELD: int(i), VEC_FIELD: v} for i, v in zip(ids[start:stop], vecs[start:stop])]
+                rows = [{ID_FIELD: int(i), VEC_FIELD: v, "year": y, "n_ratings": c_, "genres": g}
+                        for i, v, y, c_, g in zip(ids[start:stop], vecs[start:stop], years[start:stop],
+                                                  counts[start:stop], genres[start:stop])]
                 c.insert(staging, rows)
             c.flush(staging)  # seal segments so the index covers them (server); cheap on Lite
             # Swap: readers keep the old collection until the rename.
@@ -186,6 +226,10 @@ class MilvusStore:
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field(ID_FIELD, DataType.INT64, is_primary=True)
         schema.add_field(VEC_FIELD, DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field("year", DataType.INT64)
+        schema.add_field("n_ratings", DataType.INT64)
+        schema.add_field("genres", DataType.ARRAY, element_type=DataType.VARCHAR,
+                         max_capacity=MAX_GENRES_PER_MOVIE, max_length=MAX_GENRE_CHARS)
         return schema
 
     def _index_params(self) -> Any:
@@ -214,16 +258,23 @@ class MilvusStore:
             res = self._client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")
         return int(res[0]["count(*)"])
 
-    def search(self, model: str, queries: np.ndarray, k: int, *,
-               ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, model: str, queries: np.ndarray, k: int, *, ef_search: int | None = None,
+               where: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by IP: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k)).
 
-        ``ef_search`` overrides the store's HNSW ``ef`` for this call (ignored by FLAT).
+        ``ef_search`` overrides the store's HNSW ``ef`` for this call (ignored by FLAT); ``where``:
+        only movies its filter keeps (:func:`filter_expression`, applied by Milvus during the search).
         """
         name = milvus_identifier(model)
+        expr = filter_expression(where.filter if where is not None else None)
+        if expr and self.index == "HNSW" and where is not None:
+            # measured (benchmarks/bench_filters.py): Milvus Lite keeps only the matching movies among
+            # the ef it visits, so a selective expression returned too few rows; widen ef by
+            # 1/selectivity like FAISS's efSearch
+            ef_search = widen(self.ef if ef_search is None else int(ef_search), where, where.total, MAX_EF)
         for attempt in range(SEARCH_ATTEMPTS):
             try:
-                return self._search_once(model, name, queries, k, ef_search)
+                return self._search_once(model, name, queries, k, ef_search, expr)
             except (BackendError, ModelNotBuiltError) as exc:
                 with self._lock:
                     # a model we have seen before, or any model while an upsert runs, may be mid-swap
@@ -242,14 +293,14 @@ class MilvusStore:
         raise AssertionError("unreachable")
 
     def _search_once(self, model: str, name: str, queries: np.ndarray, k: int,
-                     ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     ef_search: int | None = None, expr: str = "") -> tuple[np.ndarray, np.ndarray]:
         with self._errors(model):
             q, k = prepare_queries(queries, self._dim(model, name), k)
             params: dict[str, Any] = {"metric_type": "IP", "params": {}}
             if self.index == "HNSW":
                 ef = self.ef if ef_search is None else int(ef_search)
                 params["params"]["ef"] = max(ef, k)  # HNSW returns at most ef hits
-            res = self._client.search(name, data=list(q), limit=k, search_params=params,
+            res = self._client.search(name, data=list(q), limit=k, search_params=params, filter=expr,
                                       output_fields=[ID_FIELD], anns_field=VEC_FIELD)
         return pad_results([[(int(h[ID_FIELD]), float(h["distance"])) for h in hits] for hits in res], k)
 

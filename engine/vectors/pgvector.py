@@ -8,8 +8,13 @@ Where the server comes from, first match wins:
    only on a unix socket, stopped at exit (see :mod:`engine.vectors._embedded_pg`).
 
 Layout: one table per model, ``moviedna_<model>(movie_id bigint primary key,
-embedding vector(d))``, with an HNSW index whose operator class matches the query
-operator: ``vector_ip_ops`` + ``<#>`` (negative inner product, the default; vectors
+embedding vector(d), year integer, n_ratings integer, genres text[])``: the filter columns sit
+beside the vector (B-tree indexes on year and n_ratings, GIN on genres for ``&&`` / ``@>``), so a
+filtered search is one statement, ``SELECT … WHERE <filter> ORDER BY embedding <#> q LIMIT k``.
+Through the HNSW index it runs with ``hnsw.iterative_scan = relaxed_order`` (pgvector >= 0.8): the
+scan goes on until k rows pass the WHERE, instead of filtering the first ef_search candidates
+down to too few; the rows are re-sorted by distance after.  The table has an HNSW index whose
+operator class matches the query operator: ``vector_ip_ops`` + ``<#>`` (negative inner product, the default; vectors
 are unit length so it ranks by cosine) or ``vector_cosine_ops`` + ``<=>``.  A mismatch
 would silently fall back to a sequential scan.  Loads use binary ``COPY`` into a
 staging table that is swapped in, so readers never see a half-loaded model.
@@ -29,7 +34,9 @@ import numpy as np
 
 from engine.config import cache_root
 from engine.errors import BackendError, DimensionMismatchError, MovieDNAError, ModelNotBuiltError
-from engine.vectors.contract import pad_results, prepare_queries, prepare_vectors, validate_model_name
+from engine.vectors.contract import (
+    Filter, FilterColumns, Selection, pad_results, prepare_queries, prepare_vectors, validate_model_name,
+)
 from engine.vectors import _embedded_pg
 
 try:
@@ -48,6 +55,33 @@ METRICS: dict[str, tuple[str, str]] = {
     "cosine": ("vector_cosine_ops", "<=>"),  # cosine distance; score = 1 - dist
 }
 COPY_CHUNK_ROWS = 20_000
+_SEP = "\x1f"  # joins a movie's genres into one text for the load (no genre name holds a control character)
+
+
+def filter_sql(flt: Filter | None) -> tuple[sql.Composable, dict[str, Any]]:
+    """The WHERE clause of a filter over the filter columns -> (" WHERE …" or empty, its parameters).
+
+    The same conditions as :meth:`engine.data.filters.Facets.select`: genres any of (``&&``) / all of
+    (``@>``), a year range (0 = unknown fails any bound), at least n ratings, excluded ids."""
+    if flt is None or not flt.active:
+        return sql.SQL(""), {}
+    parts, params = [], {}
+    if flt.genres:
+        parts.append(sql.SQL("genres && %(genres)s::text[]" if flt.genre_mode == "any" else "genres @> %(genres)s::text[]"))
+        params["genres"] = list(flt.genres)
+    if flt.year_min is not None:
+        parts.append(sql.SQL("year >= %(year_min)s"))
+        params["year_min"] = flt.year_min
+    if flt.year_max is not None:
+        parts.append(sql.SQL("year BETWEEN 1 AND %(year_max)s"))
+        params["year_max"] = flt.year_max
+    if flt.min_ratings:
+        parts.append(sql.SQL("n_ratings >= %(min_ratings)s"))
+        params["min_ratings"] = flt.min_ratings
+    if flt.exclude:
+        parts.append(sql.SQL("movie_id <> ALL(%(exclude)s::bigint[])"))
+        params["exclude"] = list(flt.exclude)
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts), params
 
 
 def copy_binary_payload(movie_ids: np.ndarray, vectors: np.ndarray) -> tuple[bytes, bytes, np.ndarray]:
@@ -198,8 +232,10 @@ class PgVectorStore:
         return dim
 
     # --- writes -------------------------------------------------------------------
-    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace the model's table: ids int64 (n,), vectors float32 (n, d), d <= 2000."""
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+               columns: FilterColumns | None = None) -> None:
+        """Replace the model's table: ids int64 (n,), vectors float32 (n, d), d <= 2000; ``columns``
+        the movies' filter columns in the same order (None: empty, so any filter matches nothing)."""
         table = self.table_name(model)
         ids, vecs = prepare_vectors(movie_ids, vectors)
         if vecs.shape[1] > 2000:  # pgvector's HNSW limit for the vector type
@@ -210,9 +246,16 @@ class PgVectorStore:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (table,))
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
-            conn.execute(sql.SQL("CREATE TABLE {} (movie_id bigint PRIMARY KEY, embedding vector({}) NOT NULL)")
+            conn.execute(sql.SQL("CREATE TABLE {} (movie_id bigint PRIMARY KEY, embedding vector({}) NOT NULL, "
+                                 "year integer NOT NULL DEFAULT 0, n_ratings integer NOT NULL DEFAULT 0, "
+                                 "genres text[] NOT NULL DEFAULT '{{}}')")
                          .format(sql.Identifier(staging), sql.SQL(str(int(vecs.shape[1])))))
             self._copy(conn, staging, ids, vecs)
+            if columns is not None:
+                self._fill_columns(conn, staging, ids, columns)
+            for col, method in (("year", "btree"), ("n_ratings", "btree"), ("genres", "gin")):
+                conn.execute(sql.SQL("CREATE INDEX {} ON {} USING {} ({})").format(
+                    sql.Identifier(f"{staging}_{col}"), sql.Identifier(staging), sql.SQL(method), sql.Identifier(col)))
             opclass, _ = METRICS[self.metric]
             conn.execute(sql.SQL("CREATE INDEX {} ON {} USING hnsw (embedding {}) WITH (m = {}, ef_construction = {})")
                          .format(sql.Identifier(staging + "_hnsw"), sql.Identifier(staging), sql.SQL(opclass),
@@ -221,7 +264,7 @@ class PgVectorStore:
             # The swap: readers see the old table until this transaction commits.
             conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
             conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(staging), sql.Identifier(table)))
-            for suffix in ("_hnsw", "_pkey"):
+            for suffix in ("_hnsw", "_pkey", "_year", "_n_ratings", "_genres"):
                 conn.execute(sql.SQL("ALTER INDEX {} RENAME TO {}").format(
                     sql.Identifier(staging + suffix), sql.Identifier(table + suffix)))
         with self._dims_lock:
@@ -237,6 +280,17 @@ class PgVectorStore:
             for start in range(0, len(rows), COPY_CHUNK_ROWS):
                 copy.write(rows[start:start + COPY_CHUNK_ROWS].tobytes())
             copy.write(trailer)
+
+    @staticmethod
+    def _fill_columns(conn: psycopg.Connection, table: str, ids: np.ndarray, cols: FilterColumns) -> None:
+        """Set the filter columns of the loaded rows (one UPDATE from parallel arrays)."""
+        if len(cols.years) != len(ids):
+            raise DimensionMismatchError(f"{len(cols.years)} rows of filter columns for {len(ids)} vectors.")
+        conn.execute(sql.SQL("UPDATE {} t SET year = u.y, n_ratings = u.n, genres = string_to_array(u.g, %(sep)s) "
+                             "FROM unnest(%(ids)s::bigint[], %(y)s::integer[], %(n)s::integer[], %(g)s::text[]) "
+                             "AS u(id, y, n, g) WHERE t.movie_id = u.id").format(sql.Identifier(table)),
+                     {"sep": _SEP, "ids": ids.tolist(), "y": cols.years.tolist(), "n": cols.n_ratings.tolist(),
+                      "g": [_SEP.join(g) for g in cols.genres]})
 
     def drop(self, model: str) -> None:
         """Drop the model's table if present."""
@@ -257,48 +311,65 @@ class PgVectorStore:
         return int(row[0])
 
     def search(self, model: str, queries: np.ndarray, k: int, *, exact: bool = False,
-               ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+               ef_search: int | None = None, where: Selection | None = None,
+               iterative_scan: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Top-k: queries float32 (q, d) -> (cosine scores float32 (q, k), movie ids int64 (q, k)).
 
         HNSW by default (``ef_search`` overrides the store's for this call, at most 1000);
         ``exact=True`` disables index scans for the transaction, so PostgreSQL scans every row
-        and sorts by distance: brute force, exact.
+        and sorts by distance: brute force, exact.  ``where``: only movies its filter keeps, in
+        the same statement (:func:`filter_sql`); through HNSW with ``hnsw.iterative_scan =
+        relaxed_order`` unless ``iterative_scan=False`` (which shows the "too few rows" failure).
         """
         table = self.table_name(model)
+        flt = where.filter if where is not None else None
         with self._errors(model, table), self._pool.connection() as conn:
             dim = self._cached_dim(conn, table)
             q, k = prepare_queries(queries, dim, k)
             if dim is None:
                 raise ModelNotBuiltError(f"pgvector has no vectors for model {model!r}; build or upsert them first.")
-            if exact:
-                conn.execute("SET LOCAL enable_indexscan = off")  # transaction-scoped: the pool connection stays clean
-            else:
-                if ef_search is not None:
-                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)",
-                                 (str(max(1, min(int(ef_search), self.max_ef_search))),))
-                self._tune_for_k(conn, k, ef_search)
-            stmt = self._knn_sql(table)
+            for setting in self.settings(k, exact, ef_search, flt, iterative_scan):
+                conn.execute(setting)
+            stmt, params = self._knn_sql(table, flt)
             hits = []
             for vec in q:
-                rows = conn.execute(stmt, {"q": vector_literal(vec), "k": k}).fetchall()
-                hits.append([(mid, self._score(dist)) for mid, dist in rows])
+                rows = conn.execute(stmt, {**params, "q": vector_literal(vec), "k": k}).fetchall()
+                # relaxed_order may return rows slightly out of order: re-sort by distance
+                hits.append(sorted(((mid, self._score(dist)) for mid, dist in rows), key=lambda h: -h[1]))
         return pad_results(hits, k)
 
-    def _knn_sql(self, table: str) -> sql.Composed:
+    def settings(self, k: int, exact: bool = False, ef_search: int | None = None, flt: Filter | None = None,
+                 iterative_scan: bool = True) -> list[str]:
+        """The transaction's SET LOCAL statements for one search (constants only, no input text)."""
+        if exact:  # transaction-scoped: the pool connection stays clean
+            return ["SET LOCAL enable_indexscan = off"]
+        ef = self.ef_search if ef_search is None else max(1, min(int(ef_search), self.max_ef_search))
+        out = [f"SET LOCAL hnsw.ef_search = {int(max(ef, min(k, self.max_ef_search)))}"]
+        # HNSW returns at most ef_search rows; beyond pgvector's cap of 1000 let the
+        # iterative scan keep going so large k still gets k rows.
+        if flt is not None and flt.active and iterative_scan:
+            out.append("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        elif k > self.max_ef_search:
+            out.append("SET LOCAL hnsw.iterative_scan = strict_order")
+        return out
+
+    def statement(self, model: str, k: int, *, exact: bool = False, ef_search: int | None = None,
+                  where: Selection | None = None, iterative_scan: bool = True) -> str:
+        """The SQL a search runs, as parameterised text (settings, then the query with its WHERE)."""
+        flt = where.filter if where is not None else None
+        stmt, _ = self._knn_sql(self.table_name(model), flt)
+        return "; ".join([*self.settings(k, exact, ef_search, flt, iterative_scan), stmt.as_string(None)])
+
+    def _knn_sql(self, table: str, flt: Filter | None = None) -> tuple[sql.Composed, dict[str, Any]]:
         _, op = METRICS[self.metric]
-        return sql.SQL("SELECT movie_id, embedding {op} %(q)s::vector AS dist FROM {t} "
-                       "ORDER BY embedding {op} %(q)s::vector LIMIT %(k)s").format(op=sql.SQL(op), t=sql.Identifier(table))
+        where, params = filter_sql(flt)
+        return sql.SQL("SELECT movie_id, embedding {op} %(q)s::vector AS dist FROM {t}{w} "
+                       "ORDER BY embedding {op} %(q)s::vector LIMIT %(k)s").format(
+            op=sql.SQL(op), t=sql.Identifier(table), w=where), params
 
     def _score(self, dist: float) -> float:
         return -dist if self.metric == "ip" else 1.0 - dist
 
-    def _tune_for_k(self, conn: psycopg.Connection, k: int, ef_search: int | None = None) -> None:
-        # HNSW returns at most ef_search rows; beyond pgvector's cap of 1000 let the
-        # iterative scan keep going so large k still gets k rows.
-        if k > (self.ef_search if ef_search is None else ef_search):
-            conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(k, 1000)),))
-        if k > 1000:
-            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
 
     def explain_search(self, model: str, query: np.ndarray, k: int = 10, force_index: bool = False,
                        exact: bool = False) -> str:
@@ -311,7 +382,7 @@ class PgVectorStore:
                 conn.execute("SET LOCAL enable_seqscan = off")
             if exact:
                 conn.execute("SET LOCAL enable_indexscan = off")
-            stmt = sql.SQL("EXPLAIN ") + self._knn_sql(table)
+            stmt = sql.SQL("EXPLAIN ") + self._knn_sql(table)[0]
             rows = conn.execute(stmt, {"q": vector_literal(q[0]), "k": k}).fetchall()
         return "\n".join(r[0] for r in rows)
 

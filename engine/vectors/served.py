@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine.notes import Note, note
-from engine.vectors.contract import VectorStore
+from engine.vectors.contract import FilterColumns, Plan, Selection, VectorStore, empty_results, plan_path
 
 log = logging.getLogger(__name__)
 
@@ -111,28 +111,65 @@ class StoreIndex:
 
     @classmethod
     def open(cls, store: VectorStore, backend: str, dataset: str, model: str, ids: np.ndarray,
-             unit: np.ndarray, content_hash: str) -> "StoreIndex":
+             unit: np.ndarray, content_hash: str, columns: FilterColumns | None = None) -> "StoreIndex":
         """Reuse the collection for these vectors if it is complete, else (re)load it.
 
-        ids int64 (n,), unit float32 (n, d) L2-normalised rows.
+        ids int64 (n,), unit float32 (n, d) L2-normalised rows; ``columns`` their filter columns
+        (``content_hash`` must then cover them too, so changed columns load a new collection).
         """
         name = store_collection(dataset, model, content_hash)
         if store.count(name) != len(ids):
             log.info("loading %d %s vectors into %s collection %s", len(ids), model, backend, name)
-            store.upsert(name, ids, unit)
+            store.upsert(name, ids, unit, columns)  # type: ignore[call-arg]
         return cls(store, backend, name, ids, unit.shape[1])
 
     @property
     def ntotal(self) -> int:
         return int(len(self.ids))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """queries float32 (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k))."""
+    def _filtered_options(self, where: Selection | None) -> tuple[str, dict[str, Any]]:
+        """(planner path, the store's search options) for a search with ``where``: the filter goes
+        to the store (SQL WHERE, Milvus expression); few matching movies on a store that can scan
+        exactly (pgvector) are searched exactly, the WHERE picking the rows."""
+        path = plan_path(where)
+        options = dict(self._options)
+        if path in ("subset", "index"):
+            options["where"] = where
+            modes = tuple(getattr(self.store, "search_modes", ()))
+            if path == "subset" and "exact" not in modes:
+                path = "index"  # an HNSW Milvus collection applies its expression inside its own index search
+            elif path == "subset" and _native_kind(self.store) != "exact":
+                options.pop("ef_search", None)
+                options["exact"] = True
+        return path, options
+
+    def plan(self, where: Selection | None) -> Plan:
+        """How a search with ``where`` runs on this store; pgvector reports the SQL it runs."""
+        path, options = self._filtered_options(where)
+        total = where.total if where is not None else self.ntotal
+        matching = where.matching if where is not None else self.ntotal
+        statement = getattr(self.store, "statement", None)
+        sql = (statement(self.collection, 1, **options) if statement is not None and path in ("subset", "index")
+               else None)
+        params = ""
+        expression = getattr(self.store, "filter_expression", None)
+        if path in ("subset", "index") and expression is not None and where is not None:
+            params = f"expression: {expression(where.filter)}"
+        elif path == "index":
+            params = "hnsw.iterative_scan = relaxed_order"
+        return Plan(path, matching, total, self.config.label(), params, sql)
+
+    def search(self, queries: np.ndarray, k: int, where: Selection | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """queries float32 (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)); only movies of
+        ``where`` when given (the store filters in the same query)."""
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim == 1:
             q = q[None, :]
-        if self._options:
-            return self.store.search(self.collection, q, int(k), **self._options)  # type: ignore[call-arg]
+        path, options = self._filtered_options(where)
+        if path == "none":
+            return empty_results(len(q), int(k))
+        if options:
+            return self.store.search(self.collection, q, int(k), **options)  # type: ignore[call-arg]
         return self.store.search(self.collection, q, int(k))
 
 
