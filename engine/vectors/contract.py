@@ -8,6 +8,8 @@ Contract (all backends):
 
 - Vectors handed to ``upsert`` are float32 ``(n, d)`` and are L2-normalised by the
   store, so inner product equals cosine similarity.
+- ``add`` / ``delete`` change single rows of an existing collection (a movie added to or removed
+  from the catalogue); ``upsert`` replaces the whole collection.
 - ``search`` takes float32 queries ``(q, d)`` (normalised by the store) and returns
   ``(scores float32 (q, k), movie_ids int64 (q, k))`` best first; when fewer than k
   vectors exist the tail is padded with score ``-inf`` and id ``-1``.
@@ -91,6 +93,15 @@ class VectorStore(Protocol):
 
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by cosine. queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k))."""
+
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Insert rows into the model's existing collection, replacing rows with the same ids (an edit
+        of the catalogue, not a reload): FAISS ``add`` / ``add_with_ids``, pgvector ``INSERT … ON
+        CONFLICT``, Milvus ``upsert``.  ids int64 (a,), vectors float32 (a, d) of the stored dimension."""
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """Remove these movies' rows from the model's collection (ids not there are ignored):
+        FAISS ``remove_ids`` (HNSW: masked), pgvector ``DELETE``, Milvus ``delete``.  ids int64 (r,)."""
 
     def count(self, model: str) -> int:
         """Number of vectors stored for the model (0 if absent)."""

@@ -10,6 +10,13 @@ and build facts (seconds, recall@10 against exact for ANN kinds).  Files are wri
 atomically (:mod:`engine.artifacts`); a file whose sha256 or vectors hash does not
 match is rebuilt.  Searching one index from many threads at once is safe: search-time
 parameters (``efSearch``, ``nprobe``) travel with each call, the index is never mutated.
+
+Edits of the catalogue (a movie added or removed) update an index instead of rebuilding it
+(:meth:`FaissIndex.updated`, :meth:`IndexCache.update`): a copy of the structure gets the new
+vector (``add`` / IVF ``add_with_ids``) and loses the removed one (``remove_ids``; HNSW cannot
+remove, so its deleted rows are masked by an ``IDSelector`` in every search until the next
+build), and is kept in memory under the new vectors' hash.  Files on disk are keyed by the
+vectors' hash, so a file of the old vectors is never served for the new ones.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ import numpy as np
 
 from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
 from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
-from engine.vectors.contract import SEARCH_MAX_K, check_k, normalize, pad_results, validate_model_name
+from engine.vectors.contract import (
+    SEARCH_MAX_K, check_k, normalize, pad_results, prepare_vectors, validate_model_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +112,11 @@ def auto_nlist(n: int) -> int:
     return int(max(1, min(int(4 * np.sqrt(n)), n // 39)))
 
 
-def search_params(cfg: IndexConfig) -> Any:
+def search_params(cfg: IndexConfig, sel: Any = None) -> Any:
+    """FAISS search parameters of ``cfg``; ``sel`` (an IDSelector) leaves rows out (HNSW deletions)."""
     if cfg.kind == "hnsw":
+        if sel is not None:
+            return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1), sel=sel)
         return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1))
     if cfg.kind == "ivf" and cfg.ivf_codec == "sq8":
         return faiss.IndexRefineSearchParameters(k_factor=float(cfg.refine_factor),
@@ -148,8 +160,11 @@ class FaissIndex:
     notes: tuple = ()
 
     def __init__(self, index: faiss.Index, ids: np.ndarray, config: IndexConfig,
-                 build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built") -> None:
-        if index.ntotal != len(ids):
+                 build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built",
+                 masked: np.ndarray | None = None, gaps: int = 0) -> None:
+        # ids: label -> movie id (-1 for a removed movie); ``masked`` labels stay in the structure
+        # but are never served (HNSW deletions); ``gaps`` labels were removed from it (IVF remove_ids)
+        if index.ntotal != len(ids) - gaps:
             raise ArtifactError(f"Index has {index.ntotal} rows but {len(ids)} ids were given; it will be rebuilt.")
         self.index = index
         self.ids = np.ascontiguousarray(ids, dtype=np.int64)
@@ -158,7 +173,11 @@ class FaissIndex:
         self.build_seconds = build_seconds
         self.recall_at_10 = recall_at_10
         self.source = source
-        self._params = search_params(config)
+        self.masked = np.unique(np.asarray(masked if masked is not None else [], dtype=np.int64))
+        self.gaps = int(gaps)
+        # the selector must live as long as the parameters that point at it
+        self._sel = (faiss.IDSelectorNot(faiss.IDSelectorBatch(self.masked)) if len(self.masked) else None)
+        self._params = search_params(config, self._sel)
 
     @classmethod
     def build(cls, movie_ids: np.ndarray, vectors: np.ndarray, config: IndexConfig = IndexConfig(),
@@ -182,14 +201,55 @@ class FaissIndex:
 
     @property
     def ntotal(self) -> int:
-        return int(self.index.ntotal)
+        """Movies served (rows masked after a deletion are not counted)."""
+        return int(self.index.ntotal) - len(self.masked)
+
+    def updated(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray) -> "FaissIndex | None":
+        """A copy of this index with movies added and removed, without a rebuild; None when this
+        kind cannot be updated in place (IVF-SQ8 with refinement: rebuilt when next asked for).
+
+        add_ids int64 (a,) with add_vectors float32 (a, d) (normalised here); remove_ids int64 (r,).
+        Exact: ``remove_ids`` compacts the rows; IVF: ``remove_ids`` + ``add_with_ids`` (labels stay);
+        HNSW: added to the graph, removed rows masked by an IDSelector until the next build.
+        The original is left as it was, so searches running on it are safe.
+        """
+        kind = self.config.kind
+        if kind == "ivf" and self.config.ivf_codec != "flat":
+            return None
+        index = faiss.clone_index(self.index)
+        ids, masked, gaps = self.ids.copy(), set(self.masked.tolist()), self.gaps
+        rows = np.flatnonzero(np.isin(ids, np.asarray(remove_ids, np.int64)) & (ids >= 0)).astype(np.int64)
+        if len(rows):
+            if kind == "exact":
+                index.remove_ids(faiss.IDSelectorBatch(rows))
+                ids = np.delete(ids, rows)
+            elif kind == "ivf":
+                index.remove_ids(faiss.IDSelectorBatch(rows))
+                ids[rows] = -1
+                gaps += len(rows)
+            else:
+                masked |= set(rows.tolist())
+                ids[rows] = -1
+        add_ids = np.asarray(add_ids, np.int64)
+        if len(add_ids):
+            x = normalize(np.asarray(add_vectors, np.float32).reshape(len(add_ids), -1))
+            if x.shape[1] != self.dim:
+                raise DimensionMismatchError(f"New vectors have dimension {x.shape[1]} but this index has {self.dim}.")
+            if kind == "ivf":
+                index.add_with_ids(x, np.arange(len(ids), len(ids) + len(x), dtype=np.int64))
+            else:
+                index.add(x)
+            ids = np.concatenate([ids, add_ids])
+        return FaissIndex(index, ids, self.config, self.build_seconds, self.recall_at_10, "updated",
+                          np.array(sorted(masked), np.int64), gaps)
 
     def with_search_params(self, **changes: Any) -> "FaissIndex":
         """A view sharing the same FAISS structure with other search-time parameters."""
         cfg = replace(self.config, **changes)
         if cfg.build_key() != self.config.build_key():
             raise BadQueryError("Only ef_search, nprobe and refine_factor can change without a rebuild.")
-        return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source)
+        return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source,
+                          self.masked, self.gaps)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k by cosine. queries float (q, d) or (d,) -> (scores float32 (q, k), ids int64 (q, k)).
@@ -340,6 +400,22 @@ class IndexCache:
             if f"-{content_hash[:16]}-" not in old.name:
                 old.unlink(missing_ok=True)
 
+    def update(self, model: str, old_hash: str, new_hash: str, add_ids: np.ndarray, add_vectors: np.ndarray,
+               remove_ids: np.ndarray) -> int:
+        """Move every in-memory index of ``model``'s old vectors to the edited ones without a rebuild
+        (:meth:`FaissIndex.updated`); return how many were updated.  Kinds that cannot be updated are
+        dropped and built again when next asked for; files stay keyed by the old hash (never served
+        for the new vectors)."""
+        validate_model_name(model)
+        done = 0
+        with self._guard:
+            for key in [k for k in self._mem if k[0] == model and k[1] == old_hash]:
+                new = self._mem.pop(key).updated(add_ids, add_vectors, remove_ids)
+                if new is not None:
+                    self._mem[(model, new_hash, key[2])] = new
+                    done += 1
+        return done
+
     def clear_memory(self) -> None:
         with self._guard:
             self._mem.clear()
@@ -367,6 +443,27 @@ class FaissStore:
         idx = FaissIndex.build(ids, np.asarray(vectors, dtype=np.float32), self.config, check_recall=False)
         with self._lock:
             self._indexes[model] = idx
+
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Insert rows (replacing rows with the same ids). ids int64 (a,), vectors float32 (a, d)."""
+        ids, vecs = prepare_vectors(movie_ids, vectors)
+        self._update(model, ids, vecs, ids)
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """Remove these movies' rows (ids not present are ignored). ids int64 (r,)."""
+        self._update(model, np.zeros(0, np.int64), None, np.asarray(movie_ids, np.int64).reshape(-1))
+
+    def _update(self, model: str, add_ids: np.ndarray, add_vecs: np.ndarray | None, remove: np.ndarray) -> None:
+        validate_model_name(model)
+        with self._lock:
+            idx = self._indexes.get(model)
+            if idx is None:
+                raise ModelNotBuiltError(f"The faiss store has no collection {model!r}; upsert vectors first.")
+            vecs = add_vecs if add_vecs is not None else np.zeros((0, idx.dim), np.float32)
+            new = idx.updated(add_ids, vecs, remove)
+            if new is None:  # a kind FAISS cannot update: rebuild from the rows it serves
+                raise BadQueryError(f"A {idx.config.label()} index cannot be updated in place; upsert the collection.")
+            self._indexes[model] = new
 
     def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)), padded with -inf / -1."""

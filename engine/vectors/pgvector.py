@@ -238,6 +238,29 @@ class PgVectorStore:
                 copy.write(rows[start:start + COPY_CHUNK_ROWS].tobytes())
             copy.write(trailer)
 
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """``INSERT … ON CONFLICT (movie_id) DO UPDATE``: ids int64 (a,), vectors float32 (a, d) into the
+        existing table (its HNSW index takes the rows as they come: no rebuild)."""
+        table = self.table_name(model)
+        ids, vecs = prepare_vectors(movie_ids, vectors)
+        with self._errors(model, table), self._pool.connection() as conn:
+            dim = self._cached_dim(conn, table)
+            if dim is None:
+                raise ModelNotBuiltError(f"pgvector has no vectors for model {model!r}; build or upsert them first.")
+            if vecs.shape[1] != dim:
+                raise DimensionMismatchError(f"New vectors have dimension {vecs.shape[1]} but {model!r} stores {dim}.")
+            stmt = sql.SQL("INSERT INTO {} (movie_id, embedding) VALUES (%s, %s::vector) ON CONFLICT (movie_id) "
+                           "DO UPDATE SET embedding = EXCLUDED.embedding").format(sql.Identifier(table))
+            with conn.cursor() as cur:
+                cur.executemany(stmt, [(int(i), vector_literal(v)) for i, v in zip(ids, vecs)])
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """``DELETE … WHERE movie_id = ANY(ids)``: ids int64 (r,); absent ids are ignored."""
+        table = self.table_name(model)
+        ids = [int(i) for i in np.asarray(movie_ids, np.int64).reshape(-1)]
+        with self._errors(model, table), self._pool.connection() as conn:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE movie_id = ANY(%s)").format(sql.Identifier(table)), (ids,))
+
     def drop(self, model: str) -> None:
         """Drop the model's table if present."""
         table = self.table_name(model)
