@@ -135,7 +135,7 @@ def choose(sources: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, ta
     best: tuple[float, str, str, float] | None = None
     for name, (sids, svecs) in sorted(sources.items()):
         _, x, y = paired(sids, svecs, target_ids, target_vectors, exclude)
-        if len(x) < 2 * NEIGHBOURS:
+        if len(x) < 3:  # a validation split needs a held-out movie and two to learn from
             continue
         train, valid = split(len(x), seed=seed)
         for method, params in (("ridge", RIDGE_ALPHAS), ("knn", KNN_KS)):

@@ -91,7 +91,7 @@ def check_genres(genres: Any, known: Sequence[str]) -> tuple[str, ...]:
     """Genres of this catalogue (case forgiven, repeats dropped); UnknownGenreError names close matches."""
     items = _items(genres, "genres")
     if not items:
-        raise UnknownGenreError(f"Give at least one genre, e.g. {'|'.join(sorted(known)[:2])}.")
+        raise UnknownGenreError(f"Give at least one genre (for example {'|'.join(sorted(known)[:2])}).")
     if len(items) > GENRES_MAX:
         raise UnknownGenreError(f"{len(items)} genres is too many; give at most {GENRES_MAX}.")
     by_fold = {g.casefold(): g for g in known}
