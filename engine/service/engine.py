@@ -246,6 +246,20 @@ class Engine:
         with self._lock:
             return edits.remove_movie(self, movie_id)
 
+    def genres(self) -> list[str]:
+        """Every genre of the catalogue's movies: what a movie added by hand may have."""
+        from engine.service import edits
+
+        return edits.known_genres(self)
+
+    def edit_notes(self) -> tuple[Note, ...]:
+        """What a stored or published evaluation cannot say once the catalogue was edited after the
+        data import (its figures describe the catalogue before the edits)."""
+        log = self.edit_log()
+        if not log.edited:
+            return ()
+        return (note("evaluation_before_edits", added=len(log.added), removed=len(log.removed)),)
+
     def edit_log(self) -> "EditLog":
         """What was added and removed since the data import (:class:`~engine.data.catalogue.EditLog`)."""
         return self.catalogue.edit_log()
