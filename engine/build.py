@@ -238,9 +238,9 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
 
 
 def _cold_start(ds: Any, cat: Any) -> None:
-    """Fit (or verify) each ratings space's cold-start map beside its weights, and give every catalogue
-    movie a ratings space lacks (added by hand: nobody rated it) a cold-start vector, flagged as such;
-    vectors of movies removed by hand are dropped.  See :mod:`engine.recsys.coldstart`."""
+    """Fit (or verify) each ratings space's cold-start map beside its weights, and give every movie added
+    by hand that a ratings space lacks (nobody rated it) a cold-start vector, flagged as such; vectors of
+    movies removed by hand are dropped.  See :mod:`engine.recsys.coldstart`."""
     from engine.recsys import coldstart
     from engine.registry import SPACES, TEXT_SPACES
 
@@ -249,10 +249,11 @@ def _cold_start(ds: Any, cat: Any) -> None:
     if not text:
         return
     movie_ids = ds.movies["movie_id"].to_numpy(np.int64)
+    added = np.asarray(cat.edit_log().added, np.int64)  # a data set's own unrated movies stay without one
     for name in [m for m in stored if m in SPACES and m not in TEXT_SPACES]:
         vs = cat.get_vectors(name)
         keep = np.isin(vs.movie_ids, movie_ids)
-        missing = np.setdiff1d(movie_ids, vs.movie_ids)
+        missing = np.setdiff1d(added, vs.movie_ids)
         cold = cat.cold_start(name)
         if keep.all() and not len(missing):
             coldstart.for_space(cat, name, text, models_dir(ds.name))
