@@ -36,7 +36,7 @@ from engine.errors import ArtifactError, ModelNotBuiltError
 log = logging.getLogger(__name__)
 
 RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0)
-KNN_KS = (5, 10, 20, 50)
+KNN_KS = (5, 10, 20, 50, 100)
 KNN_TEMPERATURE = 0.1
 VALIDATION_SHARE = 0.1
 NEIGHBOURS = 10
@@ -125,12 +125,16 @@ def paired(source_ids: np.ndarray, source: np.ndarray, target_ids: np.ndarray, t
     return common, s, t
 
 
+METHODS = {"ridge": RIDGE_ALPHAS, "knn": KNN_KS}
+
+
 def choose(sources: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, target_ids: np.ndarray,
            target_vectors: np.ndarray, exclude: np.ndarray | None = None, seed: int = 0,
-           tied: Mapping[str, str] | None = None) -> ColdStartMap:
+           tied: Mapping[str, str] | None = None, methods: tuple[str, ...] = ("ridge", "knn")) -> ColdStartMap:
     """Choose source space, method and parameter on a validation split; refit the winner on every pair.
 
-    ``sources``: text space -> (ids int64 (n,) sorted, vectors float32 (n, d)); ``target_ids`` sorted.
+    ``sources``: text space -> (ids int64 (n,) sorted, vectors float32 (n, d)); ``target_ids`` sorted;
+    ``methods``: the kinds of map to choose among (a benchmark asks for one at a time).
     """
     best: tuple[float, str, str, float] | None = None
     for name, (sids, svecs) in sorted(sources.items()):
@@ -138,7 +142,7 @@ def choose(sources: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, ta
         if len(x) < 3:  # a validation split needs a held-out movie and two to learn from
             continue
         train, valid = split(len(x), seed=seed)
-        for method, params in (("ridge", RIDGE_ALPHAS), ("knn", KNN_KS)):
+        for method, params in ((m, METHODS[m]) for m in methods):
             for p in params:
                 arrays = _fit_arrays(method, float(p), x[train], y[train])
                 score = float(overlap_at_k(_predict(method, float(p), arrays, x[valid]), y[valid], y[train]).mean())
