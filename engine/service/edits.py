@@ -23,7 +23,7 @@ import difflib
 import re
 import time
 import unicodedata
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -37,8 +37,9 @@ from engine.recsys import coldstart
 from engine.registry import TEXT_SPACES
 from engine.service.results import Edited
 
-if TYPE_CHECKING:  # pragma: no cover
-    from engine.service.engine import Engine
+#: the functions below take the :class:`~engine.service.engine.Engine` that calls them (not imported:
+#: the engine imports this module)
+Engine = Any
 
 TITLE_MAX = 300
 YEARS = (1870, 2100)  # the first motion pictures to a century ahead
@@ -129,13 +130,13 @@ def check_tags(tags: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-def known_genres(eng: "Engine") -> list[str]:
+def known_genres(eng: Engine) -> list[str]:
     """Every genre of the catalogue's movies (what a new movie may have)."""
     frame = eng.movies.frame
     return sorted({g for gs in frame["genres"] for g in gs if g and g != "(no genres listed)"})
 
 
-def check_movie(eng: "Engine", title: Any, year: Any, genres: Any, overview: Any = None,
+def check_movie(eng: Engine, title: Any, year: Any, genres: Any, overview: Any = None,
                 tags: Any = None) -> NewMovie:
     """The checked movie with the id it will get; raises one named error (see the module docstring)."""
     clean = check_title(title)
@@ -144,7 +145,7 @@ def check_movie(eng: "Engine", title: Any, year: Any, genres: Any, overview: Any
     return NewMovie(eng.catalogue.next_movie_id(), clean, y, g, check_tags(tags), check_overview(overview))
 
 
-def embed_text(eng: "Engine", space: str, movie: NewMovie) -> np.ndarray:
+def embed_text(eng: Engine, space: str, movie: NewMovie) -> np.ndarray:
     """The movie's vector float32 (1, d) in a text space: its document as the build wrote it, embedded
     by the encoder the space's vectors record (an engine-wide test encoder stands in where given)."""
     cfg = eng.vector_info()[space]["config"] or {}
@@ -158,7 +159,7 @@ def embed_text(eng: "Engine", space: str, movie: NewMovie) -> np.ndarray:
     return v
 
 
-def add_movie(eng: "Engine", title: Any, year: Any, genres: Any, overview: Any = None, tags: Any = None) -> Edited:
+def add_movie(eng: Engine, title: Any, year: Any, genres: Any, overview: Any = None, tags: Any = None) -> Edited:
     """See the module docstring."""
     t0 = time.perf_counter()
     movie = check_movie(eng, title, year, genres, overview, tags)
@@ -189,7 +190,7 @@ def add_movie(eng: "Engine", title: Any, year: Any, genres: Any, overview: Any =
                   {k: 1e3 * v for k, v in ms.items()})
 
 
-def remove_movie(eng: "Engine", movie_id: Any) -> Edited:
+def remove_movie(eng: Engine, movie_id: Any) -> Edited:
     """Remove one movie from the catalogue, every space and every open index (UnknownMovieError: nothing changed)."""
     t0 = time.perf_counter()
     if isinstance(movie_id, (bool, np.bool_)) or not isinstance(movie_id, (int, np.integer)):
