@@ -155,8 +155,8 @@ def embed_text(eng: Engine, space: str, movie: NewMovie) -> np.ndarray:
     stored = enc_mod.stored_identity(cfg)
     enc = eng.document_encoder(space)
     enc_mod.check_encoder(enc, stored, space)
-    v = np.asarray(enc(doc), dtype=np.float32).reshape(1, -1)
-    return v
+    with enc_mod.single_thread_inference():  # one document, as one query: one thread (see encoders)
+        return np.asarray(enc(doc), dtype=np.float32).reshape(1, -1)
 
 
 def add_movie(eng: Engine, title: Any, year: Any, genres: Any, overview: Any = None, tags: Any = None) -> Edited:
