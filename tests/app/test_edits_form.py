@@ -65,3 +65,23 @@ def test_bad_input_is_one_plain_sentence_and_changes_nothing(tiny_catalogue, mon
     cat = Catalogue.open_existing(tiny_catalogue)
     assert not cat.edit_log().edited
     cat.close()
+
+
+def test_similar_movies_labels_a_cold_start_vector_and_lists_the_new_movie(tiny_catalogue, monkeypatch, fake_encoder):
+    from engine.data.catalogue import Catalogue
+    from engine.service import Engine
+
+    eng = Engine("ml-25m", catalogue=Catalogue(tiny_catalogue))
+    done = eng.add_movie("Quokka Harbor", 2022, "Drama")
+    eng.catalogue.close()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["movie"] = str(done.movie_id)
+    at.run()
+    at.switch_page("views/similar.py").run()
+    assert not at.exception
+    assert at.session_state["similar_movie"] == done.movie_id   # the new movie is in the picker
+    at.query_params["movie"] = "1"
+    at.session_state["similar_movie"] = 1
+    at.run()
+    titles = [t for df in at.dataframe for t in df.value.iloc[:, 0].tolist()]
+    assert "Quokka Harbor · cold start" in titles and "Quokka Harbor" in titles  # MF/SASRec vs text
