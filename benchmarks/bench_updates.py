@@ -116,6 +116,21 @@ def copy_cache_from(source: Path, dataset: str, root: Path) -> Path:
     return dst_dir / "catalogue.sqlite"
 
 
+def updates_vs_build(space: str, kind: str, ids: np.ndarray, vecs: np.ndarray, n: int) -> None:
+    """Print one row: the last ``n`` of ``vecs`` added one at a time to an index of the others
+    (``FaissIndex.updated``) vs one build over all rows.  ids int64 (N,), vecs float32 (N, d)."""
+    base = len(ids) - n
+    idx = FaissIndex.build(ids[:base], vecs[:base], IndexConfig(kind=kind), check_recall=False)
+    t0 = time.perf_counter()
+    for i in range(base, len(ids)):
+        idx = idx.updated(ids[i:i + 1], vecs[i:i + 1], np.zeros(0, np.int64))
+    up = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    FaissIndex.build(ids, vecs, IndexConfig(kind=kind), check_recall=False)
+    b = time.perf_counter() - t0
+    print(f"{space:<8}{kind:<7}{up:>10.2f}{1e3 * up / n:>15.2f}{b:>9.3f}{b / (up / n):>16.1f}", flush=True)
+
+
 def bulk(dataset: str, source: Path, n: int, genres: list[str]) -> None:
     from engine.service import Engine
 
@@ -150,17 +165,8 @@ def bulk(dataset: str, source: Path, n: int, genres: list[str]) -> None:
         print(f"{'space':<8}{'kind':<7}{'updates s':>10}{'per update ms':>15}{'build s':>9}{'build / update':>16}")
         for m in eng.models():
             sp = eng.space(m)
-            base = len(sp.ids) - n
             for kind in KINDS:
-                idx = FaissIndex.build(sp.ids[:base], sp.unit[:base], IndexConfig(kind=kind), check_recall=False)
-                t0 = time.perf_counter()
-                for i in range(base, len(sp.ids)):
-                    idx = idx.updated(sp.ids[i:i + 1], sp.unit[i:i + 1], np.zeros(0, np.int64))
-                up = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                FaissIndex.build(sp.ids, sp.unit, IndexConfig(kind=kind), check_recall=False)
-                b = time.perf_counter() - t0
-                print(f"{m:<8}{kind:<7}{up:>10.2f}{1e3 * up / n:>15.2f}{b:>9.3f}{b / (up / n):>16.1f}", flush=True)
+                updates_vs_build(m, kind, sp.ids, sp.unit, n)
         eng.catalogue.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -207,16 +213,7 @@ def synthetic(n: int, adds: int, bulk_n: int) -> None:
             full = np.concatenate([vecs[m], extra])
             ids = np.arange(1, len(full) + 1, dtype=np.int64)
             for kind in (KINDS if d == 64 else ("exact",)):
-                idx = FaissIndex.build(ids[:n], full[:n], IndexConfig(kind=kind), check_recall=False)
-                t0 = time.perf_counter()
-                for i in range(n, len(full)):
-                    idx = idx.updated(ids[i:i + 1], full[i:i + 1], np.zeros(0, np.int64))
-                up = time.perf_counter() - t0
-                t0 = time.perf_counter()
-                FaissIndex.build(ids, full, IndexConfig(kind=kind), check_recall=False)
-                b = time.perf_counter() - t0
-                print(f"{m:<8}{kind:<7}{up:>10.2f}{1e3 * up / bulk_n:>15.2f}{b:>9.2f}{b / (up / bulk_n):>16.1f}",
-                      flush=True)
+                updates_vs_build(m, kind, ids, full, bulk_n)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
