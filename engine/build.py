@@ -153,6 +153,9 @@ def build(
     report_progress(0.0, "loading data set")
     ds = dataset if dataset is not None else load_dataset(dataset_name, data_dir)
     cat = open_catalogue(ds)
+    edited = cat.edit_log().edited
+    if edited:  # movies added or removed by hand stay so: the text spaces embed the edited catalogue
+        ds = dataclasses.replace(ds, movies=cat.apply_edits(ds.movies))
     total_w = sum(_WEIGHT.get(n, 0.2) for n in names)
     done_w = 0.0
     out: dict[str, Any] = {"dataset": ds.name, "data_hash": ds.content_hash, "models": {}}
@@ -166,6 +169,7 @@ def build(
 
             out["models"][name] = _build_one(ds, cat, name, epochs, force, sub, device)
             done_w += w
+        _cold_start(ds, cat)
     finally:
         cat.close()
     out["seconds"] = round(time.perf_counter() - t_start, 2)
@@ -231,6 +235,41 @@ def _build_one(ds: Any, cat: Any, name: str, epochs: int | None, force: bool, pr
     progress(1.0, f"{name}: {status} ({len(ids)} movies x {vecs.shape[1]} dims)")
     return {"status": status, "key": key, "path": str(path), "dim": int(vecs.shape[1]), "n": int(len(ids)),
             "seconds": round(time.perf_counter() - t0, 2), "fit_info": fit_info}
+
+
+def _cold_start(ds: Any, cat: Any) -> None:
+    """Fit (or verify) each ratings space's cold-start map beside its weights, and give every movie added
+    by hand that a ratings space lacks (nobody rated it) a cold-start vector, flagged as such; vectors of
+    movies removed by hand are dropped.  See :mod:`engine.recsys.coldstart`."""
+    from engine.recsys import coldstart
+    from engine.registry import SPACES, TEXT_SPACES
+
+    stored = [v["model"] for v in cat.vector_info()]
+    text = tuple(m for m in stored if m in TEXT_SPACES)
+    if not text:
+        return
+    movie_ids = ds.movies["movie_id"].to_numpy(np.int64)
+    added = np.asarray(cat.edit_log().added, np.int64)  # a data set's own unrated movies stay without one
+    for name in [m for m in stored if m in SPACES and m not in TEXT_SPACES]:
+        vs = cat.get_vectors(name)
+        keep = np.isin(vs.movie_ids, movie_ids)
+        missing = np.setdiff1d(added, vs.movie_ids)
+        cold = cat.cold_start(name)
+        if keep.all() and not len(missing):
+            coldstart.for_space(cat, name, text, models_dir(ds.name))
+            continue
+        cmap = coldstart.for_space(cat, name, text, models_dir(ds.name))
+        src = cat.get_vectors(cmap.source)
+        missing = missing[np.isin(missing, src.movie_ids)]
+        pred = cmap.predict(src.vectors[np.searchsorted(src.movie_ids, missing)])
+        ids = np.concatenate([vs.movie_ids[keep], missing])
+        vecs = np.concatenate([vs.vectors[keep], pred])
+        flags = np.union1d(cold[np.isin(cold, ids)], missing)
+        vhash = cat.put_vectors(name, ids, vecs, vs.config, cold_start=flags)
+        manifest = cat.get_json(f"build:{name}") or {}
+        if isinstance(manifest, dict) and manifest:
+            cat.put_json(f"build:{name}", {**manifest, "vectors_hash": vhash})
+        log.info("%s: %d cold-start vectors for movies added by hand", name, len(missing))
 
 
 _LOADED: dict[tuple[str, str, str], EmbeddingModel] = {}

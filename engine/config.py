@@ -16,6 +16,8 @@ Environment variables (all optional):
   The backend in ``MOVIEDNA_VECTOR_BACKEND`` is always enabled.
 - ``MOVIEDNA_LIVE_MAX_N`` / ``MOVIEDNA_LIVE_MAX_SECONDS``: the largest live run a visitor
   may start in the Scale lab (default 40,000 vectors) and its wall-time guard (default 20 s).
+- ``MOVIEDNA_EDITS``: set to ``1`` to show the app's "Add / remove a movie" form.  Default: off,
+  so a visitor cannot write to the catalogue (the CLI's ``add`` / ``remove`` are the operator's own).
 - ``MOVIEDNA_TEXT_MODEL``: a sentence-transformers model name or path for the Text space.
 - ``MOVIEDNA_OFFLINE``: set to ``1`` to skip network sources (GroupLens, PyPI).
 """
@@ -91,8 +93,13 @@ def env_data_dir() -> Path | None:
     return Path(env).expanduser() if env else None
 
 
+def _env_flag(var: str) -> bool:
+    """An on/off environment variable: ``1``, ``true`` or ``yes`` (any case) is on; anything else off."""
+    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes"}
+
+
 def offline() -> bool:
-    return os.environ.get("MOVIEDNA_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+    return _env_flag("MOVIEDNA_OFFLINE")
 
 
 def _env_list(var: str) -> tuple[str, ...]:
@@ -123,6 +130,8 @@ class Settings:
     backends: tuple[str, ...] = DEFAULT_BACKENDS
     live_max_n: int = DEFAULT_LIVE_MAX_N
     live_max_seconds: float = DEFAULT_LIVE_MAX_SECONDS
+    #: whether the app offers the form that adds and removes movies (MOVIEDNA_EDITS=1)
+    edits: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -134,4 +143,5 @@ class Settings:
             backends=tuple(b.lower() for b in _env_list("MOVIEDNA_BACKENDS")) or DEFAULT_BACKENDS,
             live_max_n=int(_env_number("MOVIEDNA_LIVE_MAX_N", DEFAULT_LIVE_MAX_N, 1_000, LIVE_HARD_MAX_N)),
             live_max_seconds=_env_number("MOVIEDNA_LIVE_MAX_SECONDS", DEFAULT_LIVE_MAX_SECONDS, 1.0, 3600.0),
+            edits=_env_flag("MOVIEDNA_EDITS"),
         )

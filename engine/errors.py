@@ -93,3 +93,28 @@ class BackendNotEnabledError(BackendError):
 
 class BusyError(MovieDNAError):
     """A heavy job that runs one at a time per process (a Scale lab run) is already running."""
+
+
+# --- catalogue edits ----------------------------------------------------------------
+class BadTitleError(BadQueryError):
+    """A movie's title is empty, too long, or not text."""
+
+
+class BadYearError(BadQueryError):
+    """A movie's year is not a whole number in the range a film can have."""
+
+
+class UnknownGenreError(BadQueryError):
+    """A genre is not one of the catalogue's genres."""
+
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = list(suggestions or [])
+
+
+class BadMovieTextError(BadQueryError):
+    """A movie's overview or tags are too long or not text."""
+
+
+class EditsNotEnabledError(MovieDNAError):
+    """Catalogue edits were asked for where the operator has not enabled them (MOVIEDNA_EDITS)."""

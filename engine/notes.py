@@ -46,6 +46,10 @@ NOTES: dict[str, str] = {
     "hybrid_fused_bm25": "Hybrid fuses the {spaces} spaces with BM25.",
     # personalisation
     "native_ignores_dislikes": "Dislikes are left out of the list; the model's user vector does not use them.",
+    # a catalogue edited after its evaluation
+    "evaluation_before_edits": ("These figures describe the catalogue before its edits: {added} movie(s) added and "
+                                "{removed} removed since; an added movie's MF and SASRec vectors are cold-start "
+                                "predictions from text, which no figure here measures."),
     # what training bounded
     "build_bounded": "{model} was trained {summary}.",
     "build_time_guard": "{model}: a time guard stopped training after {epochs} epochs.",

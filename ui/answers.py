@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.notes import Note
-from engine.service.results import Hits
+from engine.service.results import Hit, Hits
 from ui.text import note_text, t
 
 
@@ -29,10 +29,17 @@ def timing_caption(hits: Hits) -> str:
     return t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in hits.timings_ms.items()))
 
 
+def shown_title(h: Hit, hits: Hits) -> str:
+    """A hit's title, labelled "cold start" where its vector in the answer's space is predicted from
+    text (a movie added by hand that nobody rated yet).  Tables show cells as plain text."""
+    space = hits.query.model or hits.query.space
+    return f"{h.title} · {t('cold_start_label')}" if space in h.cold_start else h.title
+
+
 def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
     """One space's neighbours: title, score, year, genres and whether another space has it too."""
     return pd.DataFrame([{
-        t("col_title"): h.title, t("col_score"): round(h.score, 3), t("col_year"): h.year,
+        t("col_title"): shown_title(h, hits), t("col_score"): round(h.score, 3), t("col_year"): h.year,
         t("col_genres"): ", ".join(h.genres), "_shared": h.movie_id in shared,
     } for h in hits.items])
 
@@ -64,7 +71,7 @@ def search_frame(hits: Hits) -> pd.DataFrame:
 def recommendations_frame(hits: Hits) -> pd.DataFrame:
     """Live personalization's list: title (year), score, the click that explains it; with two
     stages also each movie's move from stage 1 to stage 2."""
-    frame = pd.DataFrame([{t("col_title"): f"{h.title} ({h.year or '?'})", t("col_score"): round(h.score, 3),
+    frame = pd.DataFrame([{t("col_title"): f"{shown_title(h, hits)} ({h.year or '?'})", t("col_score"): round(h.score, 3),
                            t("col_because"): h.because_title or ""} for h in hits.items])
     if hits.kind == "two_stage":
         frame.insert(0, t("col_move"), [f"{h.rank_before}→{h.rank_after}" for h in hits.items])

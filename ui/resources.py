@@ -162,8 +162,9 @@ def show_error(exc: Exception) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def movie_frame(name: str, content_hash: str):
-    """Movies with a display label 'Title (year)' (a DataFrame; cached per data set)."""
+def movie_frame(name: str, content_hash: str, version: str = ""):
+    """Movies with a display label 'Title (year)' (a DataFrame; cached per data set and per state of
+    its movies table, ``version``, which a movie added or removed changes)."""
     df = _catalogue(name, content_hash).movies()
     years = df["year"].astype("string").fillna("?")
     df["label"] = df["title"] + " (" + years + ")"
@@ -172,7 +173,7 @@ def movie_frame(name: str, content_hash: str):
 
 def movies():
     ds = dataset()
-    return movie_frame(ds.name, ds.content_hash)
+    return movie_frame(ds.name, ds.content_hash, _or_stop(engine().catalogue_version))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -378,6 +378,27 @@ _E = {
     "filter_sql_ran": ("SQL that ran", "실행된 SQL"),
     # --- core ---
     "all_candidates": ("all", "전체"),
+    # --- catalogue edits (only when the operator set MOVIEDNA_EDITS=1) ---
+    "edit_title": ("Add / remove a movie", "영화 추가 / 삭제"),
+    "edit_caption": ("Edits change the catalogue at once, without a rebuild: the text spaces embed the new movie, "
+                     "MF and SASRec get a cold-start vector predicted from its text until a rebuild learns it "
+                     "from ratings.",
+                     "편집은 다시 빌드하지 않고 바로 카탈로그를 바꿉니다: 텍스트 공간은 새 영화를 임베딩하고, MF와 "
+                     "SASRec은 다시 빌드해 평점으로 배울 때까지 텍스트로 예측한 콜드 스타트 벡터를 받습니다."),
+    "edit_add_title": ("Title", "제목"),
+    "edit_add_year": ("Year", "연도"),
+    "edit_add_genres": ("Genres", "장르"),
+    "edit_add_overview": ("Overview (optional)", "줄거리 (선택)"),
+    "edit_add_tags": ("Tags, separated by | (optional)", "태그, | 로 구분 (선택)"),
+    "edit_add_button": ("Add the movie", "영화 추가"),
+    "edit_remove_id": ("Movie id to remove", "삭제할 영화 id"),
+    "edit_remove_button": ("Remove the movie", "영화 삭제"),
+    "edit_added": ("Added movie {id}: {title}. It is searchable now in {spaces}.",
+                   "영화 {id}을(를) 추가했습니다: {title}. 이제 {spaces}에서 검색됩니다."),
+    "edit_cold": ("{spaces}: cold start (predicted from text until a rebuild).",
+                  "{spaces}: 콜드 스타트 (다시 빌드할 때까지 텍스트로 예측)."),
+    "edit_removed": ("Removed movie {id}: {title}.", "영화 {id}을(를) 삭제했습니다: {title}."),
+    "cold_start_label": ("cold start", "콜드 스타트"),
 }
 
 #: every engine note (engine.notes.NOTES) in Korean; the English text is the engine's own
@@ -408,6 +429,9 @@ NOTES_KO: dict[str, str] = {
     "hybrid_fused": "하이브리드가 {spaces} 공간을 융합합니다.",
     "hybrid_fused_bm25": "하이브리드가 {spaces} 공간과 BM25를 융합합니다.",
     "native_ignores_dislikes": "싫어요 영화는 목록에서 빠지지만, 모델의 사용자 벡터는 그것을 쓰지 않습니다.",
+    "evaluation_before_edits": ("이 수치는 편집 전의 카탈로그를 설명합니다: 그 뒤 영화 {added}편이 추가되고 {removed}편이 "
+                                "삭제되었습니다. 추가된 영화의 MF와 SASRec 벡터는 텍스트로부터 예측한 콜드 스타트 벡터이며, "
+                                "여기의 어떤 수치도 그것을 측정하지 않습니다."),
     "build_bounded": "{model}은(는) {summary} 조건으로 학습되었습니다.",
     "build_time_guard": "{model}: 시간 제한으로 {epochs} 에포크 뒤 학습이 멈췄습니다.",
 }

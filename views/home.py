@@ -3,12 +3,14 @@
 import plotly.express as px
 import streamlit as st
 
-from engine.registry import SPACES
+from engine.config import Settings
+from engine.errors import MovieDNAError
+from engine.registry import SPACES, label
 from ui.actions import build_models
 from ui.evaluation import current, home_evaluation
-from ui.plain import say
-from ui.resources import built_models, dataset, engine
-from ui.text import t
+from ui.plain import escape, say
+from ui.resources import built_models, dataset, engine, show_error
+from ui.text import note_text, t
 
 st.title("🧬 MovieDNA")
 st.markdown(t("home_intro"))
@@ -57,10 +59,38 @@ if view is None:
     st.info(t("eval_none"))
 else:
     st.dataframe(view.frame(), hide_index=True, key="home_eval")
+    for n in engine().edit_notes():   # the figures describe the catalogue before its edits
+        st.info(note_text(n))
     st.caption(view.caption)        # numbers only
     st.caption(view.source)         # the file's text is escaped where it is built
     if view.plain:
         st.markdown(view.plain)
+
+if Settings.from_env().edits:   # the operator's choice (MOVIEDNA_EDITS=1): otherwise no visitor can write
+    st.header(t("edit_title"))
+    st.caption(t("edit_caption"))
+    add_col, remove_col = st.columns([3, 2])
+    with add_col.form("edit_add_form", clear_on_submit=False):
+        title = st.text_input(t("edit_add_title"), key="edit_title", max_chars=300)
+        year = st.number_input(t("edit_add_year"), min_value=1870, max_value=2100, value=2024, step=1, key="edit_year")
+        genres = st.multiselect(t("edit_add_genres"), engine().genres(), key="edit_genres")
+        overview = st.text_area(t("edit_add_overview"), key="edit_overview", max_chars=2000)
+        tags = st.text_input(t("edit_add_tags"), key="edit_tags")
+        add = st.form_submit_button(t("edit_add_button"), type="primary")
+    with remove_col.form("edit_remove_form"):
+        remove_id = st.number_input(t("edit_remove_id"), min_value=1, step=1, key="edit_remove_id")
+        remove = st.form_submit_button(t("edit_remove_button"))
+    try:
+        if add:
+            done = engine().add_movie(title, int(year), list(genres), overview=overview or None, tags=tags or None)
+            st.success(t("edit_added", id=done.movie_id, title=escape(done.title), spaces=", ".join(done.spaces)))
+            if done.cold_start:
+                st.caption(t("edit_cold", spaces=", ".join(label(m) for m in done.cold_start)))
+        if remove:
+            done = engine().remove_movie(int(remove_id))
+            st.success(t("edit_removed", id=done.movie_id, title=escape(done.title)))
+    except MovieDNAError as exc:
+        show_error(exc)
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))

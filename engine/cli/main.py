@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from engine.errors import MovieDNAError
 
-COMMAND_MODULES = ("engine.cli.data", "engine.cli.models", "engine.cli.search")
+COMMAND_MODULES = ("engine.cli.data", "engine.cli.models", "engine.cli.search", "engine.cli.edits")
 
 
 @dataclass

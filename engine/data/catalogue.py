@@ -9,6 +9,13 @@ in one explicit ``BEGIN IMMEDIATE`` transaction (DROP, CREATE, INSERTs and the r
 row together), so a killed writer leaves the old set or the new one.  The movies table
 carries its own content hash in ``meta`` (``movies_hash``), checked whenever movies are
 read.  All SQL is parameterised; model names are validated, then quoted.
+
+Edits (:meth:`Catalogue.edit`: a movie added or removed without a rebuild) change the movies
+table, its FTS5 index, every ``vec_<model>`` table (only the chunks that hold the movie), the
+content hashes in ``models``, the build records' ``vectors_hash``, the cold-start flags and the
+edit log in one ``BEGIN IMMEDIATE`` transaction as well: a killed ``add`` leaves the old
+catalogue or the new one.  The edit log (``edits``) is re-applied when the data import rewrites
+the movies table, so an edited catalogue stays edited.
 One connection is shared by threads behind a lock (``check_same_thread=False``).
 """
 
@@ -53,6 +60,10 @@ CREATE TABLE IF NOT EXISTS models (
     name TEXT PRIMARY KEY, dim INTEGER NOT NULL, n INTEGER NOT NULL, config TEXT NOT NULL,
     content_hash TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS edits (movie_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, movie TEXT NOT NULL,
+    at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS cold_start (model TEXT NOT NULL, movie_id INTEGER NOT NULL,
+    PRIMARY KEY (model, movie_id));
 """
 
 
@@ -87,6 +98,52 @@ class VectorSet:
     @property
     def dim(self) -> int:
         return int(self.vectors.shape[1])
+
+
+@dataclass(frozen=True)
+class NewMovie:
+    """A movie added by hand (checked by :mod:`engine.service.edits` before it gets here)."""
+
+    movie_id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    overview: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The JSON the edit log keeps (and :meth:`Catalogue.apply_edits` reads back)."""
+        return {"title": self.title, "year": self.year, "genres": list(self.genres), "tags": list(self.tags),
+                "overview": self.overview}
+
+    def frame(self) -> pd.DataFrame:
+        """A one-row movies frame (the columns of ``Dataset.movies`` plus ``overview``)."""
+        return _added_frame({self.movie_id: self.record()})
+
+
+@dataclass(frozen=True)
+class VectorRows:
+    """Rows one edit adds to a model's vectors: movie_ids int64 (k,), vectors float32 (k, d) as stored
+    (not normalised).  ``cold_start``: predicted from text, not learned from ratings."""
+
+    model: str
+    movie_ids: np.ndarray
+    vectors: np.ndarray
+    cold_start: bool = False
+
+
+@dataclass(frozen=True)
+class EditLog:
+    """What was edited since the data import: movies ``added`` (still there) and ``removed`` (of the
+    imported ones), and when the last edit ran (unix seconds; None before any)."""
+
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+    last_at: float | None = None
+
+    @property
+    def edited(self) -> bool:
+        return self.last_at is not None
 
 
 class Catalogue:
@@ -272,10 +329,12 @@ class Catalogue:
                 "tags": json.loads(tags), "n_ratings": n, "mean_rating": mean}
 
     # --- vectors -----------------------------------------------------------------------
-    def put_vectors(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, config: dict) -> str:
+    def put_vectors(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray, config: dict,
+                    cold_start: np.ndarray | None = None) -> str:
         """Store a model's vectors (replacing any previous set) in one transaction; return the hash.
 
-        movie_ids int64 (n,), vectors float32 (n, d), finite.
+        movie_ids int64 (n,), vectors float32 (n, d), finite.  ``cold_start``: ids int64 (c,) among
+        them whose vectors were predicted from text (flagged until a build learns them).
         """
         table = _table(model)
         ids = np.ascontiguousarray(movie_ids, dtype=np.int64)
@@ -299,6 +358,9 @@ class Catalogue:
                 for i in range(0, len(ids), CHUNK)))
             conn.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?)",
                          (model, vecs.shape[1], len(ids), config_json, digest, time.time()))
+            conn.execute("DELETE FROM cold_start WHERE model = ?", (model,))
+            if cold_start is not None:
+                conn.executemany("INSERT INTO cold_start VALUES (?, ?)", ((model, int(m)) for m in cold_start))
         return digest
 
     def vector_info(self) -> list[dict[str, Any]]:
@@ -340,6 +402,109 @@ class Catalogue:
         with self._transaction() as conn:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             conn.execute("DELETE FROM models WHERE name = ?", (model,))
+            conn.execute("DELETE FROM cold_start WHERE model = ?", (model,))
+
+    # --- edits: a movie added or removed without a rebuild ---------------------------------
+    def cold_start(self, model: str) -> np.ndarray:
+        """Movie ids int64 (c,) sorted whose ``model`` vectors were predicted from text (cold start)."""
+        rows = self._q("SELECT movie_id FROM cold_start WHERE model = ? ORDER BY movie_id", (validate_name(model),))
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def edit_log(self) -> EditLog:
+        """What was added and removed since the data import (:class:`EditLog`)."""
+        rows = self._q("SELECT movie_id, kind FROM edits ORDER BY movie_id")
+        at = self._q("SELECT value FROM meta WHERE key = 'edited_at'")
+        return EditLog(tuple(m for m, k in rows if k == "add"), tuple(m for m, k in rows if k == "remove"),
+                       float(at[0][0]) if at else None)
+
+    def next_movie_id(self) -> int:
+        """An id no movie of this catalogue has ever had (removed ones included): ids are never reused,
+        so a link or a stored list never points at another film."""
+        top = self._q("SELECT MAX(movie_id) FROM movies")[0][0] or 0
+        last = self._q("SELECT value FROM meta WHERE key = 'last_movie_id'")
+        logged = self._q("SELECT MAX(movie_id) FROM edits")[0][0] or 0
+        return int(max(top, int(last[0][0]) if last else 0, logged)) + 1
+
+    def apply_edits(self, movies: pd.DataFrame) -> pd.DataFrame:
+        """``movies`` (a data set's movies frame) with this catalogue's edit log applied: removed movies
+        dropped, added ones appended (an added id the data already has is left out)."""
+        rows = self._q("SELECT movie_id, kind, movie FROM edits ORDER BY movie_id")
+        if not rows:
+            return movies
+        removed = {m for m, k, _ in rows if k == "remove"}
+        have = set(movies["movie_id"].astype("int64").tolist())
+        added = {m: json.loads(rec) for m, k, rec in rows if k == "add" and m not in have}
+        out = movies[~movies["movie_id"].isin(removed)]
+        if added:
+            extra = _added_frame(added)
+            if "overview" not in out.columns and extra["overview"].isna().all():
+                extra = extra.drop(columns="overview")
+            out = pd.concat([out, extra[[c for c in extra.columns if c in out.columns or c == "overview"]]],
+                            ignore_index=True)
+            out["year"] = pd.array(out["year"], dtype="Int64")
+        return out.reset_index(drop=True)
+
+    def edit(self, add: NewMovie | None = None, remove: int | None = None,
+             rows: tuple[VectorRows, ...] | list[VectorRows] = ()) -> dict[str, str]:
+        """Add one movie (with ``rows``: its vector in every stored model) or remove one, in ONE transaction.
+
+        Changes the movies table and its FTS5 index, every ``vec_<model>`` table (only the chunks
+        that hold the movie; the content hash over the whole set is recomputed and the old one
+        verified first), the ``models`` hashes, the build records' ``vectors_hash``, the cold-start
+        flags, the edit log and the movies hash.  Returns model -> new content hash.  Raises
+        :class:`UnknownMovieError` (remove: no such movie), :class:`CatalogueError` (add: an id
+        taken, a stored model without a row) and changes nothing then.
+        """
+        if (add is None) == (remove is None):
+            raise ValueError("edit() adds one movie or removes one")
+        by_model = {r.model: r for r in rows}
+        now = time.time()
+        with self._transaction() as conn:
+            models = conn.execute("SELECT name, dim, n, config, content_hash FROM models ORDER BY name").fetchall()
+            if add is not None:
+                mid = int(add.movie_id)
+                if conn.execute("SELECT 1 FROM movies WHERE movie_id = ?", (mid,)).fetchone():
+                    raise CatalogueError(f"A movie with id {mid} is already in the catalogue.")
+                missing = [m[0] for m in models if m[0] not in by_model]
+                if missing:
+                    raise CatalogueError(f"The new movie has no vector for {', '.join(missing)}; every stored "
+                                         "space needs one.")
+                genres_text, tags_text = "|".join(add.genres), "|".join(add.tags)
+                conn.execute("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)",
+                             (mid, add.title, add.title, add.year, json.dumps(list(add.genres)),
+                              json.dumps(list(add.tags)), 0, None, genres_text, tags_text))
+                fts.add(conn, [(mid, add.title, genres_text, tags_text)])
+                conn.execute("INSERT OR REPLACE INTO edits VALUES (?, 'add', ?, ?)",
+                             (mid, json.dumps(add.record(), ensure_ascii=False), now))
+                last = max(mid, int((conn.execute("SELECT value FROM meta WHERE key = 'last_movie_id'").fetchone()
+                                     or (0,))[0]))
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_movie_id', ?)", (str(last),))
+            else:
+                mid = int(remove)  # type: ignore[arg-type]
+                if not conn.execute("SELECT 1 FROM movies WHERE movie_id = ?", (mid,)).fetchone():
+                    raise UnknownMovieError(f"No movie with id {mid} in this catalogue; nothing was removed.")
+                conn.execute("DELETE FROM movies WHERE movie_id = ?", (mid,))
+                fts.remove(conn, [mid])
+                prior = conn.execute("SELECT kind FROM edits WHERE movie_id = ?", (mid,)).fetchone()
+                if prior and prior[0] == "add":  # added, then removed: the data set's own movies are untouched
+                    conn.execute("DELETE FROM edits WHERE movie_id = ?", (mid,))
+                else:
+                    conn.execute("INSERT OR REPLACE INTO edits VALUES (?, 'remove', '{}', ?)", (mid, now))
+                conn.execute("DELETE FROM cold_start WHERE movie_id = ?", (mid,))
+            hashes = {}
+            for name, dim, n, cfg, digest in models:
+                new = by_model.get(name)
+                hashes[name] = _edit_vectors(conn, name, int(dim), int(n), cfg, digest, new,
+                                             None if add is not None else mid)
+                if new is not None and new.cold_start:
+                    conn.executemany("INSERT OR REPLACE INTO cold_start VALUES (?, ?)",
+                                     ((name, int(m)) for m in new.movie_ids))
+                _rekey_manifest(conn, name, digest, hashes[name], now)
+            movies_digest = _movies_digest(conn.execute(_MOVIES_ALL).fetchall())
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("movies_hash", movies_digest), ("edited_at", repr(now))])
+        self._movies_checked = None
+        return hashes
 
     # --- keyword baseline ---------------------------------------------------------------
     def keyword_search(self, query: str, k: int = 10, allowed: np.ndarray | None = None) -> pd.DataFrame:
@@ -401,6 +566,89 @@ class Catalogue:
 _MOVIES_ALL = "SELECT * FROM movies ORDER BY movie_id"
 
 
+def _added_frame(records: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """Movies frame rows (``Dataset.movies`` columns plus ``overview``) of added movies, by id."""
+    df = pd.DataFrame([{"movie_id": int(m), "title": r["title"], "original_title": r["title"], "year": r.get("year"),
+                        "genres": list(r.get("genres") or []), "tags": list(r.get("tags") or []), "n_ratings": 0,
+                        "mean_rating": float("nan"), "overview": r.get("overview")} for m, r in records.items()])
+    df["movie_id"] = df["movie_id"].astype("int64")
+    df["year"] = pd.array(df["year"], dtype="Int64")
+    df["n_ratings"] = df["n_ratings"].astype("int64")
+    return df
+
+
+def _edit_vectors(conn: sqlite3.Connection, model: str, dim: int, n: int, config_json: str, digest: str,
+                  add: VectorRows | None, remove: int | None) -> str:
+    """Apply one edit to ``vec_<model>`` inside the caller's transaction; return the new content hash.
+
+    The stored set is verified against ``digest`` first (an edit never blesses tampered vectors).
+    Only the chunks holding the removed movie, or receiving the added one, are rewritten: ids stay
+    sorted across chunks, and chunks may hold more or fewer than :data:`CHUNK` rows.
+    """
+    table = _table(model)
+    hint = f"rebuild with `python -m engine build --models {model}`"
+    chunks = [(int(c), np.frombuffer(i, dtype=np.int64), np.frombuffer(v, dtype=np.float32).reshape(-1, dim))
+              for c, i, v in conn.execute(f"SELECT chunk, movie_ids, vectors FROM {table} ORDER BY chunk")]
+    ids = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.int64)
+    vecs = np.concatenate([c[2] for c in chunks]) if chunks else np.zeros((0, dim), np.float32)
+    if len(ids) != n or vectors_digest(model, ids, vecs, config_json) != digest:
+        raise ArtifactError(f"Stored {model} vectors fail their content hash (tampered or corrupt); {hint}; "
+                            "nothing was changed.")
+    dirty: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    parts = {c: (i, v) for c, i, v in chunks}
+    if remove is not None:
+        for c, i, v in chunks:
+            keep = i != remove
+            if not keep.all():
+                dirty[c] = parts[c] = (i[keep], v[keep])
+    if add is not None:
+        new_ids = np.asarray(add.movie_ids, dtype=np.int64)
+        new_vecs = np.ascontiguousarray(add.vectors, dtype=np.float32)
+        if new_vecs.shape != (len(new_ids), dim) or not np.isfinite(new_vecs).all():
+            raise DimensionMismatchError(f"The new {model} vector must be {dim}-d and finite; got {new_vecs.shape}.")
+        if np.isin(new_ids, ids).any():
+            raise CatalogueError(f"The {model} vectors already hold movie {int(new_ids[0])}.")
+        for mid, vec in zip(new_ids.tolist(), new_vecs):
+            keys = sorted(parts)
+            firsts = [parts[c][0][0] if len(parts[c][0]) else None for c in keys]
+            target = next((c for c, f in zip(reversed(keys), reversed(firsts)) if f is not None and f <= mid),
+                          keys[0] if keys else 0)
+            if target == (keys[-1] if keys else 0) and target in parts and len(parts[target][0]) >= CHUNK \
+                    and mid > parts[target][0][-1]:
+                target += 1  # the last chunk is full and the id goes after it: a new chunk
+            ci, cv = parts.get(target, (np.zeros(0, np.int64), np.zeros((0, dim), np.float32)))
+            at = int(np.searchsorted(ci, mid))
+            dirty[target] = parts[target] = (np.insert(ci, at, mid), np.insert(cv, at, vec, axis=0))
+    if not dirty:
+        return digest
+    for c, (i, v) in dirty.items():
+        if len(i):
+            conn.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                         (c, np.ascontiguousarray(i).tobytes(), np.ascontiguousarray(v, np.float32).tobytes()))
+        else:
+            conn.execute(f"DELETE FROM {table} WHERE chunk = ?", (c,))
+    ids = np.concatenate([parts[c][0] for c in sorted(parts)])
+    vecs = np.concatenate([parts[c][1] for c in sorted(parts)])
+    new_digest = vectors_digest(model, ids, vecs, config_json)
+    conn.execute("UPDATE models SET n = ?, content_hash = ? WHERE name = ?", (len(ids), new_digest, model))
+    return new_digest
+
+
+def _rekey_manifest(conn: sqlite3.Connection, model: str, old: str, new: str, now: float) -> None:
+    """Point ``build:<model>``'s ``vectors_hash`` at the edited vectors (when it named the old ones),
+    so the engine's check that the vectors are the ones the build wrote still holds after an edit."""
+    row = conn.execute("SELECT value FROM blobs WHERE key = ?", (f"build:{model}",)).fetchone()
+    if not row or old == new:
+        return
+    try:
+        manifest = json.loads(row[0])
+    except ValueError:
+        return
+    if isinstance(manifest, dict) and manifest.get("vectors_hash") == old:
+        manifest["vectors_hash"] = new
+        conn.execute("UPDATE blobs SET value = ?, updated = ? WHERE key = ?", (json.dumps(manifest), now, f"build:{model}"))
+
+
 def _no_catalogue(path: str, dataset: str | None) -> str:
     name = dataset or Path(path).parent.name or "NAME"
     return (f"There is no catalogue for {name} yet; run `python -m engine data --dataset {name}` first "
@@ -430,9 +678,10 @@ def open_catalogue(dataset) -> Catalogue:
     movies table in sync with the data."""
     cat = Catalogue(catalogue_path(dataset.name))
     meta = cat.meta()
-    if (meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(dataset.movies)
-            or not cat.movies_hash_ok()):  # edited, corrupt, or written before movies were hashed: rewrite
-        cat.write_movies(dataset.movies)
+    movies = cat.apply_edits(dataset.movies)  # movies added or removed by hand stay so
+    if (meta.get("data_hash") != dataset.content_hash or cat.n_movies() != len(movies)
+            or not cat.movies_hash_ok()):  # changed, corrupt, or written before movies were hashed: rewrite
+        cat.write_movies(movies)
         cat.set_meta(dataset=dataset.name, data_hash=dataset.content_hash, source=dataset.source,
                      verified=dataset.verified, **{f"n_{k}": v for k, v in dataset.counts.items()})
     return cat

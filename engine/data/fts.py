@@ -39,8 +39,19 @@ def fill(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, str]]) ->
     """
     create(conn)
     conn.execute(f"DELETE FROM {TABLE}")
+    add(conn, rows)
+
+
+def add(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str, str]]) -> None:
+    """Index ``rows`` (movie_id, title, genres text, tags text) beside the ones indexed already
+    (inside the caller's transaction: a movie added to the catalogue)."""
     conn.executemany(f"INSERT INTO {TABLE} (rowid, title, genres, tags) VALUES (?, ?, ?, ?)",
                      ((int(m), t, g.replace("|", " "), s.replace("|", " ")) for m, t, g, s in rows))
+
+
+def remove(conn: sqlite3.Connection, movie_ids: Iterable[int]) -> None:
+    """Drop movies from the index (inside the caller's transaction: a movie removed from the catalogue)."""
+    conn.executemany(f"DELETE FROM {TABLE} WHERE rowid = ?", ((int(m),) for m in movie_ids))
 
 
 def ensure(conn: sqlite3.Connection) -> bool:

@@ -81,6 +81,27 @@ def query_encoder(identity: dict[str, Any]) -> QueryEncoder:
     return default_query_encoder(identity.get("name"))
 
 
+def document_encoder(identity: dict[str, Any]) -> QueryEncoder:
+    """The encoder named by a stored identity, for movie documents (a movie added to the catalogue):
+    like :func:`query_encoder` but without the query checks (a document may be longer than a query),
+    so the new movie is embedded exactly as the build embedded the others.  Carries ``.identity``."""
+    from engine.models.text import _encode, encoder_identity, load_encoder
+    from engine.models.use import USE_NAME, load_use
+
+    if _ENCODER is not None:  # test override
+        return _ENCODER
+    if identity.get("name") == USE_NAME:
+        return load_use()
+    name = identity.get("name")
+    enc = load_encoder(name)  # hash-checked (the bundled MiniLM) before any document is embedded
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        return _encode(enc, list(texts), 64)
+
+    encode.identity = encoder_identity(name)  # type: ignore[attr-defined]
+    return encode
+
+
 def check_encoder(encoder: QueryEncoder, stored: dict[str, Any], space: str) -> None:
     """Raise :class:`EncoderMismatchError` unless ``encoder`` is the one that built ``space``'s vectors.
 

@@ -38,6 +38,8 @@ from engine.vectors.contract import Plan, SearchIndex
 from engine.vectors.faiss_index import IndexCache, IndexConfig
 
 if TYPE_CHECKING:  # pragma: no cover
+    from engine.data.catalogue import EditLog
+    from engine.service.results import Edited
     from engine.recsys.evaluation import Evaluation
     from engine.recsys.figures import PageFigures
 
@@ -85,6 +87,8 @@ class Engine:
         self._spaces: dict[str, Space] = {}
         self._table: MovieTable | None = None
         self._facets: Facets | None = None
+        self._table_key: Any = None
+        self._cold: tuple[tuple, dict[str, frozenset[int]]] | None = None
         self._info_key: tuple | None = None
         self._info: dict[str, dict[str, Any]] = {}
 
@@ -100,20 +104,27 @@ class Engine:
     # ------------------------------------------------------------------ lazy state
     @property
     def movies(self) -> MovieTable:
+        """The catalogue's movies, read again when they changed (a movie added or removed, here or by
+        another process: the catalogue's files changed and so did its movies hash)."""
+        files = _files_key(self.catalogue.path)
         with self._lock:
-            if self._table is None:
-                df = self.catalogue.movies()
-                if df.empty:
-                    raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
-                self._table = MovieTable(df)
+            if self._table is None or files is None or files != self._table_key[0]:
+                version = self.catalogue_version()
+                if self._table is None or version != self._table_key[1]:
+                    df = self.catalogue.movies()
+                    if df.empty:
+                        raise CatalogueError(f"The {self.dataset} catalogue has no movies; run `python -m engine data` first.")
+                    self._table = MovieTable(df)
+                    self._facets = None  # the filterable columns follow the movies
+                self._table_key = (files, version)
             return self._table
 
     def facets(self) -> Facets:
-        """The catalogue's filterable columns (genres, year, ratings), built once with the movies."""
+        """The catalogue's filterable columns (genres, year, ratings), built once per version of the movies."""
         with self._lock:
+            table = self.movies  # reading the movies drops facets of an older version
             if self._facets is None:
-                self._facets = Facets(self.movies.frame.reset_index(drop=True),
-                                      self.catalogue.meta().get("movies_hash", ""))
+                self._facets = Facets(table.frame.reset_index(drop=True), self.catalogue_version())
             return self._facets
 
     def select(self, where: Filter | None) -> Selection | None:
@@ -133,6 +144,19 @@ class Engine:
         if where is None:
             return Plan("all", n, n, "")
         return Plan("none" if where.matching == 0 else "catalogue", where.matching, where.total, "")
+
+    def catalogue_version(self) -> str:
+        """The movies table's content hash: it changes with every movie added or removed."""
+        return self.catalogue.meta().get("movies_hash", "")
+
+    def cold_start(self) -> dict[str, frozenset[int]]:
+        """space -> movie ids whose vector there is a cold-start prediction from text (read again when
+        the vectors change)."""
+        key = tuple(sorted((m, v["content_hash"]) for m, v in self.vector_info().items()))
+        with self._lock:
+            if self._cold is None or self._cold[0] != key:
+                self._cold = (key, {m: frozenset(self.catalogue.cold_start(m).tolist()) for m, _ in key})
+            return self._cold[1]
 
     def vector_info(self) -> dict[str, dict[str, Any]]:
         """model -> the catalogue's record of its vectors (dimension, count, config, content hash).
@@ -229,6 +253,82 @@ class Engine:
         enc_mod.check_encoder(enc, stored, space)
         return enc
 
+    def document_encoder(self, space: str = "text") -> enc_mod.QueryEncoder:
+        """Encoder of a text space's movie documents (a movie added by hand): the one its vectors record;
+        ``Engine(encoder=...)`` stands in as for queries."""
+        cfg = (self.vector_info().get(space) or {}).get("config") or {}
+        if self._encoder is None:
+            return enc_mod.document_encoder(enc_mod.stored_identity(cfg))
+        if isinstance(self._encoder, dict):
+            if space not in self._encoder:
+                raise ModelNotBuiltError(f"No encoder for the {space} space.")
+            return self._encoder[space]
+        return self._encoder
+
+    # ------------------------------------------------------------------ edits
+    def add_movie(self, title: str, year: int, genres: str | Sequence[str], overview: str | None = None,
+                  tags: str | Sequence[str] | None = None) -> "Edited":
+        """Add a movie to the catalogue, every space and every open index, without a rebuild
+        (:mod:`engine.service.edits`); named errors for bad input, and then nothing changes."""
+        from engine.service import edits
+
+        with self._lock:  # one edit at a time per engine (SQLite serialises processes)
+            return edits.add_movie(self, title, year, genres, overview, tags)
+
+    def remove_movie(self, movie_id: int) -> "Edited":
+        """Remove a movie from the catalogue, every space and every open index (UnknownMovieError if absent)."""
+        from engine.service import edits
+
+        with self._lock:
+            return edits.remove_movie(self, movie_id)
+
+    def genres(self) -> list[str]:
+        """Every genre of the catalogue's movies: what a movie added by hand may have."""
+        from engine.service import edits
+
+        return edits.known_genres(self)
+
+    def edit_notes(self) -> tuple[Note, ...]:
+        """What a stored or published evaluation cannot say once the catalogue was edited after the
+        data import (its figures describe the catalogue before the edits)."""
+        log = self.edit_log()
+        if not log.edited:
+            return ()
+        return (note("evaluation_before_edits", added=len(log.added), removed=len(log.removed)),)
+
+    def edit_log(self) -> "EditLog":
+        """What was added and removed since the data import (:class:`~engine.data.catalogue.EditLog`)."""
+        return self.catalogue.edit_log()
+
+    def after_edit(self, old: Mapping[str, str], new: Mapping[str, str], added: Mapping[str, np.ndarray],
+                   add_ids: Sequence[int], remove_ids: Sequence[int]) -> int:
+        """Carry the open indexes over to the edited vectors (hash ``old[m]`` -> ``new[m]``) without a
+        rebuild: FAISS indexes in memory and served collections (pgvector, Milvus) get the rows in
+        ``added`` (space -> unit vectors float32 (a, d) of ``add_ids``) and lose ``remove_ids``.
+        Returns how many indexes were updated."""
+        from engine.data.filters import columns_for
+        from engine.vectors.served import StoreIndex
+
+        a = np.asarray(add_ids, np.int64)
+        r = np.asarray(remove_ids, np.int64)
+        done = 0
+        with self._lock:
+            # the added movies' filter columns (year, ratings, genres) go into the served rows with them
+            columns = columns_for(self.facets(), a) if len(a) else None
+            for m, before in old.items():
+                after = new.get(m, before)
+                if after == before:
+                    continue
+                vecs = added.get(m, np.zeros((0, 1), np.float32))
+                done += self.index_cache.update(m, before, after, a if m in added else a[:0], vecs, r)
+                held = self._store_indexes.pop((m, before), None)
+                if isinstance(held, StoreIndex):
+                    self._store_indexes[(m, after)] = held.updated(a if m in added else a[:0], vecs, r,
+                                                                   columns if m in added else None)
+                    done += 1
+            self._info_key = None  # read the new hashes now, whatever the files' times say
+        return done
+
     def reranker(self, ranker: str = "sasrec") -> Reranker:
         """The stage-2 model ``ranker`` (one of :data:`~engine.registry.RANKERS`), loaded once.  The
         ``reranker`` given to the constructor stands in for SASRec (tests, custom models)."""
@@ -259,14 +359,16 @@ class Engine:
         """(movie id, score) pairs, best first -> :class:`Hit` rows with titles; ``per_item`` gives one
         value per pair for the optional Hit fields (because_id, rank_before, ...)."""
         out = []
+        cold = self.cold_start()
         for r, (mid, score) in enumerate(pairs):
             info = self.movies.info(mid)
+            extra_cold = tuple(m for m, ids in cold.items() if int(mid) in ids)
             extra = {key: values[r] for key, values in per_item.items()}
             if extra.get("because_id") is not None:
                 extra["because_title"] = self.movies.display[int(extra["because_id"])]
             out.append(Hit(rank=r + 1, movie_id=int(info["movie_id"]), title=info["title"], year=info["year"],
                            genres=tuple(info["genres"]), score=float(score),
-                           ranks=ranks[r] if ranks is not None else None, **extra))
+                           ranks=ranks[r] if ranks is not None else None, cold_start=extra_cold, **extra))
         return tuple(out)
 
     def similar(self, movie: str | int, model: str = "mf", k: int = 10,

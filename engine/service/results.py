@@ -40,10 +40,14 @@ class Hit:
     retrieval_score: float | None = None
     rerank_score: float | None = None
     ranks: Mapping[str, int | None] | None = None
+    #: spaces in which this movie's vector is a cold-start prediction from text (added by hand, no
+    #: ratings yet); empty for every movie a build learned
+    cold_start: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["genres"] = list(self.genres)
+        out["cold_start"] = list(self.cold_start) or None
         out["ranks"] = dict(self.ranks) if self.ranks is not None else None
         return {k: v for k, v in out.items() if v is not None}
 
@@ -167,3 +171,26 @@ class Agreement:
         return {"movie": {"movie_id": self.movie_id, "title": self.title},
                 "spaces": {m: h.to_dict() for m, h in self.spaces.items()},
                 "overlaps": [{**dataclasses.asdict(o), "shared": list(o.shared)} for o in self.overlaps]}
+
+
+@dataclass(frozen=True)
+class Edited:
+    """A catalogue edit as done: ``kind`` "add" or "remove", the movie, the ``spaces`` whose vectors
+    changed, ``cold_start`` (space -> the text space its vector was predicted from), how many
+    in-memory indexes were updated in place (``indexes_updated``: FAISS and served collections), and
+    timings in ms (``embed``, ``predict``, ``catalogue``, ``indexes``, ``total``)."""
+
+    kind: str
+    movie_id: int
+    title: str
+    year: int | None
+    genres: tuple[str, ...]
+    spaces: tuple[str, ...]
+    cold_start: Mapping[str, str] = field(default_factory=dict)
+    indexes_updated: int = 0
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "movie_id": self.movie_id, "title": self.title, "year": self.year,
+                "genres": list(self.genres), "spaces": list(self.spaces), "cold_start": dict(self.cold_start),
+                "indexes_updated": self.indexes_updated, "timings_ms": dict(self.timings_ms)}

@@ -8,6 +8,8 @@ Contract (all backends):
 
 - Vectors handed to ``upsert`` are float32 ``(n, d)`` and are L2-normalised by the
   store, so inner product equals cosine similarity.
+- ``add`` / ``delete`` change single rows of an existing collection (a movie added to or removed
+  from the catalogue); ``upsert`` replaces the whole collection.
 - ``search`` takes float32 queries ``(q, d)`` (normalised by the store) and returns
   ``(scores float32 (q, k), movie_ids int64 (q, k))`` best first; when fewer than k
   vectors exist the tail is padded with score ``-inf`` and id ``-1``.
@@ -150,11 +152,26 @@ class SearchIndex(Protocol):
 class VectorStore(Protocol):
     name: str
 
-    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace the model's collection with these vectors. ids int64 (n,), vectors float32 (n, d)."""
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+               columns: "FilterColumns | None" = None) -> None:
+        """Replace the model's collection with these vectors. ids int64 (n,), vectors float32 (n, d);
+        ``columns`` the movies' filter columns in the same order."""
 
-    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k by cosine. queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k))."""
+    def search(self, model: str, queries: np.ndarray, k: int, where: "Selection | None" = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by cosine, only movies of ``where`` when given. queries float32 (q, d) ->
+        (scores float32 (q, k), ids int64 (q, k))."""
+
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+            columns: "FilterColumns | None" = None) -> None:
+        """Insert rows into the model's existing collection, replacing rows with the same ids (an edit
+        of the catalogue, not a reload): FAISS ``add`` / ``add_with_ids``, pgvector ``INSERT … ON
+        CONFLICT``, Milvus ``upsert``.  ids int64 (a,), vectors float32 (a, d) of the stored dimension;
+        ``columns`` their filter columns (stores that filter on their own columns keep them)."""
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """Remove these movies' rows from the model's collection (ids not there are ignored):
+        FAISS ``remove_ids`` (HNSW: masked), pgvector ``DELETE``, Milvus ``delete``.  ids int64 (r,)."""
 
     def count(self, model: str) -> int:
         """Number of vectors stored for the model (0 if absent)."""

@@ -10,6 +10,13 @@ and build facts (seconds, recall@10 against exact for ANN kinds).  Files are wri
 atomically (:mod:`engine.artifacts`); a file whose sha256 or vectors hash does not
 match is rebuilt.  Searching one index from many threads at once is safe: search-time
 parameters (``efSearch``, ``nprobe``) travel with each call, the index is never mutated.
+
+Edits of the catalogue (a movie added or removed) update an index instead of rebuilding it
+(:meth:`FaissIndex.updated`, :meth:`IndexCache.update`): a copy of the structure gets the new
+vector (``add`` / IVF ``add_with_ids``) and loses the removed one (``remove_ids``; HNSW cannot
+remove, so its deleted rows are masked by an ``IDSelector`` in every search until the next
+build), and is kept in memory under the new vectors' hash.  Files on disk are keyed by the
+vectors' hash, so a file of the old vectors is never served for the new ones.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256
 from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
 from engine.vectors.contract import (
     SEARCH_MAX_K, FilterColumns, Plan, Selection, check_k, empty_results, exact_search, normalize, pad_results, plan_path,
-    validate_model_name, widen,
+    prepare_vectors, validate_model_name, widen,
 )
 
 log = logging.getLogger(__name__)
@@ -106,8 +113,11 @@ def auto_nlist(n: int) -> int:
     return int(max(1, min(int(4 * np.sqrt(n)), n // 39)))
 
 
-def search_params(cfg: IndexConfig) -> Any:
+def search_params(cfg: IndexConfig, sel: Any = None) -> Any:
+    """FAISS search parameters of ``cfg``; ``sel`` (an IDSelector) leaves rows out (HNSW deletions)."""
     if cfg.kind == "hnsw":
+        if sel is not None:
+            return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1), sel=sel)
         return faiss.SearchParametersHNSW(efSearch=max(cfg.ef_search, 1))
     if cfg.kind == "ivf" and cfg.ivf_codec == "sq8":
         return faiss.IndexRefineSearchParameters(k_factor=float(cfg.refine_factor),
@@ -169,8 +179,11 @@ class FaissIndex:
 
     def __init__(self, index: faiss.Index, ids: np.ndarray, config: IndexConfig,
                  build_seconds: float = 0.0, recall_at_10: float | None = None, source: str = "built",
-                 vectors: np.ndarray | None = None, filtered: "_Filtered | None" = None) -> None:
-        if index.ntotal != len(ids):
+                 vectors: np.ndarray | None = None, filtered: "_Filtered | None" = None,
+                 masked: np.ndarray | None = None, gaps: int = 0) -> None:
+        # ids: label -> movie id (-1 for a removed movie); ``masked`` labels stay in the structure
+        # but are never served (HNSW deletions); ``gaps`` labels were removed from it (IVF remove_ids)
+        if index.ntotal != len(ids) - gaps:
             raise ArtifactError(f"Index has {index.ntotal} rows but {len(ids)} ids were given; it will be rebuilt.")
         if vectors is not None and len(vectors) != len(ids):
             raise ArtifactError(f"{len(vectors)} vectors for an index of {len(ids)} rows; it will be rebuilt.")
@@ -181,11 +194,16 @@ class FaissIndex:
         self.build_seconds = build_seconds
         self.recall_at_10 = recall_at_10
         self.source = source
-        self._params = search_params(config)
-        #: the rows as given (float32 (n, d)): filtered searches over few movies read them directly
+        #: the rows as given, one per label (float32 (n, d)): filtered searches over few movies read them
         self.vectors = vectors
-        # what filtered searches reuse (row masks, selectors, subsets), shared by every view of this index
+        # what filtered searches reuse (row masks, selectors, subsets), shared by every view of this index;
+        # a filter's selection never keeps a removed movie (its label's id is -1), so it needs no mask
         self._filtered = filtered if filtered is not None else _Filtered()
+        self.masked = np.unique(np.asarray(masked if masked is not None else [], dtype=np.int64))
+        self.gaps = int(gaps)
+        # the selector must live as long as the parameters that point at it
+        self._sel = (faiss.IDSelectorNot(faiss.IDSelectorBatch(self.masked)) if len(self.masked) else None)
+        self._params = search_params(config, self._sel)
 
     @classmethod
     def build(cls, movie_ids: np.ndarray, vectors: np.ndarray, config: IndexConfig = IndexConfig(),
@@ -209,7 +227,51 @@ class FaissIndex:
 
     @property
     def ntotal(self) -> int:
-        return int(self.index.ntotal)
+        """Movies served (rows masked after a deletion are not counted)."""
+        return int(self.index.ntotal) - len(self.masked)
+
+    def updated(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray) -> "FaissIndex | None":
+        """A copy of this index with movies added and removed, without a rebuild; None when this
+        kind cannot be updated in place (IVF-SQ8 with refinement: rebuilt when next asked for).
+
+        add_ids int64 (a,) with add_vectors float32 (a, d) (normalised here); remove_ids int64 (r,).
+        Exact: ``remove_ids`` compacts the rows; IVF: ``remove_ids`` + ``add_with_ids`` (labels stay);
+        HNSW: added to the graph, removed rows masked by an IDSelector until the next build.
+        The original is left as it was, so searches running on it are safe.
+        """
+        kind = self.config.kind
+        if kind == "ivf" and self.config.ivf_codec != "flat":
+            return None
+        index = faiss.clone_index(self.index)
+        ids, masked, gaps = self.ids.copy(), set(self.masked.tolist()), self.gaps
+        vectors = self.vectors                    # one row per label, kept in step for filtered searches
+        rows = np.flatnonzero(np.isin(ids, np.asarray(remove_ids, np.int64)) & (ids >= 0)).astype(np.int64)
+        if len(rows):
+            if kind == "exact":
+                index.remove_ids(faiss.IDSelectorBatch(rows))
+                ids = np.delete(ids, rows)
+                vectors = None if vectors is None else np.delete(vectors, rows, axis=0)
+            elif kind == "ivf":
+                index.remove_ids(faiss.IDSelectorBatch(rows))
+                ids[rows] = -1
+                gaps += len(rows)
+            else:
+                masked |= set(rows.tolist())
+                ids[rows] = -1
+        add_ids = np.asarray(add_ids, np.int64)
+        if len(add_ids):
+            x = normalize(np.asarray(add_vectors, np.float32).reshape(len(add_ids), -1))
+            if x.shape[1] != self.dim:
+                raise DimensionMismatchError(f"New vectors have dimension {x.shape[1]} but this index has {self.dim}.")
+            if kind == "ivf":
+                index.add_with_ids(x, np.arange(len(ids), len(ids) + len(x), dtype=np.int64))
+            else:
+                index.add(x)
+            ids = np.concatenate([ids, add_ids])
+            vectors = None if vectors is None else np.concatenate([vectors, x])
+        # a new _Filtered: the old one's selections were computed over the old labels
+        return FaissIndex(index, ids, self.config, self.build_seconds, self.recall_at_10, "updated",
+                          vectors, None, np.array(sorted(masked), np.int64), gaps)
 
     def with_search_params(self, **changes: Any) -> "FaissIndex":
         """A view sharing the same FAISS structure with other search-time parameters."""
@@ -217,7 +279,7 @@ class FaissIndex:
         if cfg.build_key() != self.config.build_key():
             raise BadQueryError("Only ef_search, nprobe and refine_factor can change without a rebuild.")
         return FaissIndex(self.index, self.ids, cfg, self.build_seconds, self.recall_at_10, self.source,
-                          self.vectors, self._filtered)
+                          self.vectors, self._filtered, self.masked, self.gaps)
 
     def plan(self, where: Selection | None) -> Plan:
         """How a search with ``where`` runs here (see :func:`engine.vectors.contract.plan_path`)."""
@@ -414,8 +476,10 @@ class IndexCache:
                     for stale in [k for k in self._mem if k[0] == model and k[2] == key[2] and k[1] != content_hash]:
                         del self._mem[stale]
                     self._mem[key] = idx
-        if idx.vectors is None:
-            idx.vectors = vectors  # a loaded index searches few-movie filters over the rows themselves
+        if idx.vectors is None and np.array_equal(idx.ids, movie_ids):
+            # a loaded index searches few-movie filters over the rows themselves (only when they are its
+            # rows in its label order: an index updated in memory carries its own)
+            idx.vectors = np.asarray(vectors, dtype=np.float32)
         return idx.with_search_params(ef_search=config.ef_search, nprobe=config.nprobe,
                                       refine_factor=config.refine_factor)
 
@@ -474,6 +538,22 @@ class IndexCache:
             if f"-{content_hash[:16]}-" not in old.name:
                 old.unlink(missing_ok=True)
 
+    def update(self, model: str, old_hash: str, new_hash: str, add_ids: np.ndarray, add_vectors: np.ndarray,
+               remove_ids: np.ndarray) -> int:
+        """Move every in-memory index of ``model``'s old vectors to the edited ones without a rebuild
+        (:meth:`FaissIndex.updated`); return how many were updated.  Kinds that cannot be updated are
+        dropped and built again when next asked for; files stay keyed by the old hash (never served
+        for the new vectors)."""
+        validate_model_name(model)
+        done = 0
+        with self._guard:
+            for key in [k for k in self._mem if k[0] == model and k[1] == old_hash]:
+                new = self._mem.pop(key).updated(add_ids, add_vectors, remove_ids)
+                if new is not None:
+                    self._mem[(model, new_hash, key[2])] = new
+                    done += 1
+        return done
+
     def clear_memory(self) -> None:
         with self._guard:
             self._mem.clear()
@@ -503,6 +583,29 @@ class FaissStore:
         idx = FaissIndex.build(ids, np.asarray(vectors, dtype=np.float32), self.config, check_recall=False)
         with self._lock:
             self._indexes[model] = idx
+
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+            columns: FilterColumns | None = None) -> None:
+        """Insert rows (replacing rows with the same ids). ids int64 (a,), vectors float32 (a, d);
+        ``columns`` are not kept (FAISS filters by the selection's ids)."""
+        ids, vecs = prepare_vectors(movie_ids, vectors)
+        self._update(model, ids, vecs, ids)
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """Remove these movies' rows (ids not present are ignored). ids int64 (r,)."""
+        self._update(model, np.zeros(0, np.int64), None, np.asarray(movie_ids, np.int64).reshape(-1))
+
+    def _update(self, model: str, add_ids: np.ndarray, add_vecs: np.ndarray | None, remove: np.ndarray) -> None:
+        validate_model_name(model)
+        with self._lock:
+            idx = self._indexes.get(model)
+            if idx is None:
+                raise ModelNotBuiltError(f"The faiss store has no collection {model!r}; upsert vectors first.")
+            vecs = add_vecs if add_vecs is not None else np.zeros((0, idx.dim), np.float32)
+            new = idx.updated(add_ids, vecs, remove)
+            if new is None:  # a kind FAISS cannot update: rebuild from the rows it serves
+                raise BadQueryError(f"A {idx.config.label()} index cannot be updated in place; upsert the collection.")
+            self._indexes[model] = new
 
     def search(self, model: str, queries: np.ndarray, k: int, where: Selection | None = None
                ) -> tuple[np.ndarray, np.ndarray]:

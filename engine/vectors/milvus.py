@@ -238,6 +238,35 @@ class MilvusStore:
         params.add_index(field_name=VEC_FIELD, index_type=self.index, metric_type="IP", params=extra)
         return params
 
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+            columns: FilterColumns | None = None) -> None:
+        """Milvus ``upsert`` of ids int64 (a,), vectors float32 (a, d) into the existing collection, with
+        their filter ``columns`` when given (None: unknown year, no ratings, no genres)."""
+        name = milvus_identifier(model)
+        ids, vecs = prepare_vectors(movie_ids, vectors)
+        n = len(ids)
+        years = columns.years.tolist() if columns is not None else [0] * n
+        counts = columns.n_ratings.tolist() if columns is not None else [0] * n
+        genres = ([[str(g)[:MAX_GENRE_CHARS] for g in gs[:MAX_GENRES_PER_MOVIE]] for gs in columns.genres]
+                  if columns is not None else [[]] * n)
+        with self._errors(model):
+            dim = self._dim(model, name)
+            if vecs.shape[1] != dim:
+                raise DimensionMismatchError(f"New vectors have dimension {vecs.shape[1]} but {model!r} stores {dim}.")
+            self._client.upsert(name, [{ID_FIELD: int(i), VEC_FIELD: v, "year": int(y), "n_ratings": int(c), "genres": g}
+                                       for i, v, y, c, g in zip(ids, vecs, years, counts, genres)])
+            self._client.flush(name)
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """Milvus ``delete`` by primary key: ids int64 (r,); absent ids are ignored."""
+        name = milvus_identifier(model)
+        ids = [int(i) for i in np.asarray(movie_ids, np.int64).reshape(-1)]
+        with self._errors(model):
+            self._dim(model, name)
+            if ids:
+                self._client.delete(name, ids=ids)
+                self._client.flush(name)
+
     def drop(self, model: str) -> None:
         """Drop the model's collection if present."""
         name = milvus_identifier(model)

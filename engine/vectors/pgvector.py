@@ -292,6 +292,38 @@ class PgVectorStore:
                      {"sep": _SEP, "ids": ids.tolist(), "y": cols.years.tolist(), "n": cols.n_ratings.tolist(),
                       "g": [_SEP.join(g) for g in cols.genres]})
 
+    def add(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+            columns: FilterColumns | None = None) -> None:
+        """``INSERT … ON CONFLICT (movie_id) DO UPDATE``: ids int64 (a,), vectors float32 (a, d) into the
+        existing table (its HNSW index takes the rows as they come: no rebuild), with their filter
+        ``columns`` when given (None: unknown year, no ratings, no genres)."""
+        table = self.table_name(model)
+        ids, vecs = prepare_vectors(movie_ids, vectors)
+        with self._errors(model, table), self._pool.connection() as conn:
+            dim = self._cached_dim(conn, table)
+            if dim is None:
+                raise ModelNotBuiltError(f"pgvector has no vectors for model {model!r}; build or upsert them first.")
+            if vecs.shape[1] != dim:
+                raise DimensionMismatchError(f"New vectors have dimension {vecs.shape[1]} but {model!r} stores {dim}.")
+            n = len(ids)
+            years = columns.years.tolist() if columns is not None else [0] * n
+            counts = columns.n_ratings.tolist() if columns is not None else [0] * n
+            genres = [list(g) for g in columns.genres] if columns is not None else [[]] * n
+            stmt = sql.SQL("INSERT INTO {} (movie_id, embedding, year, n_ratings, genres) "
+                           "VALUES (%s, %s::vector, %s, %s, %s::text[]) ON CONFLICT (movie_id) DO UPDATE SET "
+                           "embedding = EXCLUDED.embedding, year = EXCLUDED.year, n_ratings = EXCLUDED.n_ratings, "
+                           "genres = EXCLUDED.genres").format(sql.Identifier(table))
+            with conn.cursor() as cur:
+                cur.executemany(stmt, [(int(i), vector_literal(v), int(y), int(c), g)
+                                       for i, v, y, c, g in zip(ids, vecs, years, counts, genres)])
+
+    def delete(self, model: str, movie_ids: np.ndarray) -> None:
+        """``DELETE … WHERE movie_id = ANY(ids)``: ids int64 (r,); absent ids are ignored."""
+        table = self.table_name(model)
+        ids = [int(i) for i in np.asarray(movie_ids, np.int64).reshape(-1)]
+        with self._errors(model, table), self._pool.connection() as conn:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE movie_id = ANY(%s)").format(sql.Identifier(table)), (ids,))
+
     def drop(self, model: str) -> None:
         """Drop the model's table if present."""
         table = self.table_name(model)

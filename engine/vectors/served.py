@@ -123,6 +123,21 @@ class StoreIndex:
             store.upsert(name, ids, unit, columns)  # type: ignore[call-arg]
         return cls(store, backend, name, ids, unit.shape[1])
 
+    def updated(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray,
+                columns: FilterColumns | None = None) -> "StoreIndex":
+        """Apply a catalogue edit to the collection in place (the store's ``delete`` and ``add``: no
+        reload) and return an index over the new ids.  add_ids int64 (a,), add_vectors float32 (a, d)
+        unit rows, remove_ids int64 (r,); ``columns`` the added movies' filter columns."""
+        remove_ids = np.asarray(remove_ids, np.int64)
+        add_ids = np.asarray(add_ids, np.int64)
+        if len(remove_ids):
+            self.store.delete(self.collection, remove_ids)
+        if len(add_ids):
+            self.store.add(self.collection, add_ids, add_vectors, columns)  # type: ignore[call-arg]
+        ids = np.union1d(self.ids[~np.isin(self.ids, remove_ids)], add_ids)
+        return StoreIndex(self.store, self.backend, self.collection, ids, self.dim, self.config,
+                          self._options, self.notes)
+
     @property
     def ntotal(self) -> int:
         return int(len(self.ids))
