@@ -378,9 +378,11 @@ NOTES_KO: dict[str, str] = {
     "route_english": "영어 질의: {space} 공간이 답합니다.",
     "route_english_fallback": "영어 질의: {space} 공간이 답합니다 ({default}은(는) 만들어지지 않았습니다).",
     "english_model_only": "이 텍스트 모델은 영어로 학습되어 다른 문자의 결과는 믿기 어렵습니다.",
-    "bm25_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (BM25는 단어를 맞추며 카탈로그는 영어입니다).",
-    "bm25_no_match_language": "{language} 질의와 맞는 키워드가 없습니다: 제목, 장르, 태그가 영어입니다.",
-    "keyword_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (키워드 검색은 단어만 맞춥니다).",
+    "bm25_no_match": "이 단어를 담은 제목, 장르, 태그, 줄거리가 없습니다 (BM25는 뜻이 아니라 단어를 맞춥니다).",
+    "bm25_no_match_language": "{language} 질의와 맞는 키워드가 없습니다: 이 카탈로그의 제목은 {titles}이고 줄거리는 없습니다.",
+    "bm25_no_match_language_plots": ("{language} 질의와 맞는 키워드가 없습니다: 이 카탈로그의 제목은 {titles}, "
+                                     "줄거리는 {overviews}입니다."),
+    "keyword_no_match": "이 단어를 담은 제목, 장르, 태그, 줄거리가 없습니다 (키워드 검색은 단어만 맞춥니다).",
     "hybrid_bm25_none": "BM25가 질의의 어떤 단어와도 맞지 않아, 하이브리드 순위는 의미 검색 순위와 같습니다.",
     "hybrid_bm25_abstained": ("BM25의 최상위 결과에 질의 단어 일부가 없어 BM25는 투표하지 않았습니다: "
                               "하이브리드 순위는 의미 검색 목록만 융합합니다."),
@@ -397,7 +399,10 @@ LANGUAGES_KO: dict[str, str] = {
     "Italian": "이탈리아어", "Dutch": "네덜란드어", "Portuguese": "포르투갈어", "Polish": "폴란드어",
     "Turkish": "터키어", "Cyrillic script": "키릴 문자", "Cjk script": "한자", "Hiragana script": "일본어",
     "Katakana script": "일본어", "Arabic script": "아랍어", "Thai script": "태국어",
+    "Latin script": "로마자",
 }
+#: note parameters that hold language or script names (one or a list), shown in the session's language
+_LANGUAGE_PARAMS = ("language", "titles", "overviews")
 
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}
 
@@ -426,8 +431,9 @@ def note_text(note: "Note") -> str:
     template = NOTES_KO.get(note.code) if ko else None
     params = {}
     for key, value in note.params.items():
-        if key == "language" and ko:
-            value = LANGUAGES_KO.get(str(value), value)
+        if key in _LANGUAGE_PARAMS and ko:
+            value = ([LANGUAGES_KO.get(str(v), v) for v in value] if isinstance(value, (list, tuple))
+                     else LANGUAGES_KO.get(str(value), value))
         value = in_words(value)
         # {x!r} templates quote the value themselves; escape inside the quotes
         params[key] = value if isinstance(value, (int, float)) else _Escaped(escape(value))

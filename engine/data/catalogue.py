@@ -21,6 +21,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +32,7 @@ import pandas as pd
 from engine.artifacts import array_hash
 from engine.config import catalogue_path
 from engine.data import fts
+from engine.data.titles import other_title
 from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
@@ -90,6 +92,39 @@ class VectorSet:
         return int(self.vectors.shape[1])
 
 
+@dataclass(frozen=True)
+class Scripts:
+    """The scripts a catalogue's text is written in, most used first ("Latin script", "Hangul script"):
+    ``titles`` (titles and original titles), ``overviews`` (empty when the catalogue has none)."""
+
+    titles: tuple[str, ...]
+    overviews: tuple[str, ...]
+
+    def holds(self, script: str) -> bool:
+        return script in self.titles or script in self.overviews
+
+
+def script_of(text: str) -> str | None:
+    """The script most of a text's letters are written in ("Latin script", "Hangul script"); None without letters."""
+    counts: dict[str, int] = {}
+    for c in text:
+        if c.isalpha():
+            name = unicodedata.name(c, "UNKNOWN").split()[0].title()
+            counts[name] = counts.get(name, 0) + 1
+    return f"{max(counts, key=counts.get)} script" if counts else None
+
+
+def scripts_of(texts: list[str], share: float = 0.02) -> tuple[str, ...]:
+    """Scripts of at least ``share`` of the texts (by each text's main script), most used first."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        s = script_of(text)
+        if s:
+            counts[s] = counts.get(s, 0) + 1
+    n = sum(counts.values())
+    return tuple(s for s, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= share * n)
+
+
 class Catalogue:
     """SQLite catalogue of one data set. ``Catalogue(":memory:")`` for tests.
 
@@ -101,6 +136,7 @@ class Catalogue:
         self.path = str(path)
         self._lock = threading.RLock()
         self._movies_checked: int | None = None  # PRAGMA data_version at the last good movies check
+        self._scripts: tuple[str, Scripts] | None = None  # (movies hash, its scripts)
         memory = self.path == ":memory:"
         if not create and not memory and not Path(self.path).is_file():
             raise CatalogueError(_no_catalogue(self.path, dataset))
@@ -402,6 +438,16 @@ class Catalogue:
         df["genres"] = [json.loads(info[m][2]) for m in df["movie_id"]]
         return df[["movie_id", "title", "year", "genres", "score"]]
 
+
+    def scripts(self) -> "Scripts":
+        """Which scripts the titles (original titles included) and overviews are written in; computed
+        once per movies table (it changes only when the movies are rewritten)."""
+        digest = self.meta().get("movies_hash", "")
+        if self._scripts is None or self._scripts[0] != digest:
+            rows = self._q("SELECT title, original_title, overview FROM movies")
+            titles = [t for title, orig, _ in rows for t in (title, other_title(title, orig)) if t]
+            self._scripts = (digest, Scripts(scripts_of(titles), scripts_of([ov for _, _, ov in rows if ov])))
+        return self._scripts[1]
 
     def bm25_covers(self, query: str, movie_id: int) -> bool:
         """Whether ``movie_id``'s title and genres contain every keyword of ``query`` (:func:`engine.data.fts.covers`)."""

@@ -4,7 +4,7 @@ Modes (one search, four ways to rank; see docs/SEARCH.md):
 
 - ``semantic``: the query embedded by a text space's encoder, nearest movie documents;
 - ``keyword``: SQL ``LIKE`` substring matching, the baseline the other modes are compared with;
-- ``bm25``: SQLite FTS5 ``bm25()`` over title, genres and tags (the catalogue's ``movies_fts``);
+- ``bm25``: SQLite FTS5 ``bm25()`` over title, genres, tags and overview (the catalogue's ``movies_fts``);
 - ``hybrid``: weighted reciprocal-rank fusion (RRF) of the ``bm25`` list and the ``semantic``
   lists of every text space that reads the query's language (what Weaviate, Qdrant and
   LanceDB call "hybrid").  ``score(m) = sum over lists of w / (RRF_K + rank(m))`` with ranks

@@ -286,11 +286,11 @@ class Engine:
         return self.search(query, mode="semantic", space=space, k=k, index=index)
 
     def bm25_search(self, query: str, k: int = 10) -> Hits:
-        """SQLite FTS5 BM25 over title, genres and tags; empty (with a note) when no word matches."""
+        """SQLite FTS5 BM25 over title, genres, tags and overview; empty (with a note) when no word matches."""
         return text_search.bm25(self, query, k)
 
     def keyword_search(self, query: str, k: int = 10) -> Hits:
-        """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+        """The SQL LIKE baseline over title, genres, tags and overview (for comparison with mood search)."""
         return text_search.keyword(self, query, k)
 
     def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,

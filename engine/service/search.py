@@ -118,18 +118,29 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any
 
 
 def bm25(eng: Engine, query: str, k: int) -> Hits:
-    """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word matches."""
+    """SQLite FTS5 BM25 over title, genres, tags and overview (engine.data.fts); empty (with a note) when no
+    word matches."""
     text = clean_query(query)
     hits, ms = _ranked_rows(eng, eng.catalogue.bm25_search, text, k)
-    notes: tuple[Note, ...] = ()
-    if not hits:
-        lang = hybrid.query_language(text)
-        notes = (note("bm25_no_match") if lang == "English" else note("bm25_no_match_language", language=lang),)
-    return Hits("bm25", Asked(text=text), hits, {"search": ms}, notes)
+    return Hits("bm25", Asked(text=text), hits, {"search": ms}, () if hits else (no_match_note(eng, text),))
+
+
+def no_match_note(eng: Engine, text: str) -> Note:
+    """Why BM25 found nothing: the words are not there, or the query's script is not the catalogue's
+    (then what the catalogue's titles and overviews are written in, computed once per catalogue)."""
+    lang = hybrid.query_language(text)
+    script = lang if lang.endswith(" script") else "Latin script"
+    held = eng.catalogue.scripts()
+    if held.holds(script) or not held.titles:
+        return note("bm25_no_match")
+    if held.overviews:
+        return note("bm25_no_match_language_plots", language=lang, titles=list(held.titles),
+                    overviews=list(held.overviews))
+    return note("bm25_no_match_language", language=lang, titles=list(held.titles))
 
 
 def keyword(eng: Engine, query: str, k: int) -> Hits:
-    """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+    """The SQL LIKE baseline over title, genres, tags and overview (for comparison with mood search)."""
     text = clean_query(query)
     hits, ms = _ranked_rows(eng, eng.catalogue.keyword_search, text, k)
     return Hits("keyword", Asked(text=text), hits, {"search": ms}, () if hits else (note("keyword_no_match"),))
