@@ -450,8 +450,8 @@ class Catalogue:
         return self._scripts[1]
 
     def bm25_covers(self, query: str, movie_id: int) -> bool:
-        """Whether ``movie_id``'s title and genres contain every keyword of ``query`` (:func:`engine.data.fts.covers`)."""
-        terms = bm25_terms(query)
+        """Whether ``movie_id``'s title, genres and overview contain every keyword (nouns and stems for Hangul) of ``query`` (:func:`engine.data.fts.covers`)."""
+        terms = bm25_terms(query, stems=False)
         with self._lock:
             try:
                 return fts.covers(self._conn, movie_id, terms)
@@ -487,9 +487,10 @@ def keyword_terms(query: str, digits: bool = False) -> list[str]:
             and (len(w) > 1 or (digits and w.isdigit()) or fts.has_hangul(w))][:20]
 
 
-def bm25_terms(query: str, variant: str = fts.DEFAULT) -> list[str]:
-    """The words a query searches ``variant``'s BM25 index with: Hangul analysed as the index was."""
-    text = fts.query_text(clean_query(query), variant)   # a bad query is named before any analysis
+def bm25_terms(query: str, variant: str = fts.DEFAULT, stems: bool = True) -> list[str]:
+    """The words a query searches ``variant``'s BM25 index with: Hangul analysed as the index was
+    (``stems`` False: nouns only, the words the hybrid gate asks a title to hold)."""
+    text = fts.query_text(clean_query(query), variant, stems)   # a bad query is named before any analysis
     return keyword_terms(text, digits=True) if text.strip() else []
 
 

@@ -11,7 +11,8 @@ Modes (one search, four ways to rank; see docs/SEARCH.md):
   from 1; ``RRF_K = 60`` is the constant of Cormack, Clarke & Buettcher (SIGIR 2009) and the
   default of those engines: it damps the head of each list so that one list's first place
   cannot outvote agreement between the lists.  BM25 votes (w = 1) only when it is confident,
-  i.e. its top hit's title and genres contain every keyword of the query; otherwise w = 0.
+  i.e. its top hit's title, genres and overview contain every keyword of the query (Korean
+  keywords as morphemes, so "인터스텔라를" is 인터스텔라; engine/data/fts.py); otherwise w = 0.
   Weights, gate and constant: :data:`FUSION`, chosen on the validation sets
   (benchmarks/queries/*_validation.json; figures in docs/SEARCH.md).
 
@@ -47,7 +48,7 @@ class FusionConfig:
     """The hybrid mode's weighted RRF: ``score(m) = sum_i w_i / (rrf_k + rank_i(m))``.
 
     ``semantic_weight``: each text space's list; ``bm25_weight``: the BM25 list when BM25 is
-    confident (its top hit's title and genres hold every query keyword), ``bm25_weight_unsure``
+    confident (its top hit's title, genres and overview hold every query keyword), ``bm25_weight_unsure``
     otherwise; ``depth``: how many of each list enter the fusion.  Defaults chosen on the
     validation sets over rrf_k {10, 20, 30, 60}, second-space weight {0.5, 0.75, 1},
     unsure {0, 0.1, 0.2, 0.3}, confident {0.5, 1, 1.5, 2, 3}, by the smallest worst shortfall to the
