@@ -450,8 +450,9 @@ class Catalogue:
         return self._scripts[1]
 
     def bm25_covers(self, query: str, movie_id: int) -> bool:
-        """Whether ``movie_id``'s title, genres and overview contain every keyword (nouns and stems for Hangul) of ``query`` (:func:`engine.data.fts.covers`)."""
-        terms = bm25_terms(query, stems=False)
+        """Whether ``movie_id``'s title, genres and overview contain every keyword of ``query``, Hangul
+        analysed as for search (:func:`engine.data.fts.covers`)."""
+        terms = bm25_terms(query)
         with self._lock:
             try:
                 return fts.covers(self._conn, movie_id, terms)
