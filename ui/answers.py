@@ -10,7 +10,7 @@ import streamlit as st
 
 from engine.notes import Note
 from engine.service.results import Hits
-from ui.text import note_text, t
+from ui.text import note_text, shown_title, t
 
 
 def show_notes(notes: Iterable[Note], skip: Iterable[str] = ()) -> None:
@@ -28,7 +28,7 @@ def timing_caption(hits: Hits) -> str:
 def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
     """One space's neighbours: title, score, year, genres and whether another space has it too."""
     return pd.DataFrame([{
-        t("col_title"): h.title, t("col_score"): round(h.score, 3), t("col_year"): h.year,
+        t("col_title"): shown_title(h.title, h.other_title), t("col_score"): round(h.score, 3), t("col_year"): h.year,
         t("col_genres"): ", ".join(h.genres), "_shared": h.movie_id in shared,
     } for h in hits.items])
 
@@ -47,7 +47,7 @@ def search_frame(hits: Hits) -> pd.DataFrame:
     fusion = hits.query.fusion
     rows = []
     for h in hits.items:
-        row = {t("col_title"): h.title, t("col_year"): h.year, t("col_genres"): ", ".join(h.genres),
+        row = {t("col_title"): shown_title(h.title, h.other_title), t("col_year"): h.year, t("col_genres"): ", ".join(h.genres),
                t("col_score"): round(h.score, 3)}
         if fusion is not None and h.ranks is not None:
             names = " · ".join(m if m != "bm25" else "BM25" for m in fusion.lists)
@@ -60,7 +60,7 @@ def search_frame(hits: Hits) -> pd.DataFrame:
 def recommendations_frame(hits: Hits) -> pd.DataFrame:
     """Live personalization's list: title (year), score, the click that explains it; with two
     stages also each movie's move from stage 1 to stage 2."""
-    frame = pd.DataFrame([{t("col_title"): f"{h.title} ({h.year or '?'})", t("col_score"): round(h.score, 3),
+    frame = pd.DataFrame([{t("col_title"): f"{shown_title(h.title, h.other_title)} ({h.year or '?'})", t("col_score"): round(h.score, 3),
                            t("col_because"): h.because_title or ""} for h in hits.items])
     if hits.kind == "two_stage":
         frame.insert(0, t("col_move"), [f"{h.rank_before}→{h.rank_after}" for h in hits.items])
@@ -71,7 +71,7 @@ def reranked_frame(hits: Hits, labels: Mapping[int, str]) -> pd.DataFrame:
     """Retrieval + ranking's table: rank after, before, the move, title, both scores, the explaining click."""
     return pd.DataFrame([{
         t("col_after"): h.rank_after, t("col_before"): h.rank_before,
-        t("col_move"): (h.rank_before or 0) - (h.rank_after or 0), t("col_title"): labels.get(h.movie_id, h.title),
+        t("col_move"): (h.rank_before or 0) - (h.rank_after or 0), t("col_title"): labels.get(h.movie_id, shown_title(h.title, h.other_title)),
         t("col_retrieval_score"): round(h.retrieval_score or 0.0, 3), t("col_rerank_score"): round(h.rerank_score or 0.0, 3),
         t("col_because"): h.because_title or "",
     } for h in hits.items])

@@ -415,6 +415,22 @@ def t(key: str, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def title_in(lang: str, title: str, other: str | None) -> str:
+    """A movie's title in ``lang`` ("en" / "ko") when the catalogue has it in two: the Hangul one for
+    Korean, the other one for English; the title alone when there is no other."""
+    from engine.data.fts import has_hangul
+
+    if not other:
+        return title
+    hangul = lang == "ko"
+    return title if has_hangul(title) == hangul or has_hangul(other) != hangul else other
+
+
+def shown_title(title: str, other: str | None) -> str:
+    """:func:`title_in` the session's language."""
+    return title_in(st.session_state.get("lang", "en"), title, other)
+
+
 def language_name(name: str | None) -> str:
     """A language or script name as the engine says it, in the session's language."""
     name = name or ""

@@ -230,7 +230,7 @@ class Engine:
             if extra.get("because_id") is not None:
                 extra["because_title"] = self.movies.display[int(extra["because_id"])]
             out.append(Hit(rank=r + 1, movie_id=int(info["movie_id"]), title=info["title"], year=info["year"],
-                           genres=tuple(info["genres"]), score=float(score),
+                           genres=tuple(info["genres"]), score=float(score), other_title=info["other_title"],
                            ranks=ranks[r] if ranks is not None else None, **extra))
         return tuple(out)
 
