@@ -450,7 +450,8 @@ def note_text(note: "Note") -> str:
         if key in _LANGUAGE_PARAMS and ko:
             value = ([LANGUAGES_KO.get(str(v), v) for v in value] if isinstance(value, (list, tuple))
                      else LANGUAGES_KO.get(str(value), value))
-        value = in_words(value)
+        # a list reads as text: "use and text" in English, "use, text" in Korean
+        value = ", ".join(map(str, value)) if ko and isinstance(value, (list, tuple)) else in_words(value)
         # {x!r} templates quote the value themselves; escape inside the quotes
         params[key] = value if isinstance(value, (int, float)) else _Escaped(escape(value))
     return (template or NOTES[note.code]).format(**params)
