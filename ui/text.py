@@ -132,11 +132,12 @@ _E = {
     # mood
     "mood_caption": ("One query, three rankings: **semantic** (your words embedded by a text space's encoder — USE "
                      "multilingual or MiniLM — and the nearest movie descriptions), **keyword** (SQLite FTS5 BM25 over "
-                     "titles, genres and tags) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
+                     "titles, genres, tags and plot summaries; Korean split into words without particles) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
                      "your language, and of BM25 when its best match holds every word of the query). The plain "
                      "SQL `LIKE` substring match, the keyword search most apps start with, is at the bottom for comparison.",
                      "하나의 질의, 세 가지 순위: **의미 검색** (텍스트 공간의 인코더 — USE 다국어 또는 MiniLM — 로 문장을 "
-                     "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그에 대한 SQLite FTS5 BM25), "
+                     "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그·줄거리에 대한 SQLite FTS5 BM25, "
+                     "한국어는 조사를 뗀 형태소로), "
                      "**하이브리드** (질의 언어를 읽는 텍스트 공간들과, 가장 잘 맞는 결과가 질의의 모든 단어를 담을 때의 BM25를 "
                      "역순위 융합, k = 60). 비교를 위해, 대부분의 앱이 처음 쓰는 SQL `LIKE` 부분 문자열 검색이 맨 아래에 있습니다."),
     "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
