@@ -28,11 +28,15 @@ MOVIES = movies([
 ])
 
 
+def written(movies_frame: pd.DataFrame) -> Catalogue:
+    c = Catalogue(":memory:")
+    c.write_movies(movies_frame)
+    return c
+
+
 @pytest.fixture
 def cat() -> Catalogue:
-    c = Catalogue(":memory:")
-    c.write_movies(MOVIES)
-    return c
+    return written(MOVIES)
 
 
 def test_title_words_rank_and_ties_go_to_the_more_rated(cat):
@@ -132,9 +136,7 @@ KO = with_overviews([
 
 @pytest.fixture
 def ko() -> Catalogue:
-    c = Catalogue(":memory:")
-    c.write_movies(KO)
-    return c
+    return written(KO)
 
 
 def test_korean_particles_and_endings_match_the_word(ko):
@@ -171,9 +173,8 @@ def test_without_the_analyser_korean_words_keep_their_particles():
 
 
 def test_overview_is_searched_by_bm25_and_like_and_read_by_the_gate():
-    c = Catalogue(":memory:")
-    c.write_movies(with_overviews([(1, "Moon", "Moon", ["Drama"], "An astronaut alone on a lunar base.", 3),
-                                   (2, "Astronaut Farmer", "Astronaut Farmer", ["Drama"], "", 1)]))
+    c = written(with_overviews([(1, "Moon", "Moon", ["Drama"], "An astronaut alone on a lunar base.", 3),
+                                (2, "Astronaut Farmer", "Astronaut Farmer", ["Drama"], "", 1)]))
     assert c.bm25_search("astronaut", k=5)["movie_id"].tolist() == [2, 1]   # title first, then the plot
     assert set(c.keyword_search("lunar", k=5)["movie_id"]) == {1}
     assert c.keyword_search("astronaut", k=5)["movie_id"].tolist() == [2, 1]
