@@ -88,6 +88,33 @@ class FeedbackConfig:
 FEEDBACK = FeedbackConfig()
 
 
+@dataclass(frozen=True)
+class PriorConfig:
+    """A popularity prior blended into semantic scores: ``cos + beta * log1p(n) / log1p(max n)`` over
+    the top ``depth`` of a space's list (``n``: a movie's number of ratings).  A catalogue without plots
+    gives a text space little besides title words, so obscure films whose titles say the query's word
+    outrank the famous ones that do not.  ``beta = 0`` turns it off; swept on the validation sets of
+    benchmarks/bench_mood.py (benchmarks/bench_prior.py; docs/SEARCH.md)."""
+
+    beta: float = 0.0
+    depth: int = FUSION_DEPTH
+
+
+#: the prior semantic search applies
+PRIOR = PriorConfig()
+
+
+def with_prior(ids: np.ndarray, scores: np.ndarray, popularity: np.ndarray, beta: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank a semantic list by ``scores + beta * popularity``: ids int64 (n,), scores float32 (n,),
+    popularity float32 (n,) in [0, 1] -> (ids, blended scores) best first (stable); unchanged for beta 0."""
+    if beta == 0 or not len(ids):
+        return ids, scores
+    blended = np.asarray(scores, np.float32) + np.float32(beta) * np.asarray(popularity, np.float32)
+    order = np.argsort(-blended, kind="stable")
+    return np.asarray(ids)[order], blended[order]
+
+
 def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndarray:
     """Rocchio step: query (d,), the top movies' unit vectors (m, d) -> normalised float32 (d,).
 

@@ -97,6 +97,12 @@ class MovieTable:
         self._bare_choices = [_bare(t) for t in self._choices] + [_bare(str(t)) for t in m["title"]]
         self._bare_ids = list(self.display.keys()) + self.ids.tolist()
 
+    def popularity(self, movie_ids: Sequence[int]) -> np.ndarray:
+        """log1p(number of ratings) / log1p(the largest number), float32 (n,) in [0, 1], per id."""
+        top = np.log1p(max(self._pop.values(), default=0))
+        n = np.array([self._pop.get(int(m), 0) for m in movie_ids], dtype=np.float64)
+        return (np.log1p(n) / top if top > 0 else np.zeros_like(n)).astype(np.float32)
+
     def __contains__(self, movie_id: int) -> bool:
         return int(movie_id) in self.display
 

@@ -24,6 +24,7 @@ class Engine(Protocol):
     """What the search flow needs of the facade (:class:`engine.service.engine.Engine` has it)."""
 
     catalogue: Any
+    movies: Any
 
     def models(self) -> list[str]: ...
 
@@ -110,10 +111,15 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any
         vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
     t1 = time.perf_counter()
     fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and hybrid.FEEDBACK.alpha > 0 else None
-    ids, scores = neighbours(sidx, vec, max(depth, fb.m) if fb else depth)
+    prior = hybrid.PRIOR
+    deep = max(depth, prior.depth) if prior.beta else depth
+    ids, scores = neighbours(sidx, vec, max(deep, fb.m) if fb else deep)
     if fb:
         vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
-        ids, scores = neighbours(sidx, vec, depth)
+        ids, scores = neighbours(sidx, vec, deep)
+    if prior.beta:
+        ids, scores = hybrid.with_prior(ids, scores, eng.movies.popularity(ids.tolist()), prior.beta)
+        ids, scores = ids[:depth], scores[:depth]
     return ids, scores, enc, sidx, {"encode": 1e3 * (t1 - t0), "search": 1e3 * (time.perf_counter() - t1)}
 
 
