@@ -93,8 +93,10 @@ class PriorConfig:
     """A popularity prior blended into semantic scores: ``cos + beta * log1p(n) / log1p(max n)`` over
     the top ``depth`` of a space's list (``n``: a movie's number of ratings).  A catalogue without plots
     gives a text space little besides title words, so obscure films whose titles say the query's word
-    outrank the famous ones that do not.  ``beta = 0`` turns it off; swept on the validation sets of
-    benchmarks/bench_mood.py (benchmarks/bench_prior.py; docs/SEARCH.md)."""
+    outrank the famous ones that do not.  ``beta = 0`` turns it off, as shipped: on the validation sets
+    of benchmarks/bench_mood.py beta 0.02 won (+0.006 / +0.004 mean nDCG@10, ml-100k / ml-latest-small),
+    but on the test sets it lowered ml-100k's mixed set by 0.009 for +0.001 mean there
+    (benchmarks/bench_prior.py; docs/SEARCH.md)."""
 
     beta: float = 0.0
     depth: int = FUSION_DEPTH
