@@ -261,3 +261,12 @@ def test_a_keyword_miss_says_what_the_catalogue_is_written_in(tmp_path, eng):
     assert [n.code for n in fr.notes] == ["bm25_no_match_language_plots"]
     assert fr.notes[0].params == {"language": "Cyrillic script", "titles": ["Hangul script", "Latin script"],
                                   "overviews": ["Hangul script"]}
+
+
+def test_a_popularity_prior_reorders_semantic_lists_when_on(eng, monkeypatch):
+    plain = eng.search("scary", mode="semantic", space="text", k=5)
+    monkeypatch.setattr(H, "PRIOR", H.PriorConfig(beta=1000.0))     # popularity dominates the cosine
+    pop = eng.search("scary", mode="semantic", space="text", k=5)
+    n = {int(m): int(r) for m, r in zip(movies()["movie_id"], movies()["n_ratings"])}
+    assert [n[m] for m in pop.ids()] == sorted((n[m] for m in pop.ids()), reverse=True)
+    assert pop.ids() != plain.ids() and len(pop.ids()) == 5
