@@ -122,7 +122,7 @@ def run_set(eng, name: str, queries: list[dict], rel: list[set[int]], lang: str,
             hits = eng.search(text, mode=mode, space=space, k=k, index=index)
             row[method] = ndcg_at_k(hits.ids(), r, k)
             if method == "default":
-                row["default_space"] = hits.query.get("space")
+                row["default_space"] = hits.query.space
         rows.append(row)
     return rows
 
@@ -184,7 +184,7 @@ def main() -> int:
         print("Korean vs English translation (en - ko): " + ", ".join(
             f"{m} {en[m] - ko[m]:.3f}" for m in ("semantic:use", "hybrid", "default")))
     best = max((m for m in methods if m not in ("random", "default")), key=lambda m: overall[m])
-    print(f"best overall: {best} ({overall[best]:.3f}); default is {eng.search('x', k=1).query['mode']} "
+    print(f"best overall: {best} ({overall[best]:.3f}); default is {eng.search('x', k=1).query.mode} "
           f"({time.perf_counter() - t0:.1f} s)")
     out = Path(args.out)
     prev = json.loads(out.read_text()) if out.exists() else {}

@@ -35,10 +35,12 @@ NOTES: dict[str, str] = {
     "route_english_fallback": "English query: served by the {space} space ({default} is not built).",
     "english_model_only": "The text model was trained on English; results for other scripts are unreliable.",
     # keyword search and hybrid fusion
-    "bm25_no_match": ("No title, genre or tag contains these words (BM25 matches words, and the catalogue is "
-                      "in English)."),
-    "bm25_no_match_language": "A {language} query has no keyword match: the titles, genres and tags are in English.",
-    "keyword_no_match": "No title, genre or tag contains these words (keyword search matches words only).",
+    "bm25_no_match": "No title, genre, tag or overview contains these words (BM25 matches words, not meanings).",
+    "bm25_no_match_language": ("A {language} query has no keyword match: the catalogue's titles are in {titles} "
+                               "and it has no overviews."),
+    "bm25_no_match_language_plots": ("A {language} query has no keyword match: the catalogue's titles are in "
+                                     "{titles}, its overviews in {overviews}."),
+    "keyword_no_match": "No title, genre, tag or overview contains these words (keyword search matches words only).",
     "hybrid_bm25_none": "BM25 matched no word of the query, so the hybrid ranking is the semantic one.",
     "hybrid_bm25_abstained": ("BM25's best match lacks some of the query's words, so BM25 did not vote: the "
                               "hybrid ranking fuses the semantic lists only."),

@@ -65,3 +65,14 @@ def test_the_ui_renders_every_note_in_its_language_as_plain_text(lang: str, monk
         assert any("가" <= c <= "힣" for c in shown) == (lang == "ko"), (code, shown)
     assert note_text(note("route_multilingual", language="Hangul script", space="use")).startswith(
         "한국어" if lang == "ko" else "Hangul script")
+
+
+def test_the_catalogue_s_scripts_are_named_in_korean(monkeypatch) -> None:
+    import streamlit as st
+
+    from ui.text import note_text
+
+    monkeypatch.setattr(st, "session_state", {"lang": "ko"})
+    shown = note_text(note("bm25_no_match_language_plots", language="Cyrillic script",
+                           titles=["Hangul script", "Latin script"], overviews=["Hangul script"]))
+    assert shown.startswith("키릴 문자 질의") and "제목은 한국어, 로마자" in shown and "Latin" not in shown

@@ -214,3 +214,59 @@ def test_no_query_encoder_loads_without_the_hash_check(monkeypatch):
     monkeypatch.setitem(sys.modules, "engine.models.text", None)
     with pytest.raises(ImportError):
         E._load_encoder(None)
+
+
+def korean_engine(tmp_path) -> Engine:
+    """A Korean catalogue: Korean titles and plots, English original titles, the fake encoders."""
+    m = pd.DataFrame([
+        {"movie_id": 1, "title": "인터스텔라", "original_title": "Interstellar", "genres": ["Sci-Fi"],
+         "overview": "아버지는 새 행성을 찾아 웜홀 너머 우주로 떠난다."},
+        {"movie_id": 2, "title": "그래비티", "original_title": "Gravity", "genres": ["Sci-Fi"],
+         "overview": "우주 정거장이 부서지고 엔지니어가 홀로 남는다."},
+        {"movie_id": 3, "title": "올드보이", "original_title": "Oldboy", "genres": ["Drama"],
+         "overview": "15년 동안 갇혔던 남자가 복수에 나선다."},
+        {"movie_id": 4, "title": "아이언맨", "original_title": "Iron Man", "genres": ["Action"],
+         "overview": "납치된 무기 개발자가 강철 슈트를 만든다."},
+    ]).assign(year=2010, tags=[[]] * 4, n_ratings=[4, 3, 2, 1], mean_rating=3.0)
+    cat = Catalogue(":memory:")
+    cat.write_movies(m)
+    ids = m.movie_id.to_numpy(np.int64)
+    from engine.models.text import movie_documents
+
+    docs = movie_documents(m, ids)
+    for s in ("text", "use"):
+        cat.put_vectors(s, ids, ENC[s](docs), {"model": s, "config": {}, "encoder": dict(ENC[s].identity)})
+    return Engine("fake-ko", catalogue=cat, index_dir=tmp_path, encoder=ENC)
+
+
+def test_korean_catalogue_keyword_modes_read_plots_and_particles(tmp_path):
+    eng = korean_engine(tmp_path)
+    assert set(eng.search("우주", mode="bm25", k=5).ids()) == {1, 2}
+    assert set(eng.search("우주", mode="keyword", k=5).ids()) == {1, 2}
+    assert eng.search("인터스텔라를", mode="bm25", k=5).ids() == [1]
+    hyb = eng.search("인터스텔라를 보고 싶어", mode="hybrid", k=4)          # BM25 is confident: it votes
+    assert hyb.query.fusion.bm25_confident and hyb.query.fusion.weights[-1] > 0
+    assert hyb.items[0].movie_id == 1 and hyb.items[0].ranks["bm25"] == 1
+    assert eng.search("Iron Man", mode="bm25", k=5).items[0].other_title == "Iron Man"
+
+
+def test_a_keyword_miss_says_what_the_catalogue_is_written_in(tmp_path, eng):
+    ko = korean_engine(tmp_path)
+    miss = ko.search("고양이", mode="bm25", k=5)                 # Hangul query, Korean catalogue: words, not script
+    assert miss.items == () and [n.code for n in miss.notes] == ["bm25_no_match"]
+    en = eng.search("우주 영화", mode="bm25", k=5)               # Hangul query, English catalogue
+    assert [n.code for n in en.notes] == ["bm25_no_match_language"]
+    assert en.notes[0].params["titles"] == ["Latin script"] and "English" not in en.notes[0].text()
+    fr = ko.search("Привет", mode="bm25", k=5)                   # Cyrillic query, Korean catalogue with plots
+    assert [n.code for n in fr.notes] == ["bm25_no_match_language_plots"]
+    assert fr.notes[0].params == {"language": "Cyrillic script", "titles": ["Hangul script", "Latin script"],
+                                  "overviews": ["Hangul script"]}
+
+
+def test_a_popularity_prior_reorders_semantic_lists_when_on(eng, monkeypatch):
+    plain = eng.search("scary", mode="semantic", space="text", k=5)
+    monkeypatch.setattr(H, "PRIOR", H.PriorConfig(beta=1000.0))     # popularity dominates the cosine
+    pop = eng.search("scary", mode="semantic", space="text", k=5)
+    n = {int(m): int(r) for m, r in zip(movies()["movie_id"], movies()["n_ratings"])}
+    assert [n[m] for m in pop.ids()] == sorted((n[m] for m in pop.ids()), reverse=True)
+    assert pop.ids() != plain.ids() and len(pop.ids()) == 5

@@ -11,6 +11,7 @@ import streamlit as st
 from engine.notes import Note
 from engine.service.results import Hit, Hits
 from ui.text import note_text, t
+from ui.text import shown_title as in_language
 
 
 def show_notes(notes: Iterable[Note], skip: Iterable[str] = ()) -> None:
@@ -30,10 +31,11 @@ def timing_caption(hits: Hits) -> str:
 
 
 def shown_title(h: Hit, hits: Hits) -> str:
-    """A hit's title, labelled "cold start" where its vector in the answer's space is predicted from
+    """A hit's title in the UI language, labelled "cold start" where its vector in the answer's space is predicted from
     text (a movie added by hand that nobody rated yet).  Tables show cells as plain text."""
     space = hits.query.model or hits.query.space
-    return f"{h.title} · {t('cold_start_label')}" if space in h.cold_start else h.title
+    title = in_language(h.title, h.other_title)  # the UI language's title where the catalogue has two
+    return f"{title} · {t('cold_start_label')}" if space in h.cold_start else title
 
 
 def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
@@ -58,7 +60,7 @@ def search_frame(hits: Hits) -> pd.DataFrame:
     fusion = hits.query.fusion
     rows = []
     for h in hits.items:
-        row = {t("col_title"): h.title, t("col_year"): h.year, t("col_genres"): ", ".join(h.genres),
+        row = {t("col_title"): in_language(h.title, h.other_title), t("col_year"): h.year, t("col_genres"): ", ".join(h.genres),
                t("col_score"): round(h.score, 3)}
         if fusion is not None and h.ranks is not None:
             names = " · ".join(m if m != "bm25" else "BM25" for m in fusion.lists)
@@ -82,7 +84,7 @@ def reranked_frame(hits: Hits, labels: Mapping[int, str]) -> pd.DataFrame:
     """Retrieval + ranking's table: rank after, before, the move, title, both scores, the explaining click."""
     return pd.DataFrame([{
         t("col_after"): h.rank_after, t("col_before"): h.rank_before,
-        t("col_move"): (h.rank_before or 0) - (h.rank_after or 0), t("col_title"): labels.get(h.movie_id, h.title),
+        t("col_move"): (h.rank_before or 0) - (h.rank_after or 0), t("col_title"): labels.get(h.movie_id, in_language(h.title, h.other_title)),
         t("col_retrieval_score"): round(h.retrieval_score or 0.0, 3), t("col_rerank_score"): round(h.rerank_score or 0.0, 3),
         t("col_because"): h.because_title or "",
     } for h in hits.items])

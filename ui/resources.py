@@ -18,9 +18,10 @@ from engine.registry import SPACES
 from engine import config
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import Dataset, cached_datasets, load_dataset
+from engine.data.titles import other_title
 from engine.errors import MovieDNAError
 from ui.plain import escape, say
-from ui.text import t
+from ui.text import t, title_in
 
 log = logging.getLogger("moviedna.app")
 
@@ -162,18 +163,20 @@ def show_error(exc: Exception) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def movie_frame(name: str, content_hash: str, version: str = ""):
-    """Movies with a display label 'Title (year)' (a DataFrame; cached per data set and per state of
-    its movies table, ``version``, which a movie added or removed changes)."""
+def movie_frame(name: str, content_hash: str, version: str = "", lang: str = "en"):
+    """Movies with a display label 'Title (year)', the title in ``lang`` where the catalogue has two
+    (a DataFrame; cached per data set, language and state of its movies table, ``version``, which a
+    movie added or removed changes)."""
     df = _catalogue(name, content_hash).movies()
     years = df["year"].astype("string").fillna("?")
-    df["label"] = df["title"] + " (" + years + ")"
+    titles = [title_in(lang, str(a), other_title(str(a), str(b))) for a, b in zip(df["title"], df["original_title"])]
+    df["label"] = [f"{title} ({year})" for title, year in zip(titles, years)]
     return df.sort_values("n_ratings", ascending=False).reset_index(drop=True)
 
 
 def movies():
     ds = dataset()
-    return movie_frame(ds.name, ds.content_hash, _or_stop(engine().catalogue_version))
+    return movie_frame(ds.name, ds.content_hash, _or_stop(engine().catalogue_version), st.session_state.get("lang", "en"))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

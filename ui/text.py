@@ -129,11 +129,12 @@ _E = {
     # mood
     "mood_caption": ("One query, three rankings: **semantic** (your words embedded by a text space's encoder — USE "
                      "multilingual or MiniLM — and the nearest movie descriptions), **keyword** (SQLite FTS5 BM25 over "
-                     "titles, genres and tags) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
+                     "titles, genres, tags and plot summaries; Korean split into words without particles) and **hybrid** (reciprocal-rank fusion, k = 60, of the text spaces that read "
                      "your language, and of BM25 when its best match holds every word of the query). The plain "
                      "SQL `LIKE` substring match, the keyword search most apps start with, is at the bottom for comparison.",
                      "하나의 질의, 세 가지 순위: **의미 검색** (텍스트 공간의 인코더 — USE 다국어 또는 MiniLM — 로 문장을 "
-                     "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그에 대한 SQLite FTS5 BM25), "
+                     "임베딩해 가장 가까운 영화 설명을 찾음), **키워드** (제목·장르·태그·줄거리에 대한 SQLite FTS5 BM25, "
+                     "한국어는 조사를 뗀 형태소로), "
                      "**하이브리드** (질의 언어를 읽는 텍스트 공간들과, 가장 잘 맞는 결과가 질의의 모든 단어를 담을 때의 BM25를 "
                      "역순위 융합, k = 60). 비교를 위해, 대부분의 앱이 처음 쓰는 SQL `LIKE` 부분 문자열 검색이 맨 아래에 있습니다."),
     "mood_input": ("Describe a mood", "분위기를 묘사하세요"),
@@ -420,9 +421,11 @@ NOTES_KO: dict[str, str] = {
     "route_english": "영어 질의: {space} 공간이 답합니다.",
     "route_english_fallback": "영어 질의: {space} 공간이 답합니다 ({default}은(는) 만들어지지 않았습니다).",
     "english_model_only": "이 텍스트 모델은 영어로 학습되어 다른 문자의 결과는 믿기 어렵습니다.",
-    "bm25_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (BM25는 단어를 맞추며 카탈로그는 영어입니다).",
-    "bm25_no_match_language": "{language} 질의와 맞는 키워드가 없습니다: 제목, 장르, 태그가 영어입니다.",
-    "keyword_no_match": "이 단어를 담은 제목, 장르, 태그가 없습니다 (키워드 검색은 단어만 맞춥니다).",
+    "bm25_no_match": "이 단어를 담은 제목, 장르, 태그, 줄거리가 없습니다 (BM25는 뜻이 아니라 단어를 맞춥니다).",
+    "bm25_no_match_language": "{language} 질의와 맞는 키워드가 없습니다: 이 카탈로그의 제목은 {titles}이고 줄거리는 없습니다.",
+    "bm25_no_match_language_plots": ("{language} 질의와 맞는 키워드가 없습니다: 이 카탈로그의 제목은 {titles}, "
+                                     "줄거리는 {overviews}입니다."),
+    "keyword_no_match": "이 단어를 담은 제목, 장르, 태그, 줄거리가 없습니다 (키워드 검색은 단어만 맞춥니다).",
     "hybrid_bm25_none": "BM25가 질의의 어떤 단어와도 맞지 않아, 하이브리드 순위는 의미 검색 순위와 같습니다.",
     "hybrid_bm25_abstained": ("BM25의 최상위 결과에 질의 단어 일부가 없어 BM25는 투표하지 않았습니다: "
                               "하이브리드 순위는 의미 검색 목록만 융합합니다."),
@@ -442,7 +445,10 @@ LANGUAGES_KO: dict[str, str] = {
     "Italian": "이탈리아어", "Dutch": "네덜란드어", "Portuguese": "포르투갈어", "Polish": "폴란드어",
     "Turkish": "터키어", "Cyrillic script": "키릴 문자", "Cjk script": "한자", "Hiragana script": "일본어",
     "Katakana script": "일본어", "Arabic script": "아랍어", "Thai script": "태국어",
+    "Latin script": "로마자",
 }
+#: note parameters that hold language or script names (one or a list), shown in the session's language
+_LANGUAGE_PARAMS = ("language", "titles", "overviews")
 
 TEXT: dict[str, dict[str, str]] = {k: {"en": en, "ko": ko} for k, (en, ko) in _E.items()}
 
@@ -453,6 +459,22 @@ def t(key: str, **fmt) -> str:
     entry = TEXT.get(key, {})
     text = entry.get(lang) or entry.get("en") or key
     return text.format(**fmt) if fmt else text
+
+
+def title_in(lang: str, title: str, other: str | None) -> str:
+    """A movie's title in ``lang`` ("en" / "ko") when the catalogue has it in two: the Hangul one for
+    Korean, the other one for English; the title alone when there is no other."""
+    from engine.data.fts import has_hangul
+
+    if not other:
+        return title
+    hangul = lang == "ko"
+    return title if has_hangul(title) == hangul or has_hangul(other) != hangul else other
+
+
+def shown_title(title: str, other: str | None) -> str:
+    """:func:`title_in` the session's language."""
+    return title_in(st.session_state.get("lang", "en"), title, other)
 
 
 def language_name(name: str | None) -> str:
@@ -471,9 +493,11 @@ def note_text(note: "Note") -> str:
     template = NOTES_KO.get(note.code) if ko else None
     params = {}
     for key, value in note.params.items():
-        if key == "language" and ko:
-            value = LANGUAGES_KO.get(str(value), value)
-        value = in_words(value)
+        if key in _LANGUAGE_PARAMS and ko:
+            value = ([LANGUAGES_KO.get(str(v), v) for v in value] if isinstance(value, (list, tuple))
+                     else LANGUAGES_KO.get(str(value), value))
+        # a list reads as text: "use and text" in English, "use, text" in Korean
+        value = ", ".join(map(str, value)) if ko and isinstance(value, (list, tuple)) else in_words(value)
         # {x!r} templates quote the value themselves; escape inside the quotes
         params[key] = value if isinstance(value, (int, float)) else _Escaped(escape(value))
     return (template or NOTES[note.code]).format(**params)

@@ -28,6 +28,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -38,6 +39,7 @@ import pandas as pd
 from engine.artifacts import array_hash
 from engine.config import catalogue_path
 from engine.data import fts
+from engine.data.titles import other_title
 from engine.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
@@ -47,7 +49,8 @@ from engine.inputs import check_k, clean_query, validate_name
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(
     "a an the of and or about for with to in on at by from into is are be that this it its my me i "
-    "movie movies film films something some like feel feeling want".split()
+    "movie movies film films something some like feel feeling want "
+    "영화 작품 때 것 수 등 중".split()   # Korean: generic words left by the morpheme analyser
 )
 
 SCHEMA = """
@@ -55,7 +58,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS movies (
     movie_id INTEGER PRIMARY KEY, title TEXT NOT NULL, original_title TEXT NOT NULL, year INTEGER,
     genres TEXT NOT NULL, tags TEXT NOT NULL, n_ratings INTEGER NOT NULL, mean_rating REAL,
-    genres_text TEXT NOT NULL, tags_text TEXT NOT NULL);
+    genres_text TEXT NOT NULL, tags_text TEXT NOT NULL, overview TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS models (
     name TEXT PRIMARY KEY, dim INTEGER NOT NULL, n INTEGER NOT NULL, config TEXT NOT NULL,
     content_hash TEXT NOT NULL, created REAL NOT NULL);
@@ -146,6 +149,39 @@ class EditLog:
         return self.last_at is not None
 
 
+@dataclass(frozen=True)
+class Scripts:
+    """The scripts a catalogue's text is written in, most used first ("Latin script", "Hangul script"):
+    ``titles`` (titles and original titles), ``overviews`` (empty when the catalogue has none)."""
+
+    titles: tuple[str, ...]
+    overviews: tuple[str, ...]
+
+    def holds(self, script: str) -> bool:
+        return script in self.titles or script in self.overviews
+
+
+def script_of(text: str) -> str | None:
+    """The script most of a text's letters are written in ("Latin script", "Hangul script"); None without letters."""
+    counts: dict[str, int] = {}
+    for c in text:
+        if c.isalpha():
+            name = unicodedata.name(c, "UNKNOWN").split()[0].title()
+            counts[name] = counts.get(name, 0) + 1
+    return f"{max(counts, key=counts.get)} script" if counts else None
+
+
+def scripts_of(texts: list[str], share: float = 0.02) -> tuple[str, ...]:
+    """Scripts of at least ``share`` of the texts (by each text's main script), most used first."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        s = script_of(text)
+        if s:
+            counts[s] = counts.get(s, 0) + 1
+    n = sum(counts.values())
+    return tuple(s for s, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= share * n)
+
+
 class Catalogue:
     """SQLite catalogue of one data set. ``Catalogue(":memory:")`` for tests.
 
@@ -157,6 +193,7 @@ class Catalogue:
         self.path = str(path)
         self._lock = threading.RLock()
         self._movies_checked: int | None = None  # PRAGMA data_version at the last good movies check
+        self._scripts: tuple[str, Scripts] | None = None  # (movies hash, its scripts)
         memory = self.path == ":memory:"
         if not create and not memory and not Path(self.path).is_file():
             raise CatalogueError(_no_catalogue(self.path, dataset))
@@ -175,6 +212,7 @@ class Catalogue:
             if not memory:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(SCHEMA)
+            self._add_overview_column()
             with self._conn:  # BM25 index of a catalogue written before it existed (no-op when current)
                 fts.ensure(self._conn)
         except sqlite3.DatabaseError as exc:
@@ -182,6 +220,20 @@ class Catalogue:
                 f"The catalogue {self.path} is not a usable SQLite file ({exc}); delete it and run "
                 "`python -m engine data` again."
             ) from None
+
+    def _add_overview_column(self) -> None:
+        """A catalogue written before movies kept their overview gets the column (empty, as the data had
+        none in the table); its content hash is re-stamped only if it held under the old layout."""
+        cols = [r[1] for r in self._conn.execute("PRAGMA table_info(movies)").fetchall()]
+        if "overview" in cols:
+            return
+        with self._conn:
+            stored = self._conn.execute("SELECT value FROM meta WHERE key = 'movies_hash'").fetchone()
+            held = bool(stored) and _movies_digest(self._conn.execute(_MOVIES_ALL).fetchall()) == stored[0]
+            self._conn.execute("ALTER TABLE movies ADD COLUMN overview TEXT NOT NULL DEFAULT ''")
+            if held:
+                self._conn.execute("UPDATE meta SET value = ? WHERE key = 'movies_hash'",
+                                   (_movies_digest(self._conn.execute(_MOVIES_ALL).fetchall()),))
 
     @classmethod
     def open_existing(cls, path: str | Path, dataset: str | None = None) -> "Catalogue":
@@ -259,18 +311,19 @@ class Catalogue:
 
     # --- movies ------------------------------------------------------------------------
     def write_movies(self, movies: pd.DataFrame) -> None:
-        """Replace the movies table and its BM25 index in one transaction (columns as ``Dataset.movies``)."""
+        """Replace the movies table and its BM25 index in one transaction (columns as ``Dataset.movies``;
+        ``overview`` optional: custom catalogues have one, MovieLens has none)."""
         rows = [
             (int(r.movie_id), r.title, r.original_title, None if pd.isna(r.year) else int(r.year),
              json.dumps(list(r.genres)), json.dumps(list(r.tags)), int(r.n_ratings),
              None if pd.isna(r.mean_rating) else float(r.mean_rating),
-             "|".join(r.genres), "|".join(r.tags))
+             "|".join(r.genres), "|".join(r.tags), _text(getattr(r, "overview", "")))
             for r in movies.itertuples(index=False)
         ]
         with self._transaction():
             self._conn.execute("DELETE FROM movies")
-            self._conn.executemany("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-            fts.fill(self._conn, [(r[0], r[1], r[8], r[9]) for r in rows])
+            self._conn.executemany("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            fts.fill(self._conn, [(r[0], r[1], r[2], r[8], r[9], r[10]) for r in rows])
             # hash what a reader will see (read back inside the transaction: same types, same floats)
             digest = _movies_digest(self._conn.execute(_MOVIES_ALL).fetchall())
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('movies_hash', ?)", (digest,))
@@ -470,10 +523,11 @@ class Catalogue:
                     raise CatalogueError(f"The new movie has no vector for {', '.join(missing)}; every stored "
                                          "space needs one.")
                 genres_text, tags_text = "|".join(add.genres), "|".join(add.tags)
-                conn.execute("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?)",
+                overview = add.overview or ""
+                conn.execute("INSERT INTO movies VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                              (mid, add.title, add.title, add.year, json.dumps(list(add.genres)),
-                              json.dumps(list(add.tags)), 0, None, genres_text, tags_text))
-                fts.add(conn, [(mid, add.title, genres_text, tags_text)])
+                              json.dumps(list(add.tags)), 0, None, genres_text, tags_text, overview))
+                fts.add(conn, [(mid, add.title, add.title, genres_text, tags_text, overview)])
                 conn.execute("INSERT OR REPLACE INTO edits VALUES (?, 'add', ?, ?)",
                              (mid, json.dumps(add.record(), ensure_ascii=False), now))
                 last = max(mid, int((conn.execute("SELECT value FROM meta WHERE key = 'last_movie_id'").fetchone()
@@ -508,7 +562,7 @@ class Catalogue:
 
     # --- keyword baseline ---------------------------------------------------------------
     def keyword_search(self, query: str, k: int = 10, allowed: np.ndarray | None = None) -> pd.DataFrame:
-        """SQL LIKE baseline: each query word matched in title (weight 2), genres and tags (1 each).
+        """SQL LIKE baseline: each query word matched in title (weight 2), genres, tags and overview (1 each).
 
         Returns movie_id, title, year, genres, score, best first (ties: more ratings first);
         ``allowed`` int64 ids: only these movies (a filter's selection).
@@ -522,8 +576,8 @@ class Catalogue:
         for t in terms:
             like = "%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             parts.append("(2 * (title LIKE ? ESCAPE '\\') + (genres_text LIKE ? ESCAPE '\\')"
-                         " + (tags_text LIKE ? ESCAPE '\\'))")
-            params += [like, like, like]
+                         " + (tags_text LIKE ? ESCAPE '\\') + (overview LIKE ? ESCAPE '\\'))")
+            params += [like, like, like, like]
         score = " + ".join(parts)
         only, only_params = fts.allowed_clause("movie_id", allowed)
         sql = (f"SELECT movie_id, title, year, genres, score FROM (SELECT *, {score} AS score FROM movies) "
@@ -534,14 +588,14 @@ class Catalogue:
         return df
 
     def bm25_search(self, query: str, k: int = 10, allowed: np.ndarray | None = None) -> pd.DataFrame:
-        """FTS5 BM25 over title, genres and tags (:mod:`engine.data.fts`): movie_id, title, year, genres,
-        score (-bm25, higher = better), best first; empty when no word matches.  ``allowed`` int64
+        """FTS5 BM25 over title, genres, tags and overview (:mod:`engine.data.fts`): movie_id, title, year,
+        genres, score (-bm25, higher = better), best first; empty when no word matches.  ``allowed`` int64
         ids: only these movies (a filter's selection)."""
-        terms = keyword_terms(query, digits=True)
+        terms = bm25_terms(query)
         k = check_k(k)
         with self._lock:
             try:
-                hits = fts.search(self._conn, terms, k, allowed)
+                hits = fts.search(self._conn, terms, k, allowed=allowed)
             except sqlite3.DatabaseError as exc:
                 raise CatalogueError(f"Catalogue query failed ({exc}).") from None
         df = pd.DataFrame(hits, columns=["movie_id", "score"])
@@ -554,9 +608,20 @@ class Catalogue:
         return df[["movie_id", "title", "year", "genres", "score"]]
 
 
+    def scripts(self) -> "Scripts":
+        """Which scripts the titles (original titles included) and overviews are written in; computed
+        once per movies table (it changes only when the movies are rewritten)."""
+        digest = self.meta().get("movies_hash", "")
+        if self._scripts is None or self._scripts[0] != digest:
+            rows = self._q("SELECT title, original_title, overview FROM movies")
+            titles = [t for title, orig, _ in rows for t in (title, other_title(title, orig)) if t]
+            self._scripts = (digest, Scripts(scripts_of(titles), scripts_of([ov for _, _, ov in rows if ov])))
+        return self._scripts[1]
+
     def bm25_covers(self, query: str, movie_id: int) -> bool:
-        """Whether ``movie_id``'s title and genres contain every keyword of ``query`` (:func:`engine.data.fts.covers`)."""
-        terms = keyword_terms(query, digits=True)
+        """Whether ``movie_id``'s title, genres and overview contain every keyword of ``query``, Hangul
+        analysed as for search (:func:`engine.data.fts.covers`)."""
+        terms = bm25_terms(query)
         with self._lock:
             try:
                 return fts.covers(self._conn, movie_id, terms)
@@ -668,9 +733,23 @@ def keyword_terms(query: str, digits: bool = False) -> list[str]:
     """Words of a query for keyword search (lower-case, stop words and one-letter words dropped); validates it.
 
     ``digits`` keeps one-digit words ("toy story 2"): BM25 matches whole tokens, LIKE would match any digit.
+    A one-syllable Hangul word is a word (꿈, 돈, 왕).
     """
     words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", clean_query(query).lower())
-    return [w for w in dict.fromkeys(words) if w not in STOPWORDS and (len(w) > 1 or (digits and w.isdigit()))][:20]
+    return [w for w in dict.fromkeys(words) if w not in STOPWORDS
+            and (len(w) > 1 or (digits and w.isdigit()) or fts.has_hangul(w))][:20]
+
+
+def bm25_terms(query: str, variant: str = fts.DEFAULT, stems: bool = True) -> list[str]:
+    """The words a query searches ``variant``'s BM25 index with: Hangul analysed as the index was
+    (``stems`` False: nouns only, the words the hybrid gate asks a title to hold)."""
+    text = fts.query_text(clean_query(query), variant, stems)   # a bad query is named before any analysis
+    return keyword_terms(text, digits=True) if text.strip() else []
+
+
+def _text(value: Any) -> str:
+    """A free-text cell as text: '' for None / NaN."""
+    return value if isinstance(value, str) else ""
 
 
 def open_catalogue(dataset) -> Catalogue:

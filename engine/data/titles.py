@@ -43,3 +43,10 @@ def parse_title(raw: str) -> tuple[str, int | None]:
     else:
         text = _front_article(text)
     return text or str(raw).strip(), year
+
+
+def other_title(title: str, original: str) -> str | None:
+    """The original title when it is another name for the movie ("Iron Man" beside "아이언맨"), else None
+    (MovieLens keeps the raw "Matrix, The (1999)" there: the same name)."""
+    other = parse_title(original)[0] if original and str(original).strip() else ""
+    return other if other and other.casefold() != str(title).casefold() else None

@@ -4,14 +4,15 @@ Modes (one search, four ways to rank; see docs/SEARCH.md):
 
 - ``semantic``: the query embedded by a text space's encoder, nearest movie documents;
 - ``keyword``: SQL ``LIKE`` substring matching, the baseline the other modes are compared with;
-- ``bm25``: SQLite FTS5 ``bm25()`` over title, genres and tags (the catalogue's ``movies_fts``);
+- ``bm25``: SQLite FTS5 ``bm25()`` over title, genres, tags and overview (the catalogue's ``movies_fts``);
 - ``hybrid``: weighted reciprocal-rank fusion (RRF) of the ``bm25`` list and the ``semantic``
   lists of every text space that reads the query's language (what Weaviate, Qdrant and
   LanceDB call "hybrid").  ``score(m) = sum over lists of w / (RRF_K + rank(m))`` with ranks
   from 1; ``RRF_K = 60`` is the constant of Cormack, Clarke & Buettcher (SIGIR 2009) and the
   default of those engines: it damps the head of each list so that one list's first place
   cannot outvote agreement between the lists.  BM25 votes (w = 1) only when it is confident,
-  i.e. its top hit's title and genres contain every keyword of the query; otherwise w = 0.
+  i.e. its top hit's title, genres and overview contain every keyword of the query (Korean
+  keywords as morphemes, so "인터스텔라를" is 인터스텔라; engine/data/fts.py); otherwise w = 0.
   Weights, gate and constant: :data:`FUSION`, chosen on the validation sets
   (benchmarks/queries/*_validation.json; figures in docs/SEARCH.md).
 
@@ -47,7 +48,7 @@ class FusionConfig:
     """The hybrid mode's weighted RRF: ``score(m) = sum_i w_i / (rrf_k + rank_i(m))``.
 
     ``semantic_weight``: each text space's list; ``bm25_weight``: the BM25 list when BM25 is
-    confident (its top hit's title and genres hold every query keyword), ``bm25_weight_unsure``
+    confident (its top hit's title, genres and overview hold every query keyword), ``bm25_weight_unsure``
     otherwise; ``depth``: how many of each list enter the fusion.  Defaults chosen on the
     validation sets over rrf_k {10, 20, 30, 60}, second-space weight {0.5, 0.75, 1},
     unsure {0, 0.1, 0.2, 0.3}, confident {0.5, 1, 1.5, 2, 3}, by the smallest worst shortfall to the
@@ -85,6 +86,35 @@ class FeedbackConfig:
 
 #: the feedback semantic search applies
 FEEDBACK = FeedbackConfig()
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    """A popularity prior blended into semantic scores: ``cos + beta * log1p(n) / log1p(max n)`` over
+    the top ``depth`` of a space's list (``n``: a movie's number of ratings).  A catalogue without plots
+    gives a text space little besides title words, so obscure films whose titles say the query's word
+    outrank the famous ones that do not.  ``beta = 0`` turns it off, as shipped: on the validation sets
+    of benchmarks/bench_mood.py beta 0.02 won (+0.006 / +0.004 mean nDCG@10, ml-100k / ml-latest-small),
+    but on the test sets it lowered ml-100k's mixed set by 0.009 for +0.001 mean there
+    (benchmarks/bench_prior.py; docs/SEARCH.md)."""
+
+    beta: float = 0.0
+    depth: int = FUSION_DEPTH
+
+
+#: the prior semantic search applies
+PRIOR = PriorConfig()
+
+
+def with_prior(ids: np.ndarray, scores: np.ndarray, popularity: np.ndarray, beta: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank a semantic list by ``scores + beta * popularity``: ids int64 (n,), scores float32 (n,),
+    popularity float32 (n,) in [0, 1] -> (ids, blended scores) best first (stable); unchanged for beta 0."""
+    if beta == 0 or not len(ids):
+        return ids, scores
+    blended = np.asarray(scores, np.float32) + np.float32(beta) * np.asarray(popularity, np.float32)
+    order = np.argsort(-blended, kind="stable")
+    return np.asarray(ids)[order], blended[order]
 
 
 def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from engine.data.titles import other_title
 from engine.errors import BadQueryError, UnknownMovieError
 from engine.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
 from engine.notes import Note, note
@@ -83,22 +84,31 @@ class MovieTable:
                 self._exact.setdefault(key.strip(), []).append(mid)
                 self._folded.setdefault(_norm(key), []).append(mid)
                 self._bare.setdefault(_bare(key), []).append(mid)
+        originals = m["original_title"] if "original_title" in m else [""] * len(m)
         self._info = {
             int(mid): {"movie_id": int(mid), "title": str(t),
                        "year": None if y is None or pd.isna(y) else int(y),
-                       "genres": list(g) if isinstance(g, (list, tuple, np.ndarray)) else []}
-            for mid, t, y, g in zip(m["movie_id"], m["title"], m["year"] if "year" in m else [None] * len(m),
-                                    m["genres"] if "genres" in m else [None] * len(m))
+                       "genres": list(g) if isinstance(g, (list, tuple, np.ndarray)) else [],
+                       "other_title": other_title(str(t), str(o or ""))}
+            for mid, t, y, g, o in zip(m["movie_id"], m["title"], m["year"] if "year" in m else [None] * len(m),
+                                       m["genres"] if "genres" in m else [None] * len(m), originals)
         }
         self._choices = list(self.display.values())
         self._bare_choices = [_bare(t) for t in self._choices] + [_bare(str(t)) for t in m["title"]]
         self._bare_ids = list(self.display.keys()) + self.ids.tolist()
 
+    def popularity(self, movie_ids: Sequence[int]) -> np.ndarray:
+        """log1p(number of ratings) / log1p(the largest number), float32 (n,) in [0, 1], per id."""
+        top = np.log1p(max(self._pop.values(), default=0))
+        n = np.array([self._pop.get(int(m), 0) for m in movie_ids], dtype=np.float64)
+        return (np.log1p(n) / top if top > 0 else np.zeros_like(n)).astype(np.float32)
+
     def __contains__(self, movie_id: int) -> bool:
         return int(movie_id) in self.display
 
     def info(self, movie_id: int) -> dict[str, Any]:
-        """id, title, year, genres of one movie (a fresh dict; ``UnknownMovieError`` if absent)."""
+        """id, title, year, genres, other_title (the title in another language, or None) of one movie (a
+        fresh dict; ``UnknownMovieError`` if absent)."""
         row = self._info.get(int(movie_id))
         if row is None:
             raise UnknownMovieError(f"No movie with id {int(movie_id)} in this catalogue.")

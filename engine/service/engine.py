@@ -367,7 +367,7 @@ class Engine:
             if extra.get("because_id") is not None:
                 extra["because_title"] = self.movies.display[int(extra["because_id"])]
             out.append(Hit(rank=r + 1, movie_id=int(info["movie_id"]), title=info["title"], year=info["year"],
-                           genres=tuple(info["genres"]), score=float(score),
+                           genres=tuple(info["genres"]), score=float(score), other_title=info["other_title"],
                            ranks=ranks[r] if ranks is not None else None, cold_start=extra_cold, **extra))
         return tuple(out)
 
@@ -426,11 +426,11 @@ class Engine:
         return self.search(query, mode="semantic", space=space, k=k, index=index, where=where)
 
     def bm25_search(self, query: str, k: int = 10, where: Filter | None = None) -> Hits:
-        """SQLite FTS5 BM25 over title, genres and tags; empty (with a note) when no word matches."""
+        """SQLite FTS5 BM25 over title, genres, tags and overview; empty (with a note) when no word matches."""
         return text_search.bm25(self, query, k, self.select(where))
 
     def keyword_search(self, query: str, k: int = 10, where: Filter | None = None) -> Hits:
-        """The SQL LIKE baseline over title, genres and tags (for comparison with mood search)."""
+        """The SQL LIKE baseline over title, genres, tags and overview (for comparison with mood search)."""
         return text_search.keyword(self, query, k, self.select(where))
 
     def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,

@@ -24,7 +24,8 @@ class Hit:
     """One movie of an answer.  Every kind fills rank, movie, score; the others are None unless the
     kind has them: ``because_*`` (personalisation: the click nearest to it), ``rank_before`` /
     ``rank_after`` / ``retrieval_score`` / ``rerank_score`` (two stages), ``ranks`` (hybrid: its rank in
-    each fused list, by list name, None where a list lacks it)."""
+    each fused list, by list name, None where a list lacks it).  ``other_title``: the movie's title in
+    another language where the catalogue has one (a Korean catalogue's English original title)."""
 
     rank: int
     movie_id: int
@@ -32,6 +33,7 @@ class Hit:
     year: int | None
     genres: tuple[str, ...]
     score: float
+    other_title: str | None = None
     because_id: int | None = None
     because_title: str | None = None
     because_score: float | None = None

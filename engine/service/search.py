@@ -24,6 +24,7 @@ class Engine(Protocol):
     """What the search flow needs of the facade (:class:`engine.service.engine.Engine` has it)."""
 
     catalogue: Any
+    movies: Any
 
     def models(self) -> list[str]: ...
 
@@ -119,31 +120,47 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any, whe
         vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
     t1 = time.perf_counter()
     fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and hybrid.FEEDBACK.alpha > 0 else None
-    ids, scores = neighbours(sidx, vec, max(depth, fb.m) if fb else depth, where=where)
+    prior = hybrid.PRIOR
+    deep = max(depth, prior.depth) if prior.beta else depth
+    ids, scores = neighbours(sidx, vec, max(deep, fb.m) if fb else deep, where=where)
     if fb and len(ids):
         vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
-        ids, scores = neighbours(sidx, vec, depth, where=where)
+        ids, scores = neighbours(sidx, vec, deep, where=where)
+    if prior.beta:
+        ids, scores = hybrid.with_prior(ids, scores, eng.movies.popularity(ids.tolist()), prior.beta)
+        ids, scores = ids[:depth], scores[:depth]
     return ids, scores, enc, sidx, {"encode": 1e3 * (t1 - t0), "search": 1e3 * (time.perf_counter() - t1)}
 
 
 def bm25(eng: Engine, query: str, k: int, where: Any = None, notes: bool = True) -> Hits:
-    """SQLite FTS5 BM25 over title, genres and tags (engine.data.fts); empty (with a note) when no word
-    matches.  ``where``: a filter's selection (only its movies); ``notes=False`` leaves the filter's
-    note to the caller (hybrid says it once)."""
+    """SQLite FTS5 BM25 over title, genres, tags and overview (engine.data.fts); empty (with a note) when
+    no word matches.  ``where``: a filter's selection (only its movies); ``notes=False`` leaves the
+    filter's note to the caller (hybrid says it once)."""
     text = clean_query(query)
     hits, ms = _ranked_rows(eng, eng.catalogue.bm25_search, text, k, where)
-    said: tuple[Note, ...] = ()
-    if not hits:
-        lang = hybrid.query_language(text)
-        said = (note("bm25_no_match") if lang == "English" else note("bm25_no_match_language", language=lang),)
+    said: tuple[Note, ...] = () if hits else (no_match_note(eng, text),)
     if notes:
         said += eng.filter_plan(where).notes()
     return Hits("bm25", Asked(text=text), hits, {"search": ms}, said)
 
 
+def no_match_note(eng: Engine, text: str) -> Note:
+    """Why BM25 found nothing: the words are not there, or the query's script is not the catalogue's
+    (then what the catalogue's titles and overviews are written in, computed once per catalogue)."""
+    lang = hybrid.query_language(text)
+    script = lang if lang.endswith(" script") else "Latin script"
+    held = eng.catalogue.scripts()
+    if held.holds(script) or not held.titles:
+        return note("bm25_no_match")
+    if held.overviews:
+        return note("bm25_no_match_language_plots", language=lang, titles=list(held.titles),
+                    overviews=list(held.overviews))
+    return note("bm25_no_match_language", language=lang, titles=list(held.titles))
+
+
 def keyword(eng: Engine, query: str, k: int, where: Any = None) -> Hits:
-    """The SQL LIKE baseline over title, genres and tags (for comparison with mood search); ``where``:
-    a filter's selection (only its movies)."""
+    """The SQL LIKE baseline over title, genres, tags and overview (for comparison with mood search);
+    ``where``: a filter's selection (only its movies)."""
     text = clean_query(query)
     hits, ms = _ranked_rows(eng, eng.catalogue.keyword_search, text, k, where)
     said = (() if hits else (note("keyword_no_match"),)) + eng.filter_plan(where).notes()

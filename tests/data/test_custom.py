@@ -279,3 +279,17 @@ def test_text_movie_id_in_ratings_of_numbered_movies(tmp_path):
     root = write_dir(tmp_path / "d", ratings=RATINGS_CSV + "3,abc,4.0,964982931\n", tags=None)
     with pytest.raises(DataFormatError, match=r"ratings\.csv row 7 refers to movie id abc"):
         read_sources(CustomSpec.movielens_dir(root))
+
+
+def test_original_title_column_holds_the_title_in_another_language(tmp_path):
+    movies_csv = ("movieId,title,original_title,genres\n"
+                  "1,아이언맨,Iron Man,Action\n"
+                  "2,기생충,,Drama\n")                                # no original title: the title itself
+    movies, _ = read_sources(CustomSpec.movielens_dir(write_dir(tmp_path / "d", movies=movies_csv,
+                                                                ratings="userId,movieId,timestamp\n1,1,1\n1,2,2\n",
+                                                                tags=None)))
+    m = movies.set_index("movie_id")
+    assert m.loc[1, "title"] == "아이언맨" and m.loc[1, "original_title"] == "Iron Man"
+    assert m.loc[2, "original_title"] == "기생충"
+    spec = CustomSpec.movielens_dir(tmp_path / "d").with_columns({"movies.original_title": "title"})
+    assert read_sources(spec)[0].set_index("movie_id").loc[1, "original_title"] == "아이언맨"

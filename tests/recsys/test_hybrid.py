@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine.errors import BadQueryError, ModelNotBuiltError
@@ -129,3 +130,19 @@ def test_feedback_vector_moves_the_query_towards_its_top_movies():
     assert got == pytest.approx(want, abs=1e-6)
     assert H.feedback_vector(q * 2, top, alpha=0.0) == pytest.approx(q)  # off: the normalised query
     assert H.feedback_vector(q, top[:0], alpha=0.5) == pytest.approx(q)  # no feedback movies
+
+
+def test_popularity_prior_reranks_by_blended_score_and_is_off_at_zero():
+    ids, scores = np.array([1, 2, 3], np.int64), np.array([0.50, 0.48, 0.30], np.float32)
+    pop = np.array([0.0, 1.0, 1.0], np.float32)
+    assert H.with_prior(ids, scores, pop, 0.0)[0].tolist() == [1, 2, 3]
+    got, blended = H.with_prior(ids, scores, pop, 0.1)
+    assert got.tolist() == [2, 1, 3] and blended.tolist() == pytest.approx([0.58, 0.50, 0.40])
+    assert H.PRIOR.beta >= 0
+
+
+def test_popularity_is_log_ratings_over_the_most_rated():
+    from engine.recsys.query import MovieTable
+
+    t = MovieTable(pd.DataFrame({"movie_id": [1, 2, 3], "title": ["A", "B", "C"], "n_ratings": [0, 9, 99]}))
+    assert t.popularity([3, 2, 1, 42]).tolist() == pytest.approx([1.0, np.log(10) / np.log(100), 0.0, 0.0])

@@ -73,7 +73,7 @@ def test_unknown_title_gives_suggestions(table):
 
 
 def test_info(table):
-    assert table.info(9) == {"movie_id": 9, "title": "Amélie", "year": None, "genres": ["Comedy"]}
+    assert table.info(9) == {"movie_id": 9, "title": "Amélie", "year": None, "genres": ["Comedy"], "other_title": None}
     assert table.info(50)["year"] == 1977
 
 
@@ -118,3 +118,13 @@ def test_mood_queries_are_valid_and_do_not_leak_labels():
         clean_query(q["query"])
         leaked = [t for t in keyword_terms(q["query"]) if any(t in g or g in t for g in names)]
         assert not leaked, (q["query"], leaked)
+
+
+def test_a_title_in_two_languages_resolves_either_way():
+    t = MovieTable(pd.DataFrame({"movie_id": [1, 2], "title": ["아이언맨", "The Matrix"],
+                                 "original_title": ["Iron Man", "Matrix, The (1999)"], "year": [2008, 1999],
+                                 "genres": [["Action"], ["Sci-Fi"]], "n_ratings": [5, 9]}))
+    assert t.resolve("아이언맨").movie_id == 1 and t.resolve("Iron Man").movie_id == 1
+    assert t.resolve("iron man").movie_id == 1
+    assert t.info(1)["other_title"] == "Iron Man"
+    assert t.info(2)["other_title"] is None               # MovieLens' raw title is the same name

@@ -2,7 +2,8 @@
 
 The simplest form needs no mapping: a directory with ``movies.csv`` and ``ratings.csv`` (and
 optionally ``tags.csv``) in the MovieLens "latest" layout, where ``movies.csv`` may carry extra
-``year`` and ``overview`` columns::
+``year``, ``overview`` and ``original_title`` (the title in another language, e.g. English beside a
+Korean ``title``) columns::
 
     python -m engine data --dataset my-films --data-dir DIR
 
@@ -15,7 +16,7 @@ Anything else is described by a :class:`CustomSpec`, usually from a small TOML o
     table = "movies_movie"
     id = "id"
     title = "title"
-    year = "release_year"                 # optional columns: year, genres, overview, tags
+    original_title = "title_en"           # optional columns: original_title, year, genres, overview, tags
     genres = "genres"
     genre_sep = ","
     overview = "description"

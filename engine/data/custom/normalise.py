@@ -147,7 +147,8 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
     mc, ic = spec.movies.columns, spec.interactions.columns
     say(0.05, "reading movies")
     m, mlabel = read_table(spec.movies, spec.sqlite, [mc.get(k) for k in MOVIE_COLUMNS],
-                           text_cols=[mc.get("title"), mc.get("genres"), mc.get("overview"), mc.get("tags")],
+                           text_cols=[mc.get("title"), mc.get("original_title"), mc.get("genres"), mc.get("overview"),
+                                      mc.get("tags")],
                            section="movies")
     m_csv = bool(spec.movies.file) and not spec.movies.file.endswith((".parquet", ".pq"))
     _require_columns(m, spec.movies, "movies", mlabel)
@@ -231,10 +232,13 @@ def read_sources(spec: CustomSpec, progress: Progress | None = None) -> tuple[pd
     overview = (m[mc["overview"]].fillna("").astype(str).str.strip().tolist()
                 if mc.get("overview") and mc["overview"] in m.columns else [""] * len(m))
     genres_col = m[mc["genres"]] if mc.get("genres") and mc["genres"] in m.columns else None
+    # the title in another language (a Korean catalogue's English title); the raw title where there is none
+    originals = (m[mc["original_title"]].fillna("").astype(str).str.strip().tolist()
+                 if mc.get("original_title") and mc["original_title"] in m.columns else [""] * len(m))
     movies = pd.DataFrame({
         "movie_id": movie_ids,
         "title": [t for t, _ in parsed],
-        "original_title": [x.strip() for x in raw_titles],
+        "original_title": [o or x.strip() for o, x in zip(originals, raw_titles)],
         "year": years,
         "genres": _split_list(genres_col, len(m), spec.movies.genre_sep, {NO_GENRES}),
         "tags": tags_lists,

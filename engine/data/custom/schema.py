@@ -21,10 +21,11 @@ from engine.errors import DataFormatError
 CACHE_VERSION = 1
 MAX_TAGS = 25
 #: defaults = the MovieLens "latest" layout
-MOVIE_COLUMNS = {"id": "movieId", "title": "title", "year": "year", "genres": "genres", "overview": "overview", "tags": None}
+MOVIE_COLUMNS = {"id": "movieId", "title": "title", "original_title": "original_title", "year": "year",
+                 "genres": "genres", "overview": "overview", "tags": None}
 INTERACTION_COLUMNS = {"user": "userId", "movie": "movieId", "timestamp": "timestamp", "rating": "rating"}
 TAG_COLUMNS = {"movie": "movieId", "tag": "tag"}
-_OPTIONAL = {"movies": {"year", "genres", "overview", "tags"}, "interactions": {"rating"}, "tags": set()}
+_OPTIONAL = {"movies": {"original_title", "year", "genres", "overview", "tags"}, "interactions": {"rating"}, "tags": set()}
 NO_GENRES = "(no genres listed)"
 
 
