@@ -85,3 +85,16 @@ def test_a_removed_movie_never_comes_back_through_a_wide_filter_on_an_ann_index(
         _, ids = eng.search_index(sp, kind).search(query, 50, eng.select(wide))
         assert victim not in ids[0].tolist(), kind
         assert (ids[0] >= 0).all(), kind                                         # still k rows
+
+
+def test_an_added_movie_with_a_korean_plot_is_found_by_bm25_like_an_imported_one(tmp_path):
+    """The edit indexes the new movie the way the import indexes the rest: overview included, Hangul
+    analysed into morphemes, so a plot word with its particle finds it at once."""
+    cat = synthetic_catalogue(200, D, models=SPACES)
+    eng = Engine("synthetic", catalogue=cat, encoder=fake_encoder, index_dir=tmp_path / "indexes")
+    done = eng.add_movie("별빛 항구", 2015, "Drama", overview="우주를 떠도는 화물선의 선장이 집으로 돌아간다.")
+    assert eng.bm25_search("우주", k=5).ids()[:1] == [done.movie_id]
+    assert eng.keyword_search("우주", k=5).ids()[:1] == [done.movie_id]
+    assert eng.bm25_search("우주", k=5, where=Filter(genres=("Comedy",))).ids() == []   # the filter still applies
+    eng.remove_movie(done.movie_id)
+    assert eng.bm25_search("우주", k=5).ids() == []
