@@ -61,6 +61,10 @@ else:
     st.caption(view.source)         # the file's text is escaped where it is built
     if view.plain:
         st.markdown(view.plain)
+    if view.beyond:
+        st.markdown(view.beyond)
+    if view.protocols:
+        st.markdown(view.protocols)
 
 st.header(t("tour_title"))
 st.markdown(t("tour"))
