@@ -3,7 +3,7 @@ language.  Pages call these instead of reaching into results."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -25,12 +25,23 @@ def timing_caption(hits: Hits) -> str:
     return t("timing", parts=" · ".join(f"{n} {v:.1f} ms" for n, v in hits.timings_ms.items()))
 
 
-def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
-    """One space's neighbours: title, score, year, genres and whether another space has it too."""
+def similar_frame(hits: Hits, shared: set[int], ratings: Mapping[int, int] | None = None) -> pd.DataFrame:
+    """One space's neighbours: title, score, year, genres, whether another space has it too and, given
+    ``ratings`` (movie id -> ratings, for a collaborative space), how many ratings stand behind each."""
     return pd.DataFrame([{
         t("col_title"): h.title, t("col_score"): round(h.score, 3), t("col_year"): h.year,
-        t("col_genres"): ", ".join(h.genres), "_shared": h.movie_id in shared,
+        t("col_genres"): ", ".join(h.genres),
+        **({t("support_col"): int(ratings.get(h.movie_id, 0))} if ratings is not None else {}),
+        "_shared": h.movie_id in shared,
     } for h in hits.items])
+
+
+def live_genre_share(hits: Hits, clicked_genres: Sequence[Sequence[str]]) -> tuple[frozenset[str], float | None]:
+    """The genres the last three clicks share and their share in ``hits`` (None when they share none)."""
+    from engine.recsys.beyond import genre_share, shared_genres
+
+    shared = shared_genres(clicked_genres[-3:]) if len(clicked_genres) >= 3 else frozenset()
+    return shared, genre_share([h.genres for h in hits.items], shared)
 
 
 def shared_ids(spaces: Mapping[str, Hits]) -> set[int]:

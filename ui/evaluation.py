@@ -18,7 +18,7 @@ import streamlit as st
 
 from engine.recsys.evaluation import (Evaluation, EvaluationRow, current_evaluation, evaluation_key, evaluation_rows,
                                      protocol_swaps)
-from engine.recsys.figures import DEFAULT_CANDIDATES, Machine, PageFigures
+from engine.recsys.figures import DEFAULT_CANDIDATES, BeyondFigures, Machine, PageFigures
 from engine.registry import label
 from ui.plain import escape
 from ui.text import t
@@ -43,6 +43,13 @@ def measured(engine: Any) -> PageFigures | None:
     """What the pages do, as measured (None before an evaluation with stages), cached like :func:`current`."""
     ev = current(engine)
     return ev.figures if ev is not None else None
+
+
+def beyond(engine: Any) -> "BeyondFigures | None":
+    """What the lists look like beyond accuracy and what the controls cost, as measured (None before
+    an evaluation that measured it), cached like :func:`current`."""
+    ev = current(engine)
+    return ev.beyond if ev is not None else None
 
 
 def source_line(source: str | None, created: float | None, machine: Machine) -> str:

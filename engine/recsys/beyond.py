@@ -122,6 +122,11 @@ def genre_share(list_genres: Sequence[Sequence[str]], genres: frozenset[str]) ->
     return float(np.mean([bool(genres & set(g)) for g in list_genres]))
 
 
+def history_bucket(n: int) -> str | None:
+    """The :data:`HISTORY_BUCKETS` label of a history of ``n`` clicks (None below 1)."""
+    return next((lab for lab, lo, last in HISTORY_BUCKETS if n >= lo and (last is None or n <= last)), None)
+
+
 def support_bucket(n: int) -> str | None:
     """The :data:`SUPPORT_BUCKETS` label of ``n`` ratings (None below 1)."""
     return next((lab for lab, lo, hi in SUPPORT_BUCKETS if n >= lo and (hi is None or n <= hi)), None)

@@ -279,3 +279,23 @@ def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy:
     vecs = interest_vectors(space, taste)
     ids = interleave(nearest(vecs), n)
     return ids, (space.unit[space.rows(ids)] @ vecs.T).max(1).astype(np.float32), vecs
+
+
+def recommend_by(space: Space, index: SearchIndex, taste: Taste, k: int = 10, strategy: str = "average",
+                 lam: float = 1.0) -> Recommended:
+    """Top-k movies for ``taste`` by ``strategy`` (:func:`candidates`), re-ranked by MMR at ``lam``
+    (:mod:`engine.recsys.diversity`; 1 = as found) from :data:`~engine.recsys.diversity.MMR_CANDIDATES`
+    candidates, each explained by its nearest click.  ``vector``: float32 (d,) for one taste vector,
+    (j, d) for the multi-interest strategy (one row per interest)."""
+    from engine.recsys.diversity import MMR_CANDIDATES, check_lambda, mmr
+
+    lam = check_lambda(lam)
+    ids, scores, vecs = candidates(space, index, taste, k if lam >= 1.0 else max(k, MMR_CANDIDATES), strategy)
+    if lam < 1.0 and len(ids):
+        keep = mmr(ids, scores, space.unit[space.rows(ids)], k, lam)
+        score_of = dict(zip(ids.tolist(), scores.tolist()))
+        ids, scores = keep, np.array([score_of[int(i)] for i in keep], dtype=np.float32)
+    ids, scores = ids[:k], scores[:k]
+    why = explain(space, ids.tolist(), list(taste.clicks))
+    rows = tuple(Scored(int(i), float(s), b, bs) for i, s, (b, bs) in zip(ids, scores, why))
+    return Recommended(rows, vecs[0] if strategy != "multi" else vecs)
