@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.notes import Note
+from engine.recsys.beyond import genre_share, shared_genres
 from engine.service.results import Hits
 from ui.text import note_text, t
 
@@ -38,8 +39,6 @@ def similar_frame(hits: Hits, shared: set[int], ratings: Mapping[int, int] | Non
 
 def live_genre_share(hits: Hits, clicked_genres: Sequence[Sequence[str]]) -> tuple[frozenset[str], float | None]:
     """The genres the last three clicks share and their share in ``hits`` (None when they share none)."""
-    from engine.recsys.beyond import genre_share, shared_genres
-
     shared = shared_genres(clicked_genres[-3:]) if len(clicked_genres) >= 3 else frozenset()
     return shared, genre_share([h.genres for h in hits.items], shared)
 

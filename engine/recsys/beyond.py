@@ -211,7 +211,7 @@ def _mmr(spaces: Mapping[str, np.ndarray], test: Holdout, describe: _Describe, c
         cand = top_k(t @ unit.T, test.exclude, cfg.mmr_candidates)                      # (u, c), best first
         rel = np.where(cand >= 0, np.take_along_axis(t @ unit.T, np.maximum(cand, 0), 1), -np.inf)
         vecs = unit[np.maximum(cand, 0)]                                                 # (u, c, d)
-        sims = np.einsum("ucd,ued->uce", vecs, vecs)
+        sims = np.matmul(vecs, vecs.transpose(0, 2, 1))                               # (u, c, c)
         points = []
         for lam in cfg.lambdas:
             order = mmr_order(rel, sims, cfg.k, lam)
