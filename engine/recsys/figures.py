@@ -318,8 +318,9 @@ class Strategies:
 @dataclass(frozen=True)
 class GenreShare:
     """Test users whose last three clicks share a genre: the share of those genres in the top k built
-    from the three clicks, ``shares`` (space, strategy) -> (all such users, those whose shared genres
-    include Romance, None if none), against the catalogue's ``base_rate`` of the same genres."""
+    from the three clicks, ``shares`` (space, strategy) -> (all such users, None if none: the share of
+    Romance itself for the users whose three share Romance), against the catalogue's ``base_rate`` of
+    the same genres (``romance_base_rate``: Romance's share of the catalogue)."""
 
     users: int
     romance_users: int
