@@ -104,14 +104,14 @@ def _strategy_label(name: str) -> str:
 
 s1, s2 = st.columns([3, 1])
 mean_taste = taste_kind == "mean" and not rerank      # the strategies and MMR shape the taste vector's list
-if "taste_strategy" not in st.session_state:
-    st.session_state["taste_strategy"] = more.strategies.default if more is not None else TASTE_STRATEGIES[0]
+if "taste_strategy" not in st.session_state:        # chosen on validation for this space
+    st.session_state["taste_strategy"] = more.strategies.default_for(model) if more is not None else TASTE_STRATEGIES[0]
 strategy = s1.radio(t("strategy"), list(TASTE_STRATEGIES), key="taste_strategy", horizontal=True,
                     format_func=_strategy_label, disabled=not mean_taste)
 lam = s2.select_slider(t("mmr_lambda"), list(LAMBDAS), value=1.0, key="taste_lambda", help=t("mmr_lambda_help"),
                        disabled=not mean_taste)
 if more is not None:
-    st.caption(t("strategy_default", label=t(f"strategy_{more.strategies.default}")))
+    st.caption(t("strategy_default", label=t(f"strategy_{more.strategies.default_for(model)}")))
 if figures is not None:
     st.caption(measured_source(figures))
 

@@ -479,8 +479,14 @@ def format_beyond(res: Mapping[str, Any], candidates: str = "100") -> str:
     for m, cells in sup["test"].items():
         lines.append(f"{m:<10}" + "".join(f"{_f(cells[b][f'ndcg@{k}'], 10, 4)} ({cells[b]['users']:>4})" for b in sup["buckets"]))
     st = res["strategies"]
+    per_space = {}
+    for m, by in st["valid"].items():
+        means = {s: float(np.mean(v)) for s, cells in by.items()
+                 if (v := [c[f"ndcg@{k}"] for c in cells.values() if c[f"ndcg@{k}"] is not None])}
+        if means:
+            per_space[m] = max(means, key=means.__getitem__)
     lines += ["", f"taste strategies, NDCG@{k} by history length (clicks); default chosen on validation: {st['default']} "
-                  f"(validation means {st['valid_mean']})",
+                  f"(validation means {st['valid_mean']}; per space {per_space})",
               f"{'space':<10}{'strategy':<10}" + "".join(f"{b:>10}" for b in st["history"])]
     for m, by in st["test"].items():
         for s, cells in by.items():

@@ -304,12 +304,19 @@ class Support:
 @dataclass(frozen=True)
 class Strategies:
     """NDCG@k per taste strategy: ``test`` (space, strategy) -> cells per history length in ``history``
-    order; ``default`` chosen on validation (``valid_mean``: mean validation NDCG over spaces and lengths)."""
+    order; ``default`` chosen on validation (``valid_mean``: mean validation NDCG over spaces and lengths),
+    ``default_by_space`` likewise per space."""
 
     history: tuple[str, ...]
     default: str
     valid_mean: Mapping[str, float | None]
     test: Mapping[tuple[str, str], tuple[BucketCell, ...]]
+    default_by_space: Mapping[str, str] = field(default_factory=dict)
+
+    def default_for(self, space: str) -> str:
+        """The strategy with the best mean validation NDCG over history lengths in ``space`` (the overall
+        default where the space was not measured)."""
+        return self.default_by_space.get(space, self.default)
 
     def cell(self, space: str, strategy: str, bucket: str) -> BucketCell | None:
         return next((c for c in self.test.get((space, strategy), ()) if c.bucket == bucket), None)
@@ -430,10 +437,19 @@ def parse_beyond(beyond: Any) -> BeyondFigures:
     for space, by in mapping(st.get("test"), "strategy figures").items():
         for strat, cells in mapping(by, f"{space} strategies").items():
             test[(str(space), str(strat))] = _buckets(cells, hist, k, f"{space} {strat}")
+    by_space = {}
+    for space, by in mapping(st.get("valid") or {}, "strategy validation figures").items():
+        means = {}
+        for strat, cells in mapping(by, f"{space} validation strategies").items():
+            vals = [c.ndcg for c in _buckets(cells, hist, k, f"{space} {strat} validation") if c.ndcg is not None]
+            if vals:
+                means[str(strat)] = sum(vals) / len(vals)
+        if means:
+            by_space[str(space)] = max(means, key=means.__getitem__)
     strategies = Strategies(hist, str(default),
                             _frozen({str(n): _maybe(v, f"{n} validation mean", 0.0, 1.0)
                                      for n, v in mapping(st.get("valid_mean") or {}, "validation means").items()}),
-                            _frozen(test))
+                            _frozen(test), _frozen(by_space))
     genre = None
     g = b.get("genre")
     if g is not None:
