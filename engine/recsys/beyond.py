@@ -41,7 +41,7 @@ from engine.models.base import EmbeddingModel, Holdout
 from engine.models.metrics import (catalogue_coverage, genre_diversity, intra_list_diversity, list_ranks, ndcg,
                                    novelty, popularity_share, top_k)
 from engine.recsys.diversity import LAMBDAS, MMR_CANDIDATES, mmr_order
-from engine.recsys.figures import ALL
+from engine.recsys.figures import ALL, parse_beyond
 from engine.recsys.splits import LeaveOneOut
 from engine.recsys.stages import native_scores, taste_scores
 from engine.recsys.taste import BEST_MAX_CLICKS, MAX_CLICKS, Space, best_scores, interests, interleave, mean_taste
@@ -479,12 +479,7 @@ def format_beyond(res: Mapping[str, Any], candidates: str = "100") -> str:
     for m, cells in sup["test"].items():
         lines.append(f"{m:<10}" + "".join(f"{_f(cells[b][f'ndcg@{k}'], 10, 4)} ({cells[b]['users']:>4})" for b in sup["buckets"]))
     st = res["strategies"]
-    per_space = {}
-    for m, by in st["valid"].items():
-        means = {s: float(np.mean(v)) for s, cells in by.items()
-                 if (v := [c[f"ndcg@{k}"] for c in cells.values() if c[f"ndcg@{k}"] is not None])}
-        if means:
-            per_space[m] = max(means, key=means.__getitem__)
+    per_space = dict(parse_beyond(res).strategies.default_by_space)
     lines += ["", f"taste strategies, NDCG@{k} by history length (clicks); default chosen on validation: {st['default']} "
                   f"(validation means {st['valid_mean']}; per space {per_space})",
               f"{'space':<10}{'strategy':<10}" + "".join(f"{b:>10}" for b in st["history"])]
