@@ -121,3 +121,16 @@ def test_evaluation_rows_carry_the_lists_and_the_protocols_are_compared(measured
     assert protocol_swaps(ev) == (("mf", "sasrec"),)
     older = {k: v for k, v in blob.items() if k != "beyond"}               # a record written before: still valid
     assert parse_evaluation(older, "published").beyond is None
+
+
+def test_evaluate_with_stages_writes_the_beyond_record():
+    from engine.recsys.evaluation import evaluate_split, format_table, parse_evaluation
+
+    ratings = cyclic_ratings(60, 40, seed=1, noise=0.3)
+    split = leave_one_out(ratings, min_count=3)
+    out = evaluate_split(split, movies_frame(40), "popularity,mf", n_negatives=10, configs={"mf": get_model("mf", iterations=2, dim=8).config},
+                         stages=StagesConfig(candidates=(5, 10), latency_users=2))
+    assert set(out["beyond"]["lists"]["models"]) == {"popularity", "mf"}
+    assert "beyond accuracy" in format_table(out | {"dataset": "synthetic"})
+    raw = out["beyond"]["lists"]["models"]["popularity"]
+    assert parse_evaluation(out, "local").beyond.models["popularity"].popularity_share == raw["popularity_share"]
