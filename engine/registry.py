@@ -68,6 +68,12 @@ BASELINES: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.target is None)
 #: every row of the evaluation, in display order
 EVAL_MODELS: tuple[str, ...] = tuple(s.name for s in REGISTRY)
 
+#: how several clicks make one taste (Live personalization): the mean of the clicks, each movie's
+#: best similarity to any click, or the clicks clustered into up to three interests, interleaved
+TASTE_STRATEGIES: tuple[str, ...] = ("average", "best", "multi")
+#: collaborative spaces (learnt from who rated what): their neighbours can be debiased and carry support
+COLLABORATIVE: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.space and not s.text)
+
 #: free-text search modes
 MODES: tuple[str, ...] = ("semantic", "keyword", "bm25", "hybrid")
 #: chosen on the validation sets (docs/SEARCH.md): best mean nDCG@10 over the sets and languages,

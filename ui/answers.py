@@ -3,12 +3,13 @@ language.  Pages call these instead of reaching into results."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
 
 from engine.notes import Note
+from engine.recsys.beyond import genre_share, shared_genres
 from engine.service.results import Hit, Hits
 from ui.text import note_text, t
 from ui.text import shown_title as in_language
@@ -31,19 +32,28 @@ def timing_caption(hits: Hits) -> str:
 
 
 def shown_title(h: Hit, hits: Hits) -> str:
-    """A hit's title in the UI language, labelled "cold start" where its vector in the answer's space is predicted from
-    text (a movie added by hand that nobody rated yet).  Tables show cells as plain text."""
+    """A hit's title in the UI language, labelled "cold start" where its vector in the answer's space is
+    predicted from text (a movie added by hand that nobody rated yet).  Tables show cells as plain text."""
     space = hits.query.model or hits.query.space
     title = in_language(h.title, h.other_title)  # the UI language's title where the catalogue has two
     return f"{title} · {t('cold_start_label')}" if space in h.cold_start else title
 
 
-def similar_frame(hits: Hits, shared: set[int]) -> pd.DataFrame:
-    """One space's neighbours: title, score, year, genres and whether another space has it too."""
+def similar_frame(hits: Hits, shared: set[int], ratings: Mapping[int, int] | None = None) -> pd.DataFrame:
+    """One space's neighbours: title, score, year, genres, whether another space has it too and, given
+    ``ratings`` (movie id -> ratings, for a collaborative space), how many ratings stand behind each."""
     return pd.DataFrame([{
         t("col_title"): shown_title(h, hits), t("col_score"): round(h.score, 3), t("col_year"): h.year,
-        t("col_genres"): ", ".join(h.genres), "_shared": h.movie_id in shared,
+        t("col_genres"): ", ".join(h.genres),
+        **({t("support_col"): int(ratings.get(h.movie_id, 0))} if ratings is not None else {}),
+        "_shared": h.movie_id in shared,
     } for h in hits.items])
+
+
+def live_genre_share(hits: Hits, clicked_genres: Sequence[Sequence[str]]) -> tuple[frozenset[str], float | None]:
+    """The genres the last three clicks share and their share in ``hits`` (None when they share none)."""
+    shared = shared_genres(clicked_genres[-3:]) if len(clicked_genres) >= 3 else frozenset()
+    return shared, genre_share([h.genres for h in hits.items], shared)
 
 
 def shared_ids(spaces: Mapping[str, Hits]) -> set[int]:

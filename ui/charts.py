@@ -9,10 +9,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from engine.registry import label
 from ui.plain import plot_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.recsys.figures import CurvePoint
+    from engine.recsys.figures import CurvePoint, MmrPoint
 from ui.text import t
 
 
@@ -129,3 +130,23 @@ def bigann_curve_chart(curve: Sequence[Mapping], n: int) -> go.Figure | None:
     return px.line(frame, x="recall_at_10", y="p50_ms", color="short_list", markers=True, log_y=True,
                    hover_data=["nprobe", "p99_ms"], title=t("bigann_curve", n=f"{n:,}"),
                    labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "short_list": ""})
+
+
+def mmr_tradeoff(curves: Mapping[str, Sequence["MmrPoint"]], lam: float, k: int, content: str) -> go.Figure:
+    """The measured MMR trade-off: NDCG@k against intra-list diversity (in the ``content`` space), one
+    line per space through its lambdas, the current ``lam`` ringed."""
+    fig = go.Figure()
+    for space, pts in curves.items():
+        pts = [p for p in pts if p.ild is not None]
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(x=[p.ild for p in pts], y=[p.ndcg for p in pts], mode="lines+markers+text",
+                                 name=label(space), text=[f"λ={p.lam:g}" for p in pts], textposition="top center"))
+        cur = [p for p in pts if abs(p.lam - lam) < 1e-9]
+        if cur:
+            fig.add_trace(go.Scatter(x=[cur[0].ild], y=[cur[0].ndcg], mode="markers", showlegend=False,
+                                     name=t("mmr_current"), hoverinfo="name",
+                                     marker={"size": 18, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#d62728"}}))
+    fig.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0}, legend={"orientation": "h", "y": -0.25},
+                      xaxis={"title": t("mmr_x", space=label(content))}, yaxis={"title": f"NDCG@{k}"})
+    return fig

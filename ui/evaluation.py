@@ -16,8 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from engine.recsys.evaluation import Evaluation, EvaluationRow, current_evaluation, evaluation_key, evaluation_rows
-from engine.recsys.figures import DEFAULT_CANDIDATES, Machine, PageFigures
+from engine.recsys.evaluation import (Evaluation, EvaluationRow, current_evaluation, evaluation_key, evaluation_rows,
+                                     protocol_swaps)
+from engine.recsys.figures import DEFAULT_CANDIDATES, BeyondFigures, Machine, PageFigures
 from engine.registry import label
 from ui.plain import escape
 from ui.text import t
@@ -44,6 +45,13 @@ def measured(engine: Any) -> PageFigures | None:
     return ev.figures if ev is not None else None
 
 
+def beyond(engine: Any) -> "BeyondFigures | None":
+    """What the lists look like beyond accuracy and what the controls cost, as measured (None before
+    an evaluation that measured it), cached like :func:`current`."""
+    ev = current(engine)
+    return ev.beyond if ev is not None else None
+
+
 def source_line(source: str | None, created: float | None, machine: Machine) -> str:
     """One sentence saying where figures were measured (local / published, date, cores and CPU,
     the file's text escaped)."""
@@ -61,13 +69,17 @@ def measured_source(measured: PageFigures | Evaluation) -> str:
 class HomeEvaluation:
     """The Home evaluation block: ``columns`` and ``rows`` (cells: str label, then float or None)
     of the table, the split ``caption``, the ``source`` sentence and the ``plain`` sentence (None
-    when its three figures were not all measured)."""
+    when its three figures were not all measured); ``beyond``: how concentrated on popular movies the
+    lists are, in one sentence (None before that was measured); ``protocols``: whether sampled and
+    full ranking order the models alike."""
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     caption: str
     source: str
     plain: str | None
+    beyond: str | None = None
+    protocols: str | None = None
 
     def frame(self):
         import pandas as pd
@@ -94,11 +106,24 @@ def home_evaluation(ev: Evaluation | None) -> HomeEvaluation | None:
     if ev is None:
         return None
     k, n = ev.protocol.k, ev.protocol.negatives
+    b = ev.beyond
     columns = (t("eval_col_model"), t("eval_col_sampled_hr", k=k, n=n), t("eval_col_sampled_ndcg", k=k, n=n),
                t("eval_col_full_hr", k=k), t("eval_col_full_ndcg", k=k), t("eval_col_train_s"))
+    if b is not None:
+        columns += (t("eval_col_coverage", k=k), t("eval_col_novelty"),
+                    t("eval_col_ild", space=label(b.content_space) if b.content_space else "-"),
+                    t("eval_col_ild_genre"), t("eval_col_pop", share=f"{b.head_share:.0%}"))
+
+    def lists(r: EvaluationRow) -> tuple[Any, ...]:
+        if b is None:
+            return ()
+        x = r.lists
+        return ((None,) * 5 if x is None else
+                (_round(x.coverage), _round(x.novelty), _round(x.ild), _round(x.ild_genre), _round(x.popularity_share)))
+
     rows = tuple((_row_label(r), _round(r.sampled.hr if r.sampled else None),
                   _round(r.sampled.ndcg if r.sampled else None), _round(r.full.hr), _round(r.full.ndcg),
-                  _round(r.train_seconds)) for r in evaluation_rows(ev))
+                  _round(r.train_seconds)) + lists(r) for r in evaluation_rows(ev))
     caption = t("eval_split", users=ev.split.users, items=ev.split.items, interactions=ev.split.interactions)
     fig = ev.figures
     plain = None
@@ -107,4 +132,13 @@ def home_evaluation(ev: Evaluation | None) -> HomeEvaluation | None:
         two = fig.point(PLAIN_SPACE, PLAIN_RANKER, DEFAULT_CANDIDATES)
         if taste and native and two:
             plain = t("eval_plain", taste=taste.hr, native=native.hr, two=two.hr)
-    return HomeEvaluation(columns, rows, caption, measured_source(ev), plain)
+    beyond = None
+    if b is not None:
+        pop, mf, text = b.models.get("popularity"), b.models.get(PLAIN_SPACE), b.taste_lists(b.content_space or "")
+        if pop and mf and text:
+            beyond = t("eval_beyond_plain", share=f"{b.head_share:.0%}", pop=pop.popularity_share,
+                       mf=mf.popularity_share, text=text.popularity_share, cov_mf=mf.coverage, cov_text=text.coverage)
+    swaps = protocol_swaps(ev)
+    protocols = (t("eval_protocols_swap", n=n, k=k, pairs=", ".join(f"{label(a)} / {label(c)}" for a, c in swaps))
+                 if swaps else t("eval_protocols_agree", n=n, k=k, m=len(ev.models)))
+    return HomeEvaluation(columns, rows, caption, measured_source(ev), plain, beyond, protocols)

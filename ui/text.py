@@ -377,6 +377,64 @@ _E = {
     "filter_matching": ("{n:,} of {total:,} movies match the filter", "전체 {total:,}편 중 {n:,}편이 필터에 맞습니다"),
     "filter_url_refused": ("The link's filter was not used: {reason}", "링크의 필터를 쓰지 않았습니다: {reason}"),
     "filter_sql_ran": ("SQL that ran", "실행된 SQL"),
+    # --- beyond accuracy ---
+    "eval_col_coverage": ("coverage@{k}", "커버리지@{k}"),
+    "eval_col_novelty": ("novelty (bits)", "새로움 (비트)"),
+    "eval_col_ild": ("diversity ({space})", "다양성 ({space})"),
+    "eval_col_ild_genre": ("diversity (genres)", "다양성 (장르)"),
+    "eval_col_pop": ("share of top {share}", "상위 {share} 비중"),
+    "eval_beyond_plain": ("**How much is popularity?** Of the movies in a top 10, **{pop:.0%}** come from the {share} "
+                          "most-rated films for popularity itself, **{mf:.0%}** for MF's own ranking and **{text:.0%}** "
+                          "for the text space's taste vector; lists cover **{cov_mf:.0%}** (MF) and **{cov_text:.0%}** "
+                          "(text) of the catalogue.",
+                          "**인기가 얼마나 섞였나?** 상위 10개 중 가장 많이 평가된 {share} 영화의 비중은 인기순 자체 "
+                          "**{pop:.0%}**, MF 자체 순위 **{mf:.0%}**, 텍스트 공간 취향 벡터 **{text:.0%}**입니다; 목록은 "
+                          "카탈로그의 **{cov_mf:.0%}** (MF), **{cov_text:.0%}** (텍스트)를 덮습니다."),
+    "eval_protocols_agree": ("Sampled-{n} and full ranking order the {m} models the same way by NDCG@{k}.",
+                             "샘플-{n}과 전체 순위가 NDCG@{k}로 {m}개 모델을 같은 순서로 매깁니다."),
+    "eval_protocols_swap": ("Sampled-{n} and full ranking order the models differently by NDCG@{k}: they swap {pairs}.",
+                            "샘플-{n}과 전체 순위가 NDCG@{k}로 모델 순서를 다르게 매깁니다: {pairs}의 순서가 바뀝니다."),
+    "mmr_lambda": ("Diversity (MMR λ)", "다양성 (MMR λ)"),
+    "mmr_lambda_help": ("1 keeps the nearest movies in order; lower values pick each next movie also for being unlike "
+                        "the ones above it (maximal marginal relevance over the 50 nearest).",
+                        "1은 가까운 영화를 순서대로 둡니다; 낮을수록 다음 영화를 위 영화들과 다르다는 이유로도 "
+                        "고릅니다 (가장 가까운 50편에 대한 MMR)."),
+    "mmr_chart_title": ("Measured trade-off ({space}): NDCG@{k} vs diversity", "측정된 균형 ({space}): NDCG@{k} 대 다양성"),
+    "mmr_x": ("intra-list diversity ({space})", "목록 내 다양성 ({space})"),
+    "mmr_current": ("current λ", "현재 λ"),
+    "mmr_not_measured": ("The diversity trade-off of this space is not measured yet (`python -m engine evaluate`).",
+                         "이 공간의 다양성 균형은 아직 측정되지 않았습니다 (`python -m engine evaluate`)."),
+    "debias_toggle": ("Also show popularity-debiased neighbours", "인기 편향을 뺀 이웃도 보기"),
+    "debias_title": ("{space}, popularity debiased ({method})", "{space}, 인기 편향 제거 ({method})"),
+    "debias_measured": ("Measured on the test split (taste vector): NDCG@{k} {n0:.3f} → {n1:.3f}, coverage {c0:.0%} → "
+                        "{c1:.0%}, share of the most-rated 10% {p0:.0%} → {p1:.0%}.",
+                        "테스트 분할에서 측정 (취향 벡터): NDCG@{k} {n0:.3f} → {n1:.3f}, 커버리지 {c0:.0%} → {c1:.0%}, "
+                        "가장 많이 평가된 10% 비중 {p0:.0%} → {p1:.0%}."),
+    "support_col": ("ratings", "평가 수"),
+    "support_warn": ("{title} has only {n} ratings; below {threshold} ratings the {space} space was less accurate than "
+                     "the text space in the measurement, so these neighbours are mostly noise. Text (MiniLM) is shown "
+                     "first.",
+                     "{title}은(는) 평가가 {n}개뿐입니다; 측정에서 평가가 {threshold}개 미만이면 {space} 공간이 텍스트 "
+                     "공간보다 부정확했으므로 이 이웃은 대부분 잡음입니다. 텍스트 (MiniLM)를 먼저 보여 줍니다."),
+    "support_warn_clicks": ("{n} of your clicks have fewer than {threshold} ratings; the {space} space knows little about "
+                            "them (measured: less accurate than text below {threshold}). Try the text space.",
+                            "클릭 중 {n}편은 평가가 {threshold}개 미만입니다; {space} 공간은 이들을 잘 모릅니다 (측정: "
+                            "{threshold}개 미만에서 텍스트보다 부정확). 텍스트 공간을 써 보세요."),
+    "strategy": ("Taste from several clicks", "여러 클릭의 취향"),
+    "strategy_average": ("average of the clicks", "클릭의 평균"),
+    "strategy_best": ("best match to any click", "어느 클릭과든 가장 잘 맞음"),
+    "strategy_multi": ("up to 3 interests, interleaved", "최대 3개의 관심사, 번갈아"),
+    "strategy_measured": ("{label} (NDCG@{k} {v:.3f} with {bucket} clicks)", "{label} (클릭 {bucket}개에서 NDCG@{k} {v:.3f})"),
+    "strategy_default": ("Chosen on validation: {label}.", "검증으로 고름: {label}."),
+    "genre_live": ("Your last three clicks share {genres}: {live:.0%} of this top 10 has it (catalogue: {base:.0%}).",
+                   "마지막 세 클릭의 공통 장르는 {genres}: 이 상위 10개의 {live:.0%}가 해당 (카탈로그: {base:.0%})."),
+    "genre_measured": ("Measured on {users} test users whose last three clicks share a genre: {share:.0%} of their top 10 "
+                       "in this space and strategy has it, against a catalogue base rate of {base:.0%}{romance}.",
+                       "마지막 세 클릭이 장르를 공유하는 테스트 사용자 {users}명에서 측정: 이 공간과 방식의 상위 10개 중 "
+                       "{share:.0%}가 그 장르이며, 카탈로그 기준 비율은 {base:.0%}입니다{romance}."),
+    "genre_romance": ("; for Romance ({users} users) {share:.0%} against {base:.0%}",
+                      "; 로맨스({users}명)는 {share:.0%} 대 {base:.0%}"),
+    "interest_star": ("interest {i}", "관심사 {i}"),
     # --- core ---
     "all_candidates": ("all", "전체"),
     # --- catalogue edits (only when the operator set MOVIEDNA_EDITS=1) ---

@@ -65,6 +65,10 @@ else:
     st.caption(view.source)         # the file's text is escaped where it is built
     if view.plain:
         st.markdown(view.plain)
+    if view.beyond:
+        st.markdown(view.beyond)
+    if view.protocols:
+        st.markdown(view.protocols)
 
 if Settings.from_env().edits:   # the operator's choice (MOVIEDNA_EDITS=1): otherwise no visitor can write
     st.header(t("edit_title"))

@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from ui.answers import search_frame, show_notes, timing_caption
+from ui.charts import mmr_tradeoff
+from ui.evaluation import beyond
 from ui.filters import filter_bar
 from ui.plain import escape
 from ui.resources import engine, require_models, show_error
@@ -11,6 +13,7 @@ from ui.text import language_name, t
 from ui.urlstate import set_param
 from engine.errors import MovieDNAError
 from engine.inputs import clean_query
+from engine.recsys.diversity import LAMBDAS, MMR_CANDIDATES
 from engine.registry import TEXT_SPACES
 
 EXAMPLES = {
@@ -55,13 +58,14 @@ query = st.text_input(t("mood_input"), key="mood_query", max_chars=MAX_INPUT_CHA
 chips = st.columns(len(examples))
 for i, (col, ex) in enumerate(zip(chips, examples)):
     col.button(ex, key=f"mood_example_{i}", on_click=_use, args=(ex,), width="stretch")
-opts, cols = st.columns([2, 1])
+opts, lam_col, cols = st.columns([2, 1, 1])
 # labels fixed at script time: a format_func that reads the session's language later (AppTest does,
 # outside the script run) would label the options in English on the Korean page
 space_labels = {s: t(f"mood_space_{s}") for s in ("auto", *sorted(TEXT_SPACES, key=lambda s: not TEXT_SPACES[s]))}
 space = opts.radio(t("mood_space"), list(space_labels), format_func=space_labels.__getitem__,
                    horizontal=True, key="mood_space", help=t("mood_space_help"))
 k = cols.slider(t("how_many"), 5, 30, 10, key="mood_k")
+lam = lam_col.select_slider(t("mmr_lambda"), list(LAMBDAS), value=1.0, key="mood_lambda", help=t("mmr_lambda_help"))
 
 if not query.strip():
     st.warning(t("empty_query"))
@@ -82,7 +86,9 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
         st.subheader(t(title))
         try:
             with st.spinner(t("encoding")):
-                hits = engine().search(query, mode=mode, space=space, k=k, where=where)
+                hits = engine().search(query, mode=mode, space=space, k=k if lam >= 1.0 else max(k, MMR_CANDIDATES),
+                                       where=where)
+                hits = engine().diversify(hits, lam, k)     # MMR in the space that answered (1: unchanged)
             q = hits.query
             if q.space:
                 st.caption(t("served_by", space=escape(q.space),  # the encoder's name comes from stored data
@@ -95,6 +101,13 @@ for col, mode, title in zip(columns, ("semantic", "bm25", "hybrid"),
             st.caption(timing_caption(hits))
         except MovieDNAError as exc:
             show_error(exc)
+
+measured = beyond(engine())
+if measured is not None and measured.mmr:
+    st.plotly_chart(mmr_tradeoff({m: measured.mmr[m] for m in TEXT_SPACES if m in measured.mmr}, lam, measured.k,
+                                 measured.content_space or "text"), key="mood_mmr_chart")
+else:
+    st.caption(t("mmr_not_measured"))
 
 with st.expander(t("like_baseline")):
     try:

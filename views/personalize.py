@@ -2,18 +2,22 @@
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui.answers import recommendations_frame, show_notes, timing_caption
-from ui.charts import taste_map
-from ui.evaluation import measured, measured_source
+from ui.answers import live_genre_share, recommendations_frame, show_notes, timing_caption
+from ui.charts import mmr_tradeoff, taste_map
+from ui.evaluation import beyond, measured, measured_source
 from ui.filters import filter_bar
+from ui.plain import say
 from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
 from engine.errors import MovieDNAError
-from engine.registry import NATIVE_TASTE, SPACES, label
+from engine.registry import COLLABORATIVE, NATIVE_TASTE, SPACES, TASTE_STRATEGIES, label
+from engine.recsys.beyond import history_bucket
+from engine.recsys.diversity import LAMBDAS
 from engine.recsys.figures import DEFAULT_CANDIDATES
 
 st.title(t("page_personal"))
@@ -21,6 +25,8 @@ st.caption(t("personal_caption"))
 require_models(*SPACES)
 df = movies()
 labels = dict(zip(df["movie_id"], df["label"]))
+df_ratings = dict(zip(df["movie_id"], df["n_ratings"]))
+genres_of = dict(zip(df["movie_id"], df["genres"]))
 _ = clicks(), dislikes()  # read from the URL on first use
 warn_unknown_ids()
 save_taste()  # and keep the URL in step, so the state can be shared as a link
@@ -83,6 +89,30 @@ if st.session_state.get("taste_kind") not in kinds:           # e.g. the space c
     st.session_state["taste_kind"] = "mean"
 taste_kind = st.radio(t("taste_kind"), kinds, key="taste_kind", horizontal=True, format_func=_taste_label,
                       help=t("taste_help"))
+more = beyond(engine())
+n_clicks = len(st.session_state["clicks"])
+bucket = history_bucket(max(n_clicks, 1))
+
+
+def _strategy_label(name: str) -> str:
+    """A strategy with its measured NDCG in this space at the current number of clicks, when known."""
+    text = t(f"strategy_{name}")
+    cell = more.strategies.cell(model, name, bucket) if more is not None else None
+    if cell is None or cell.ndcg is None:
+        return text
+    return t("strategy_measured", label=text, v=cell.ndcg, k=more.k, bucket=bucket)
+
+
+s1, s2 = st.columns([3, 1])
+mean_taste = taste_kind == "mean" and not rerank      # the strategies and MMR shape the taste vector's list
+if "taste_strategy" not in st.session_state:        # chosen on validation for this space
+    st.session_state["taste_strategy"] = more.strategies.default_for(model) if more is not None else TASTE_STRATEGIES[0]
+strategy = s1.radio(t("strategy"), list(TASTE_STRATEGIES), key="taste_strategy", horizontal=True,
+                    format_func=_strategy_label, disabled=not mean_taste)
+lam = s2.select_slider(t("mmr_lambda"), list(LAMBDAS), value=1.0, key="taste_lambda", help=t("mmr_lambda_help"),
+                       disabled=not mean_taste)
+if more is not None:
+    st.caption(t("strategy_default", label=t(f"strategy_{more.strategies.default_for(model)}")))
 if figures is not None:
     st.caption(measured_source(figures))
 
@@ -113,7 +143,8 @@ with recs_col:
     hl = None if half_life == 0 else float(half_life)
     try:
         res = engine().personalize(liked, disliked, model=model, k=10, taste=taste_kind, rerank=rerank,
-                                   recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES, where=where)
+                                   recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES, where=where,
+                                   strategy=strategy if mean_taste else "average", diversity=lam if mean_taste else 1.0)
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()
@@ -124,6 +155,24 @@ with recs_col:
                  hide_index=True)
     st.caption(t("click_row_hint") + " · " + timing_caption(res))
     show_notes(res.notes)
+    threshold = more.support.threshold.get(model) if more is not None else None
+    if threshold is not None and model in COLLABORATIVE:
+        thin = [m for m in liked if int(df_ratings.get(m, 0)) < threshold]
+        if thin:
+            say("warning", t("support_warn_clicks", n=len(thin), threshold=threshold, space=label(model)))
+    shared, live = live_genre_share(res, [genres_of.get(m, ()) for m in liked])
+    if live is not None:
+        st.markdown(t("genre_live", genres=", ".join(sorted(shared)), live=live,
+                      base=float(df["genres"].map(lambda g: bool(shared & set(g))).mean())))
+    g = more.genre if more is not None else None
+    cell = g.shares.get((model, strategy if mean_taste else "average")) if g is not None else None
+    if cell is not None and g.base_rate is not None:
+        romance = (t("genre_romance", users=g.romance_users, share=cell[1], base=g.romance_base_rate)
+                   if cell[1] is not None and g.romance_base_rate is not None else "")
+        st.caption(t("genre_measured", users=g.users, share=cell[0], base=g.base_rate, romance=romance))
+    if more is not None and model in more.mmr:
+        st.plotly_chart(mmr_tradeoff({model: more.mmr[model]}, lam, more.k, more.content_space or "text"),
+                        key="taste_mmr_chart")
     # the toggle runs the two stages on the plain taste vector with 100 candidates: its measured figure
     point = figures.point(model, "sasrec", DEFAULT_CANDIDATES) if figures is not None else None
     alone = figures.taste_cell(model) if figures is not None else None
@@ -136,9 +185,11 @@ with map_col:
     ids, coords = projection(model)
     try:
         # the answer's own taste vector; the model's user vector lives in another space, so its map shows the clicks' mean
-        pos = (engine().place(model, res.vector, map_ids=ids, coords=coords) if res.vector is not None else
-               engine().taste_position(liked, disliked, model, hl, map_ids=ids, coords=coords))
+        # one star per taste vector: the multi-interest strategy has one per interest
+        stars = ([engine().place(model, v, map_ids=ids, coords=coords) for v in np.atleast_2d(res.vector)]
+                 if res.vector is not None else
+                 [engine().taste_position(liked, disliked, model, hl, map_ids=ids, coords=coords)])
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()
-    st.plotly_chart(taste_map(ids, coords, labels, res.ids(), disliked, liked, [pos]), key="taste_map_chart")
+    st.plotly_chart(taste_map(ids, coords, labels, res.ids(), disliked, liked, stars), key="taste_map_chart")

@@ -14,7 +14,7 @@ all items, the user's known items excluded).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -130,3 +130,100 @@ def holdout_metrics(model: "EmbeddingModel", holdout: "Holdout", negatives: np.n
             s[r, ex] = -np.inf
         full.append(target_ranks(s, tg))
     return {"full": ndcg(np.concatenate(full), k), "sampled": ndcg(np.concatenate(sampled), k)}
+
+
+# ---------------------------------------------------------------------- beyond accuracy
+# Each takes the recommended lists as int64 (u, k) item indices (``-1`` pads a short list and is
+# ignored) and returns one float; every user's list counts once.
+def top_k(scores: np.ndarray, exclude: Sequence[np.ndarray], k: int = 10) -> np.ndarray:
+    """int64 (u, k) item indices of each row's ``k`` best scores, best first, the row's ``exclude``
+    items removed (ties: lower index first). scores float (u, n) (not modified); exclude: u int64 arrays.
+    Non-finite scores never enter a list: a row with fewer than ``k`` finite scores is padded with -1."""
+    s = np.array(scores, dtype=np.float32, copy=True)
+    for r, ex in enumerate(exclude):
+        s[r, np.asarray(ex, dtype=np.int64)] = -np.inf
+    k = min(int(k), s.shape[1])
+    order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    ok = np.isfinite(np.take_along_axis(s, order, 1))
+    return np.where(ok, order, -1).astype(np.int64)
+
+
+def _valid(lists: np.ndarray) -> np.ndarray:
+    lists = np.asarray(lists, dtype=np.int64)
+    return lists[lists >= 0]
+
+
+def catalogue_coverage(lists: np.ndarray, n_items: int) -> float:
+    """Share of the ``n_items`` catalogue that appears in at least one list (coverage@k)."""
+    return float(len(np.unique(_valid(lists))) / n_items) if n_items else float("nan")
+
+
+def self_information(counts: np.ndarray) -> np.ndarray:
+    """float64 (n,) ``-log2(count_i / sum(counts))`` per item; an item never seen counts as seen once
+    (so a cold item is the most novel, not infinitely so)."""
+    c = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    return -np.log2(c / np.asarray(counts, dtype=np.float64).sum())
+
+
+def novelty(lists: np.ndarray, counts: np.ndarray) -> float:
+    """Mean self-information (bits, :func:`self_information`) of the recommended items.
+    counts: int (n,) interactions per item in the data the recommender learnt from."""
+    v = _valid(lists)
+    return float(self_information(counts)[v].mean()) if len(v) else float("nan")
+
+
+def head_items(counts: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """bool (n,): the ``ceil(share * n)`` most-interacted items (ties: lower index first)."""
+    counts = np.asarray(counts)
+    head = np.zeros(len(counts), dtype=bool)
+    head[np.argsort(-counts, kind="stable")[:int(np.ceil(share * len(counts)))]] = True
+    return head
+
+
+def popularity_share(lists: np.ndarray, counts: np.ndarray, share: float = 0.1) -> float:
+    """Share of the recommended items that are among the ``share`` most-interacted items (:func:`head_items`)."""
+    v = _valid(lists)
+    return float(head_items(counts, share)[v].mean()) if len(v) else float("nan")
+
+
+def _mean_pairwise(lists: np.ndarray, sim_of: Any) -> float:
+    """Mean over lists of the mean pairwise similarity ``sim_of(rows) -> (m, m)`` of each list's items
+    (lists with fewer than two items are skipped)."""
+    out = []
+    for row in np.asarray(lists, dtype=np.int64):
+        v = row[row >= 0]
+        m = len(v)
+        if m < 2:
+            continue
+        s = sim_of(v)
+        out.append((s.sum() - np.trace(s)) / (m * (m - 1)))
+    return float(np.mean(out)) if out else float("nan")
+
+
+def intra_list_diversity(lists: np.ndarray, unit: np.ndarray) -> float:
+    """Mean over lists of ``1 - mean pairwise cosine`` of the listed items. unit float (n, d): L2-normalised
+    rows of the space diversity is measured in (a content space, so "diverse" means "about other things")."""
+    unit = np.asarray(unit, dtype=np.float64)
+    return 1.0 - _mean_pairwise(lists, lambda v: unit[v] @ unit[v].T)
+
+
+def jaccard_matrix(tags: np.ndarray) -> np.ndarray:
+    """float64 (m, m) Jaccard similarity of bool (m, g) rows (two empty rows: 0)."""
+    t = np.asarray(tags, dtype=np.float64)
+    inter = t @ t.T
+    union = t.sum(1)[:, None] + t.sum(1)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def genre_diversity(lists: np.ndarray, genres: np.ndarray) -> float:
+    """Mean over lists of ``1 - mean pairwise Jaccard`` of the listed items' genre sets. genres bool (n, g)."""
+    genres = np.asarray(genres, dtype=bool)
+    return 1.0 - _mean_pairwise(lists, lambda v: jaccard_matrix(genres[v]))
+
+
+def list_ranks(lists: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """int64 (u,) 0-based position of each target in its list; ``lists.shape[1]`` where absent (a miss
+    for HR@k / NDCG@k with k = the list length)."""
+    lists = np.asarray(lists, dtype=np.int64)
+    hit = lists == np.asarray(targets, dtype=np.int64)[:, None]
+    return np.where(hit.any(1), hit.argmax(1), lists.shape[1]).astype(np.int64)

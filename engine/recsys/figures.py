@@ -231,3 +231,237 @@ def parse_page_figures(stages: Any, source: Source, created: float | None = None
                      for p in points if p.candidates == n_candidates]
     return PageFigures(k, _frozen(taste), _frozen({s: _frozen(v) for s, v in by_hl.items()}), _frozen(native),
                        _frozen(curves), tuple(rows), source, created, machine)
+
+
+# ---------------------------------------------------------------------- beyond accuracy (engine.recsys.beyond)
+@dataclass(frozen=True)
+class ListFigures:
+    """What one row's test top-k lists look like: catalogue ``coverage`` (share of movies in anyone's
+    list), ``novelty`` (bits), ``ild`` (1 - mean pairwise cosine in the content space; None without
+    one), ``ild_genre`` (1 - mean pairwise genre Jaccard; None without genres) and
+    ``popularity_share`` (share of the lists among the most-interacted movies)."""
+
+    coverage: float
+    novelty: float
+    ild: float | None
+    ild_genre: float | None
+    popularity_share: float
+
+
+@dataclass(frozen=True)
+class MmrPoint:
+    """The plain taste vector re-ranked by MMR at ``lam``: NDCG@k and both diversities of the lists."""
+
+    lam: float
+    ndcg: float
+    ild: float | None
+    ild_genre: float | None
+
+
+@dataclass(frozen=True)
+class DebiasCell:
+    """NDCG@k, coverage, popularity share and novelty of one variant's lists."""
+
+    ndcg: float
+    coverage: float
+    popularity_share: float
+    novelty: float
+
+
+@dataclass(frozen=True)
+class Debiased:
+    """A collaborative space's popularity-debiased neighbours: ``method`` ("direction" or "penalty") and
+    ``strength`` chosen on validation; the plain and debiased taste lists on test."""
+
+    space: str
+    method: str
+    strength: float
+    plain: DebiasCell
+    debiased: DebiasCell
+
+
+@dataclass(frozen=True)
+class BucketCell:
+    """NDCG@k of the users in one bucket (None: fewer users than the record's minimum)."""
+
+    bucket: str
+    users: int
+    ndcg: float | None
+
+
+@dataclass(frozen=True)
+class Support:
+    """"Similar to the last click" by the training ratings behind that click: ``test`` space -> cells in
+    bucket order; ``threshold`` collaborative space -> fewest ratings it is trusted with (chosen on
+    validation against ``reference``, the content space)."""
+
+    buckets: tuple[str, ...]
+    test: Mapping[str, tuple[BucketCell, ...]]
+    threshold: Mapping[str, int]
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Strategies:
+    """NDCG@k per taste strategy: ``test`` (space, strategy) -> cells per history length in ``history``
+    order; ``default`` chosen on validation (``valid_mean``: mean validation NDCG over spaces and lengths),
+    ``default_by_space`` likewise per space."""
+
+    history: tuple[str, ...]
+    default: str
+    valid_mean: Mapping[str, float | None]
+    test: Mapping[tuple[str, str], tuple[BucketCell, ...]]
+    default_by_space: Mapping[str, str] = field(default_factory=dict)
+
+    def default_for(self, space: str) -> str:
+        """The strategy with the best mean validation NDCG over history lengths in ``space`` (the overall
+        default where the space was not measured)."""
+        return self.default_by_space.get(space, self.default)
+
+    def cell(self, space: str, strategy: str, bucket: str) -> BucketCell | None:
+        return next((c for c in self.test.get((space, strategy), ()) if c.bucket == bucket), None)
+
+
+@dataclass(frozen=True)
+class GenreShare:
+    """Test users whose last three clicks share a genre: the share of those genres in the top k built
+    from the three clicks, ``shares`` (space, strategy) -> (all such users, None if none: the share of
+    Romance itself for the users whose three share Romance), against the catalogue's ``base_rate`` of
+    the same genres (``romance_base_rate``: Romance's share of the catalogue)."""
+
+    users: int
+    romance_users: int
+    base_rate: float | None
+    romance_base_rate: float | None
+    shares: Mapping[tuple[str, str], tuple[float, float | None]]
+
+
+@dataclass(frozen=True)
+class BeyondFigures:
+    """The ``"beyond"`` record of an evaluation (:mod:`engine.recsys.beyond`), typed.
+
+    ``models``: model -> its own ranking's lists; ``stage1``: option (``"mf:taste"``, ``"mf:native"`` …)
+    -> lists; ``two_stage``: (ranker, option, candidates or None) -> lists; ``mmr``: space -> points in
+    lambda order; ``debias``: collaborative space -> :class:`Debiased`."""
+
+    k: int
+    head_share: float
+    content_space: str | None
+    models: Mapping[str, ListFigures]
+    stage1: Mapping[str, ListFigures]
+    two_stage: Mapping[tuple[str, str, int | None], ListFigures]
+    mmr: Mapping[str, tuple[MmrPoint, ...]]
+    debias: Mapping[str, Debiased]
+    support: Support
+    strategies: Strategies
+    genre: GenreShare | None
+
+    def taste_lists(self, space: str) -> ListFigures | None:
+        return self.stage1.get(f"{space}:taste")
+
+
+def _maybe(x: Any, what: str, lo: float = -math.inf, hi: float = math.inf) -> float | None:
+    return None if x is None else number(x, what, lo, hi)
+
+
+def _lists(x: Any, what: str) -> ListFigures:
+    m = mapping(x, what)
+    return ListFigures(number(m.get("coverage"), f"{what} coverage", 0.0, 1.0),
+                       number(m.get("novelty"), f"{what} novelty", 0.0),
+                       _maybe(m.get("ild"), f"{what} diversity", 0.0, 2.0),
+                       _maybe(m.get("ild_genre"), f"{what} genre diversity", 0.0, 1.0),
+                       number(m.get("popularity_share"), f"{what} popularity share", 0.0, 1.0))
+
+
+def _buckets(x: Any, order: tuple[str, ...], k: int, what: str) -> tuple[BucketCell, ...]:
+    m = mapping(x, what)
+    out = []
+    for b in order:
+        c = mapping(m.get(b), f"{what} {b}")
+        out.append(BucketCell(b, count(c.get("users"), f"{what} {b} users"), _maybe(c.get(f"ndcg@{k}"), f"{what} {b}", 0.0, 1.0)))
+    return tuple(out)
+
+
+def _debias_cell(x: Any, k: int, what: str) -> DebiasCell:
+    m = mapping(x, what)
+    return DebiasCell(number(m.get(f"ndcg@{k}"), f"{what} NDCG", 0.0, 1.0), number(m.get("coverage"), f"{what} coverage", 0.0, 1.0),
+                      number(m.get("popularity_share"), f"{what} popularity share", 0.0, 1.0),
+                      number(m.get("novelty"), f"{what} novelty", 0.0))
+
+
+def parse_beyond(beyond: Any) -> BeyondFigures:
+    """The ``"beyond"`` record as :class:`BeyondFigures`; every figure checked (finite, shares in [0, 1]);
+    :class:`MalformedEvaluationError` otherwise."""
+    b = mapping(beyond, "beyond-accuracy record")
+    p = mapping(b.get("protocol"), "beyond-accuracy protocol")
+    k = count(p.get("k"), "beyond-accuracy k", 1)
+    content = p.get("content_space")
+    _need(content is None or isinstance(content, str), "content space")
+    lists = mapping(b.get("lists"), "list figures")
+    models = {str(n): _lists(v, f"{n} lists") for n, v in mapping(lists.get("models"), "model lists").items()}
+    stage1 = {str(n): _lists(v, f"{n} lists") for n, v in mapping(lists.get("stage1"), "stage-1 lists").items()}
+    two = {}
+    for r, by in mapping(lists.get("two_stage"), "two-stage lists").items():
+        for opt, cells in mapping(by, f"{r} lists").items():
+            for c, v in mapping(cells, f"{opt} > {r} lists").items():
+                two[(str(r), str(opt), candidates_key(c))] = _lists(v, f"{opt} > {r} at {c} lists")
+    mmr = {}
+    for space, info in mapping(b.get("mmr"), "MMR record").items():
+        pts = []
+        for pt in mapping(info, f"{space} MMR").get("points") or []:
+            pt = mapping(pt, f"{space} MMR point")
+            pts.append(MmrPoint(number(pt.get("lambda"), f"{space} MMR lambda", 0.0, 1.0),
+                                number(pt.get(f"ndcg@{k}"), f"{space} MMR NDCG", 0.0, 1.0),
+                                _maybe(pt.get("ild"), f"{space} MMR diversity", 0.0, 2.0),
+                                _maybe(pt.get("ild_genre"), f"{space} MMR genre diversity", 0.0, 1.0)))
+        mmr[str(space)] = tuple(pts)
+    debias = {}
+    for space, info in mapping(b.get("debias"), "debiasing record").items():
+        info = mapping(info, f"{space} debiasing")
+        method = info.get("method")
+        _need(method in ("direction", "penalty"), f"{space} debiasing method")
+        debias[str(space)] = Debiased(str(space), str(method), number(info.get("strength"), f"{space} strength", 0.0),
+                                      _debias_cell(info.get("test_plain"), k, f"{space} plain"),
+                                      _debias_cell(info.get("test_debiased"), k, f"{space} debiased"))
+    s = mapping(b.get("support"), "support record")
+    sb = tuple(str(x) for x in (s.get("buckets") or []))
+    ref = s.get("reference")
+    support = Support(sb, _frozen({str(m): _buckets(v, sb, k, f"{m} support") for m, v in mapping(s.get("test"), "support figures").items()}),
+                      _frozen({str(m): count(v, f"{m} support threshold", 1) for m, v in mapping(s.get("threshold") or {}, "thresholds").items()}),
+                      ref if isinstance(ref, str) else None)
+    st = mapping(b.get("strategies"), "strategy record")
+    hist = tuple(str(x) for x in (st.get("history") or []))
+    default = st.get("default")
+    _need(isinstance(default, str), "default strategy")
+    test = {}
+    for space, by in mapping(st.get("test"), "strategy figures").items():
+        for strat, cells in mapping(by, f"{space} strategies").items():
+            test[(str(space), str(strat))] = _buckets(cells, hist, k, f"{space} {strat}")
+    by_space = {}
+    for space, by in mapping(st.get("valid") or {}, "strategy validation figures").items():
+        means = {}
+        for strat, cells in mapping(by, f"{space} validation strategies").items():
+            vals = [c.ndcg for c in _buckets(cells, hist, k, f"{space} {strat} validation") if c.ndcg is not None]
+            if vals:
+                means[str(strat)] = sum(vals) / len(vals)
+        if means:
+            by_space[str(space)] = max(means, key=means.__getitem__)
+    strategies = Strategies(hist, str(default),
+                            _frozen({str(n): _maybe(v, f"{n} validation mean", 0.0, 1.0)
+                                     for n, v in mapping(st.get("valid_mean") or {}, "validation means").items()}),
+                            _frozen(test), _frozen(by_space))
+    genre = None
+    g = b.get("genre")
+    if g is not None:
+        g = mapping(g, "genre record")
+        shares = {}
+        for space, by in mapping(g.get("by_space") or {}, "genre shares").items():
+            for strat, v in mapping(by, f"{space} genre shares").items():
+                v = mapping(v, f"{space} {strat} genre share")
+                shares[(str(space), str(strat))] = (number(v.get("share"), f"{space} {strat} genre share", 0.0, 1.0),
+                                                    _maybe(v.get("romance_share"), f"{space} {strat} romance share", 0.0, 1.0))
+        genre = GenreShare(count(g.get("users"), "genre users"), count(g.get("romance_users"), "romance users"),
+                           _maybe(g.get("base_rate"), "genre base rate", 0.0, 1.0),
+                           _maybe(g.get("romance_base_rate"), "romance base rate", 0.0, 1.0), _frozen(shares))
+    return BeyondFigures(k, number(p.get("head_share"), "head share", 0.0, 1.0), content, _frozen(models), _frozen(stage1),
+                         _frozen(two), _frozen(mmr), _frozen(debias), support, strategies, genre)

@@ -114,6 +114,10 @@ class MovieTable:
             raise UnknownMovieError(f"No movie with id {int(movie_id)} in this catalogue.")
         return {**row, "genres": list(row["genres"])}
 
+    def ratings(self, movie_ids: Sequence[int]) -> np.ndarray:
+        """int64 (m,) ratings behind each movie (0 for an id the table does not know)."""
+        return np.array([self._pop.get(int(m), 0) for m in movie_ids], dtype=np.int64)
+
     def resolve(self, query: str | int) -> Resolved:
         """Title (exact, then case-insensitive, then fuzzy) or id -> one movie."""
         if isinstance(query, (int, np.integer)) and not isinstance(query, bool):

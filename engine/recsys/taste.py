@@ -170,3 +170,134 @@ def recommend(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", 
     keep = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and int(i) not in seen][:k]
     why = explain(space, [i for i, _ in keep], list(taste.clicks))
     return Recommended(tuple(Scored(i, s, b, bs) for (i, s), (b, bs) in zip(keep, why)), t)
+
+
+# ---------------------------------------------------------------------- several interests
+#: clicks the "best" strategy searches from (the most recent ones): each is one index query
+BEST_MAX_CLICKS = 50
+#: most interests a taste is split into
+MAX_INTERESTS = 3
+
+
+def interests(unit: np.ndarray, max_interests: int = MAX_INTERESTS, iterations: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Clicks clustered into up to ``max_interests`` interests by spherical k-means.
+
+    unit float (m, d): the clicks' unit rows, oldest first.  Seeds: the last click, then each time
+    the click least similar to every seed so far (deterministic); each click joins the interest of
+    highest cosine.  Returns (centroids float32 (j, d) L2-normalised, labels int64 (m,) into them),
+    the largest interest first (ties: the one holding the most recent click); empty ones dropped."""
+    x = np.asarray(unit, dtype=np.float64)
+    m = len(x)
+    j = max(1, min(int(max_interests), m))
+    seeds = [m - 1]
+    for _ in range(j - 1):
+        near = (x @ x[seeds].T).max(1)
+        near[seeds] = np.inf
+        seeds.append(int(near.argmin()))
+    cent = x[seeds]
+    labels = np.zeros(m, dtype=np.int64)
+    for it in range(iterations):
+        new = (x @ cent.T).argmax(1)
+        cent = np.stack([x[new == c].mean(0) if (new == c).any() else cent[c] for c in range(len(cent))])
+        cent = cent / np.maximum(np.linalg.norm(cent, axis=1, keepdims=True), 1e-12)
+        if it and np.array_equal(new, labels):
+            break
+        labels = new
+    used = [c for c in range(len(cent)) if (labels == c).any()]
+    last = {c: int(np.flatnonzero(labels == c).max()) for c in used}
+    used.sort(key=lambda c: (-(labels == c).sum(), -last[c]))
+    remap = {c: i for i, c in enumerate(used)}
+    return cent[used].astype(np.float32), np.array([remap[int(c)] for c in labels], dtype=np.int64)
+
+
+def best_scores(unit: np.ndarray, clicks: np.ndarray, dislikes: np.ndarray | None = None,
+                dislike_weight: float = 0.5) -> np.ndarray:
+    """float32 (n,): each movie's highest cosine to any click, minus ``dislike_weight`` times its
+    highest cosine to any dislike. unit float (n, d), clicks float (m, d), dislikes float (q, d): unit rows."""
+    s = (unit @ np.asarray(clicks, dtype=np.float32).T).max(1)
+    if dislikes is not None and len(dislikes):
+        s = s - dislike_weight * (unit @ np.asarray(dislikes, dtype=np.float32).T).max(1)
+    return s.astype(np.float32)
+
+
+def interleave(lists: Sequence[np.ndarray], k: int) -> np.ndarray:
+    """int64 (<= k,): round-robin over ``lists`` (each best first; first list first), repeats skipped."""
+    out: list[int] = []
+    seen: set[int] = set()
+    pos = [0] * len(lists)
+    while len(out) < k and any(p < len(lst) for p, lst in zip(pos, lists)):
+        for i, lst in enumerate(lists):
+            while pos[i] < len(lst) and int(lst[pos[i]]) in seen:
+                pos[i] += 1
+            if pos[i] < len(lst) and len(out) < k:
+                out.append(int(lst[pos[i]]))
+                seen.add(out[-1])
+                pos[i] += 1
+    return np.array(out, dtype=np.int64)
+
+
+def interest_vectors(space: Space, taste: Taste) -> np.ndarray:
+    """float32 (j, d): the taste's interests (:func:`interests` of its clicks, recency ignored), each
+    pushed away from the dislikes as :func:`taste_vector` does."""
+    cent, _ = interests(space.unit[space.rows(taste.clicks, "clicked")])
+    if taste.dislikes:
+        y = normalize(space.unit[space.rows(taste.dislikes, "disliked")].mean(0, keepdims=True))
+        cent = normalize(cent - taste.config.dislike_weight * y)
+    return cent.astype(np.float32)
+
+
+def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy: str = "average",
+               where: Selection | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Up to ``n`` movies for a taste by ``strategy`` (:data:`engine.registry.TASTE_STRATEGIES`):
+    (ids int64 (c,), scores float32 (c,), interest vectors float32 (j, d)), clicked and disliked excluded.
+
+    average: nearest to the taste vector; best: each movie scored by its best cosine to one of the
+    last :data:`BEST_MAX_CLICKS` clicks minus the dislikes (candidates: each click's nearest);
+    multi: one list per interest, interleaved (score: cosine to the nearest interest).  Only movies of
+    ``where`` (a filter's selection) when given."""
+    from engine.registry import TASTE_STRATEGIES
+
+    if strategy not in TASTE_STRATEGIES:
+        raise BadQueryError(f"Unknown taste strategy {strategy!r}; choose one of {', '.join(TASTE_STRATEGIES)}.")
+    seen = np.fromiter(taste.seen, np.int64, len(taste.seen))
+    want = min(n + len(seen), index.ntotal)
+
+    def nearest(q: np.ndarray) -> list[np.ndarray]:
+        _, ids = index.search(np.ascontiguousarray(q, dtype=np.float32), want, where)
+        return [row[(row >= 0) & ~np.isin(row, seen)] for row in ids]
+
+    if strategy == "average":
+        t = taste_vector(space, taste)
+        vecs = t[None, :]
+        ids = nearest(vecs)[0][:n]
+        return ids, (space.unit[space.rows(ids)] @ t).astype(np.float32), vecs
+    if strategy == "best":
+        clicks = space.unit[space.rows(taste.clicks[-BEST_MAX_CLICKS:], "clicked")]
+        dis = space.unit[space.rows(taste.dislikes, "disliked")] if taste.dislikes else None
+        pool = np.unique(np.concatenate(nearest(clicks)))
+        s = best_scores(space.unit[space.rows(pool)], clicks, dis, taste.config.dislike_weight)
+        order = np.argsort(-s, kind="stable")[:n]
+        return pool[order], s[order], normalize(clicks.mean(0, keepdims=True)).astype(np.float32)
+    vecs = interest_vectors(space, taste)
+    ids = interleave(nearest(vecs), n)
+    return ids, (space.unit[space.rows(ids)] @ vecs.T).max(1).astype(np.float32), vecs
+
+
+def recommend_by(space: Space, index: SearchIndex, taste: Taste, k: int = 10, strategy: str = "average",
+                 lam: float = 1.0, where: Selection | None = None) -> Recommended:
+    """Top-k movies for ``taste`` by ``strategy`` (:func:`candidates`), re-ranked by MMR at ``lam``
+    (:mod:`engine.recsys.diversity`; 1 = as found) from :data:`~engine.recsys.diversity.MMR_CANDIDATES`
+    candidates, each explained by its nearest click.  ``vector``: float32 (d,) for one taste vector,
+    (j, d) for the multi-interest strategy (one row per interest)."""
+    from engine.recsys.diversity import MMR_CANDIDATES, check_lambda, mmr
+
+    lam = check_lambda(lam)
+    ids, scores, vecs = candidates(space, index, taste, k if lam >= 1.0 else max(k, MMR_CANDIDATES), strategy, where)
+    if lam < 1.0 and len(ids):
+        keep = mmr(ids, scores, space.unit[space.rows(ids)], k, lam)
+        score_of = dict(zip(ids.tolist(), scores.tolist()))
+        ids, scores = keep, np.array([score_of[int(i)] for i in keep], dtype=np.float32)
+    ids, scores = ids[:k], scores[:k]
+    why = explain(space, ids.tolist(), list(taste.clicks))
+    rows = tuple(Scored(int(i), float(s), b, bs) for i, s, (b, bs) in zip(ids, scores, why))
+    return Recommended(rows, vecs[0] if strategy != "multi" else vecs)

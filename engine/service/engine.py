@@ -30,7 +30,7 @@ from engine.models import encoders as enc_mod
 from engine.notes import Note, note
 from engine.recsys.pipeline import Reranker, two_stage as run_two_stage
 from engine.recsys.query import MovieTable, Resolved, neighbours, overlap
-from engine.recsys.taste import Space, Taste, TasteConfig, recommend as run_recommend, taste_vector
+from engine.recsys.taste import Space, Taste, TasteConfig, recommend as run_recommend, recommend_by, taste_vector
 from engine.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.service import records, search as text_search
 from engine.service.results import Agreement, Asked, Hit, Hits
@@ -395,9 +395,14 @@ class Engine:
                     {"index": 1e3 * (t1 - t0), "search": 1e3 * (t2 - t1)}, tuple(notes), sp.unit[row])
 
     def similar_all(self, movie: str | int, models: Sequence[str] | None = None, k: int = 10,
-                    index: IndexConfig | str | None = None, where: Filter | None = None) -> Agreement:
+                    index: IndexConfig | str | None = None, where: Filter | None = None,
+                    diversity: float = 1.0) -> Agreement:
         """Similar movies in each space plus pairwise overlap of the top-k lists (each only the movies
-        ``where`` keeps, when given)."""
+        ``where`` keeps, when given); with ``diversity`` < 1 each list is MMR's ``k`` of the space's 50
+        nearest (:meth:`diversify`)."""
+        from engine.recsys.diversity import MMR_CANDIDATES, check_lambda
+
+        lam = check_lambda(diversity)
         if models is not None and (isinstance(models, (str, bytes)) or not hasattr(models, "__iter__")):
             raise BadQueryError(f"models must be a list of model names; got {models!r}.")
         names = list(models) if models is not None else []
@@ -406,7 +411,9 @@ class Engine:
             raise BadQueryError(f"models must be a list of model names; got {names!r}.")
         if not names:
             raise ModelNotBuiltError("No vectors in the catalogue yet; run `python -m engine build`.")
-        spaces = {m: self.similar(movie, m, k, index, where) for m in names}
+        spaces = {m: self.similar(movie, m, k, index, where) if lam >= 1.0 else
+                  self.diversify(self.similar(movie, m, max(check_k(k, MAX_K), MMR_CANDIDATES), index, where), lam, k)
+                  for m in names}
         first = next(iter(spaces.values())).query
         pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
         return Agreement(int(first.movie_id), str(first.title), spaces,
@@ -436,9 +443,10 @@ class Engine:
     def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                     taste: str = "mean", rerank: bool = False, recency_half_life: float | None = None,
                     index: IndexConfig | str | None = None, n_candidates: int = 100, ranker: str = "sasrec",
-                    where: Filter | None = None) -> Hits:
+                    where: Filter | None = None, strategy: str = "average", diversity: float = 1.0) -> Hits:
         """What Live personalization shows for one state of its controls: the taste vector's nearest
-        movies (``taste="mean"``), the model's own user vector (``"native"``, MF and SASRec), or the
+        movies (``taste="mean"``; several clicks combined by ``strategy``, re-ranked by MMR at
+        ``diversity``), the model's own user vector (``"native"``, MF and SASRec), or the
         two stages (``rerank``: the taste vector's ``n_candidates`` re-ranked by ``ranker``)."""
         if taste not in TASTES:
             raise BadQueryError(f"Unknown taste {taste!r}; choose one of {', '.join(TASTES)}.")
@@ -447,20 +455,25 @@ class Engine:
                                   where=where)
         if taste == "native":
             return self.recommend_native(clicks, dislikes, model, k, where=where)
-        return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index, where=where)
+        return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index, where=where,
+                              strategy=strategy, diversity=diversity)
 
     def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   recency_half_life: float | None = None, dislike_weight: float = 0.5,
-                  index: IndexConfig | str | None = None, where: Filter | None = None) -> Hits:
+                  index: IndexConfig | str | None = None, where: Filter | None = None,
+                  strategy: str = "average", diversity: float = 1.0) -> Hits:
         """Live personalisation: nearest movies to the taste vector, with "because you clicked"; only
-        movies ``where`` keeps when given."""
+        movies ``where`` keeps when given; ``strategy`` (:data:`~engine.registry.TASTE_STRATEGIES`) and
+        MMR ``diversity`` as :func:`engine.recsys.taste.recommend_by`.  For "multi", ``vector`` holds
+        one row per interest."""
         k = check_k(k, MAX_K)
         taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life, dislike_weight))  # checked once, here
         sel = self.select(where)
         sp = self.space(model)
         t0 = time.perf_counter()
         idx = self.search_index(sp, index)
-        rec = run_recommend(sp, idx, taste, k=k, where=sel)
+        rec = (run_recommend(sp, idx, taste, k=k, where=sel) if strategy == "average" and diversity == 1.0
+               else recommend_by(sp, idx, taste, k, strategy, diversity, where=sel))
         ms = 1e3 * (time.perf_counter() - t0)
         items = self.hits(((r.movie_id, r.score) for r in rec.rows),
                           because_id=[r.because_id for r in rec.rows], because_score=[r.because_score for r in rec.rows])
@@ -519,6 +532,57 @@ class Engine:
                       n_candidates=int(len(res.candidates)), reranker=str(ranker).strip().lower() if rerank else None,
                       filter=_asked(sel))
         return Hits("two_stage", asked, items, res.timings_ms, (*idx.notes, *idx.plan(sel).notes()), res.vector)
+
+    def diversify(self, hits: Hits, diversity: float, k: int = 10, space: str | None = None) -> Hits:
+        """``hits`` (best first) re-ranked by MMR at ``diversity`` (:mod:`engine.recsys.diversity`; 1 =
+        unchanged), cut to ``k``, similarity in ``space`` (default: the space the hits came from).
+        Fused or keyword scores are min-max scaled first, so relevance and cosine share a range."""
+        from dataclasses import replace
+
+        from engine.recsys.diversity import check_lambda, mmr
+
+        lam, k = check_lambda(diversity), check_k(k, MAX_K)
+        if lam >= 1.0 or not hits.items:
+            return replace(hits, items=hits.items[:k])
+        sp = self.space(space or hits.query.space or hits.query.model or "text")
+        items = [h for h in hits.items if h.movie_id in sp.row]
+        rel = np.array([h.score for h in items], dtype=np.float64)
+        if hits.query.mode in ("hybrid", "bm25", "keyword") and np.ptp(rel) > 0:
+            rel = (rel - rel.min()) / np.ptp(rel)
+        ids = np.array([h.movie_id for h in items], dtype=np.int64)
+        by_id = {h.movie_id: h for h in items}
+        picked = mmr(ids, rel, sp.unit[sp.rows(ids)], k, lam)
+        return replace(hits, items=tuple(replace(by_id[int(m)], rank=r + 1) for r, m in enumerate(picked)))
+
+    def similar_debiased(self, movie: str | int, model: str = "mf", k: int = 10, where: Filter | None = None) -> Hits:
+        """Nearest movies to one movie in a collaborative space with item popularity taken out, by the
+        method chosen on validation (:mod:`engine.recsys.beyond`; subtracting 0.1 x standardised log
+        popularity before anything was measured).  Exact: every movie of the space is scored; only
+        movies ``where`` keeps when given."""
+        from engine.recsys.beyond import debiased_scores
+        from engine.registry import COLLABORATIVE
+
+        k = check_k(k, MAX_K)
+        name = str(model).strip().lower()
+        if name not in COLLABORATIVE:
+            raise BadQueryError(f"Only the collaborative spaces ({', '.join(COLLABORATIVE)}) can be debiased; got {model!r}.")
+        ev = self.evaluation()
+        chosen = ev.beyond.debias.get(name) if ev is not None and ev.beyond is not None else None
+        method, strength = (chosen.method, chosen.strength) if chosen else ("penalty", 0.1)
+        ref = self.resolve(movie)
+        sp = self.space(name)
+        t0 = time.perf_counter()
+        row = sp.rows([ref.movie_id], "movie")[0]
+        s = debiased_scores(sp.unit, self.movies.ratings(sp.ids), sp.unit[row][None, :], method, strength)[0]
+        s[row] = -np.inf
+        sel = self.select(where)
+        if sel is not None:
+            s[~sel.mask(sp.ids)] = -np.inf
+        top = [i for i in np.argsort(-s, kind="stable")[:k] if np.isfinite(s[i])]
+        asked = Asked(model=sp.model, index=f"exact, debiased ({method})", movie_id=ref.movie_id, title=ref.title,
+                      matched=ref.how)
+        return Hits("similar", asked, self.hits(zip(sp.ids[top].tolist(), s[top].tolist())),
+                    {"search": 1e3 * (time.perf_counter() - t0)}, (), sp.unit[row])
 
     # ------------------------------------------------------------------ maps
     def taste_position(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf",

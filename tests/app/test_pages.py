@@ -135,7 +135,8 @@ def test_personalize_clicks_drive_recommendations(built):
     df = frame(at, "taste_recs")
     assert set(df["Because you clicked"]) <= {"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"}
     assert at.query_params["clicks"] in (f"{STAR_WARS},{TOY_STORY},{FARGO}", [f"{STAR_WARS},{TOY_STORY},{FARGO}"])
-    assert len(at.get("plotly_chart")) == 1  # the taste map
+    # the taste map and the measured diversity trade-off (evaluation published for ml-100k)
+    assert [c.key for c in at.get("plotly_chart")] == ["taste_mmr_chart", "taste_map_chart"]
 
 
 def test_personalize_dislike_and_rerank(built):

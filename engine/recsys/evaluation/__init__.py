@@ -16,14 +16,14 @@ from engine.recsys.evaluation.published import publish_evaluation, published_dig
 from engine.recsys.evaluation.record import (DEFAULT_PROTOCOL, Evaluation, ModelResult, Protocol, Reference, Split,
                                              parse_evaluation)
 from engine.recsys.evaluation.reference import REFERENCE_NOTES, REFERENCES
-from engine.recsys.evaluation.rows import EvaluationRow, evaluation_rows, format_table
+from engine.recsys.evaluation.rows import EvaluationRow, evaluation_rows, format_table, protocol_swaps
 from engine.recsys.evaluation.run import eval_config, evaluate, evaluate_split, parse_eval_models, settings_identity
 from engine.recsys.evaluation.stored import current_evaluation, evaluation_key, measured_figures, stored_evaluation
 
 __all__ = [
     "DEFAULT_PROTOCOL", "Evaluation", "EvaluationRow", "ModelResult", "Protocol", "REFERENCES", "REFERENCE_NOTES",
     "Reference", "Split", "current_evaluation", "eval_config", "evaluate", "evaluate_split", "evaluation_key",
-    "evaluation_rows", "format_table", "measured_figures", "parse_eval_models", "parse_evaluation",
+    "evaluation_rows", "format_table", "measured_figures", "parse_eval_models", "parse_evaluation", "protocol_swaps",
     "publish_evaluation", "published_digest", "published_evaluation", "published_path", "settings_identity",
     "stored_evaluation",
 ]

@@ -15,8 +15,8 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from engine.recsys.evaluation.reference import REFERENCE_K, REFERENCE_SHORT
-from engine.recsys.figures import (Cell, Machine, MalformedEvaluationError, PageFigures, Source, cell, count,
-                                   mapping, number, parse_page_figures)
+from engine.recsys.figures import (BeyondFigures, Cell, Machine, MalformedEvaluationError, PageFigures, Source, cell,
+                                   count, mapping, number, parse_beyond, parse_page_figures)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,9 @@ class Reference:
 @dataclass(frozen=True)
 class Evaluation:
     """A verified evaluation.  ``models`` in the record's order; ``references``: model -> reference
-    (only for models in the record); ``figures``: what the pages do (None: measured without stages)."""
+    (only for models in the record); ``figures``: what the pages do (None: measured without stages);
+    ``beyond``: what the lists look like beyond accuracy and what the controls cost (None: a record
+    written before it was measured, or without stages)."""
 
     dataset: str | None
     data_hash: str | None
@@ -81,6 +83,7 @@ class Evaluation:
     created: float | None
     machine: Machine
     figures: PageFigures | None
+    beyond: BeyondFigures | None = None
 
     def model(self, name: str) -> ModelResult | None:
         return next((m for m in self.models if m.name == name), None)
@@ -145,6 +148,10 @@ def parse_evaluation(blob: Any, source: Source) -> Evaluation:
     if figures is not None and figures.k != k:
         raise MalformedEvaluationError("The evaluation's stages were measured at another k than its models; "
                                        "run `python -m engine evaluate` to rewrite it.")
+    beyond = None if not ev.get("beyond") else parse_beyond(ev["beyond"])
+    if beyond is not None and beyond.k != k:
+        raise MalformedEvaluationError("The evaluation's beyond-accuracy record was measured at another k than its "
+                                       "models; run `python -m engine evaluate` to rewrite it.")
     dataset, data_hash = ev.get("dataset"), ev.get("data_hash")
     return Evaluation(dataset if isinstance(dataset, str) else None, data_hash if isinstance(data_hash, str) else None,
-                      protocol, split, tuple(results), MappingProxyType(refs), source, created, machine, figures)
+                      protocol, split, tuple(results), MappingProxyType(refs), source, created, machine, figures, beyond)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from engine.recsys.evaluation.record import Evaluation
-from engine.recsys.figures import Cell
+from engine.recsys.beyond import format_beyond
+from engine.recsys.figures import Cell, ListFigures
 from engine.recsys.stages import format_stages
 
 
@@ -16,7 +17,7 @@ class EvaluationRow:
     reference for ``name`` (``"reference"``, ``label`` is its short description or None), or what a
     page does (``"page"``: ``name`` is the space, ``ranker`` / ``candidates`` the two stages, else
     None).  ``sampled`` is None where only the full ranking was measured; ``train_seconds`` None
-    where nothing was trained."""
+    where nothing was trained; ``lists``: the row's lists beyond accuracy (None where not measured)."""
 
     kind: Literal["model", "reference", "page"]
     name: str
@@ -26,20 +27,41 @@ class EvaluationRow:
     train_seconds: float | None = None
     ranker: str | None = None
     candidates: int | None = None
+    lists: ListFigures | None = None
 
 
 def evaluation_rows(ev: Evaluation) -> tuple[EvaluationRow, ...]:
     """Each model (each followed by its reference, where the data set has one), then what the pages
     do (:attr:`PageFigures.rows <engine.recsys.figures.PageFigures.rows>`)."""
     rows = []
+    b = ev.beyond
     for m in ev.models:
-        rows.append(EvaluationRow("model", m.name, m.label, m.sampled, m.full, m.train_seconds))
+        rows.append(EvaluationRow("model", m.name, m.label, m.sampled, m.full, m.train_seconds,
+                                  lists=b.models.get(m.name) if b else None))
         ref = ev.references.get(m.name)
         if ref is not None:
             rows.append(EvaluationRow("reference", ref.name, ref.short, ref.sampled, ref.full))
     for r in (ev.figures.rows if ev.figures else ()):
-        rows.append(EvaluationRow("page", r.space, None, None, r.cell, ranker=r.ranker, candidates=r.candidates))
+        lists = None
+        if b is not None:
+            lists = (b.taste_lists(r.space) if r.ranker is None
+                     else b.two_stage.get((r.ranker, f"{r.space}:taste", r.candidates)))
+        rows.append(EvaluationRow("page", r.space, None, None, r.cell, ranker=r.ranker, candidates=r.candidates,
+                                  lists=lists))
     return tuple(rows)
+
+
+def protocol_swaps(ev: Evaluation) -> tuple[tuple[str, str], ...]:
+    """Pairs of models (better first under the sampled protocol) that full ranking orders the other way
+    by NDCG@k; empty when both protocols order the models the same way (ties count as agreement)."""
+    ms = ev.models
+    out = []
+    for i, a in enumerate(ms):
+        for b in ms[i + 1:]:
+            ds, df = a.sampled.ndcg - b.sampled.ndcg, a.full.ndcg - b.full.ndcg
+            if ds * df < 0:
+                out.append((a.name, b.name) if ds > 0 else (b.name, a.name))
+    return tuple(out)
 
 
 def model_label(name: str, config: Mapping[str, Any] | None = None) -> str:
@@ -85,6 +107,8 @@ def format_table(result: Mapping[str, Any]) -> str:
     lines += [f"  ref {name}: {note}" for name, note in notes.items() if name in result["models"] and name in refs]
     if result.get("stages"):
         lines += ["", format_stages(result["stages"])]
+    if result.get("beyond"):
+        lines += ["", format_beyond(result["beyond"])]
     return "\n".join(lines)
 
 

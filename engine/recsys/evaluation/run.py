@@ -32,6 +32,7 @@ from engine.artifacts import canonical
 from engine.recsys.evaluation.record import DEFAULT_PROTOCOL
 from engine.recsys.evaluation.reference import REFERENCE_NOTES, REFERENCES
 from engine.models.metrics import full_ranks, sampled_ranks, summarize
+from engine.recsys.beyond import BeyondConfig, evaluate_beyond
 from engine.recsys.splits import LeaveOneOut, leave_one_out
 from engine.recsys.stages import StagesConfig, evaluate_stages
 from engine.registry import BASELINES, EVAL_MODELS
@@ -88,7 +89,8 @@ def evaluate_split(
     """Fit each model on ``split`` train, early-stop on validation, report test HR/NDCG@k both protocols.
     ``users``: the data set's users frame (demographics for Wide & Deep; other models ignore it).
     ``stages``: also measure what the pages do with the fitted models (:mod:`engine.recsys.stages`)
-    under the result's ``"stages"`` key.  ``keep``: a dict that receives the fitted models (name -> model)."""
+    under the result's ``"stages"`` key, and what their lists look like beyond accuracy
+    (:mod:`engine.recsys.beyond`) under ``"beyond"``.  ``keep``: a dict that receives the fitted models (name -> model)."""
     names = parse_eval_models(models)
     progress = progress or (lambda f, m: None)
     negatives = split.sample_negatives(n_negatives, seed=seed)
@@ -132,6 +134,7 @@ def evaluate_split(
     if stages:
         cfg = stages if isinstance(stages, StagesConfig) else StagesConfig(k=k)
         out["stages"] = evaluate_stages(split, fitted, cfg, progress=progress)
+        out["beyond"] = evaluate_beyond(split, fitted, movies, out["stages"], BeyondConfig(k=k), progress=progress)
     return out
 
 

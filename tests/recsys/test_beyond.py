@@ -1,0 +1,136 @@
+"""The beyond-accuracy record on a small synthetic split, and its helpers by hand."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.models import get_model
+from engine.models.metrics import list_ranks, ndcg, top_k
+from engine.models.popularity import PopularityModel
+from engine.recsys.beyond import (debiased_scores, evaluate_beyond, format_beyond, genre_share, history_bucket,
+                                  popularity_direction, popularity_z, remove_direction, shared_genres, strategy_lists,
+                                  support_bucket, two_stage_lists)
+from engine.recsys.figures import MalformedEvaluationError, parse_beyond
+from engine.recsys.splits import leave_one_out
+from engine.recsys.stages import StagesConfig, evaluate_stages, native_scores, taste_scores
+from engine.recsys.taste import Space
+from tests.models.synth import cyclic_ratings, movies_frame, users_frame
+
+
+@pytest.fixture(scope="module")
+def measured():
+    ratings = cyclic_ratings(80, 50, seed=3, noise=0.3)
+    split = leave_one_out(ratings, min_count=3)
+    movies = movies_frame(50)
+    train = split.train_data(movies, users_frame(ratings["user_id"]))
+    valid = split.valid_holdout()
+    models = {"popularity": PopularityModel().fit(train),
+              "mf": get_model("mf", iterations=3, dim=8).fit(train, valid=valid),
+              "sasrec": get_model("sasrec", epochs=2, hidden=16, maxlen=20, eval_every=2).fit(train, valid=valid)}
+    stages = evaluate_stages(split, models, StagesConfig(candidates=(5, 10), latency_users=3))
+    return split, models, movies, stages, evaluate_beyond(split, models, movies, stages)
+
+
+def test_record_parses_and_covers_every_row(measured):
+    split, models, _, stages, b = measured
+    fig = parse_beyond(json.loads(json.dumps(b)))
+    assert set(fig.models) == set(models)
+    assert set(fig.stage1) == set(stages["stage1_taste"]) | set(stages["stage1_native"])
+    assert ("sasrec", "mf:taste", None) in fig.two_stage and ("sasrec", "mf:taste", 5) in fig.two_stage
+    assert [p.lam for p in fig.mmr["mf"]] == [1.0, 0.9, 0.7, 0.5]
+    assert fig.strategies.default in ("average", "best", "multi")
+    text = format_beyond(b, "5")
+    assert "model mf" in text and "mf:taste > sasrec @5" in text and "MMR" in text
+    bad = json.loads(json.dumps(b))
+    bad["lists"]["models"]["mf"]["popularity_share"] = 1.5
+    with pytest.raises(MalformedEvaluationError):
+        parse_beyond(bad)
+
+
+def test_mmr_at_one_is_the_plain_taste_vector(measured):
+    split, models, _, _, b = measured
+    test = split.test_holdout()
+    sp = Space("mf", models["mf"].item_ids(), models["mf"].item_embeddings())
+    plain = ndcg(list_ranks(top_k(taste_scores(sp, test.histories), test.exclude, 10), test.targets), 10)
+    assert b["mmr"]["mf"]["points"][0]["ndcg@10"] == pytest.approx(plain, abs=1e-4)
+    assert b["strategies"]["test"]["mf"]["average"]["6-20"]["users"] > 0
+
+
+def test_two_stage_lists_with_every_candidate_are_the_rankers_own(measured):
+    split, models, _, _, _ = measured
+    test = split.test_holdout()
+    s1 = native_scores(models["mf"], test)
+    rs = native_scores(models["sasrec"], test)
+    assert np.array_equal(two_stage_lists(s1, rs, test.exclude, None, 10), top_k(rs, test.exclude, 10))
+    five = two_stage_lists(s1, rs, test.exclude, 5, 10)
+    assert (five[:, 5:] == -1).all()                       # only five candidates reach stage 2
+
+
+def test_strategy_lists_average_is_the_taste_vector(measured):
+    split, models, _, _, _ = measured
+    test = split.test_holdout()
+    sp = Space("mf", models["mf"].item_ids(), models["mf"].item_embeddings())
+    got = strategy_lists(sp.unit, list(test.histories), test.exclude, "average", 10)
+    assert np.array_equal(got, top_k(taste_scores(sp, test.histories), test.exclude, 10))
+    for s in ("best", "multi"):
+        lists = strategy_lists(sp.unit, list(test.histories), test.exclude, s, 10)
+        assert lists.shape == (len(test.targets), 10)
+        assert not any(set(lst) & set(ex.tolist()) for lst, ex in zip(lists.tolist(), test.exclude))
+
+
+def test_debiasing_by_hand():
+    counts = np.array([100, 10, 1, 1])
+    z = popularity_z(counts)
+    assert z.mean() == pytest.approx(0, abs=1e-6) and z.std() == pytest.approx(1, abs=1e-5) and z[0] > z[1] > z[2]
+    unit = np.eye(4, dtype=np.float32)[:, :3] + 0.0
+    unit[3] = [0.6, 0.8, 0.0]
+    q = np.array([[1.0, 0.0, 0.0]], dtype=np.float32)
+    pen = debiased_scores(unit, counts, q, "penalty", 0.1)
+    assert pen[0].tolist() == pytest.approx((q @ unit.T)[0] - 0.1 * z)
+    p = popularity_direction(unit, counts)
+    assert np.linalg.norm(p) == pytest.approx(1.0, abs=1e-6)
+    assert np.abs(remove_direction(unit, p) @ p).max() < 1e-5
+    assert debiased_scores(unit, counts, q, "direction", 0.0).shape == (1, 4)
+
+
+def test_helpers_by_hand():
+    assert shared_genres([["Romance", "Drama"], ["Romance"], ["Romance", "Comedy"]]) == {"Romance"}
+    assert shared_genres([["A"], ["B"]]) == frozenset() and shared_genres([]) == frozenset()
+    assert genre_share([["Romance"], ["Drama"], ["Romance", "War"], []], frozenset({"Romance"})) == 0.5
+    assert genre_share([], frozenset({"Romance"})) is None
+    assert [history_bucket(n) for n in (1, 2, 3, 5, 6, 20, 21)] == ["1-2", "1-2", "3-5", "3-5", "6-20", "6-20", ">20"]
+    assert [support_bucket(n) for n in (0, 2, 3, 10, 11, 51)] == [None, "1-2", "3-10", "3-10", "11-50", ">50"]
+
+
+def test_evaluation_rows_carry_the_lists_and_the_protocols_are_compared(measured):
+    from engine.recsys.evaluation import evaluation_rows, parse_evaluation, protocol_swaps
+
+    _, _, _, _, b = measured
+    cell = lambda s, f: {"sampled": {"hr@10": 0.5, "ndcg@10": s}, "full": {"hr@10": 0.1, "ndcg@10": f},  # noqa: E731
+                         "train_seconds": 1.0}
+    blob = {"protocol": {"k": 10, "negatives": 100, "seed": 0}, "split": {"users": 3, "items": 5, "interactions": 10},
+            "models": {"popularity": cell(0.30, 0.04), "mf": cell(0.40, 0.08), "sasrec": cell(0.35, 0.10)},
+            "beyond": json.loads(json.dumps(b))}
+    ev = parse_evaluation(blob, "local")
+    rows = {r.name: r for r in evaluation_rows(ev) if r.kind == "model"}
+    assert rows["mf"].lists == ev.beyond.models["mf"] and rows["mf"].lists is not None
+    # sampled: mf > sasrec > popularity; full: sasrec > mf > popularity -> one swapped pair
+    assert protocol_swaps(ev) == (("mf", "sasrec"),)
+    older = {k: v for k, v in blob.items() if k != "beyond"}               # a record written before: still valid
+    assert parse_evaluation(older, "published").beyond is None
+
+
+def test_evaluate_with_stages_writes_the_beyond_record():
+    from engine.recsys.evaluation import evaluate_split, format_table, parse_evaluation
+
+    ratings = cyclic_ratings(60, 40, seed=1, noise=0.3)
+    split = leave_one_out(ratings, min_count=3)
+    out = evaluate_split(split, movies_frame(40), "popularity,mf", n_negatives=10, configs={"mf": get_model("mf", iterations=2, dim=8).config},
+                         stages=StagesConfig(candidates=(5, 10), latency_users=2))
+    assert set(out["beyond"]["lists"]["models"]) == {"popularity", "mf"}
+    assert "beyond accuracy" in format_table(out | {"dataset": "synthetic"})
+    raw = out["beyond"]["lists"]["models"]["popularity"]
+    assert parse_evaluation(out, "local").beyond.models["popularity"].popularity_share == raw["popularity_share"]
