@@ -107,7 +107,8 @@ def test_mood_korean_query_goes_to_the_multilingual_space(built):
     assert any("**use**" in c.value for c in at.caption)
     genres = frame(at, 0).iloc[:, 2].tolist()  # the semantic column (display tables: by position)
     assert sum("Sci-Fi" in g for g in genres) >= 5                               # space movies
-    assert any("키워드 일치 없음" in i.value for i in at.info)                      # BM25: honestly nothing
+    # BM25: honestly nothing, said in Korean by the note's own Korean text
+    assert any("맞는 키워드가 없습니다" in c.value for c in at.caption)
 
 
 def test_mood_language_switch_follows_an_untouched_example_but_keeps_typed_text(built):
