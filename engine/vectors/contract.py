@@ -150,11 +150,15 @@ class SearchIndex(Protocol):
 class VectorStore(Protocol):
     name: str
 
-    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace the model's collection with these vectors. ids int64 (n,), vectors float32 (n, d)."""
+    def upsert(self, model: str, movie_ids: np.ndarray, vectors: np.ndarray,
+               columns: FilterColumns | None = None) -> None:
+        """Replace the model's collection with these vectors. ids int64 (n,), vectors float32 (n, d);
+        ``columns``: the movies' filter columns in the same order, kept beside the vectors."""
 
-    def search(self, model: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k by cosine. queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k))."""
+    def search(self, model: str, queries: np.ndarray, k: int, where: Selection | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k by cosine. queries float32 (q, d) -> (scores float32 (q, k), ids int64 (q, k)); only the
+        movies of ``where`` when given."""
 
     def count(self, model: str) -> int:
         """Number of vectors stored for the model (0 if absent)."""
