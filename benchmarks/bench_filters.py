@@ -176,6 +176,8 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--backends", default="faiss")
     ap.add_argument("--indexes", default="exact,hnsw,ivf", help="FAISS index kinds to measure")
+    ap.add_argument("--ef-search", type=int, default=None, help="HNSW efSearch (default 64, 256 at 1M)")
+    ap.add_argument("--nprobe", type=int, default=None, help="IVF nprobe (default 32, 64 at 1M)")
     ap.add_argument("--index-dir", default=None, help="keep built FAISS indexes here (re-runs skip the build)")
     ap.add_argument("--widen-max", type=int, default=contract.WIDEN_MAX,
                     help="most a filter widens efSearch / nprobe (1 = never; the engine's default otherwise)")
@@ -199,10 +201,11 @@ def main() -> int:
     for s, flt in filters(facets):
         truths[s] = truth(facets.select(flt).mask(ids))
     n = len(ids)
+    big = n > 200_000  # a build that fits the shared 2-core machine: M=16 efC=64, nlist=1024
     configs = [IndexConfig("exact"),
-               IndexConfig("hnsw", hnsw_m=16 if n > 200_000 else 32, ef_construction=64 if n > 200_000 else 200,
-                           ef_search=64),
-               IndexConfig("ivf", nlist=1024 if n > 200_000 else 0, nprobe=32)]
+               IndexConfig("hnsw", hnsw_m=16 if big else 32, ef_construction=64 if big else 200,
+                           ef_search=args.ef_search or (256 if big else 64)),
+               IndexConfig("ivf", nlist=1024 if big else 0, nprobe=args.nprobe or (64 if big else 32))]
     configs = [c for c in configs if c.kind in args.indexes.split(",")]
     rows: list[dict] = []
     for backend in args.backends.split(","):

@@ -135,23 +135,24 @@ def _table(hits: Hits, extra: str = "") -> str:
 def cmd_similar(args: argparse.Namespace) -> Result:
     if (args.title is None) == (args.id is None):
         raise BadQueryError("Give a movie title or --id N (one of them).")
+    where = filter_of(args)  # bad flags fail before any data is loaded
     eng = _engine(args)
     movie = args.id if args.id is not None else args.title
     if args.model == "all":
-        ag = eng.similar_all(movie, k=args.k, index=args.index, where=filter_of(args))
+        ag = eng.similar_all(movie, k=args.k, index=args.index, where=where)
         text = [f"Similar to {ag.title}:"]
         for m, h in ag.spaces.items():
             text.append(_table(h, f"\n[{m}]\n"))
         text.append("\nagreement (top-k overlap):")
         text += [f"  {o.a} vs {o.b}: {o.count}/{args.k} shared (Jaccard {o.jaccard:.2f})" for o in ag.overlaps]
         return Result(ag.to_dict(), "\n".join(text))
-    hits = eng.similar(movie, model=args.model, k=args.k, index=args.index, where=filter_of(args))
+    hits = eng.similar(movie, model=args.model, k=args.k, index=args.index, where=where)
     return Result(hits.to_dict(), _table(hits, f"Similar to {hits.query.title} in the {args.model} space:\n"))
 
 
 def cmd_search(args: argparse.Namespace) -> Result:
-    eng = _engine(args)
     where = filter_of(args)
+    eng = _engine(args)
     hits = eng.search(args.query, mode=args.mode, space=args.space, k=args.k, index=args.index, where=where)
     q = hits.query
     data = hits.to_dict()
@@ -166,6 +167,7 @@ def cmd_search(args: argparse.Namespace) -> Result:
 
 
 def cmd_recommend(args: argparse.Namespace) -> Result:
+    where = filter_of(args)
     eng = _engine(args)
     clicks, dislikes = _ids(args.clicks, "clicks"), _ids(args.dislikes, "dislikes")
     if not clicks:
@@ -173,10 +175,10 @@ def cmd_recommend(args: argparse.Namespace) -> Result:
     if args.rerank:
         hits = eng.two_stage(clicks, dislikes, model=args.model, k=args.k, n_candidates=args.candidates,
                              recency_half_life=args.half_life, index=args.index, ranker=args.rerank,
-                             where=filter_of(args))
+                             where=where)
         head = f"Two-stage: {hits.query.n_candidates} {args.model} candidates re-ranked by {args.rerank}\n"
     else:
         hits = eng.recommend(clicks, dislikes, model=args.model, k=args.k,
-                             recency_half_life=args.half_life, index=args.index, where=filter_of(args))
+                             recency_half_life=args.half_life, index=args.index, where=where)
         head = f"Recommended in the {args.model} space:\n"
     return Result(hits.to_dict(), _table(hits, head))

@@ -60,10 +60,11 @@ BACKENDS: dict[str, str] = {
 DEFAULT_BACKEND = "faiss"
 SEARCH_MAX_K = 16_384  # most neighbours one store search returns (Milvus's top-k ceiling; FAISS allows its size)
 #: the planner's threshold: a filter matching at most this many movies is searched exactly over just
-#: those rows (no index); above it the index searches with the filter.  Measured by
-#: benchmarks/bench_filters.py: exact over 20,000 unit rows of 64-d costs about what an unfiltered
-#: HNSW search at 1M costs, and below it an index with a selective filter only loses recall.
-SUBSET_MAX = 20_000
+#: those rows (no index); above it the index searches with the filter.  Measured at 1M x 64
+#: (benchmarks/bench_filters.py, docs/FILTERS.md): exact over the 10,000 rows of a 1 % filter takes
+#: about what unfiltered HNSW takes with full recall, while HNSW with a selector at 10 % needs ~10x
+#: its efSearch and still loses recall, and exact over 100,000 rows stays a few ms.
+SUBSET_MAX = 100_000
 #: how far a filtered ANN search widens (efSearch, nprobe: x 1/selectivity, at most this factor)
 WIDEN_MAX = 64
 

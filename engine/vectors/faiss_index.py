@@ -381,6 +381,7 @@ class _Filtered:
     matching unit rows themselves.  A few selections are kept (a page's filters), oldest dropped."""
 
     KEEP = 8
+    SUBSET_BYTES = 512 << 20  # the matching rows kept for the few-rows path, all selections together
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -421,6 +422,8 @@ class _Filtered:
             rows = np.flatnonzero(where.mask(idx.ids))
             hit = (normalize(idx.vectors[rows]), idx.ids[rows])
             with self._lock:
+                while self._subsets and sum(v[0].nbytes for v in self._subsets.values()) + hit[0].nbytes > self.SUBSET_BYTES:
+                    self._subsets.pop(next(iter(self._subsets)))
                 self._put(self._subsets, where.key, hit)
         return hit
 

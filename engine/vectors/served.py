@@ -120,7 +120,10 @@ class StoreIndex:
         name = store_collection(dataset, model, content_hash)
         if store.count(name) != len(ids):
             log.info("loading %d %s vectors into %s collection %s", len(ids), model, backend, name)
-            store.upsert(name, ids, unit, columns)  # type: ignore[call-arg]
+            if columns is None:
+                store.upsert(name, ids, unit)
+            else:
+                store.upsert(name, ids, unit, columns)  # type: ignore[call-arg]
         return cls(store, backend, name, ids, unit.shape[1])
 
     def updated(self, add_ids: np.ndarray, add_vectors: np.ndarray, remove_ids: np.ndarray,

@@ -22,7 +22,7 @@ class ExactStore:
         self.data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.calls: list[dict] = []
 
-    def upsert(self, model, movie_ids, vectors):
+    def upsert(self, model, movie_ids, vectors, columns=None):
         self.data[model] = (np.asarray(movie_ids, np.int64), np.asarray(vectors, np.float32))
 
     def count(self, model):
