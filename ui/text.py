@@ -93,6 +93,8 @@ _E = {
     "how_many": ("How many", "개수"),
     "timing": ("Timings: {parts}", "시간: {parts}"),
     "space": ("Space", "공간"),
+    "url_clicks": ("clicked movies", "클릭한 영화"),
+    "url_dislikes": ("disliked movies", "싫어요 영화"),
     "url_unknown_ids": ("The link names {what} this data set does not have ({ids}); they were left out.",
                         "링크에 이 데이터셋에 없는 {what}가 있어 제외했습니다 ({ids})."),
     "space_mf": ("MF — rated like", "MF — 평점 패턴"),
@@ -159,6 +161,7 @@ _E = {
                          "좋아하는 영화를 클릭하세요. 취향 벡터는 그 벡터들의 평균(다시 정규화)이며, 추천은 취향 벡터에 "
                          "가장 가까운 영화이고 가장 가까운 클릭으로 설명됩니다."),
     "click_means": ("A click means", "클릭의 의미"),
+    "mode_like": ("👍 more like this", "👍 이런 영화 더"),
     "mode_dislike": ("👎 less like this", "👎 이런 영화 덜"),
     "rerank_toggle": ("Re-rank with SASRec", "SASRec으로 재순위"),
     "recency": ("Recency half-life (clicks)", "최근성 반감기 (클릭 수)"),
