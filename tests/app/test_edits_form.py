@@ -85,3 +85,25 @@ def test_similar_movies_labels_a_cold_start_vector_and_lists_the_new_movie(tiny_
     at.run()
     titles = [t for df in at.dataframe for t in df.value.iloc[:, 0].tolist()]
     assert "Quokka Harbor · cold start" in titles and "Quokka Harbor" in titles  # MF/SASRec vs text
+
+
+def test_home_says_the_evaluation_describes_the_catalogue_before_its_edits(tiny_catalogue, fake_encoder):
+    from engine.data.catalogue import Catalogue
+    from engine.service import Engine
+    from tests.app.test_home import PROTOCOL
+
+    metrics = {"sampled": {"hr@10": 0.7, "ndcg@10": 0.44}, "full": {"hr@10": 0.2, "ndcg@10": 0.1}, "train_seconds": 1.0}
+    cat = Catalogue(tiny_catalogue)
+    cat.put_json("evaluation", {"protocol": PROTOCOL, "models": {"mf": metrics},
+                                "split": {"users": 3, "items": 5, "interactions": 10}})
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and not [i for i in at.info if "before its edits" in i.value]
+    eng = Engine("ml-25m", catalogue=cat)
+    assert eng.edit_notes() == ()
+    eng.add_movie("Quokka Harbor", 2022, "Drama")
+    eng.remove_movie(2)
+    assert [n.params for n in eng.edit_notes()] == [{"added": 1, "removed": 1}]
+    cat.close()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert [i for i in at.info if "before its edits: 1 movie(s) added and 1 removed" in i.value]
