@@ -55,7 +55,7 @@ def test_language_switch_keeps_translated_choices_and_follows_the_example(browse
     try:
         page.goto(page_url(server, "mood"), wait_until="domcontentloaded")
         page.wait_for_function(WAIT_RENDERED, timeout=180_000)
-        checked = '[data-testid="stMain"] input[type=radio]:checked'
+        checked = '[data-testid="stMain"] .st-key-mood_space input[type=radio]:checked'  # the text-space radio
         assert page.locator(checked).count() == 1
         page.get_by_text("한국어").click()
         time.sleep(1.0)
