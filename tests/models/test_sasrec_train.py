@@ -121,6 +121,8 @@ def test_epoch_plan_bounds_only_big_data():
     small = epoch_plan(cfg, np.full(943, 100), 1682)                        # ml-100k: ~94k positions per epoch
     assert not small["bounded"] and small["epochs"] == cfg.epochs and small["users_per_epoch"] == 1.0
     assert small["ce_loss"] == "full" and small["summary"].startswith("not bounded")
+    ten_k = epoch_plan(cfg, np.full(610, 90), 9_742)                         # ml-latest-small: 55k positions
+    assert ten_k["ce_loss"] == "sampled" and ten_k["epochs"] == cfg.epochs  # sampled softmax, every epoch
     mid = epoch_plan(cfg, np.full(30_000, 80), 40_000)                      # 2.4M positions per epoch
     assert mid["bounded"] and mid["ce_loss"] == "sampled" and mid["epochs"] == cfg.max_positions // 2_400_000
     assert mid["users_per_epoch"] == 1.0 and "sampled softmax over 1,024 negatives" in mid["summary"]
