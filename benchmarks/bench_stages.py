@@ -6,6 +6,7 @@ Usage (from the repo root)::
     python benchmarks/bench_stages.py --from-json evaluation.json     # output of `python -m engine evaluate --json`
     python benchmarks/bench_stages.py --save-models DIR    # then --load-models DIR re-measures the stages only
     python benchmarks/bench_stages.py --load-models DIR --publish    # the file the pages show on a fresh install
+    python benchmarks/bench_stages.py --load-models DIR --beyond-only --publish    # taste code changed, models did not
 
 Fits MF, SASRec, Text and Wide & Deep on the leave-one-out train split (as ``python -m engine
 evaluate`` does; several minutes, SASRec dominates), then prints the tables of
@@ -134,6 +135,9 @@ def main() -> int:
     ap.add_argument("--load-models", default=None,
                     help="reuse models saved by --save-models: only the stages are measured (no fitting)")
     ap.add_argument("--refit", default=None, help="with --load-models: refit these models (comma-separated) first")
+    ap.add_argument("--beyond-only", action="store_true",
+                    help="with --load-models: keep the verified published stages (the same models) and measure only "
+                         "the beyond-accuracy record again, e.g. after a change to the taste strategies")
     ap.add_argument("--add-beyond", default=None, metavar="MODELS",
                     help="refit only these models (comma-separated, e.g. popularity,mf,text,use), check that each "
                          "reproduces the published evaluation's figures exactly, and add the beyond-accuracy record "
@@ -190,10 +194,26 @@ def main() -> int:
                 result["models"].update(part["models"])
                 (folder / "evaluation.json").write_text(json.dumps(result, default=str))
                 print(f"refitted {', '.join(kept)}", flush=True)
-            result["stages"] = evaluate_stages(split, models)
+            if args.beyond_only:                 # the taste code changed, not the models: keep the published stages
+                from engine.recsys.evaluation import published_evaluation, published_path
+
+                if published_evaluation(ds.name, ds.content_hash) is None:
+                    print(f"--beyond-only needs a verified published evaluation of {ds.name}", file=sys.stderr)
+                    return 1
+                pub = json.loads(published_path(ds.name).read_text())
+                if any(abs(pub["models"][m]["full"]["ndcg@10"] - r["full"]["ndcg@10"]) > 1e-12
+                       for m, r in result["models"].items()):
+                    print(f"the models in {folder} are not the published ones", file=sys.stderr)
+                    return 1
+                result["stages"] = pub["stages"]
+                result["stages_measured"] = pub.get("stages_measured")
+            else:
+                result["stages"] = evaluate_stages(split, models)
             result["beyond"] = evaluate_beyond(split, models, ds.movies, result["stages"])
-            result |= {"machine": machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]},
-                       "stages_measured": time.time()}
+            result["machine"] = machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]}
+            if not args.beyond_only:
+                result["stages_measured"] = time.time()
+            result["beyond_measured"] = time.time()
             print(f"(stages with the models in {folder}: {time.perf_counter() - t0:.0f}s wall)", flush=True)
         else:
             kept: dict = {}
