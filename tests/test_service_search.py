@@ -270,3 +270,41 @@ def test_a_popularity_prior_reorders_semantic_lists_when_on(eng, monkeypatch):
     n = {int(m): int(r) for m, r in zip(movies()["movie_id"], movies()["n_ratings"])}
     assert [n[m] for m in pop.ids()] == sorted((n[m] for m in pop.ids()), reverse=True)
     assert pop.ids() != plain.ids() and len(pop.ids()) == 5
+
+
+def test_collaborative_expansion_adds_one_rrf_list_when_on(tmp_path, monkeypatch):
+    from engine.recsys import expand as X
+
+    cat = catalogue()
+    m = movies()
+    ids = m.movie_id.to_numpy(np.int64)
+    rng = np.random.default_rng(0)
+    mf = np.eye(len(GENRES), dtype=np.float32)[[GENRES.index(g[0]) for g in m.genres]] + 0.1 * rng.random((len(m), len(GENRES)))
+    cat.put_vectors("mf", ids, mf.astype(np.float32), {"model": "mf", "config": {}})
+    eng = Engine("fake", catalogue=cat, index_dir=tmp_path, encoder=ENC)
+    text = "a cowboy at dawn"
+    plain = eng.search(text, k=10)
+    assert plain.query.fusion.expansion is None and "mf" not in plain.query.fusion.lists
+    cfg = X.ExpansionConfig(space="mf", seeds=3, weight=1.0)
+    monkeypatch.setattr(X, "EXPANSION", cfg)
+    hyb = eng.search(text, k=10)
+    f = hyb.query.fusion
+    assert f.expansion == "mf" and f.lists[-1] == "mf" and len(f.weights) == len(f.lists) and f.weights[-1] == 1.0
+    # the expected list, computed from the parts: the semantic lists, BM25, then the seeds' MF neighbours
+    lists = [eng.search(text, mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in f.spaces]
+    kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH).ids()
+    weights = H.fusion_weights(len(lists), f.bm25_confident)
+    seeds = X.seed_ids(lists + [kw], weights, set(ids.tolist()), cfg, H.FUSION.rrf_k)
+    sp = eng.space("mf")
+    centre = X.centroid(sp.unit[sp.rows(seeds)])
+    cf = [int(i) for i in np.argsort(-(sp.unit @ centre), kind="stable")]
+    cf = sp.ids[cf].tolist()[:cfg.depth]
+    expected = H.rrf(lists + [kw, cf], 10, c=H.FUSION.rrf_k, weights=weights + [1.0])
+    assert hyb.ids() == [mid for mid, _, _ in expected]
+    assert hyb.ids() != plain.ids()
+    western = {int(i) for i, g in zip(m.movie_id, m.genres) if g[0] == "Western"}
+    assert len(set(hyb.ids()) & western) >= len(set(plain.ids()) & western)     # the seeds' genre pulls in its films
+    # a query where BM25 is confident is not expanded when the expansion is gated on BM25's abstention
+    monkeypatch.setattr(X, "EXPANSION", X.ExpansionConfig(space="mf", seeds=3, weight=1.0, unsure_only=True))
+    title = eng.search("Cowboy Story", k=10)
+    assert title.query.fusion.bm25_confident and title.query.fusion.expansion is None

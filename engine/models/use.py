@@ -164,6 +164,7 @@ class UseConfig:
     batch_size: int = 256       # documents per encode call (the backend micro-batches by tokens itself)
     max_tags: int = 20
     bilingual_genres: bool = True  # genre names spelled out and repeated in Korean; chosen on validation (docs/SEARCH.md)
+    document_year: str = "year"    # "year" | "decade" | "none" after the title (engine.models.text.DOCUMENT_YEARS)
 
 
 class UseModel(TextModel):
@@ -185,7 +186,8 @@ class UseModel(TextModel):
         progress = progress or no_progress
         t0 = time.perf_counter()
         self._set_items(data.item_ids)
-        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, self.config.bilingual_genres)
+        docs = movie_documents(data.movies, self._item_ids, self.config.max_tags, self.config.bilingual_genres,
+                               self.config.document_year)
         enc, bs, n = load_use(), self.config.batch_size, len(docs)
         parts = []
         for b in tqdm(range(0, n, bs), desc="use", unit="batch", leave=False, disable=None if n > bs else True):

@@ -64,18 +64,20 @@ class Encoder:
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the hybrid mode fused: RRF constant, the semantic lists' spaces (BM25 last), the weights
-    (one per list, BM25's last) and whether BM25 was confident enough to vote."""
+    """How the hybrid mode fused: RRF constant, the semantic lists' spaces, the weights (one per list:
+    the spaces', BM25's, then the expansion's), whether BM25 was confident enough to vote and the
+    collaborative space that expanded the hits (None: no expansion; engine.recsys.expand)."""
 
     rrf_k: float
     spaces: tuple[str, ...]
     weights: tuple[float, ...]
     bm25_confident: bool
+    expansion: str | None = None
 
     @property
     def lists(self) -> tuple[str, ...]:
-        """The fused lists' names in order: the spaces, then "bm25"."""
-        return (*self.spaces, "bm25")
+        """The fused lists' names in order: the spaces, "bm25", then the expansion's space if any."""
+        return (*self.spaces, "bm25", *((self.expansion,) if self.expansion else ()))
 
 
 @dataclass(frozen=True)

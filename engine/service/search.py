@@ -13,7 +13,7 @@ import pandas as pd
 from engine.inputs import MAX_K, check_k, check_mode, clean_query
 from engine.models import encoders as enc_mod
 from engine.notes import Note, note
-from engine.recsys import hybrid
+from engine.recsys import expand, hybrid
 from engine.recsys.query import neighbours, query_notes
 from engine.registry import TEXT_SPACES
 from engine.service.results import Asked, Encoder, Feedback, Fusion, Hits
@@ -86,7 +86,11 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     t3 = time.perf_counter()
     confident = bool(kw.items) and eng.catalogue.bm25_covers(text, kw.items[0].movie_id)
     weights = hybrid.fusion_weights(len(lists), confident)
-    fused = hybrid.rrf([i.tolist() for i, _ in lists] + [kw.ids()], k, c=hybrid.FUSION.rrf_k, weights=weights)
+    ranked = [i.tolist() for i, _ in lists] + [kw.ids()]
+    collab = collaborative_list(eng, ranked, weights, confident, index, sel)
+    if collab is not None:
+        ranked, weights = ranked + [collab], weights + [expand.EXPANSION.weight]
+    fused = hybrid.rrf(ranked, k, c=hybrid.FUSION.rrf_k, weights=weights)
     timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
     if not kw.items:
         notes.append(note("hybrid_bm25_none"))
@@ -95,10 +99,27 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     if len(spaces) > 1:
         notes.append(note("hybrid_fused_bm25", spaces=list(spaces)) if weights[-1] else
                      note("hybrid_fused", spaces=list(spaces)))
-    fusion = Fusion(hybrid.FUSION.rrf_k, tuple(spaces), tuple(weights), confident)
+    fusion = Fusion(hybrid.FUSION.rrf_k, tuple(spaces), tuple(weights), confident,
+                    expand.EXPANSION.space if collab is not None else None)
     ranks = [dict(zip(fusion.lists, r)) for _, _, r in fused]
     return Hits("hybrid", _replace(asked, fusion=fusion),
                 eng.hits(((m, s) for m, s, _ in fused), ranks=ranks), timings, tuple(notes))
+
+
+def collaborative_list(eng: Engine, ranked: list[list[int]], weights: list[float], confident: bool, index: Any,
+                       where: Any = None) -> list[int] | None:
+    """The hybrid's collaborative expansion (:mod:`engine.recsys.expand`): the nearest movies, in
+    ``EXPANSION.space``, to the mean vector of the fusion's best movies; None when the expansion is off,
+    does not apply to this query or its space is not built.  ``where``: a filter's selection."""
+    cfg = expand.EXPANSION
+    if not cfg.applies(confident) or cfg.space not in eng.models():
+        return None
+    sp = eng.space(cfg.space)
+    seeds = expand.seed_ids(ranked, weights, sp.row, cfg, hybrid.FUSION.rrf_k)
+    if not seeds:
+        return None
+    ids, _ = neighbours(eng.search_index(sp, index), expand.centroid(sp.unit[sp.rows(seeds)]), cfg.depth, where=where)
+    return ids.tolist()
 
 
 def _replace(asked: Asked, **changes: Any) -> Asked:

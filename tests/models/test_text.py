@@ -53,6 +53,30 @@ def test_documents_dedupe_genres_and_tags_and_use_overviews():
     ]
 
 
+@pytest.mark.parametrize("style, first", [("year", "Moon (2009)."), ("decade", "Moon (2000s)."), ("none", "Moon.")])
+def test_documents_date_style(style, first):
+    import pandas as pd
+
+    movies = pd.DataFrame({"movie_id": [3, 1], "title": ["Moon", "Up"], "year": pd.array([2009, None], dtype="Int64"),
+                           "genres": [["Sci-Fi"], []]})
+    docs = textmod.movie_documents(movies, np.array([3, 1]), year=style)
+    assert docs == [first + " Genres: Sci-Fi.", "Up."]            # no year: nothing to say in any style
+    with pytest.raises(BadQueryError, match="document_year"):
+        textmod.movie_documents(movies, np.array([3]), year="month")
+
+
+def test_the_date_style_is_part_of_the_build_key():
+    import dataclasses
+
+    from engine.build import build_config, build_key
+
+    for name in ("text", "use"):
+        cfg = build_config(name)
+        assert cfg.document_year in textmod.DOCUMENT_YEARS
+        other = dataclasses.replace(cfg, document_year="none" if cfg.document_year != "none" else "year")
+        assert build_key("d", name, cfg) != build_key("d", name, other)
+
+
 def test_encode_queries_normalised():
     q = textmod.encode_queries(["a scary film about ghosts", "romantic comedy in Paris"])
     assert q.dtype == np.float32 and q.shape == (2, 384)
