@@ -35,6 +35,7 @@ import numpy as np
 from engine.errors import BadQueryError, ModelNotBuiltError
 from engine.inputs import check_mode  # noqa: F401
 from engine.notes import Note, note
+from engine.recsys import genre_terms
 from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
 from engine.arrays import normalize
 
@@ -158,10 +159,11 @@ def semantic_text(text: str) -> str:
     """The query as embedded: generic words ("movie", "film", "영화") dropped, since every document
     is a movie and USE otherwise matches them to titles such as "The Brady Bunch Movie".  Chosen on
     benchmarks/queries/korean_validation.json (nDCG@10 ko +0.029 / +0.020, en +0.004 / +0.007 on
-    ml-100k / ml-latest-small).  A query of generic words only is kept as typed.
+    ml-100k / ml-latest-small).  A query of generic words only is kept as typed.  Genres a Korean
+    query names (로맨틱코미디, 스릴러) are followed by their English names (:mod:`engine.recsys.genre_terms`).
     """
     stripped = re.sub(r"\s+", " ", _GENERIC.sub(" ", text)).strip(" ,.;:")
-    return stripped if any(c.isalnum() for c in stripped) else text
+    return genre_terms.embedded_text(stripped if any(c.isalnum() for c in stripped) else text)
 
 
 @dataclass(frozen=True)

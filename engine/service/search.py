@@ -13,7 +13,7 @@ import pandas as pd
 from engine.inputs import MAX_K, check_k, check_mode, clean_query
 from engine.models import encoders as enc_mod
 from engine.notes import Note, note
-from engine.recsys import hybrid
+from engine.recsys import genre_terms, hybrid
 from engine.recsys.query import neighbours, query_notes
 from engine.registry import TEXT_SPACES
 from engine.service.results import Asked, Encoder, Feedback, Fusion, Hits
@@ -82,9 +82,10 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
                   filter=asked_filter)
     if mode == "semantic":
         return Hits("mood", asked, eng.hits(zip(ids.tolist(), scores.tolist())), timings, tuple(notes))
-    kw = bm25(eng, text, min(max(k, hybrid.FUSION.depth), MAX_K), sel, notes=False)
+    kw_text, gate_text = genre_terms.keyword_query(text)   # Korean genre words also searched in English
+    kw = bm25(eng, kw_text, min(max(k, hybrid.FUSION.depth), MAX_K), sel, notes=False)
     t3 = time.perf_counter()
-    confident = bool(kw.items) and eng.catalogue.bm25_covers(text, kw.items[0].movie_id)
+    confident = bool(kw.items) and eng.catalogue.bm25_covers(gate_text, kw.items[0].movie_id)
     weights = hybrid.fusion_weights(len(lists), confident)
     fused = hybrid.rrf([i.tolist() for i, _ in lists] + [kw.ids()], k, c=hybrid.FUSION.rrf_k, weights=weights)
     timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
