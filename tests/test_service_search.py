@@ -270,3 +270,15 @@ def test_a_popularity_prior_reorders_semantic_lists_when_on(eng, monkeypatch):
     n = {int(m): int(r) for m, r in zip(movies()["movie_id"], movies()["n_ratings"])}
     assert [n[m] for m in pop.ids()] == sorted((n[m] for m in pop.ids()), reverse=True)
     assert pop.ids() != plain.ids() and len(pop.ids()) == 5
+
+
+def test_a_korean_genre_loanword_is_searched_with_its_english_name(eng, monkeypatch):
+    from engine.recsys import genre_terms as G
+
+    hits = eng.search("웨스턴 추천", mode="semantic", k=5)             # no twin: only the genre name can match
+    assert hits.query.embedded == "웨스턴 추천 western"
+    assert [it.genres for it in hits.items] == [("Western",)] * 5
+    assert hits.query.feedback.alpha == H.FEEDBACK.alpha_non_english       # Korean over English titles
+    assert eng.search("western", mode="semantic", k=5).query.feedback.alpha == H.FEEDBACK.alpha
+    monkeypatch.setattr(G, "GENRE_TERMS", G.GenreTermsConfig(semantic=False))
+    assert eng.search("웨스턴 추천", mode="semantic", k=5).query.embedded == "웨스턴 추천"

@@ -83,6 +83,11 @@ class FeedbackConfig:
     m: int = 10
     alpha: float = 0.5
     spaces: tuple[str, ...] = ("use",)
+    #: alpha for a query that is not English over a catalogue written in another script (None:
+    #: ``alpha``): the feedback movies pull a Korean query towards the English documents; English
+    #: queries and Korean catalogues keep ``alpha``.  2 chosen on the
+    #: Korean validation sets over {0.5, 1, 2, 3, 4} (2–4 a plateau; docs/SEARCH.md)
+    alpha_non_english: float | None = 2.0
 
 
 #: the feedback semantic search applies
@@ -116,6 +121,16 @@ def with_prior(ids: np.ndarray, scores: np.ndarray, popularity: np.ndarray, beta
     blended = np.asarray(scores, np.float32) + np.float32(beta) * np.asarray(popularity, np.float32)
     order = np.argsort(-blended, kind="stable")
     return np.asarray(ids)[order], blended[order]
+
+
+def feedback_alpha(text: str, cross_lingual: bool, cfg: FeedbackConfig | None = None) -> float:
+    """The feedback weight for a query: ``cfg.alpha``, or ``cfg.alpha_non_english`` when it is set, the
+    query is not English (:func:`query_language`) and ``cross_lingual`` (the catalogue's titles and
+    overviews are not written in the query's script: a Korean query over English documents)."""
+    cfg = cfg or FEEDBACK
+    if cfg.alpha_non_english is None or not cross_lingual or query_language(text) == "English":
+        return cfg.alpha
+    return cfg.alpha_non_english
 
 
 def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndarray:

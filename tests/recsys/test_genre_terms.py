@@ -60,8 +60,19 @@ def test_the_embedded_text_carries_the_english_genre_names():
     assert G.embedded_text("공포 추천", off) == "공포 추천"
 
 
-def test_keyword_query_searches_and_gates_on_the_english_names_only_when_asked():
-    on, off = G.GenreTermsConfig(bm25=True), G.GenreTermsConfig(bm25=False)
-    assert G.keyword_query("스릴러 추천해줘", on) == ("스릴러 추천해줘 thriller", "thriller")
-    assert G.keyword_query("스릴러 추천해줘", off) == ("스릴러 추천해줘", "스릴러 추천해줘")
-    assert G.keyword_query("인터스텔라를 보고 싶어", on) == ("인터스텔라를 보고 싶어",) * 2
+def test_feedback_weight_per_language():
+    plain = H.FeedbackConfig(alpha=0.5, alpha_non_english=None)
+    assert H.feedback_alpha("무서운 거", True, plain) == H.feedback_alpha("something scary", True, plain) == 0.5
+    ko = H.FeedbackConfig(alpha=0.5, alpha_non_english=2.0)
+    assert H.feedback_alpha("무서운 거", True, ko) == 2.0                  # Korean over English documents
+    assert H.feedback_alpha("무서운 거", False, ko) == 0.5                 # Korean over a Korean catalogue
+    assert H.feedback_alpha("something scary", True, ko) == 0.5           # English keeps its own weight
+    assert H.feedback_alpha("una película de miedo para la noche", True, ko) == 2.0
+
+
+def test_english_queries_are_embedded_and_searched_as_before():
+    """The English figures cannot move: nothing here touches a query without Hangul."""
+    for text in ("a romantic comedy", "SF", "recommend me a thriller", "star trek"):   # no generic words
+        assert G.genres_named(text) == []
+        assert G.with_english_genres(text) == text
+        assert H.semantic_text(text) == text
