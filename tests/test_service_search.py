@@ -308,3 +308,15 @@ def test_collaborative_expansion_adds_one_rrf_list_when_on(tmp_path, monkeypatch
     monkeypatch.setattr(X, "EXPANSION", X.ExpansionConfig(space="mf", seeds=3, weight=1.0, unsure_only=True))
     title = eng.search("Cowboy Story", k=10)
     assert title.query.fusion.bm25_confident and title.query.fusion.expansion is None
+
+
+def test_a_korean_genre_loanword_is_searched_with_its_english_name(eng, monkeypatch):
+    from engine.recsys import genre_terms as G
+
+    hits = eng.search("웨스턴 추천", mode="semantic", k=5)             # no twin: only the genre name can match
+    assert hits.query.embedded == "웨스턴 추천 western"
+    assert [it.genres for it in hits.items] == [("Western",)] * 5
+    assert hits.query.feedback.alpha == H.FEEDBACK.alpha_non_english       # Korean over English titles
+    assert eng.search("western", mode="semantic", k=5).query.feedback.alpha == H.FEEDBACK.alpha
+    monkeypatch.setattr(G, "GENRE_TERMS", G.GenreTermsConfig(semantic=False))
+    assert eng.search("웨스턴 추천", mode="semantic", k=5).query.embedded == "웨스턴 추천"

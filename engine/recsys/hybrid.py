@@ -35,6 +35,7 @@ import numpy as np
 from engine.errors import BadQueryError, ModelNotBuiltError
 from engine.inputs import check_mode  # noqa: F401
 from engine.notes import Note, note
+from engine.recsys import genre_terms
 from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
 from engine.arrays import normalize
 
@@ -82,6 +83,11 @@ class FeedbackConfig:
     m: int = 10
     alpha: float = 0.5
     spaces: tuple[str, ...] = ("use",)
+    #: alpha for a query that is not English over a catalogue written in another script (None:
+    #: ``alpha``): the feedback movies pull a Korean query towards the English documents; English
+    #: queries and Korean catalogues keep ``alpha``.  2 chosen on the
+    #: Korean validation sets over {0.5, 1, 2, 3, 4} (2–4 a plateau; docs/SEARCH.md)
+    alpha_non_english: float | None = 2.0
 
 
 #: the feedback semantic search applies
@@ -115,6 +121,16 @@ def with_prior(ids: np.ndarray, scores: np.ndarray, popularity: np.ndarray, beta
     blended = np.asarray(scores, np.float32) + np.float32(beta) * np.asarray(popularity, np.float32)
     order = np.argsort(-blended, kind="stable")
     return np.asarray(ids)[order], blended[order]
+
+
+def feedback_alpha(text: str, cross_lingual: bool, cfg: FeedbackConfig | None = None) -> float:
+    """The feedback weight for a query: ``cfg.alpha``, or ``cfg.alpha_non_english`` when it is set, the
+    query is not English (:func:`query_language`) and ``cross_lingual`` (the catalogue's titles and
+    overviews are not written in the query's script: a Korean query over English documents)."""
+    cfg = cfg or FEEDBACK
+    if cfg.alpha_non_english is None or not cross_lingual or query_language(text) == "English":
+        return cfg.alpha
+    return cfg.alpha_non_english
 
 
 def feedback_vector(query: np.ndarray, top: np.ndarray, alpha: float) -> np.ndarray:
@@ -158,10 +174,11 @@ def semantic_text(text: str) -> str:
     """The query as embedded: generic words ("movie", "film", "영화") dropped, since every document
     is a movie and USE otherwise matches them to titles such as "The Brady Bunch Movie".  Chosen on
     benchmarks/queries/korean_validation.json (nDCG@10 ko +0.029 / +0.020, en +0.004 / +0.007 on
-    ml-100k / ml-latest-small).  A query of generic words only is kept as typed.
+    ml-100k / ml-latest-small).  A query of generic words only is kept as typed.  Genres a Korean
+    query names (로맨틱코미디, 스릴러) are followed by their English names (:mod:`engine.recsys.genre_terms`).
     """
     stripped = re.sub(r"\s+", " ", _GENERIC.sub(" ", text)).strip(" ,.;:")
-    return stripped if any(c.isalnum() for c in stripped) else text
+    return genre_terms.embedded_text(stripped if any(c.isalnum() for c in stripped) else text)
 
 
 @dataclass(frozen=True)

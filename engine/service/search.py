@@ -73,12 +73,12 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
         notes += query_notes(text)
     notes += [*idx.notes, *idx.plan(sel).notes()]
     identity = getattr(first_enc, "identity", None)
-    fb = hybrid.FEEDBACK
+    fb, fb_alpha = hybrid.FEEDBACK, hybrid.feedback_alpha(text, not reads_script_of(eng, text))
     asked = Asked(model=route.space, index=idx.config.label(), text=text, embedded=hybrid.semantic_text(text),
                   mode=mode, space=route.space,
                   encoder=Encoder(str(identity.get("name")), identity.get("sha256")) if isinstance(identity, dict) else None,
                   language=route.language, route=route.note,
-                  feedback=Feedback(tuple(s for s in spaces if s in fb.spaces and fb.alpha > 0), fb.m, fb.alpha),
+                  feedback=Feedback(tuple(s for s in spaces if s in fb.spaces and fb_alpha > 0), fb.m, fb_alpha),
                   filter=asked_filter)
     if mode == "semantic":
         return Hits("mood", asked, eng.hits(zip(ids.tolist(), scores.tolist())), timings, tuple(notes))
@@ -140,12 +140,13 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any, whe
     with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
         vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
     t1 = time.perf_counter()
-    fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and hybrid.FEEDBACK.alpha > 0 else None
+    alpha = hybrid.feedback_alpha(text, not reads_script_of(eng, text))
+    fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and alpha > 0 else None
     prior = hybrid.PRIOR
     deep = max(depth, prior.depth) if prior.beta else depth
     ids, scores = neighbours(sidx, vec, max(deep, fb.m) if fb else deep, where=where)
     if fb and len(ids):
-        vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], fb.alpha)
+        vec = hybrid.feedback_vector(vec, sp.unit[sp.rows(ids[:fb.m])], alpha)
         ids, scores = neighbours(sidx, vec, deep, where=where)
     if prior.beta:
         ids, scores = hybrid.with_prior(ids, scores, eng.movies.popularity(ids.tolist()), prior.beta)
@@ -165,14 +166,20 @@ def bm25(eng: Engine, query: str, k: int, where: Any = None, notes: bool = True)
     return Hits("bm25", Asked(text=text), hits, {"search": ms}, said)
 
 
+def reads_script_of(eng: Engine, text: str) -> bool:
+    """Whether the catalogue's titles or overviews are written in the query's script (True when it
+    holds no titles to tell)."""
+    lang = hybrid.query_language(text)
+    held = eng.catalogue.scripts()
+    return held.holds(lang if lang.endswith(" script") else "Latin script") or not held.titles
+
+
 def no_match_note(eng: Engine, text: str) -> Note:
     """Why BM25 found nothing: the words are not there, or the query's script is not the catalogue's
     (then what the catalogue's titles and overviews are written in, computed once per catalogue)."""
-    lang = hybrid.query_language(text)
-    script = lang if lang.endswith(" script") else "Latin script"
-    held = eng.catalogue.scripts()
-    if held.holds(script) or not held.titles:
+    if reads_script_of(eng, text):
         return note("bm25_no_match")
+    lang, held = hybrid.query_language(text), eng.catalogue.scripts()
     if held.overviews:
         return note("bm25_no_match_language_plots", language=lang, titles=list(held.titles),
                     overviews=list(held.overviews))

@@ -25,6 +25,7 @@ def test_the_sets_the_issue_asks_for_exist():
     assert {"mood_validation", "keyword_validation", "mixed_validation"} <= set(SETS)   # hybrid's parameters
     assert len(load("korean")) >= 30
     assert all(len(load(f"{n}_validation")) >= 20 for n in ("mood", "keyword", "mixed", "korean"))
+    assert len(load("korean_style_validation")) >= 30          # the second Korean set, in another style
 
 
 @pytest.mark.parametrize("name", SETS)
@@ -33,7 +34,8 @@ def test_queries_are_valid_and_labelled(name):
     assert len({q["query"] for q in qs}) == len(qs)                     # no duplicates
     for q in qs:
         assert clean_query(q["query"]) == q["query"]
-        assert set(q) <= {"query", "english", "labels", "title_any", "years"}
+        assert set(q) <= {"query", "english", "labels", "title_any", "years", "kind"}
+        assert q.get("kind", "descriptive") in ("colloquial", "loanword", "spelling", "descriptive")
         assert q.get("labels") or q.get("title_any"), q
         assert set(q.get("labels", [])) <= set(GENRES_100K), q
         if "years" in q:
