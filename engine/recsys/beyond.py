@@ -258,6 +258,21 @@ def _debias(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, cou
     return out
 
 
+def support_threshold(collaborative: Mapping[str, Mapping[str, Any]], content: Mapping[str, Mapping[str, Any]],
+                      k: int = 10) -> int:
+    """Fewest training ratings a collaborative space is trusted with, from one data set's validation cells
+    per :data:`SUPPORT_BUCKETS` label (``{"ndcg@k": float | None}``): the lowest bucket from which on the
+    collaborative space is measured and at least as accurate as the content space in every bucket above;
+    below it (or where unmeasured) the pages warn.  Nothing trusted: the top bucket's lowest count."""
+    threshold = None
+    for lab, lo, _ in reversed(SUPPORT_BUCKETS):
+        a, b = collaborative[lab][f"ndcg@{k}"], content[lab][f"ndcg@{k}"]
+        if a is None or b is None or a < b:
+            break
+        threshold = lo
+    return SUPPORT_BUCKETS[-1][1] if threshold is None else threshold
+
+
 def _support(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, counts: np.ndarray,
              content: str | None, k: int) -> dict[str, Any]:
     def per_bucket(unit: np.ndarray, h: Holdout) -> dict[str, dict[str, Any]]:
@@ -273,19 +288,8 @@ def _support(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, co
 
     valid_b = {m: per_bucket(u, valid) for m, u in spaces.items()}
     test_b = {m: per_bucket(u, test) for m, u in spaces.items()}
-    thresholds = {}
-    for m in spaces:
-        if m not in COLLABORATIVE or content not in valid_b:
-            continue
-        # the lowest bucket from which on the collaborative space is measured and at least as accurate
-        # as the content space in every bucket; below it (or unmeasured) the pages warn
-        threshold = None
-        for lab, lo, _ in reversed(SUPPORT_BUCKETS):
-            a, b = valid_b[m][lab][f"ndcg@{k}"], valid_b[content][lab][f"ndcg@{k}"]
-            if a is None or b is None or a < b:
-                break
-            threshold = lo
-        thresholds[m] = SUPPORT_BUCKETS[-1][1] if threshold is None else threshold
+    thresholds = {m: support_threshold(valid_b[m], valid_b[content], k) for m in spaces
+                  if m in COLLABORATIVE and content in valid_b}
     return {"query": "the user's last click (similar movies)", "reference": content,
             "buckets": [lab for lab, _, _ in SUPPORT_BUCKETS], "min_users": MIN_BUCKET_USERS,
             "valid": valid_b, "test": test_b, "threshold": thresholds}
