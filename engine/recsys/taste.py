@@ -183,7 +183,7 @@ SPLIT_COSINES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 #: the split cosine where an evaluation chose none for a space (records measured before the choice
 #: existed); measured by ``python benchmarks/bench_interests.py`` on the validation splits of
 #: ml-100k and ml-latest-small (docs/MODELS.md, "Taste strategies")
-SPLIT_COSINE = 0.6
+SPLIT_COSINE = 0.8
 
 
 def check_split(x: Any) -> float:
