@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine.errors import BadQueryError
+from engine.recsys.taste import interests
 from engine.service import Engine
 from tests.fixtures import synthetic_catalogue
 from tests.test_service import D, FakeSASRec, fake_encoder
@@ -57,6 +58,15 @@ def test_personalize_strategies_exclude_clicks_and_explain(eng, strategy):
     assert len(res.items) == 10 and not set(res.ids()) & set(clicks)
     assert all(h.because_id in clicks for h in res.items)
     vec = np.atleast_2d(res.vector)
-    assert vec.shape[0] == (3 if strategy == "multi" else 1)
+    sp = eng.space("mf")
+    assert vec.shape[0] == (len(interests(sp.unit[sp.rows(clicks)])[0]) if strategy == "multi" else 1)
     with pytest.raises(BadQueryError):
         eng.personalize(clicks, model="mf", strategy="median")
+
+
+def test_personalize_multi_takes_the_split_cosine(eng):
+    clicks = eng.space("mf").ids[[0, 1, 2, 150, 151, 152]].tolist()
+    rows = lambda c: np.atleast_2d(eng.personalize(clicks, model="mf", strategy="multi", split_below=c).vector).shape[0]  # noqa: E731
+    assert rows(1.0) == 3 and rows(-1.0) == 1                   # always the most interests; never split
+    with pytest.raises(BadQueryError):
+        eng.personalize(clicks, model="mf", strategy="multi", split_below=2.0)

@@ -144,7 +144,8 @@ with recs_col:
     try:
         res = engine().personalize(liked, disliked, model=model, k=10, taste=taste_kind, rerank=rerank,
                                    recency_half_life=hl, n_candidates=DEFAULT_CANDIDATES, where=where,
-                                   strategy=strategy if mean_taste else "average", diversity=lam if mean_taste else 1.0)
+                                   strategy=strategy if mean_taste else "average", diversity=lam if mean_taste else 1.0,
+                                   split_below=more.strategies.split_for(model) if more is not None else None)
     except MovieDNAError as exc:
         show_error(exc)
         st.stop()

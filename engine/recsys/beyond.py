@@ -20,7 +20,9 @@ controls that change them cost.
    validation against the text space.
 5. ``strategies``: NDCG@10 per taste strategy (:data:`engine.registry.TASTE_STRATEGIES`), space and
    history length (each user's history cut to its last 2, 5, 20 or all > 20 clicks); the default
-   chosen on validation.
+   chosen on validation.  The multi-interest strategy's split cosine (how many interests the clicks
+   make, :func:`engine.recsys.taste.interests`) is chosen per space on validation first
+   (``split_below``; every cosine tried in ``split_tried``) and its figures are those of that cosine.
 6. ``genre``: for test users whose last three clicks share a genre, the share of those genres in the
    top 10 built from those three clicks, per space and strategy, against the catalogue's base rate;
    and for those whose three share Romance, the share of Romance itself against its catalogue share.
@@ -44,7 +46,8 @@ from engine.recsys.diversity import LAMBDAS, MMR_CANDIDATES, mmr_order
 from engine.recsys.figures import ALL, parse_beyond
 from engine.recsys.splits import LeaveOneOut
 from engine.recsys.stages import native_scores, taste_scores
-from engine.recsys.taste import BEST_MAX_CLICKS, MAX_CLICKS, Space, best_scores, interests, interleave, mean_taste
+from engine.recsys.taste import (BEST_MAX_CLICKS, MAX_CLICKS, SPLIT_COSINE, SPLIT_COSINES, Space, best_scores, interests,
+                                 interleave, mean_taste)
 from engine.registry import COLLABORATIVE, NATIVE_TASTE, RANKERS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
 
 log = logging.getLogger(__name__)
@@ -178,10 +181,11 @@ def _cut(histories: Sequence[np.ndarray], last: int | None) -> list[np.ndarray]:
 
 
 def strategy_lists(unit: np.ndarray, histories: Sequence[np.ndarray], exclude: Sequence[np.ndarray], strategy: str,
-                   k: int = 10) -> np.ndarray:
+                   k: int = 10, split_below: float = SPLIT_COSINE) -> np.ndarray:
     """int64 (u, k) top-k lists of a taste strategy over unit rows (n, d) from each history (item
     indices, oldest first); ``exclude``: each user's known items. Mirrors
-    :func:`engine.recsys.taste.candidates` (best: the last :data:`BEST_MAX_CLICKS` clicks)."""
+    :func:`engine.recsys.taste.candidates` (best: the last :data:`BEST_MAX_CLICKS` clicks; multi: the
+    interests at ``split_below``)."""
     if strategy == "average":
         t = np.concatenate([mean_taste(unit[h]) for h in histories])
         return top_k(t @ unit.T, exclude, k)
@@ -190,7 +194,7 @@ def strategy_lists(unit: np.ndarray, histories: Sequence[np.ndarray], exclude: S
         return top_k(s, exclude, k)
     out = np.full((len(histories), k), -1, dtype=np.int64)
     for r, (h, ex) in enumerate(zip(histories, exclude)):
-        cent, _ = interests(unit[h])
+        cent, _ = interests(unit[h], split_below=split_below)
         lists = top_k(cent @ unit.T, [ex] * len(cent), k)
         got = interleave([lst[lst >= 0] for lst in lists], k)
         out[r, :len(got)] = got
@@ -254,6 +258,21 @@ def _debias(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, cou
     return out
 
 
+def support_threshold(collaborative: Mapping[str, Mapping[str, Any]], content: Mapping[str, Mapping[str, Any]],
+                      k: int = 10) -> int:
+    """Fewest training ratings a collaborative space is trusted with, from one data set's validation cells
+    per :data:`SUPPORT_BUCKETS` label (``{"ndcg@k": float | None}``): the lowest bucket from which on the
+    collaborative space is measured and at least as accurate as the content space in every bucket above;
+    below it (or where unmeasured) the pages warn.  Nothing trusted: the top bucket's lowest count."""
+    threshold = None
+    for lab, lo, _ in reversed(SUPPORT_BUCKETS):
+        a, b = collaborative[lab][f"ndcg@{k}"], content[lab][f"ndcg@{k}"]
+        if a is None or b is None or a < b:
+            break
+        threshold = lo
+    return SUPPORT_BUCKETS[-1][1] if threshold is None else threshold
+
+
 def _support(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, counts: np.ndarray,
              content: str | None, k: int) -> dict[str, Any]:
     def per_bucket(unit: np.ndarray, h: Holdout) -> dict[str, dict[str, Any]]:
@@ -269,46 +288,57 @@ def _support(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, co
 
     valid_b = {m: per_bucket(u, valid) for m, u in spaces.items()}
     test_b = {m: per_bucket(u, test) for m, u in spaces.items()}
-    thresholds = {}
-    for m in spaces:
-        if m not in COLLABORATIVE or content not in valid_b:
-            continue
-        # the lowest bucket from which on the collaborative space is measured and at least as accurate
-        # as the content space in every bucket; below it (or unmeasured) the pages warn
-        threshold = None
-        for lab, lo, _ in reversed(SUPPORT_BUCKETS):
-            a, b = valid_b[m][lab][f"ndcg@{k}"], valid_b[content][lab][f"ndcg@{k}"]
-            if a is None or b is None or a < b:
-                break
-            threshold = lo
-        thresholds[m] = SUPPORT_BUCKETS[-1][1] if threshold is None else threshold
+    thresholds = {m: support_threshold(valid_b[m], valid_b[content], k) for m in spaces
+                  if m in COLLABORATIVE and content in valid_b}
     return {"query": "the user's last click (similar movies)", "reference": content,
             "buckets": [lab for lab, _, _ in SUPPORT_BUCKETS], "min_users": MIN_BUCKET_USERS,
             "valid": valid_b, "test": test_b, "threshold": thresholds}
 
 
+def history_grid(unit: np.ndarray, h: Holdout, strategy: str, k: int = 10,
+                 split_below: float = SPLIT_COSINE) -> dict[str, dict[str, Any]]:
+    """NDCG@k of ``strategy`` over unit rows (n, d) on holdout ``h`` per :data:`HISTORY_BUCKETS` label:
+    ``{"users": int, "ndcg@k": float | None}`` (None below :data:`MIN_BUCKET_USERS`); every user with at
+    least a bucket's clicks counts in it, the history cut to the bucket's last N."""
+    lens = np.array([min(len(x), MAX_CLICKS) for x in h.histories])
+    out: dict[str, dict[str, Any]] = {}
+    for lab, lo, last in HISTORY_BUCKETS:
+        rows = np.flatnonzero(lens >= lo)
+        if len(rows) < MIN_BUCKET_USERS:
+            out[lab] = {"users": int(len(rows)), f"ndcg@{k}": None}
+            continue
+        sub = _subset(h, rows)
+        lists = strategy_lists(unit, _cut(sub.histories, last), sub.exclude, strategy, k, split_below)
+        out[lab] = {"users": int(len(rows)), f"ndcg@{k}": _r(_ndcg_lists(lists, sub.targets, k))}
+    return out
+
+
+def bucket_mean(cells: Mapping[str, Mapping[str, Any]], k: int = 10) -> float | None:
+    """Mean NDCG@k over a grid's measured buckets (what strategies and split cosines are chosen by)."""
+    vals = [c[f"ndcg@{k}"] for c in cells.values() if c[f"ndcg@{k}"] is not None]
+    return _r(float(np.mean(vals))) if vals else None
+
+
+def choose_split(tried: Mapping[float, float | None]) -> float:
+    """The split cosine with the best mean validation NDCG; ties go to the one that splits less (lower)."""
+    return min(tried, key=lambda c: (-(tried[c] if tried[c] is not None else -1.0), c))
+
+
 def _strategies(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout, k: int,
                 progress: Progress) -> dict[str, Any]:
-    def grid(h: Holdout) -> dict[str, Any]:
-        lens = np.array([min(len(x), MAX_CLICKS) for x in h.histories])
-        out: dict[str, Any] = {}
-        for m, unit in spaces.items():
-            out[m] = {}
-            for s in TASTE_STRATEGIES:
-                out[m][s] = {}
-                for lab, lo, last in HISTORY_BUCKETS:
-                    rows = np.flatnonzero(lens >= lo)
-                    if len(rows) < MIN_BUCKET_USERS:
-                        out[m][s][lab] = {"users": int(len(rows)), f"ndcg@{k}": None}
-                        continue
-                    sub = _subset(h, rows)
-                    lists = strategy_lists(unit, _cut(sub.histories, last), sub.exclude, s, k)
-                    out[m][s][lab] = {"users": int(len(rows)), f"ndcg@{k}": _r(_ndcg_lists(lists, sub.targets, k))}
-        return out
+    progress(0.0, "beyond: multi-interest split cosine (validation)")
+    # how far apart clicks must be to make separate interests: chosen per space on validation, since
+    # cosines mean different things in a collaborative and a text space
+    split_tried = {m: {c: bucket_mean(history_grid(unit, valid, "multi", k, c), k) for c in SPLIT_COSINES}
+                   for m, unit in spaces.items()}
+    split = {m: choose_split(tried) for m, tried in split_tried.items()}
 
-    progress(0.0, "beyond: taste strategies (validation)")
+    def grid(h: Holdout) -> dict[str, Any]:
+        return {m: {s: history_grid(unit, h, s, k, split[m]) for s in TASTE_STRATEGIES} for m, unit in spaces.items()}
+
+    progress(0.4, "beyond: taste strategies (validation)")
     v = grid(valid)
-    progress(0.5, "beyond: taste strategies (test)")
+    progress(0.7, "beyond: taste strategies (test)")
     t = grid(test)
     mean = {}
     for s in TASTE_STRATEGIES:
@@ -317,7 +347,8 @@ def _strategies(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout,
     default = max(TASTE_STRATEGIES, key=lambda s: (mean[s] if mean[s] is not None else -1.0, -TASTE_STRATEGIES.index(s)))
     return {"history": [lab for lab, _, _ in HISTORY_BUCKETS],
             "cut": "each user's history cut to the last 2 / 5 / 20 clicks, or all of it for users with more than 20",
-            "valid_mean": mean, "default": default, "valid": v, "test": t}
+            "valid_mean": mean, "default": default, "valid": v, "test": t,
+            "split_below": split, "split_tried": {m: {str(c): x for c, x in tried.items()} for m, tried in split_tried.items()}}
 
 
 def _genre(spaces: Mapping[str, np.ndarray], test: Holdout, item_genres: list[frozenset[str]], k: int) -> dict[str, Any]:
@@ -481,7 +512,8 @@ def format_beyond(res: Mapping[str, Any], candidates: str = "100") -> str:
     st = res["strategies"]
     per_space = dict(parse_beyond(res).strategies.default_by_space)
     lines += ["", f"taste strategies, NDCG@{k} by history length (clicks); default chosen on validation: {st['default']} "
-                  f"(validation means {st['valid_mean']}; per space {per_space})",
+                  f"(validation means {st['valid_mean']}; per space {per_space}); multi-interest split cosine per "
+                  f"space, chosen on validation: {st.get('split_below', '-')}",
               f"{'space':<10}{'strategy':<10}" + "".join(f"{b:>10}" for b in st["history"])]
     for m, by in st["test"].items():
         for s, cells in by.items():

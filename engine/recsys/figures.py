@@ -305,13 +305,20 @@ class Support:
 class Strategies:
     """NDCG@k per taste strategy: ``test`` (space, strategy) -> cells per history length in ``history``
     order; ``default`` chosen on validation (``valid_mean``: mean validation NDCG over spaces and lengths),
-    ``default_by_space`` likewise per space."""
+    ``default_by_space`` likewise per space; ``split_below`` space -> the multi-interest split cosine
+    chosen on validation (:func:`engine.recsys.taste.interests`; empty in records measured before it)."""
 
     history: tuple[str, ...]
     default: str
     valid_mean: Mapping[str, float | None]
     test: Mapping[tuple[str, str], tuple[BucketCell, ...]]
     default_by_space: Mapping[str, str] = field(default_factory=dict)
+    split_below: Mapping[str, float] = field(default_factory=dict)
+
+    def split_for(self, space: str) -> float | None:
+        """The split cosine the multi-interest figures of ``space`` were measured with (None: the record
+        chose none; :data:`engine.recsys.taste.SPLIT_COSINE` applies)."""
+        return self.split_below.get(space)
 
     def default_for(self, space: str) -> str:
         """The strategy with the best mean validation NDCG over history lengths in ``space`` (the overall
@@ -449,7 +456,9 @@ def parse_beyond(beyond: Any) -> BeyondFigures:
     strategies = Strategies(hist, str(default),
                             _frozen({str(n): _maybe(v, f"{n} validation mean", 0.0, 1.0)
                                      for n, v in mapping(st.get("valid_mean") or {}, "validation means").items()}),
-                            _frozen(test), _frozen(by_space))
+                            _frozen(test), _frozen(by_space),
+                            _frozen({str(m): number(v, f"{m} split cosine", -1.0, 1.0)
+                                     for m, v in mapping(st.get("split_below") or {}, "split cosines").items()}))
     genre = None
     g = b.get("genre")
     if g is not None:

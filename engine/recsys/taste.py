@@ -177,15 +177,33 @@ def recommend(space: Space, index: SearchIndex, taste: "Taste | Sequence[int]", 
 BEST_MAX_CLICKS = 50
 #: most interests a taste is split into
 MAX_INTERESTS = 3
+#: the split cosines tried on validation per space (``engine.recsys.beyond``): 1.0 splits clicks into
+#: the most interests there is room for; never splitting is left out (that is the average strategy)
+SPLIT_COSINES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+#: the split cosine where an evaluation chose none for a space (records measured before the choice
+#: existed); measured by ``python benchmarks/bench_interests.py`` on the validation splits of
+#: ml-100k and ml-latest-small (docs/MODELS.md, "Taste strategies")
+SPLIT_COSINE = 0.8
 
 
-def interests(unit: np.ndarray, max_interests: int = MAX_INTERESTS, iterations: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Clicks clustered into up to ``max_interests`` interests by spherical k-means.
+def check_split(x: Any) -> float:
+    """``x`` as a split cosine (a number in [-1, 1]); :class:`BadQueryError` otherwise."""
+    if not _is_number(x) or not -1.0 <= float(x) <= 1.0:
+        raise BadQueryError(f"The interest split cosine must be a number between -1 and 1; got {x!r}.")
+    return float(x)
 
-    unit float (m, d): the clicks' unit rows, oldest first.  Seeds: the last click, then each time
-    the click least similar to every seed so far (deterministic); each click joins the interest of
-    highest cosine.  Returns (centroids float32 (j, d) L2-normalised, labels int64 (m,) into them),
-    the largest interest first (ties: the one holding the most recent click); empty ones dropped."""
+
+def interests(unit: np.ndarray, max_interests: int = MAX_INTERESTS, split_below: float = SPLIT_COSINE,
+              iterations: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Clicks clustered into at most ``max_interests`` interests by spherical k-means; how many, the clicks decide.
+
+    unit float (m, d): the clicks' unit rows, oldest first.  Seeds: the last click, then, while there
+    is room, the click least similar to every seed so far, but only if its highest cosine to a seed is
+    below ``split_below``: clicks within that cosine of a seed belong to its interest, so two romances
+    and two horror films make two interests, not three (``split_below`` 1.0 always splits to the
+    maximum, -1.0 never splits).  Deterministic; each click joins the interest of highest cosine.
+    Returns (centroids float32 (j, d) L2-normalised, labels int64 (m,) into them), the largest interest
+    first (ties: the one holding the most recent click); empty ones dropped."""
     x = np.asarray(unit, dtype=np.float64)
     m = len(x)
     j = max(1, min(int(max_interests), m))
@@ -193,7 +211,10 @@ def interests(unit: np.ndarray, max_interests: int = MAX_INTERESTS, iterations: 
     for _ in range(j - 1):
         near = (x @ x[seeds].T).max(1)
         near[seeds] = np.inf
-        seeds.append(int(near.argmin()))
+        far = int(near.argmin())
+        if not near[far] < split_below:      # every click is close to a seed already: no new interest
+            break
+        seeds.append(far)
     cent = x[seeds]
     labels = np.zeros(m, dtype=np.int64)
     for it in range(iterations):
@@ -236,10 +257,10 @@ def interleave(lists: Sequence[np.ndarray], k: int) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-def interest_vectors(space: Space, taste: Taste) -> np.ndarray:
-    """float32 (j, d): the taste's interests (:func:`interests` of its clicks, recency ignored), each
-    pushed away from the dislikes as :func:`taste_vector` does."""
-    cent, _ = interests(space.unit[space.rows(taste.clicks, "clicked")])
+def interest_vectors(space: Space, taste: Taste, split_below: float = SPLIT_COSINE) -> np.ndarray:
+    """float32 (j, d): the taste's interests (:func:`interests` of its clicks at ``split_below``, recency
+    ignored), each pushed away from the dislikes as :func:`taste_vector` does."""
+    cent, _ = interests(space.unit[space.rows(taste.clicks, "clicked")], split_below=split_below)
     if taste.dislikes:
         y = normalize(space.unit[space.rows(taste.dislikes, "disliked")].mean(0, keepdims=True))
         cent = normalize(cent - taste.config.dislike_weight * y)
@@ -247,13 +268,15 @@ def interest_vectors(space: Space, taste: Taste) -> np.ndarray:
 
 
 def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy: str = "average",
-               where: Selection | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               where: Selection | None = None, split_below: float = SPLIT_COSINE
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Up to ``n`` movies for a taste by ``strategy`` (:data:`engine.registry.TASTE_STRATEGIES`):
     (ids int64 (c,), scores float32 (c,), interest vectors float32 (j, d)), clicked and disliked excluded.
 
     average: nearest to the taste vector; best: each movie scored by its best cosine to one of the
     last :data:`BEST_MAX_CLICKS` clicks minus the dislikes (candidates: each click's nearest);
-    multi: one list per interest, interleaved (score: cosine to the nearest interest).  Only movies of
+    multi: one list per interest (:func:`interests` at ``split_below``), interleaved (score: cosine to
+    the nearest interest).  Only movies of
     ``where`` (a filter's selection) when given."""
     from engine.registry import TASTE_STRATEGIES
 
@@ -278,21 +301,23 @@ def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy:
         s = best_scores(space.unit[space.rows(pool)], clicks, dis, taste.config.dislike_weight)
         order = np.argsort(-s, kind="stable")[:n]
         return pool[order], s[order], normalize(clicks.mean(0, keepdims=True)).astype(np.float32)
-    vecs = interest_vectors(space, taste)
+    vecs = interest_vectors(space, taste, split_below)
     ids = interleave(nearest(vecs), n)
     return ids, (space.unit[space.rows(ids)] @ vecs.T).max(1).astype(np.float32), vecs
 
 
 def recommend_by(space: Space, index: SearchIndex, taste: Taste, k: int = 10, strategy: str = "average",
-                 lam: float = 1.0, where: Selection | None = None) -> Recommended:
+                 lam: float = 1.0, where: Selection | None = None, split_below: float = SPLIT_COSINE) -> Recommended:
     """Top-k movies for ``taste`` by ``strategy`` (:func:`candidates`), re-ranked by MMR at ``lam``
     (:mod:`engine.recsys.diversity`; 1 = as found) from :data:`~engine.recsys.diversity.MMR_CANDIDATES`
-    candidates, each explained by its nearest click.  ``vector``: float32 (d,) for one taste vector,
+    candidates, each explained by its nearest click; ``split_below``: how far apart clicks must be to
+    make separate interests (:func:`interests`).  ``vector``: float32 (d,) for one taste vector,
     (j, d) for the multi-interest strategy (one row per interest)."""
     from engine.recsys.diversity import MMR_CANDIDATES, check_lambda, mmr
 
     lam = check_lambda(lam)
-    ids, scores, vecs = candidates(space, index, taste, k if lam >= 1.0 else max(k, MMR_CANDIDATES), strategy, where)
+    ids, scores, vecs = candidates(space, index, taste, k if lam >= 1.0 else max(k, MMR_CANDIDATES), strategy, where,
+                                  split_below)
     if lam < 1.0 and len(ids):
         keep = mmr(ids, scores, space.unit[space.rows(ids)], k, lam)
         score_of = dict(zip(ids.tolist(), scores.tolist()))

@@ -30,7 +30,8 @@ from engine.models import encoders as enc_mod
 from engine.notes import Note, note
 from engine.recsys.pipeline import Reranker, two_stage as run_two_stage
 from engine.recsys.query import MovieTable, Resolved, neighbours, overlap
-from engine.recsys.taste import Space, Taste, TasteConfig, recommend as run_recommend, recommend_by, taste_vector
+from engine.recsys.taste import (SPLIT_COSINE, Space, Taste, TasteConfig, check_split, recommend as run_recommend,
+                                 recommend_by, taste_vector)
 from engine.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.service import records, search as text_search
 from engine.service.results import Agreement, Asked, Hit, Hits
@@ -443,11 +444,13 @@ class Engine:
     def personalize(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                     taste: str = "mean", rerank: bool = False, recency_half_life: float | None = None,
                     index: IndexConfig | str | None = None, n_candidates: int = 100, ranker: str = "sasrec",
-                    where: Filter | None = None, strategy: str = "average", diversity: float = 1.0) -> Hits:
+                    where: Filter | None = None, strategy: str = "average", diversity: float = 1.0,
+                    split_below: float | None = None) -> Hits:
         """What Live personalization shows for one state of its controls: the taste vector's nearest
         movies (``taste="mean"``; several clicks combined by ``strategy``, re-ranked by MMR at
-        ``diversity``), the model's own user vector (``"native"``, MF and SASRec), or the
-        two stages (``rerank``: the taste vector's ``n_candidates`` re-ranked by ``ranker``)."""
+        ``diversity``; ``split_below`` the multi-interest split cosine, None = the default), the
+        model's own user vector (``"native"``, MF and SASRec), or the two stages (``rerank``: the taste
+        vector's ``n_candidates`` re-ranked by ``ranker``)."""
         if taste not in TASTES:
             raise BadQueryError(f"Unknown taste {taste!r}; choose one of {', '.join(TASTES)}.")
         if rerank:
@@ -456,16 +459,16 @@ class Engine:
         if taste == "native":
             return self.recommend_native(clicks, dislikes, model, k, where=where)
         return self.recommend(clicks, dislikes, model, k, recency_half_life, index=index, where=where,
-                              strategy=strategy, diversity=diversity)
+                              strategy=strategy, diversity=diversity, split_below=split_below)
 
     def recommend(self, clicks: Sequence[int], dislikes: Sequence[int] = (), model: str = "mf", k: int = 10,
                   recency_half_life: float | None = None, dislike_weight: float = 0.5,
                   index: IndexConfig | str | None = None, where: Filter | None = None,
-                  strategy: str = "average", diversity: float = 1.0) -> Hits:
+                  strategy: str = "average", diversity: float = 1.0, split_below: float | None = None) -> Hits:
         """Live personalisation: nearest movies to the taste vector, with "because you clicked"; only
         movies ``where`` keeps when given; ``strategy`` (:data:`~engine.registry.TASTE_STRATEGIES`) and
-        MMR ``diversity`` as :func:`engine.recsys.taste.recommend_by`.  For "multi", ``vector`` holds
-        one row per interest."""
+        MMR ``diversity`` as :func:`engine.recsys.taste.recommend_by` (``split_below``: its split cosine,
+        None = :data:`~engine.recsys.taste.SPLIT_COSINE`).  For "multi", ``vector`` holds one row per interest."""
         k = check_k(k, MAX_K)
         taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life, dislike_weight))  # checked once, here
         sel = self.select(where)
@@ -473,7 +476,8 @@ class Engine:
         t0 = time.perf_counter()
         idx = self.search_index(sp, index)
         rec = (run_recommend(sp, idx, taste, k=k, where=sel) if strategy == "average" and diversity == 1.0
-               else recommend_by(sp, idx, taste, k, strategy, diversity, where=sel))
+               else recommend_by(sp, idx, taste, k, strategy, diversity, where=sel,
+                                 split_below=SPLIT_COSINE if split_below is None else check_split(split_below)))
         ms = 1e3 * (time.perf_counter() - t0)
         items = self.hits(((r.movie_id, r.score) for r in rec.rows),
                           because_id=[r.because_id for r in rec.rows], because_score=[r.because_score for r in rec.rows])

@@ -10,13 +10,14 @@ import pytest
 from engine.models import get_model
 from engine.models.metrics import list_ranks, ndcg, top_k
 from engine.models.popularity import PopularityModel
-from engine.recsys.beyond import (debiased_scores, evaluate_beyond, format_beyond, genre_share, history_bucket,
-                                  popularity_direction, popularity_z, remove_direction, shared_genres, strategy_lists,
-                                  support_bucket, two_stage_lists)
+from engine.recsys.beyond import (SUPPORT_BUCKETS, bucket_mean, choose_split, debiased_scores, evaluate_beyond,
+                                  format_beyond, genre_share, history_bucket, popularity_direction, popularity_z,
+                                  remove_direction, shared_genres, strategy_lists, support_bucket, support_threshold,
+                                  two_stage_lists)
 from engine.recsys.figures import MalformedEvaluationError, parse_beyond
 from engine.recsys.splits import leave_one_out
 from engine.recsys.stages import StagesConfig, evaluate_stages, native_scores, taste_scores
-from engine.recsys.taste import Space
+from engine.recsys.taste import SPLIT_COSINES, Space
 from tests.models.synth import cyclic_ratings, movies_frame, users_frame
 
 
@@ -79,6 +80,39 @@ def test_strategy_lists_average_is_the_taste_vector(measured):
         lists = strategy_lists(sp.unit, list(test.histories), test.exclude, s, 10)
         assert lists.shape == (len(test.targets), 10)
         assert not any(set(lst) & set(ex.tolist()) for lst, ex in zip(lists.tolist(), test.exclude))
+
+
+def test_split_cosine_is_chosen_per_space_on_validation(measured):
+    split, models, _, _, b = measured
+    st = b["strategies"]
+    assert set(st["split_below"]) == set(st["split_tried"]) and "mf" in st["split_below"]
+    for m, tried in st["split_tried"].items():
+        assert set(tried) == {str(c) for c in SPLIT_COSINES}
+        assert st["split_below"][m] == choose_split({float(c): v for c, v in tried.items()})
+        # the multi figures on validation are those of the chosen cosine
+        assert bucket_mean(st["valid"][m]["multi"]) == tried[str(st["split_below"][m])]
+    fig = parse_beyond(json.loads(json.dumps(b)))
+    assert fig.strategies.split_for("mf") == st["split_below"]["mf"] and fig.strategies.split_for("nope") is None
+
+
+def test_choose_split_takes_the_best_and_splits_less_on_ties():
+    assert choose_split({0.0: 0.01, 0.4: 0.03, 1.0: 0.02}) == 0.4
+    assert choose_split({0.0: 0.02, 0.6: 0.02, 1.0: None}) == 0.0
+
+
+def test_support_threshold_follows_each_data_sets_measurement():
+    def cells(*v):
+        return {lab: {"ndcg@10": x} for (lab, _, _), x in zip(SUPPORT_BUCKETS, v)}
+
+    text = cells(None, 0.03, 0.02, 0.03)
+    # the published ml-latest-small validation figures: MF ahead in every measured bucket -> 3
+    assert support_threshold(cells(None, 0.079, 0.045, 0.080), text) == 3
+    # MF behind the text space at 3-10 ratings -> trusted only from 11 on, whatever lies below
+    assert support_threshold(cells(None, 0.02, 0.045, 0.080), text) == 11
+    assert support_threshold(cells(0.9, 0.02, 0.045, 0.080), cells(0.0, 0.03, 0.02, 0.03)) == 11
+    # behind in the top bucket (or unmeasured there): never trusted below it
+    assert support_threshold(cells(None, 0.079, 0.045, 0.01), text) == 51
+    assert support_threshold(cells(None, 0.079, None, 0.08), text) == 51
 
 
 def test_debiasing_by_hand():

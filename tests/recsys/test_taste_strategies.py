@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.errors import BadQueryError
-from engine.recsys.taste import Space, Taste, best_scores, candidates, interests, interleave
+from engine.recsys.taste import Space, Taste, best_scores, candidates, check_split, interests, interleave
 from engine.vectors.faiss_index import FaissIndex
 
 
@@ -37,6 +37,29 @@ def test_interests_never_exceed_the_clicks_and_drop_empty_ones():
     assert cent.shape[0] == 1 and labels.tolist() == [0, 0, 0]
 
 
+def test_two_kinds_clicked_twice_each_make_two_interests_not_three():
+    sp = _two_clusters()
+    rows = np.array([0, 1, 5, 6])                          # two romances, two horror films
+    cent, labels = interests(sp.unit[rows])                # room for three; the clicks decide
+    assert cent.shape[0] == 2
+    assert labels.tolist() in ([0, 0, 1, 1], [1, 1, 0, 0])
+    assert sorted(np.argmax(np.abs(cent[:, :2]), axis=1).tolist()) == [0, 1]     # one per kind
+
+
+def test_the_split_cosine_decides_how_many_interests():
+    sp = _two_clusters()
+    rows = np.array([0, 1, 5, 6])
+    assert interests(sp.unit[rows], split_below=1.0)[0].shape[0] == 3      # always split: the maximum
+    assert interests(sp.unit[rows], split_below=-1.0)[0].shape[0] == 1     # never split: the mean
+    one_kind = sp.unit[[0, 1, 2, 3]]                                       # all romance: one interest
+    cent, labels = interests(one_kind)
+    assert cent.shape[0] == 1 and labels.tolist() == [0, 0, 0, 0]
+    three = np.eye(3, dtype=np.float32)                                    # three unrelated clicks: three
+    assert interests(three)[0].shape[0] == 3
+    with pytest.raises(BadQueryError):
+        check_split(1.5)
+
+
 def test_best_score_by_hand():
     unit = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
     clicks = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
@@ -61,7 +84,7 @@ def test_multi_interest_serves_both_tastes_where_the_average_lands_between():
     assert 110 not in multi[:2]
     kinds = {int(m) < 105 for m in multi[:2]}
     assert kinds == {True, False}                            # one of each interest first
-    assert not set(multi) & set(taste.clicks) and vecs.shape[0] == 3
+    assert not set(multi) & set(taste.clicks) and vecs.shape[0] == 2            # two kinds: two interests
 
 
 def test_best_strategy_excludes_seen_and_ranks_by_best_click():
