@@ -163,7 +163,10 @@ def mixture_chunks(model: Mixture, n: int, seed: int = 0, chunk: int = 1_000_000
         x = model.means[lab] + model.noise[lab, None] * z[:, r:]
         for c in np.unique(lab):
             rows = np.flatnonzero(lab == c)
-            x[rows] += z[rows, :r] @ model.bases[c]
+            part = x[rows]
+            for j in range(r):  # elementwise, not BLAS: its blocking (and last bits) would depend on the chunk
+                part += z[rows, j:j + 1] * model.bases[c, j]
+            x[rows] = part
         yield s, unit_rows(x)
 
 
@@ -206,7 +209,10 @@ def vector_stats(x: np.ndarray, queries: int = 1000, seed: int = 0) -> VectorSta
     sims, ids = faiss.knn(x[q_rows], x, 11, metric=faiss.METRIC_INNER_PRODUCT)
     keep = ids != q_rows[:, None]                      # drop the row itself (wherever ties put it)
     sims = np.stack([s[m][:10] for s, m in zip(sims, keep)])
-    dist = np.sqrt(np.maximum(2.0 - 2.0 * sims.astype(np.float64), 0.0))
+    nb = np.stack([i[m][:10] for i, m in zip(ids, keep)])
+    # distances from the rows themselves in float64: 2 - 2 cos in float32 loses close neighbours
+    dist = np.linalg.norm(x[nb].astype(np.float64) - x[q_rows, None, :].astype(np.float64), axis=2)
+    dist = np.sort(dist, axis=1)
     r1, r2 = dist[:, 0], dist[:, 1]
     ok = r1 > 1e-9                                     # exact duplicates carry no scale
     mu = r2[ok] / r1[ok]

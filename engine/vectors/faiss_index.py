@@ -66,8 +66,8 @@ class IndexConfig:
     vectors in its lists, so its scores are exact; only the candidate set is approximate.
     ``ivf_codec="sq8"`` stores 8-bit codes in the lists (4x fewer bytes to scan) and
     re-scores the best ``refine_factor * k`` candidates with the exact vectors; ``"pqfs"`` stores
-    4-bit product-quantizer codes (d/2 sub-quantizers, FAISS fast-scan: 16x fewer bytes than
-    float32, scanned with SIMD lookups) and re-scores the same way.
+    4-bit product-quantizer codes (d/2 sub-quantizers, FAISS fast-scan: d/4 bytes a row, 16x fewer
+    than float32, scanned with SIMD lookups) and re-scores the same way.
     """
 
     kind: IndexKind = "exact"
