@@ -158,7 +158,7 @@ def parse_scale(doc: Mapping[str, Any], name: str = "scale.json") -> ScaleResult
         stats = tuple(DistributionStats(str(x["what"]), int(x["n"]), int(x["d"]), float(x["twonn_dim"]),
                                         int(x["pca90_dims"]), float(x["relative_contrast"]), float(x["mean_10nn_cos"]))
                       for x in doc.get("stats", []))
-        load = tuple((int(n), float(v)) for n, v in doc.get("load_avg", {}).items())
+        load = tuple(sorted((int(n), float(v)) for n, v in doc.get("load_avg", {}).items()))
         res = ScaleResults(rows, where_measured(doc.get("machine", {}), doc.get("updated") or doc.get("generated")),
                            str(doc.get("data", "")), str(doc.get("method", "")),
                            tuple(str(x) for x in doc.get("notes", [])), dist, stats, load)
