@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import faiss  # noqa: E402
 
 
-from engine.artifacts import write_sealed_json  # noqa: E402
+from engine.artifacts import read_sealed_json, write_sealed_json  # noqa: E402
 from engine.lab.mixture import catalogue_mixture, mixture_vectors, vector_stats  # noqa: E402
 from engine.lab.results import parse_scale, scale_stem  # noqa: E402
 from engine.lab.scale import clustered_vectors, estimate_exact, merge_rows, run_grid  # noqa: E402
@@ -124,6 +124,14 @@ def stats_rows(args: argparse.Namespace, mixture, real, sizes: list[int]) -> lis
     return out
 
 
+STATS_HEADER = f"{'vectors':<45} {'n':>8} {'d':>4} {'TwoNN dim':>9} {'PCA 90%':>8} {'rel.contrast':>12} {'10-NN cos':>9}"
+
+
+def stats_line(s: dict) -> str:
+    return (f"{s['what']:<45} {s['n']:>8,} {s['d']:>4} {s['twonn_dim']:>9.2f} {s['pca90_dims']:>8} "
+            f"{s['relative_contrast']:>12.3f} {s['mean_10nn_cos']:>9.4f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--distribution", choices=SCALE_DISTRIBUTIONS, default="hard")
@@ -137,22 +145,33 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="one HNSW build and the two largest nlists")
     ap.add_argument("--out", default=None, help="default engine/published/scale-<distribution>.json")
     ap.add_argument("--merge", action="store_true", help="add/replace these sizes' rows in --out, keep the others")
+    ap.add_argument("--show", action="store_true", help="print the tables of the verified --out file; measure nothing")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     if unknown := [f for f in families if f not in FAMILIES]:
         ap.error(f"unknown families {unknown}; choose from {FAMILIES}")
     args.out = args.out or str(published_path(scale_stem(args.distribution)))
+    if args.show:
+        doc = read_sealed_json(args.out)
+        print(f"{doc.get('command', '')}\n{doc.get('data', '')}\nload average at the start of each size: {doc.get('load_avg')}")
+        print(STATS_HEADER)
+        for s in doc.get("stats", []):
+            print(stats_line(s))
+        for r in doc["rows"]:
+            print(row_line(r))
+        for line in summarise(doc):
+            print(line)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     mixture = real = None
     if args.distribution == "real-like":
         mixture, real = catalogue_mixture(args.dataset, args.space)
         args.d = mixture.d
     stats = stats_rows(args, mixture, real, sizes)
-    print(f"{'vectors':<45} {'n':>8} {'d':>4} {'TwoNN dim':>9} {'PCA 90%':>8} {'rel.contrast':>12} {'10-NN cos':>9}")
+    print(STATS_HEADER)
     for s in stats:
-        print(f"{s['what']:<45} {s['n']:>8,} {s['d']:>4} {s['twonn_dim']:>9.2f} {s['pca90_dims']:>8} "
-              f"{s['relative_contrast']:>12.3f} {s['mean_10nn_cos']:>9.4f}", flush=True)
+        print(stats_line(s), flush=True)
     rows: list[dict] = []
     load: dict[str, float] = {}
     started = time.time()
@@ -204,6 +223,8 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float, stats: li
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.merge:
+        if Path(args.out).exists():  # keep the load average of the sizes measured before
+            out["load_avg"] = {**read_sealed_json(args.out).get("load_avg", {}), **load}
         doc = merge_rows(rows, args.out, **{k: v for k, v in out.items() if k not in ("rows", "estimates", "seconds")})
     else:
         doc = write_sealed_json(args.out, out)

@@ -186,7 +186,7 @@ class VectorStats:
     neighbour distance); ``pca90_dims``: principal components holding 90 % of the variance;
     ``relative_contrast``: mean distance to the set / mean distance to the nearest neighbour (high = easy
     for ANN); ``mean_10nn_cos``: mean cosine to the 10 nearest neighbours; ``queries``: rows they
-    were measured from."""
+    were measured from (0: not recorded); ``what``: which set (a result file names it)."""
 
     n: int
     d: int
@@ -194,7 +194,8 @@ class VectorStats:
     pca90_dims: int
     relative_contrast: float
     mean_10nn_cos: float
-    queries: int
+    queries: int = 0
+    what: str = ""
 
 
 def vector_stats(x: np.ndarray, queries: int = 1000, seed: int = 0) -> VectorStats:

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from engine.artifacts import read_sealed_json
 from engine.errors import ArtifactError, BadQueryError
+from engine.lab.mixture import VectorStats
 from engine.machine import where_measured
 from engine.published import published_path
 
@@ -73,23 +74,10 @@ class SpeedUp:
 
 
 @dataclass(frozen=True)
-class DistributionStats:
-    """Shape figures of one vector set (see :class:`engine.lab.mixture.VectorStats`): ``what`` names
-    it (the catalogue's real vectors, or a generated set of ``n`` rows)."""
-
-    what: str
-    n: int
-    d: int
-    twonn_dim: float
-    pca90_dims: int
-    relative_contrast: float
-    mean_10nn_cos: float
-
-
-@dataclass(frozen=True)
 class ScaleResults:
     """One results file: its rows, where and how they were measured, and on which distribution
-    (``hard`` for files written before there were two; ``stats`` compare it with real vectors)."""
+    (``hard`` for files written before there were two; ``stats`` compare it with real vectors,
+    each naming its set in ``what``)."""
 
     rows: tuple[ScaleRow, ...]
     where: str
@@ -97,7 +85,7 @@ class ScaleResults:
     method: str
     notes: tuple[str, ...]
     distribution: str = "hard"
-    stats: tuple[DistributionStats, ...] = ()
+    stats: tuple[VectorStats, ...] = ()
     load_avg: tuple[tuple[int, float], ...] = ()
 
     def sizes(self) -> tuple[int, ...]:
@@ -155,8 +143,8 @@ def parse_scale(doc: Mapping[str, Any], name: str = "scale.json") -> ScaleResult
                               _opt(r.get("memory_mb")), str(r.get("run") or doc.get("generated", "")),
                               str(r.get("family") or r["kind"]), str(r.get("distribution", dist)))
                      for r in doc["rows"])
-        stats = tuple(DistributionStats(str(x["what"]), int(x["n"]), int(x["d"]), float(x["twonn_dim"]),
-                                        int(x["pca90_dims"]), float(x["relative_contrast"]), float(x["mean_10nn_cos"]))
+        stats = tuple(VectorStats(int(x["n"]), int(x["d"]), float(x["twonn_dim"]), int(x["pca90_dims"]),
+                                  float(x["relative_contrast"]), float(x["mean_10nn_cos"]), what=str(x["what"]))
                       for x in doc.get("stats", []))
         load = tuple(sorted((int(n), float(v)) for n, v in doc.get("load_avg", {}).items()))
         res = ScaleResults(rows, where_measured(doc.get("machine", {}), doc.get("updated") or doc.get("generated")),
