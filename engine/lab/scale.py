@@ -1,9 +1,12 @@
-"""Scale lab: exact vs HNSW vs IVF on synthetic clustered vectors.
+"""Scale lab: exact vs HNSW vs IVF (flat, SQ8, PQ fast-scan) on synthetic vectors of two distributions.
+
+``hard`` (:func:`clustered_vectors`: isotropic blobs, intrinsic dimension near the full one) and
+``real-like`` (:mod:`engine.lab.mixture`: fitted to a catalogue's own vectors); :func:`draw` names both.
 
 Measures, per (n, d, index config): build seconds, memory of the index structure (MB,
 from FAISS's own arrays), recall@10 against exact search, single-query latency p50/p99
 (one thread, one query at a time) and batch QPS (all threads).  ``benchmarks/bench_scale.py``
-runs the full grid into ``engine/published/scale.json`` (read by the app's Scale page);
+runs the grid into ``engine/published/scale-<distribution>.json`` (read by the app's Scale page);
 :func:`run_live` is a few-second version the page can start, with a progress callback.
 
 A live run is started by an anonymous visitor, so it is bounded: at most
