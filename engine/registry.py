@@ -74,6 +74,11 @@ TASTE_STRATEGIES: tuple[str, ...] = ("average", "best", "multi")
 #: collaborative spaces (learnt from who rated what): their neighbours can be debiased and carry support
 COLLABORATIVE: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.space and not s.text)
 
+#: the Scale lab's vector distributions: "hard" (isotropic gaussian blobs: intrinsic dimension near
+#: the full dimension, neighbours spread over many clusters) and "real-like" (a mixture of low-rank
+#: gaussians fitted to a built catalogue's own vectors, engine.lab.mixture)
+SCALE_DISTRIBUTIONS: tuple[str, ...] = ("hard", "real-like")
+
 #: free-text search modes
 MODES: tuple[str, ...] = ("semantic", "keyword", "bm25", "hybrid")
 #: chosen on the validation sets (docs/SEARCH.md): best mean nDCG@10 over the sets and languages,

@@ -120,6 +120,27 @@ def scale_recall_chart(rows: pd.DataFrame) -> go.Figure:
                       labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "family": "", "size": t("n_vectors")})
 
 
+def pareto_chart(rows: pd.DataFrame, n: int, distribution: str) -> go.Figure:
+    """Recall@10 against single-query p50 of every ANN row of size ``n``, marker area by memory (index
+    plus re-rank rows), colour by family; the rows on the Pareto front (memory x recall x p50) ringed.
+    ``rows``: :class:`ui.scale_view.ParetoView` rows; ``distribution``: its display name (in the title)."""
+    ann = rows[(rows["n"] == n) & (rows["kind"] != "exact")].sort_values("p50_ms")
+    ann = ann.assign(label=ann["label"].map(plot_text))  # from a result file: text, not HTML
+    fig = px.scatter(ann, x="p50_ms", y="recall_at_10", color="family", size="memory_mb", size_max=22, log_x=True,
+                     hover_name="label", hover_data={"memory_mb": True, "p99_ms": True, "batch_qps": True},
+                     title=t("pareto_title", n=f"{int(n):,}", dist=distribution),
+                     labels={"recall_at_10": "recall@10", "p50_ms": "p50 (ms)", "family": "", "memory_mb": "MB",
+                             "p99_ms": "p99 (ms)", "batch_qps": "QPS"})
+    front = ann[ann["on_front"]].sort_values("recall_at_10")
+    fig.add_trace(go.Scatter(x=front["p50_ms"], y=front["recall_at_10"], mode="markers", name=t("pareto_front"),
+                             marker={"symbol": "circle-open", "size": 16, "color": "black", "line": {"width": 1.5}},
+                             hoverinfo="skip"))
+    for floor in (0.95, 0.99):
+        fig.add_hline(y=floor, line={"width": 1, "color": "grey"}, annotation_text=f"{floor}")
+    fig.update_layout(height=420, margin={"l": 0, "r": 0, "t": 40, "b": 0}, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
 def bigann_curve_chart(curve: Sequence[Mapping], n: int) -> go.Figure | None:
     """The 100M recall–latency curve, one line per short-list length (None without points)."""
     frame = pd.DataFrame(list(curve))

@@ -12,7 +12,8 @@ import streamlit as st
 
 from engine.errors import MovieDNAError
 from engine.lab.bigann import headline
-from engine.lab.results import BackendResults, ScaleResults, backend_results, bigann_result, scale_results
+from engine.lab.results import (BackendResults, ScaleResults, backend_results, bigann_result, scale_results,
+                                scale_stem)
 from engine.published import published_dir
 from ui.plain import say
 from ui.text import t
@@ -43,10 +44,15 @@ def _bigann(stamp: tuple[int, int] | None) -> dict[str, Any] | None:
     return None if doc is None else {"doc": doc, "headline": headline(doc)}
 
 
-def _verified(loader, stem: str):
+@st.cache_data(show_spinner=False)
+def _families(stamp: tuple[int, int] | None, distribution: str) -> ScaleResults | None:
+    return scale_results(distribution=distribution)
+
+
+def _verified(loader, stem: str, *args):
     """The loader's answer, or None with one sentence when the file fails its checks."""
     try:
-        return loader(_stamp(stem))
+        return loader(_stamp(stem), *args)
     except MovieDNAError as exc:
         say("error", exc)
         return None
@@ -84,3 +90,48 @@ def backends_view() -> tuple[BackendResults, pd.DataFrame] | None:
     if res is None:
         return None
     return res, pd.DataFrame([r.__dict__ for r in res.rows]).rename(columns={"recall_at_10": "recall@10"})
+
+
+FLOORS = (0.95, 0.99)
+
+
+@dataclass(frozen=True)
+class ParetoView:
+    """One distribution's index-family results: ``rows`` every measured row (``on_front``: on its
+    size's Pareto front of memory x recall@10 x p50), ``winners`` the fastest setting per size at each
+    recall floor (speed-up against exact of the same run), ``stats`` the shape figures of the real
+    and generated vectors, ``load`` the load average at the start of each size."""
+
+    results: ScaleResults
+    sizes: tuple[int, ...]
+    rows: pd.DataFrame
+    winners: pd.DataFrame
+    stats: pd.DataFrame
+    load: str
+
+
+def pareto_view(distribution: str) -> ParetoView | None:
+    """The verified ``scale-<distribution>.json`` as frames, or None (missing, or refused with one sentence)."""
+    res = _verified(_families, scale_stem(distribution), distribution)
+    if res is None:
+        return None
+    front = {(r.n, r.label) for n in res.sizes() for r in res.pareto(n)}
+    rows = pd.DataFrame([{**r.__dict__, "on_front": (r.n, r.label) in front} for r in res.rows])
+    winners = []
+    for n in res.sizes():
+        exact = res.exact_at(n)
+        for floor in FLOORS:
+            w = res.winner(n, floor)
+            same_run = w is not None and exact is not None and exact.run == w.run
+            winners.append({
+                t("col_n"): n, t("col_floor"): f"≥ {floor}", t("col_index"): w.label if w else t("not_reached"),
+                "recall@10": w.recall_at_10 if w else None, "p50 (ms)": w.p50_ms if w else None,
+                "p99 (ms)": w.p99_ms if w else None, t("col_qps"): w.batch_qps if w else None,
+                t("col_build_s"): w.build_s if w else None, t("col_memory_mb"): w.memory_mb if w else None,
+                t("col_exact_same_run"): exact.p50_ms if exact else None,
+                t("col_speedup"): round(exact.p50_ms / w.p50_ms, 1) if same_run and w.p50_ms > 0 else None})
+    stats = pd.DataFrame([{t("col_vectors"): s.what, t("col_n"): s.n, "d": s.d, "TwoNN": s.twonn_dim,
+                           t("col_pca90"): s.pca90_dims, t("col_contrast"): s.relative_contrast,
+                           t("col_nn_cos"): s.mean_10nn_cos} for s in res.stats])
+    load = ", ".join(f"{n:,}: {v:.1f}" for n, v in res.load_avg)
+    return ParetoView(res, res.sizes(), rows, pd.DataFrame(winners), stats, load)

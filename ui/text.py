@@ -238,15 +238,15 @@ _E = {
     "pipeline_summary": ("{moved} of {n} candidates changed position after re-ranking.", "재순위 후 {n}개 중 {moved}개의 위치가 바뀌었습니다."),
     # scale
     "scale_caption": ("Exact search compares the query with every vector; ANN indexes (HNSW graphs, IVF clusters) look "
-                      "at a few. Synthetic clustered 64-d vectors, measured on {where}.",
+                      "at a few. Synthetic clustered 64-d vectors (the hard distribution), measured on {where}.",
                       "정확 검색은 모든 벡터와 비교하고, ANN 색인(HNSW 그래프, IVF 클러스터)은 일부만 봅니다. "
-                      "합성 클러스터 64차원 벡터, 측정 환경: {where}."),
+                      "합성 클러스터 64차원 벡터(어려운 분포), 측정 환경: {where}."),
     "bigann_missing": ("The 100-million row has not been measured here: run `python benchmarks/bench_100m.py`.",
                        "1억 벡터 행은 아직 측정되지 않았습니다: `python benchmarks/bench_100m.py` 를 실행하세요."),
     "bigann_title": ("{n} vectors, measured (not estimated)", "{n}개 벡터, 추정이 아닌 실측"),
-    "bigann_where": ("Measured on {where}; {d}-d synthetic clustered vectors, the same distribution as above. The "
+    "bigann_where": ("Measured on {where}; {d}-d synthetic clustered vectors, the hard distribution. The "
                      "float32 vectors do not fit in RAM: exact search streams them from disk.",
-                     "측정 환경: {where}; 위와 같은 분포의 {d}차원 합성 벡터. float32 벡터가 RAM에 들어가지 않아 "
+                     "측정 환경: {where}; 어려운 분포의 {d}차원 합성 벡터. float32 벡터가 RAM에 들어가지 않아 "
                      "정확 검색은 디스크에서 읽어 가며 계산합니다."),
     "bigann_exact_disk": ("Exact, {n}, from disk (p50)", "정확 검색, {n}개, 디스크 (p50)"),
     "bigann_exact_disk_help": ("One query on one thread, the file's pages dropped from the page cache first; "
@@ -273,8 +273,8 @@ _E = {
                      "where ANN indexes earn their keep.**",
                      "**영화 카탈로그 규모에서는 전수 검색도 몇 밀리초지만, 1억 벡터에서는 그렇지 않습니다 — 그때 ANN 색인이 필요합니다.**"),
     "exact_at": ("Exact, {n} vectors (p50)", "정확 검색, {n}개 (p50)"),
-    "latency_vs_n": ("Single-query latency vs number of vectors", "벡터 수에 따른 단일 질의 지연"),
-    "recall_vs_latency": ("Recall@10 vs latency (ANN settings)", "Recall@10 대 지연 (ANN 설정)"),
+    "latency_vs_n": ("Single-query latency vs number of vectors (hard distribution)", "벡터 수에 따른 단일 질의 지연 (어려운 분포)"),
+    "recall_vs_latency": ("Recall@10 vs latency (ANN settings, hard distribution)", "Recall@10 대 지연 (ANN 설정, 어려운 분포)"),
     "n_vectors": ("Vectors", "벡터 수"),
     "dimension": ("Dimension", "차원"),
     "all_measurements": ("All measurements", "모든 측정값"),
@@ -298,6 +298,49 @@ _E = {
         "질의를 하나씩 검색합니다. 후보 목록은 페이지 캐시를 비운 뒤 파일에서 읽은 정확한 벡터로 재정렬합니다. 정확 "
         "검색은 디스크(페이지 캐시 비움)와, RAM 에 들어가는 가장 큰 앞부분에서 잽니다. 전체 방법: docs/SCALE.md, "
         "\"The 100-million row\"."),
+    "families_title": ("Index families on two distributions", "두 분포에서의 인덱스 계열"),
+    "distribution": ("Distribution", "분포"),
+    "dist_hard": ("hard", "어려운 분포"),
+    "dist_real-like": ("real-like", "실제와 닮은 분포"),
+    "dist_hard_what": ("hard: isotropic gaussian blobs around √n random centres; every direction is noise, so the "
+                       "intrinsic dimension is close to the full one and a query's neighbours spread over many "
+                       "clusters. ANN indexes find this the hardest.",
+                       "어려운 분포: √n개 무작위 중심 주위의 등방성 가우시안 덩어리. 모든 방향이 잡음이라 내재 차원이 "
+                       "전체 차원에 가깝고 질의의 이웃이 여러 클러스터에 흩어집니다. ANN 인덱스에 가장 어렵습니다."),
+    "dist_real-like_what": ("real-like: a mixture of low-rank gaussians fitted to a built catalogue's own vectors "
+                            "(skewed cluster sizes, few directions carrying most of the variance); its shape figures "
+                            "are shown beside the real vectors'.",
+                            "실제와 닮은 분포: 구축된 카탈로그의 실제 벡터에 맞춘 저차원 가우시안 혼합(치우친 클러스터 "
+                            "크기, 분산 대부분을 가진 소수의 방향). 형태 지표를 실제 벡터의 것과 나란히 보입니다."),
+    "families_where": ("Measured on the {dist} distribution, on {where}; load average at the start of each size: "
+                       "{load}. These are small sizes measured on a shared machine.",
+                       "{dist} 분포에서 측정, 측정 환경: {where}; 크기별 시작 시 부하 평균: {load}. 공유 기계에서 "
+                       "측정한 작은 크기입니다."),
+    "no_family_results": ("No index-family results for the {dist} distribution yet: run "
+                          "`python benchmarks/bench_scale.py --distribution {dist}`.",
+                          "{dist} 분포의 인덱스 계열 결과가 아직 없습니다: "
+                          "`python benchmarks/bench_scale.py --distribution {dist}` 를 실행하세요."),
+    "stats_caption": ("Shape of the vectors ({dist}): intrinsic dimension (TwoNN; principal components holding 90 % "
+                      "of the variance) and neighbour distances (relative contrast: mean distance / nearest-neighbour "
+                      "distance, higher is easier; mean cosine to the 10 nearest).",
+                      "벡터의 형태({dist}): 내재 차원(TwoNN; 분산 90 %를 담는 주성분 수)과 이웃 거리(상대 대비: 평균 "
+                      "거리 / 최근접 거리, 클수록 쉬움; 가장 가까운 10개와의 평균 코사인)."),
+    "winners_caption": ("Fastest setting per size at recall@10 ≥ 0.95 and ≥ 0.99 ({dist} distribution); memory is "
+                        "the index plus the float32 rows re-ranking reads; speed-up against exact of the same run.",
+                        "크기별 recall@10 ≥ 0.95, ≥ 0.99 에서 가장 빠른 설정({dist} 분포). 메모리는 인덱스와 재정렬에 "
+                        "쓰는 float32 벡터의 합이며, 속도 향상은 같은 실행의 정확 검색 대비입니다."),
+    "pareto_title": ("Recall@10 vs p50 at {n} vectors ({dist}); marker size: memory", "{n}개 벡터에서 Recall@10 대 p50 ({dist}); 점 크기: 메모리"),
+    "pareto_front": ("Pareto front (memory × recall × p50)", "파레토 전선 (메모리 × 재현율 × p50)"),
+    "pareto_size": ("Size", "크기"),
+    "col_floor": ("recall floor", "재현율 하한"),
+    "col_qps": ("QPS (batch)", "QPS (배치)"),
+    "col_build_s": ("build (s)", "구축 (초)"),
+    "col_memory_mb": ("memory (MB)", "메모리 (MB)"),
+    "col_vectors": ("vectors", "벡터"),
+    "col_pca90": ("PCA 90 % dims", "PCA 90 % 차원"),
+    "col_contrast": ("relative contrast", "상대 대비"),
+    "col_nn_cos": ("10-NN cosine", "10-NN 코사인"),
+    "not_reached": ("not reached", "도달하지 못함"),
     "no_scale_results": ("No saved scale results: run `python benchmarks/bench_scale.py`.",
                          "저장된 결과가 없습니다: `python benchmarks/bench_scale.py` 를 실행하세요."),
     "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),

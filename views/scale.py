@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from ui.charts import bigann_curve_chart, scale_latency_chart, scale_recall_chart
+from ui.charts import bigann_curve_chart, pareto_chart, scale_latency_chart, scale_recall_chart
 from ui.plain import escape, say
 from ui.resources import built_models, engine
-from ui.scale_view import backends_view, bigann_view, scale_view
+from ui.scale_view import backends_view, bigann_view, pareto_view, scale_view
 from ui.text import t
 from engine.errors import BusyError, MovieDNAError
 from engine.lab.scale import live_limits, run_live
-from engine.registry import label
+from engine.registry import SCALE_DISTRIBUTIONS, label
 from engine.vectors.contract import BACKENDS, enabled_backends
 
 st.title(t("page_scale"))
@@ -35,6 +35,25 @@ else:
         st.dataframe(view.rows, hide_index=True, key="scale_rows")
         for line in view.results.notes:
             say("caption", line)
+
+st.subheader(t("families_title"))
+dist = st.radio(t("distribution"), SCALE_DISTRIBUTIONS, format_func=lambda v: t(f"dist_{v}"), horizontal=True,
+                key="scale_distribution")
+dist_name = t(f"dist_{dist}")
+say("caption", t(f"dist_{dist}_what"))
+fam = pareto_view(dist)  # verified scale-<distribution>.json
+if fam is None:
+    say("info", t("no_family_results", dist=dist))
+else:
+    say("caption", t("families_where", dist=dist_name, where=fam.results.where, load=fam.load or "–"))
+    say("caption", fam.results.data)
+    if len(fam.stats):
+        st.caption(t("stats_caption", dist=dist_name))
+        st.dataframe(fam.stats, hide_index=True, key="scale_dist_stats")
+    st.caption(t("winners_caption", dist=dist_name))
+    st.dataframe(fam.winners, hide_index=True, key="scale_winners")
+    n_front = st.selectbox(t("pareto_size"), fam.sizes, format_func=lambda v: f"{v:,}", key="scale_pareto_n")
+    st.plotly_chart(pareto_chart(fam.rows, n_front, dist_name), key="scale_pareto_chart")
 
 big = bigann_view()
 if big is None:

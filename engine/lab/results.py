@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from engine.artifacts import read_sealed_json
-from engine.errors import ArtifactError
+from engine.errors import ArtifactError, BadQueryError
+from engine.lab.mixture import VectorStats
 from engine.machine import where_measured
 from engine.published import published_path
 
@@ -52,6 +53,8 @@ class ScaleRow:
     build_s: float | None
     memory_mb: float | None
     run: str
+    family: str = ""
+    distribution: str = "hard"
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,42 @@ class SpeedUp:
 
 @dataclass(frozen=True)
 class ScaleResults:
+    """One results file: its rows, where and how they were measured, and on which distribution
+    (``hard`` for files written before there were two; ``stats`` compare it with real vectors,
+    each naming its set in ``what``)."""
+
     rows: tuple[ScaleRow, ...]
     where: str
     data: str
     method: str
     notes: tuple[str, ...]
+    distribution: str = "hard"
+    stats: tuple[VectorStats, ...] = ()
+    load_avg: tuple[tuple[int, float], ...] = ()
+
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(sorted({r.n for r in self.rows}))
+
+    def pareto(self, n: int) -> tuple[ScaleRow, ...]:
+        """The ANN rows of size ``n`` no other row beats on all of memory, recall@10 and p50 at once
+        (at least as good on each and better on one), sorted by recall."""
+        rows = [r for r in self.rows if r.n == n and r.kind != "exact"]
+
+        def key(r: ScaleRow) -> tuple[float, float, float]:
+            return (r.memory_mb if r.memory_mb is not None else float("inf"), -r.recall_at_10, r.p50_ms)
+
+        front = [r for r in rows if not any(all(a <= b for a, b in zip(key(o), key(r))) and key(o) != key(r)
+                                            for o in rows)]
+        return tuple(sorted(front, key=lambda r: (r.recall_at_10, r.p50_ms)))
+
+    def winner(self, n: int, min_recall: float) -> ScaleRow | None:
+        """The fastest (p50) ANN row of size ``n`` with recall@10 >= ``min_recall``; less memory breaks
+        a tie.  None when no setting reached it."""
+        ok = [r for r in self.rows if r.n == n and r.kind != "exact" and r.recall_at_10 >= min_recall]
+        return min(ok, key=lambda r: (r.p50_ms, r.memory_mb or 0.0)) if ok else None
+
+    def exact_at(self, n: int) -> ScaleRow | None:
+        return next((r for r in self.rows if r.n == n and r.kind == "exact"), None)
 
     def exact(self) -> tuple[ScaleRow, ...]:
         return tuple(sorted((r for r in self.rows if r.kind == "exact"), key=lambda r: r.n))
@@ -100,23 +134,54 @@ def _opt(v: Any) -> float | None:
 
 
 def parse_scale(doc: Mapping[str, Any], name: str = "scale.json") -> ScaleResults:
-    """The typed form of a ``scale.json`` body; :class:`ArtifactError` if a figure is missing."""
+    """The typed form of a ``scale.json`` / ``scale-<distribution>.json`` body; :class:`ArtifactError`
+    if a figure is missing or a row names another distribution than its file."""
     try:
+        dist = str(doc.get("distribution", "hard"))
         rows = tuple(ScaleRow(str(r["kind"]), str(r["label"]), int(r["n"]), int(r["d"]), float(r["recall_at_10"]),
                               float(r["p50_ms"]), float(r["p99_ms"]), _opt(r.get("batch_qps")), _opt(r.get("build_s")),
-                              _opt(r.get("memory_mb")), str(r.get("run") or doc.get("generated", "")))
+                              _opt(r.get("memory_mb")), str(r.get("run") or doc.get("generated", "")),
+                              str(r.get("family") or r["kind"]), str(r.get("distribution", dist)))
                      for r in doc["rows"])
-        return ScaleResults(rows, where_measured(doc.get("machine", {}), doc.get("updated") or doc.get("generated")),
-                            str(doc.get("data", "")), str(doc.get("method", "")),
-                            tuple(str(x) for x in doc.get("notes", [])))
-    except (KeyError, TypeError, ValueError) as exc:
+        stats = tuple(VectorStats(int(x["n"]), int(x["d"]), float(x["twonn_dim"]), int(x["pca90_dims"]),
+                                  float(x["relative_contrast"]), float(x["mean_10nn_cos"]), what=str(x["what"]))
+                      for x in doc.get("stats", []))
+        load = tuple(sorted((int(n), float(v)) for n, v in doc.get("load_avg", {}).items()))
+        res = ScaleResults(rows, where_measured(doc.get("machine", {}), doc.get("updated") or doc.get("generated")),
+                           str(doc.get("data", "")), str(doc.get("method", "")),
+                           tuple(str(x) for x in doc.get("notes", [])), dist, stats, load)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(name, exc) from None
+    if any(r.distribution != dist for r in rows):
+        raise ArtifactError(f"The result file {name} mixes rows of another distribution than its own ({dist}); "
+                            "run the benchmark that writes it again.")
+    return res
 
 
-def scale_results(folder: Path | str | None = None) -> ScaleResults | None:
-    """The verified ``scale.json``, or None when there is none."""
-    doc = _load("scale", folder)
-    return None if doc is None else parse_scale(doc)
+def scale_stem(distribution: str | None) -> str:
+    """The result file's stem: ``scale`` (the first runs, hard distribution only, 40k to 10M) or
+    ``scale-<distribution>`` (index families and Pareto fronts, ``python benchmarks/bench_scale.py``)."""
+    if distribution is None:
+        return "scale"
+    from engine.registry import SCALE_DISTRIBUTIONS
+
+    if distribution not in SCALE_DISTRIBUTIONS:
+        raise BadQueryError(f"Unknown distribution {distribution!r}; choose one of {', '.join(SCALE_DISTRIBUTIONS)}.")
+    return f"scale-{distribution}"
+
+
+def scale_results(folder: Path | str | None = None, distribution: str | None = None) -> ScaleResults | None:
+    """The verified ``scale.json`` (``distribution`` None) or ``scale-<distribution>.json``, or None
+    when there is none.  A file claiming another distribution than its name is refused."""
+    stem = scale_stem(distribution)
+    doc = _load(stem, folder)
+    if doc is None:
+        return None
+    res = parse_scale(doc, f"{stem}.json")
+    if distribution is not None and res.distribution != distribution:
+        raise ArtifactError(f"The result file {stem}.json describes the {res.distribution} distribution, not "
+                            f"{distribution}; run the benchmark that writes it again.")
+    return res
 
 
 @dataclass(frozen=True)

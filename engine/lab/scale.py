@@ -1,9 +1,12 @@
-"""Scale lab: exact vs HNSW vs IVF on synthetic clustered vectors.
+"""Scale lab: exact vs HNSW vs IVF (flat, SQ8, PQ fast-scan) on synthetic vectors of two distributions.
+
+``hard`` (:func:`clustered_vectors`: isotropic blobs, intrinsic dimension near the full one) and
+``real-like`` (:mod:`engine.lab.mixture`: fitted to a catalogue's own vectors); :func:`draw` names both.
 
 Measures, per (n, d, index config): build seconds, memory of the index structure (MB,
 from FAISS's own arrays), recall@10 against exact search, single-query latency p50/p99
 (one thread, one query at a time) and batch QPS (all threads).  ``benchmarks/bench_scale.py``
-runs the full grid into ``engine/published/scale.json`` (read by the app's Scale page);
+runs the grid into ``engine/published/scale-<distribution>.json`` (read by the app's Scale page);
 :func:`run_live` is a few-second version the page can start, with a progress callback.
 
 A live run is started by an anonymous visitor, so it is bounded: at most
@@ -76,13 +79,36 @@ def index_memory_mb(index: faiss.Index, n: int, d: int) -> float:
     vec = n * d * 4
     if isinstance(index, faiss.IndexHNSW):
         extra = index.hnsw.neighbors.size() * 4 + index.hnsw.offsets.size() * 8 + n * 5
-    elif isinstance(index, faiss.IndexRefine):  # SQ8 codes + ids + centroids beside the flat vectors
-        extra = n * d + n * 8 + faiss.extract_index_ivf(index.base_index).nlist * d * 4
+    elif isinstance(index, faiss.IndexRefine):  # codes (SQ8 or PQ) + ids + centroids beside the flat vectors
+        ivf = faiss.extract_index_ivf(index.base_index)
+        extra = n * (ivf.code_size + 8) + ivf.nlist * d * 4
     elif isinstance(index, faiss.IndexIVF):
         extra = n * 8 + index.nlist * d * 4
     else:
         extra = 0
     return (vec + extra) / 2**20
+
+
+def family(cfg: IndexConfig) -> str:
+    """The index family of a config: exact, hnsw, ivf-flat, ivf-sq8 or ivf-pqfs."""
+    return f"ivf-{cfg.ivf_codec}" if cfg.kind == "ivf" else cfg.kind
+
+
+def draw(distribution: str, n: int, d: int, seed: int = 0, mixture: Any = None,
+         n_clusters: int | None = None) -> np.ndarray:
+    """float32 (n, d) unit rows of one Scale lab distribution (``engine.registry.SCALE_DISTRIBUTIONS``):
+    ``hard`` is :func:`clustered_vectors` (``n_clusters`` as there), ``real-like`` draws from a fitted
+    :class:`engine.lab.mixture.Mixture` (``mixture``; its own d).  Queries: the same call, another seed."""
+    from engine.lab.mixture import mixture_vectors
+    from engine.registry import SCALE_DISTRIBUTIONS
+
+    if distribution == "hard":
+        return clustered_vectors(n, d, n_clusters=n_clusters, seed=seed)
+    if distribution == "real-like":
+        if mixture is None:
+            raise BadQueryError("The real-like distribution needs a fitted mixture (engine.lab.mixture.catalogue_mixture).")
+        return mixture_vectors(mixture, n, seed=seed)
+    raise BadQueryError(f"Unknown distribution {distribution!r}; choose one of {', '.join(SCALE_DISTRIBUTIONS)}.")
 
 
 def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None,
@@ -127,8 +153,10 @@ def measure(cfg: IndexConfig, xb: np.ndarray, xq: np.ndarray, truth: np.ndarray,
     params = search_params(cfg)
     _, found = index.search(xq, k, params=params)
     p50, p99, nq = latency_ms(index, xq, k, params, latency_seconds)
+    ivf = faiss.try_extract_index_ivf(index) if cfg.kind == "ivf" else None
     return {
-        "kind": cfg.kind, "label": cfg.label(), "config": asdict(cfg), "n": len(xb), "d": xb.shape[1],
+        "kind": cfg.kind, "family": family(cfg), "label": cfg.label(), "config": asdict(cfg), "n": len(xb),
+        "d": xb.shape[1], "nlist": int(ivf.nlist) if ivf is not None else None,
         "build_s": round(build_s, 3), "memory_mb": round(index_memory_mb(index, len(xb), xb.shape[1]), 1),
         "recall_at_10": round(recall_at(found, truth), 4), "p50_ms": round(p50, 4), "p99_ms": round(p99, 4),
         "timed_queries": nq, "queries": len(xq), "batch_qps": round(batch_qps(index, xq, k, params), 1),
@@ -146,16 +174,19 @@ def exact_truth(xb: np.ndarray, xq: np.ndarray, k: int = 10) -> tuple[faiss.Inde
 
 
 def run_grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int = 1000, k: int = 10,
-             progress: Progress = no_progress, latency_seconds: float = 5.0, seed: int = 0) -> list[dict[str, Any]]:
-    """Exact plus each config on one synthetic set of n x d. Rows as :func:`measure`.
+             progress: Progress = no_progress, latency_seconds: float = 5.0, seed: int = 0,
+             distribution: str = "hard", mixture: Any = None) -> list[dict[str, Any]]:
+    """Exact plus each config on one synthetic set of n x d drawn from ``distribution`` (see
+    :func:`draw`). Rows as :func:`measure`, each naming its distribution.
 
     Configs that share a build key (e.g. several ``ef_search`` values) reuse one build.
     """
-    return _grid(n, d, configs, n_queries, k, progress, latency_seconds, seed, None)[0]
+    return _grid(n, d, configs, n_queries, k, progress, latency_seconds, seed, None, distribution, mixture)[0]
 
 
 def _grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int, k: int, progress: Progress,
-          latency_seconds: float, seed: int, max_seconds: float | None) -> tuple[list[dict[str, Any]], str | None]:
+          latency_seconds: float, seed: int, max_seconds: float | None, distribution: str = "hard",
+          mixture: Any = None) -> tuple[list[dict[str, Any]], str | None]:
     """:func:`run_grid` with an optional wall-time guard, checked between steps (a step that
     started always finishes).  Returns (rows, cut): ``cut`` says what was not measured, or None."""
     t0 = time.perf_counter()
@@ -171,15 +202,16 @@ def _grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int, k: int
         return cut
 
     labels = ["exact", *(c.label() for c in configs)]
-    progress(0.0, f"generating {n:,} x {d} clustered vectors")
-    xb = clustered_vectors(n, d, seed=seed)
-    xq = clustered_vectors(n_queries, d, n_clusters=max(16, int(np.sqrt(n))), seed=seed + 1)
+    progress(0.0, f"generating {n:,} x {d} vectors ({distribution})")
+    xb = draw(distribution, n, d, seed, mixture)
+    xq = draw(distribution, n_queries, d, seed + 1, mixture, n_clusters=max(16, int(np.sqrt(n))))
     if cut := over(", ".join(labels)):
         return rows, cut
     progress(0.1, "exact ground truth")
     flat, truth, flat_build = exact_truth(xb, xq, k)
     rows.append(measure(IndexConfig("exact"), xb, xq, truth, k, index=flat, latency_seconds=latency_seconds))
     rows[0]["build_s"] = round(flat_build, 3)
+    rows[0]["distribution"] = distribution
     del flat
     built: dict[str, tuple[faiss.Index, float]] = {}
     for i, cfg in enumerate(configs):
@@ -194,6 +226,7 @@ def _grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int, k: int
         index, build_s = built[key]
         row = measure(cfg, xb, xq, truth, k, index=index, latency_seconds=latency_seconds)
         row["build_s"] = round(build_s, 3)
+        row["distribution"] = distribution
         rows.append(row)
         log.info("%s n=%d: recall %.4f p50 %.3f ms", cfg.label(), n, row["recall_at_10"], row["p50_ms"])
     progress(1.0, "done")
