@@ -106,13 +106,16 @@ class GenreTermsConfig:
     was left out."""
 
     semantic: bool = True
+    same_script: bool = False  # also when the catalogue is written in the query's script (a Korean
+                               # catalogue's documents already name their genres in Korean)
 
 
 #: what the search applies
 GENRE_TERMS = GenreTermsConfig()
 
 
-def embedded_text(text: str, cfg: GenreTermsConfig | None = None) -> str:
-    """The text a semantic space embeds: with the English genre names when ``cfg.semantic``."""
+def embedded_text(text: str, cfg: GenreTermsConfig | None = None, cross_lingual: bool = True) -> str:
+    """The text a semantic space embeds: with the English genre names when ``cfg.semantic`` and the
+    catalogue is not written in the query's script (``cross_lingual``), or ``cfg.same_script``."""
     cfg = cfg or GENRE_TERMS
-    return with_english_genres(text) if cfg.semantic else text
+    return with_english_genres(text) if cfg.semantic and (cross_lingual or cfg.same_script) else text

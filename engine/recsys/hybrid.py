@@ -170,15 +170,17 @@ _NON_ENGLISH_LETTERS = set("àâäáãåçèéêëìíîïñòóôöõùúûüß
 _GENERIC = re.compile(r"\b(?:movies?|films?)\b|(?<![가-힣])영화(?:를|가|는|도|로|야)?(?![가-힣])", re.IGNORECASE)
 
 
-def semantic_text(text: str) -> str:
+def semantic_text(text: str, cross_lingual: bool = True) -> str:
     """The query as embedded: generic words ("movie", "film", "영화") dropped, since every document
     is a movie and USE otherwise matches them to titles such as "The Brady Bunch Movie".  Chosen on
     benchmarks/queries/korean_validation.json (nDCG@10 ko +0.029 / +0.020, en +0.004 / +0.007 on
     ml-100k / ml-latest-small).  A query of generic words only is kept as typed.  Genres a Korean
-    query names (로맨틱코미디, 스릴러) are followed by their English names (:mod:`engine.recsys.genre_terms`).
+    query names (로맨틱코미디, 스릴러) are followed by their English names (:mod:`engine.recsys.genre_terms`)
+    when the catalogue is written in another script (``cross_lingual``).
     """
     stripped = re.sub(r"\s+", " ", _GENERIC.sub(" ", text)).strip(" ,.;:")
-    return genre_terms.embedded_text(stripped if any(c.isalnum() for c in stripped) else text)
+    return genre_terms.embedded_text(stripped if any(c.isalnum() for c in stripped) else text,
+                                     cross_lingual=cross_lingual)
 
 
 @dataclass(frozen=True)

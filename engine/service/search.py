@@ -73,8 +73,9 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
         notes += query_notes(text)
     notes += [*idx.notes, *idx.plan(sel).notes()]
     identity = getattr(first_enc, "identity", None)
-    fb, fb_alpha = hybrid.FEEDBACK, hybrid.feedback_alpha(text, not reads_script_of(eng, text))
-    asked = Asked(model=route.space, index=idx.config.label(), text=text, embedded=hybrid.semantic_text(text),
+    cross = not reads_script_of(eng, text)
+    fb, fb_alpha = hybrid.FEEDBACK, hybrid.feedback_alpha(text, cross)
+    asked = Asked(model=route.space, index=idx.config.label(), text=text, embedded=hybrid.semantic_text(text, cross),
                   mode=mode, space=route.space,
                   encoder=Encoder(str(identity.get("name")), identity.get("sha256")) if isinstance(identity, dict) else None,
                   language=route.language, route=route.note,
@@ -137,10 +138,11 @@ def semantic_list(eng: Engine, name: str, text: str, depth: int, index: Any, whe
     sp = eng.space(name)
     enc, sidx = eng.encoder(name), eng.search_index(sp, index)
     t0 = time.perf_counter()
+    cross = not reads_script_of(eng, text)
     with enc_mod.single_thread_inference():  # this thread only, restored after (no process-wide change)
-        vec = enc_mod.encode_query(enc, hybrid.semantic_text(text), sp.unit.shape[1])
+        vec = enc_mod.encode_query(enc, hybrid.semantic_text(text, cross), sp.unit.shape[1])
     t1 = time.perf_counter()
-    alpha = hybrid.feedback_alpha(text, not reads_script_of(eng, text))
+    alpha = hybrid.feedback_alpha(text, cross)
     fb = hybrid.FEEDBACK if name in hybrid.FEEDBACK.spaces and alpha > 0 else None
     prior = hybrid.PRIOR
     deep = max(depth, prior.depth) if prior.beta else depth

@@ -76,3 +76,12 @@ def test_english_queries_are_embedded_and_searched_as_before():
         assert G.genres_named(text) == []
         assert G.with_english_genres(text) == text
         assert H.semantic_text(text) == text
+
+
+def test_a_catalogue_in_the_query_script_gets_the_query_as_typed():
+    """A Korean catalogue's documents name their genres in Korean: the English names are added only
+    across scripts (chosen on the Korean catalogue's validation set, docs/SEARCH.md)."""
+    assert H.semantic_text("로맨틱 코미디 추천") == "로맨틱 코미디 추천 romance comedy"
+    assert H.semantic_text("로맨틱 코미디 추천", cross_lingual=False) == "로맨틱 코미디 추천"
+    both = G.GenreTermsConfig(same_script=True)
+    assert G.embedded_text("로맨틱 코미디 추천", both, cross_lingual=False) == "로맨틱 코미디 추천 romance comedy"
