@@ -176,8 +176,9 @@ def main() -> int:
         t0 = time.perf_counter()
         if args.load_models:
             folder = Path(args.load_models)
+            refit = set(args.refit.split(",")) if args.refit else set()   # their files may be of older settings
             models = {p.stem: (BASELINE_CLASSES.get(p.stem) or model_class(p.stem)).load(p)
-                      for p in sorted(folder.glob("*.npz"))}
+                      for p in sorted(folder.glob("*.npz")) if p.stem not in refit}
             split = leave_one_out(ds.ratings)
             result = json.loads((folder / "evaluation.json").read_text())
             if result.get("data_hash") != ds.content_hash:
