@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_mood import SETS, VALIDATION, load_queries, ndcg_at_k, relevant_sets  # noqa: E402
 from engine.recsys import expand, hybrid  # noqa: E402
+from engine.service.search import reads_script_of  # noqa: E402
 
 log = logging.getLogger("bench_noplot")
 SPACES = ("use", "text")
@@ -101,13 +102,14 @@ def top(ids: np.ndarray, unit: np.ndarray, vec: np.ndarray, k: int) -> tuple[np.
     return ids[order], s[order]
 
 
-def semantic(name: str, ids: np.ndarray, unit: np.ndarray, vec: np.ndarray, depth: int) -> list[int]:
-    """A space's list as the engine ranks it (exact search, feedback where the engine applies it)."""
+def semantic(name: str, ids: np.ndarray, unit: np.ndarray, vec: np.ndarray, depth: int, alpha: float) -> list[int]:
+    """A space's list as the engine ranks it (exact search, feedback with the query's weight ``alpha``
+    where the engine applies it)."""
     fb = hybrid.FEEDBACK
     got, _ = top(ids, unit, vec, max(depth, fb.m))
-    if name in fb.spaces and fb.alpha > 0 and len(got):
+    if name in fb.spaces and alpha > 0 and len(got):
         row = {int(m): i for i, m in enumerate(ids)}
-        vec = hybrid.feedback_vector(vec, unit[[row[int(m)] for m in got[:fb.m]]], fb.alpha)
+        vec = hybrid.feedback_vector(vec, unit[[row[int(m)] for m in got[:fb.m]]], alpha)
         got, _ = top(ids, unit, vec, depth)
     return got[:depth].tolist()
 
@@ -178,7 +180,7 @@ def main() -> int:
     for set_name, path in sets.items():
         queries = load_queries(path)
         rel = relevant_sets(movies, queries)
-        for lang in (("ko", "en") if set_name == "korean" else ("en",)):
+        for lang in (("ko", "en") if set_name.startswith("korean") else ("en",)):
             cell = table.setdefault(f"{set_name}/{lang}", {})
             for q, r in zip(queries, rel):
                 if not r:
@@ -189,13 +191,15 @@ def main() -> int:
                 bm = eng.search(text, mode="bm25", k=depth).ids()
                 sure = bool(bm) and eng.catalogue.bm25_covers(text, bm[0])
                 qv = {}
+                cross = not reads_script_of(eng, text)      # as the engine's search does
+                alpha = hybrid.feedback_alpha(text, cross)
                 for name in SPACES:
                     with enc_mod.single_thread_inference():
-                        qv[name] = enc_mod.encode_query(eng.encoder(name), hybrid.semantic_text(text),
+                        qv[name] = enc_mod.encode_query(eng.encoder(name), hybrid.semantic_text(text, cross),
                                                         vectors[(styles[0], name)][1].shape[1])
                 n_queries += 1
                 for st in styles:
-                    lists = {name: semantic(name, *vectors[(st, name)], qv[name], depth) for name in SPACES}
+                    lists = {name: semantic(name, *vectors[(st, name)], qv[name], depth, alpha) for name in SPACES}
                     for name in SPACES:
                         cell.setdefault(f"semantic:{name} {st}", []).append(ndcg_at_k(lists[name], r, k))
                     ranked = [lists[s] for s in spaces] + [bm]

@@ -224,7 +224,12 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float, stats: li
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.merge:
         if Path(args.out).exists():  # keep the load average of the sizes measured before
-            out["load_avg"] = {**read_sealed_json(args.out).get("load_avg", {}), **load}
+            old = read_sealed_json(args.out)
+            if old.get("data") != out["data"]:          # names the fitted mixture's sha256, or the dimension
+                print(f"{args.out} holds rows of other vectors (another fitted mixture or dimension): "
+                      f"write to a new --out instead of merging", file=sys.stderr)
+                raise SystemExit(2)
+            out["load_avg"] = {**old.get("load_avg", {}), **load}
         doc = merge_rows(rows, args.out, **{k: v for k, v in out.items() if k not in ("rows", "estimates", "seconds")})
     else:
         doc = write_sealed_json(args.out, out)

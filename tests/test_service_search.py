@@ -290,6 +290,9 @@ def test_collaborative_expansion_adds_one_rrf_list_when_on(tmp_path, monkeypatch
     hyb = eng.search(text, k=10)
     f = hyb.query.fusion
     assert f.expansion == "mf" and f.lists[-1] == "mf" and len(f.weights) == len(f.lists) and f.weights[-1] == 1.0
+    codes = {n.code for n in hyb.notes}                     # the notes speak of BM25's vote, not the expansion's
+    assert bool(codes & {"hybrid_bm25_abstained", "hybrid_bm25_none"}) == (not f.bm25_confident)
+    assert ("hybrid_fused_bm25" in codes) == f.bm25_confident
     # the expected list, computed from the parts: the semantic lists, BM25, then the seeds' MF neighbours
     lists = [eng.search(text, mode="semantic", space=s, k=H.FUSION_DEPTH).ids() for s in f.spaces]
     kw = eng.search(text, mode="bm25", k=H.FUSION_DEPTH).ids()

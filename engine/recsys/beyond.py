@@ -351,7 +351,10 @@ def _strategies(spaces: Mapping[str, np.ndarray], valid: Holdout, test: Holdout,
             "split_below": split, "split_tried": {m: {str(c): x for c, x in tried.items()} for m, tried in split_tried.items()}}
 
 
-def _genre(spaces: Mapping[str, np.ndarray], test: Holdout, item_genres: list[frozenset[str]], k: int) -> dict[str, Any]:
+def _genre(spaces: Mapping[str, np.ndarray], test: Holdout, item_genres: list[frozenset[str]], k: int,
+           split_below: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """The guide's genre claim per space and strategy; the multi strategy at each space's chosen
+    ``split_below`` (the cosine the pages use), :data:`SPLIT_COSINE` where none was chosen."""
     all_genres = sorted(set().union(*item_genres)) if item_genres else []
     rows, shared = [], []
     for r, h in enumerate(test.histories):
@@ -375,7 +378,7 @@ def _genre(spaces: Mapping[str, np.ndarray], test: Holdout, item_genres: list[fr
     for m, unit in spaces.items():
         out["by_space"][m] = {}
         for s in TASTE_STRATEGIES:
-            lists = strategy_lists(unit, hist, sub.exclude, s, k)
+            lists = strategy_lists(unit, hist, sub.exclude, s, k, (split_below or {}).get(m, SPLIT_COSINE))
             shares = np.array([genre_share([item_genres[i] for i in lst if i >= 0], g) or 0.0
                                for lst, g in zip(lists, shared)])
             rom = [genre_share([item_genres[i] for i in lst if i >= 0], frozenset({ROMANCE})) or 0.0
@@ -448,7 +451,7 @@ def evaluate_beyond(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], mo
     support = _support(page_spaces, valid, test, counts, content_name, k)
     strategies = _strategies(page_spaces, valid, test, k, lambda f, msg: progress(0.6 + 0.3 * f, msg))
     progress(0.9, "beyond: genres")
-    genre = _genre(page_spaces, test, item_genres, k) if item_genres else None
+    genre = _genre(page_spaces, test, item_genres, k, strategies.get("split_below")) if item_genres else None
     progress(1.0, "beyond: done")
     return {"protocol": {"k": k, "head_share": config.head_share, "content_space": content_name,
                          "novelty": "mean -log2 of the items' share of training interactions",

@@ -51,8 +51,9 @@ EXPANSION = ExpansionConfig()
 
 def seed_ids(ranked: Sequence[Sequence[int]], weights: Sequence[float], known: Container[int],
              cfg: ExpansionConfig, rrf_k: float) -> list[int]:
-    """The seeds: the fusion of ``ranked`` (the hybrid's lists, best first, with their RRF ``weights``)
-    cut to its first ``cfg.seeds`` movies that the collaborative space holds (``known`` ids)."""
+    """The seeds: the movies of the fusion's first ``3 * cfg.seeds`` (``ranked``: the hybrid's lists, best
+    first, with their RRF ``weights``) that the collaborative space holds (``known`` ids), at most
+    ``cfg.seeds`` of them (fewer when the top hits have no collaborative vector)."""
     fused = hybrid.rrf(ranked, cfg.seeds * 3, c=rrf_k, weights=weights)
     return [m for m, _, _ in fused if m in known][:cfg.seeds]
 

@@ -316,8 +316,11 @@ class Strategies:
     split_below: Mapping[str, float] = field(default_factory=dict)
 
     def split_for(self, space: str) -> float | None:
-        """The split cosine the multi-interest figures of ``space`` were measured with (None: the record
-        chose none; :data:`engine.recsys.taste.SPLIT_COSINE` applies)."""
+        """The split cosine the multi-interest figures of ``space`` were measured with: 1.0 for a record
+        written before the split was chosen (its multi strategy made every interest it could); None
+        for a space the record did not measure (:data:`engine.recsys.taste.SPLIT_COSINE` applies)."""
+        if not self.split_below:
+            return 1.0
         return self.split_below.get(space)
 
     def default_for(self, space: str) -> str:

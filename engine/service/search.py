@@ -88,6 +88,7 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     confident = bool(kw.items) and eng.catalogue.bm25_covers(text, kw.items[0].movie_id)
     weights = hybrid.fusion_weights(len(lists), confident)
     ranked = [i.tolist() for i, _ in lists] + [kw.ids()]
+    bm25_weight = weights[-1]                # before the expansion's list joins the fusion
     collab = collaborative_list(eng, ranked, weights, confident, index, sel)
     if collab is not None:
         ranked, weights = ranked + [collab], weights + [expand.EXPANSION.weight]
@@ -95,10 +96,10 @@ def search(eng: Engine, query: str, mode: str | None, space: str | None, k: int,
     timings |= {"bm25": kw.timings_ms["search"], "fuse": 1e3 * (time.perf_counter() - t3)}
     if not kw.items:
         notes.append(note("hybrid_bm25_none"))
-    elif not weights[-1]:
+    elif not bm25_weight:
         notes.append(note("hybrid_bm25_abstained"))
     if len(spaces) > 1:
-        notes.append(note("hybrid_fused_bm25", spaces=list(spaces)) if weights[-1] else
+        notes.append(note("hybrid_fused_bm25", spaces=list(spaces)) if bm25_weight else
                      note("hybrid_fused", spaces=list(spaces)))
     fusion = Fusion(hybrid.FUSION.rrf_k, tuple(spaces), tuple(weights), confident,
                     expand.EXPANSION.space if collab is not None else None)

@@ -46,10 +46,10 @@ log = logging.getLogger(__name__)
 IndexKind = Literal["exact", "hnsw", "ivf"]
 KINDS: tuple[str, ...] = ("exact", "hnsw", "ivf")
 SINGLE_QUERY_MAX = 8  # batches up to this size run single-threaded (lower latency)
-#: accepted range of each integer parameter: FAISS stores them as C ints, and beyond these
-#: values a build or search only burns CPU (HNSW M above 256, efConstruction above 4096)
 #: how IVF lists store vectors: exact float32, 8-bit scalar codes, 4-bit PQ fast-scan codes
 IVF_CODECS: tuple[str, ...] = ("flat", "sq8", "pqfs")
+#: accepted range of each integer parameter: FAISS stores them as C ints, and beyond these
+#: values a build or search only burns CPU (HNSW M above 256, efConstruction above 4096)
 PARAM_RANGES: dict[str, tuple[int, int]] = {
     "hnsw_m": (2, 256), "ef_construction": (1, 4096), "ef_search": (1, 100_000),
     "nlist": (0, 1_000_000), "nprobe": (1, 1_000_000), "refine_factor": (1, 1000),

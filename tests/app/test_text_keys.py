@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from engine.data.filters import GENRE_MODES
-from engine.registry import SPACES, TASTE_STRATEGIES, TEXT_SPACES
+from engine.registry import SCALE_DISTRIBUTIONS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
 from ui.text import TEXT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +23,7 @@ FAMILIES = {
     "space_": SPACES,
     "mood_space_": ("auto", *TEXT_SPACES),
     "filter_mode_": GENRE_MODES,
+    "dist_": (*SCALE_DISTRIBUTIONS, *(f"{d}_what" for d in SCALE_DISTRIBUTIONS)),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -93,6 +94,8 @@ def test_split_cosine_is_chosen_per_space_on_validation(measured):
         assert bucket_mean(st["valid"][m]["multi"]) == tried[str(st["split_below"][m])]
     fig = parse_beyond(json.loads(json.dumps(b)))
     assert fig.strategies.split_for("mf") == st["split_below"]["mf"] and fig.strategies.split_for("nope") is None
+    older = dataclasses.replace(fig.strategies, split_below={})    # measured before the split was chosen
+    assert older.split_for("mf") == 1.0
 
 
 def test_choose_split_takes_the_best_and_splits_less_on_ties():
@@ -168,3 +171,25 @@ def test_evaluate_with_stages_writes_the_beyond_record():
     assert "beyond accuracy" in format_table(out | {"dataset": "synthetic"})
     raw = out["beyond"]["lists"]["models"]["popularity"]
     assert parse_evaluation(out, "local").beyond.models["popularity"].popularity_share == raw["popularity_share"]
+
+
+def test_genre_claim_measures_multi_at_the_chosen_split():
+    """The page recommends at each space's chosen split cosine: the genre figure of the multi strategy
+    is measured there (at 0 these clicks stay one interest, so multi equals the average)."""
+    from engine.data.interactions import Holdout
+    from engine.recsys.beyond import _genre
+
+    rng = np.random.default_rng(0)
+    # two genres of items, each a tight cluster; users click two of each then hold one out
+    a = rng.normal(size=(1, 8)) + 0.05 * rng.normal(size=(20, 8))
+    b = rng.normal(size=(1, 8)) + 0.05 * rng.normal(size=(20, 8))
+    x = np.vstack([a, b, 0.5 * (a[:1] + b[:1]) + 0.3 * rng.normal(size=(20, 8))])
+    x += 3.0                                                             # every cosine positive
+    unit = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    genres = [frozenset({"Romance"})] * 20 + [frozenset({"Romance", "Horror"})] * 20 + [frozenset({"Drama"})] * 20
+    hist = tuple(np.array([0, 1, 20 + u % 5, 2 + u % 7], dtype=np.int64) for u in range(12))
+    test = Holdout(hist, np.full(12, 5, dtype=np.int64), hist)
+    one = _genre({"mf": unit}, test, genres, 10, {"mf": 0.0})["by_space"]["mf"]
+    three = _genre({"mf": unit}, test, genres, 10, {"mf": 1.0})["by_space"]["mf"]
+    assert one["multi"] == one["average"]
+    assert three["multi"] != one["multi"]
