@@ -80,9 +80,10 @@ def test_personalize_strategies_stars_and_genre_share(built):
     assert any("Chosen on validation" in c.value for c in at.caption)
     avg = table_titles(at, "taste_recs")
     radio.set_value("multi").run()
-    assert table_titles(at, "taste_recs") != avg
+    n = _interests(at, [STAR_WARS, TOY_STORY])             # at the split cosine chosen on validation
+    assert (table_titles(at, "taste_recs") != avg) == (n > 1)  # one interest: the average's list
     stars = [tr for tr in _chart(at, "taste_map_chart")["data"] if tr.get("marker", {}).get("symbol") == "star"]
-    assert len(stars[0]["x"]) == _interests(at, [STAR_WARS, TOY_STORY])         # one star per interest
+    assert len(stars[0]["x"]) == n                                             # one star per interest
     at.select_slider(key="taste_lambda").set_value(0.5).run()
     assert len(table_titles(at, "taste_recs")) == 10
     at.multiselect(key="clicks_widget").set_value([STAR_WARS, RETURN_OF_THE_JEDI, EMPIRE]).run()
