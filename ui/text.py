@@ -336,7 +336,7 @@ _E = {
     "col_qps": ("QPS (batch)", "QPS (배치)"),
     "col_build_s": ("build (s)", "구축 (초)"),
     "col_memory_mb": ("memory (MB)", "메모리 (MB)"),
-    "col_vectors": ("vectors", "벡터"),
+    "col_vectors": ("which vectors", "어떤 벡터"),
     "col_pca90": ("PCA 90 % dims", "PCA 90 % 차원"),
     "col_contrast": ("relative contrast", "상대 대비"),
     "col_nn_cos": ("10-NN cosine", "10-NN 코사인"),
