@@ -38,12 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 
-from engine import config  # noqa: E402
-from engine.artifacts import atomic_path, atomic_write_json, sha256_file, write_sealed_json  # noqa: E402
-from engine.errors import ArtifactError  # noqa: E402
+from engine.core import config  # noqa: E402
+from engine.core.artifacts import atomic_path, atomic_write_json, sha256_file, write_sealed_json  # noqa: E402
+from engine.core.errors import ArtifactError  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
-from engine.machine import machine_facts  # noqa: E402
+from engine.core.machine import machine_facts  # noqa: E402
 from engine.lab.scale import clustered_vectors, recall_at  # noqa: E402
 from engine.vectors.faiss_index import faiss_threads  # noqa: E402
 

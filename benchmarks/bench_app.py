@@ -31,9 +31,9 @@ sys.path.insert(0, str(REPO))
 #: the code does not have is reported as absent, not as zero
 COUNTED = {
     "taste vector": [("engine.recsys.taste", "taste_vector")],
-    "id checks": [("engine.inputs", "check_ids"), ("engine.recsys.taste", "check_ids")],
+    "id checks": [("engine.core.inputs", "check_ids"), ("engine.recsys.taste", "check_ids")],
     "vector table reads": [("engine.data.catalogue", "Catalogue.vector_info")],
-    "normalisations": [("engine.arrays", "normalize"), ("engine.vectors.contract", "normalize")],
+    "normalisations": [("engine.core.arrays", "normalize"), ("engine.vectors.contract", "normalize")],
     "evaluation reads": [("engine.recsys.evaluate", "current_evaluation"),
                          ("engine.recsys.evaluation", "current_evaluation")],
 }
@@ -57,7 +57,7 @@ def install_counters() -> dict[str, list[int]]:
             owner, _, name = attr.rpartition(".")
             holder = getattr(mod, owner) if owner else mod
             fn = getattr(holder, name, None)
-            # one function under two names (engine.arrays.normalize re-exported by the vector contract)
+            # one function under two names (engine.core.arrays.normalize re-exported by the vector contract)
             # is counted once: a name already holding a counter is left alone
             if fn is None or id(fn) in seen or getattr(fn, "_bench_counted", False):
                 continue

@@ -26,9 +26,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.artifacts import write_sealed_json  # noqa: E402
+from engine.core.artifacts import write_sealed_json  # noqa: E402
 from engine.published import published_path  # noqa: E402
-from engine.machine import machine_facts  # noqa: E402
+from engine.core.machine import machine_facts  # noqa: E402
 from engine.vectors.compare import compare_backends, format_table  # noqa: E402
 from engine.vectors.contract import BACKENDS as STORE_BACKENDS, enable_backends  # noqa: E402
 
@@ -41,7 +41,7 @@ def real_vectors(dataset: str, model: str) -> tuple[np.ndarray, np.ndarray, str]
     """(ids int64 (n,), vectors float32 (n, d), source) from the catalogue, or None if not built."""
     try:
         from engine.data.catalogue import Catalogue
-        from engine.config import catalogue_path
+        from engine.core.config import catalogue_path
 
         path = catalogue_path(dataset)
         if not path.exists():

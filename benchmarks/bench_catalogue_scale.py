@@ -65,7 +65,7 @@ def run_stage(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
 STAGE_CODE = {
     "umap": """
 import sys
-from engine import config
+from engine.core import config
 from engine.data.catalogue import Catalogue
 from engine.lab.projection import project
 cat = Catalogue(config.catalogue_path(sys.argv[1]))
@@ -75,7 +75,7 @@ for m in ("mf", "sasrec", "text", "use"):
 """,
     "agreement": """
 import sys
-from engine import config
+from engine.core import config
 from engine.data.catalogue import Catalogue
 from engine.lab.projection import align, neighbour_agreement
 cat = Catalogue(config.catalogue_path(sys.argv[1]))
@@ -120,7 +120,7 @@ def page_actions(name: str, repeats: int) -> dict[str, float]:
     import numpy as np
 
     from engine.data.catalogue import Catalogue
-    from engine import config
+    from engine.core import config
     from engine.service import Engine
 
     eng = Engine.open(name)

@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.arrays import normalize  # noqa: E402
+from engine.core.arrays import normalize  # noqa: E402
 from engine.data.catalogue import open_catalogue  # noqa: E402
 from engine.data.dataset import load_dataset  # noqa: E402
 from engine.recsys import coldstart  # noqa: E402

@@ -35,9 +35,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import engine.vectors.contract as contract  # noqa: E402
-from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.core.artifacts import atomic_write_json  # noqa: E402
 from engine.data.filters import Facets, Filter, columns_for  # noqa: E402
-from engine.machine import machine_facts  # noqa: E402
+from engine.core.machine import machine_facts  # noqa: E402
 from engine.vectors.contract import exact_search  # noqa: E402
 from engine.vectors.faiss_index import FaissIndex, IndexConfig  # noqa: E402
 

@@ -36,7 +36,7 @@ SPACES_FITTED = ("mf", "text", "use")
 
 def item_vectors(dataset: str, data_dir: str | None, keep: Path | None):
     """(split, {space: unit rows float32 (n, d)}) fitted on the split's train part (or read from ``keep``)."""
-    from engine.arrays import normalize
+    from engine.core.arrays import normalize
     from engine.data.dataset import load_dataset
     from engine.recsys.evaluation import evaluate_split
     from engine.recsys.splits import leave_one_out

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_mood import ndcg_at_k  # noqa: E402
-from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.core.artifacts import atomic_write_json  # noqa: E402
 from engine.data import fts  # noqa: E402
 from engine.data.catalogue import bm25_terms  # noqa: E402
 from engine.recsys import hybrid  # noqa: E402

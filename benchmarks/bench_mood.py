@@ -50,7 +50,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.artifacts import atomic_write_json  # noqa: E402
+from engine.core.artifacts import atomic_write_json  # noqa: E402
 from engine.data.catalogue import keyword_terms  # noqa: E402
 
 QUERIES = ROOT / "benchmarks" / "mood_queries.json"

@@ -60,7 +60,7 @@ def parse_expand(spec: str) -> expand.ExpansionConfig | None:
 
 def variant_vectors(eng, ds, name: str, style: str) -> tuple[np.ndarray, np.ndarray]:
     """(movie ids int64 (n,), unit vectors float32 (n, d)) of text space ``name`` with documents in ``style``."""
-    from engine.build import build_config, build_key, model_path, training_data
+    from engine.service.build import build_config, build_key, model_path, training_data
     from engine.models import model_class
 
     if style == "year":
@@ -76,14 +76,14 @@ def variant_vectors(eng, ds, name: str, style: str) -> tuple[np.ndarray, np.ndar
         model = cls(cfg).fit(training_data(ds, name))
         model.save(path)
         log.warning("fitted %s with document_year=%s in %.0f s -> %s", name, style, time.perf_counter() - t0, path)
-    from engine.arrays import normalize
+    from engine.core.arrays import normalize
 
     return np.asarray(model.item_ids(), np.int64), normalize(model.item_embeddings())
 
 
 def check_stored(eng, ds, name: str) -> float:
     """Lowest cosine between the stored vectors of 8 movies and their ``year`` documents embedded now."""
-    from engine.build import build_config
+    from engine.service.build import build_config
     from engine.models.text import movie_documents
 
     sp, cfg = eng.space(name), build_config(name)

@@ -4,7 +4,7 @@
     python benchmarks/bench_scale.py --distribution real-like --sizes 40000,200000 --dataset ml-100k --space mf
     python benchmarks/bench_scale.py --sizes 40000 --quick
 
-Two distributions (``engine.registry.SCALE_DISTRIBUTIONS``): ``hard`` (isotropic gaussian blobs,
+Two distributions (``engine.core.registry.SCALE_DISTRIBUTIONS``): ``hard`` (isotropic gaussian blobs,
 intrinsic dimension near the full 64) and ``real-like`` (a mixture of low-rank gaussians fitted to a
 built catalogue's own vectors, ``engine.lab.mixture``; it needs ``python -m engine build`` first and
 draws vectors of that space's dimension).  For real-like the intrinsic dimension and neighbour
@@ -33,13 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import faiss  # noqa: E402
 
 
-from engine.artifacts import read_sealed_json, write_sealed_json  # noqa: E402
+from engine.core.artifacts import read_sealed_json, write_sealed_json  # noqa: E402
 from engine.lab.mixture import catalogue_mixture, mixture_vectors, vector_stats  # noqa: E402
 from engine.lab.results import parse_scale, scale_stem  # noqa: E402
 from engine.lab.scale import clustered_vectors, estimate_exact, merge_rows, run_grid  # noqa: E402
-from engine.machine import machine_facts  # noqa: E402
+from engine.core.machine import machine_facts  # noqa: E402
 from engine.published import published_path  # noqa: E402
-from engine.registry import SCALE_DISTRIBUTIONS  # noqa: E402
+from engine.core.registry import SCALE_DISTRIBUTIONS  # noqa: E402
 from engine.vectors.faiss_index import IVF_CODECS, IndexConfig  # noqa: E402
 
 FAMILIES = ("hnsw", *(f"ivf-{c}" for c in IVF_CODECS))

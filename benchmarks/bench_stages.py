@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.recsys.stages import MEASURED_SPACES, format_stages  # noqa: E402
-from engine.registry import NATIVE_TASTE, RANKERS, TEXT_SPACES  # noqa: E402
+from engine.core.registry import NATIVE_TASTE, RANKERS, TEXT_SPACES  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
 #: stage-1 options drawn in the chart (the rest are in the printed table): every measured space's
@@ -164,7 +164,7 @@ def main() -> int:
         from engine.recsys.evaluation import evaluate
         from engine.recsys.evaluation.run import BASELINE_CLASSES
         from engine.recsys.splits import leave_one_out
-        from engine.machine import machine_facts
+        from engine.core.machine import machine_facts
         from engine.recsys.beyond import evaluate_beyond
         from engine.recsys.stages import evaluate_stages
 

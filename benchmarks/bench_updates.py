@@ -40,7 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.config import catalogue_path, dataset_cache_dir  # noqa: E402
+from engine.core.config import catalogue_path, dataset_cache_dir  # noqa: E402
 from engine.data.catalogue import Catalogue  # noqa: E402
 from engine.vectors.contract import enable_backends  # noqa: E402
 from engine.vectors.faiss_index import FaissIndex, IndexConfig  # noqa: E402

@@ -10,7 +10,7 @@ best epoch, training seconds (wall and CPU), and for ml-100k the ratio to the re
 figures (docs/MODELS.md).  ``--seeds N`` fits every model N times (seed i: each config's own
 seed + i; the sampled negatives stay those of seed 0) and prints mean ± standard deviation
 (sample, ddof 1) per figure, so a difference can be read against the noise of one seed.
-``--build`` also times the full default build (:data:`engine.registry.DEFAULT_BUILD`, ``--force``)
+``--build`` also times the full default build (:data:`engine.core.registry.DEFAULT_BUILD`, ``--force``)
 of the first data set.  Not a unit test: it takes several minutes per seed (SASRec ~4 min on an idle machine).
 """
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from engine.data.dataset import load_dataset  # noqa: E402
 from engine.recsys.evaluation import REFERENCES, evaluate, format_table  # noqa: E402
-from engine.registry import DEFAULT_BUILD  # noqa: E402
+from engine.core.registry import DEFAULT_BUILD  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "movielens"
 REFERENCE_SASREC_SECONDS = 820          # the reference SASRec's CPU training time on ml-100k (docs/MODELS.md)
@@ -141,7 +141,7 @@ def main() -> int:
             res["seeds"] = {"n": args.seeds, "runs": [r["models"] for r in runs[1:]], "summary": seed_summary(runs)}
             print(format_seeds(res["seeds"]["summary"], args.seeds, name), flush=True)
     if args.build:
-        from engine.build import build
+        from engine.service.build import build
 
         first = [d.strip() for d in args.datasets.split(",") if d.strip()][0]
         ds = load_dataset(first, dirs.get(first))

@@ -152,7 +152,7 @@ QUICK_EPOCHS = 3  # app and browser tests need real but not well-trained spaces
 
 @pytest.fixture(scope="session")
 def built_cache(ml100k_cache) -> Path:
-    from engine.build import build
+    from engine.service.build import build
 
     with cache_env(ml100k_cache):
         build("ml-100k", epochs=QUICK_EPOCHS)

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from ui.plain import escape, say
 from ui.resources import _engine, dataset
 from ui.text import t
@@ -17,7 +17,7 @@ def build_models(models: list[str]) -> None:
     an estimate of the rest); errors as st.error.
 
     The build runs in this script thread, so every progress call reaches the browser at once."""
-    from engine import build as engine_build
+    from engine.service import build as engine_build
 
     ds = dataset()
     bar = st.progress(0.0, text=t("build_running"))

@@ -8,7 +8,7 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from engine.notes import Note
+from engine.core.notes import Note
 from engine.recsys.beyond import genre_share, shared_genres
 from engine.service.results import Hit, Hits
 from ui.text import note_text, t

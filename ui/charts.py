@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from engine.registry import label
+from engine.core.registry import label
 from ui.plain import plot_text
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -19,7 +19,7 @@ import streamlit as st
 from engine.recsys.evaluation import (Evaluation, EvaluationRow, current_evaluation, evaluation_key, evaluation_rows,
                                      protocol_swaps)
 from engine.recsys.figures import DEFAULT_CANDIDATES, BeyondFigures, Machine, PageFigures
-from engine.registry import label
+from engine.core.registry import label
 from ui.plain import escape
 from ui.text import t
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.data.filters import GENRE_MODES, Filter
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from ui.plain import say
 from ui.resources import engine
 from ui.text import t

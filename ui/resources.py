@@ -14,12 +14,12 @@ import time
 
 import streamlit as st
 
-from engine.registry import SPACES
-from engine import config
+from engine.core.registry import SPACES
+from engine.core import config
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import Dataset, cached_datasets, load_dataset
 from engine.data.titles import other_title
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from ui.plain import escape, say
 from ui.text import t, title_in
 
@@ -151,7 +151,7 @@ def require_models(*models: str) -> list[str]:
 
 def show_error(exc: Exception) -> None:
     """A MovieDNAError as one clear message (warning for bad input, error otherwise)."""
-    from engine.errors import BadQueryError, UnknownMovieError
+    from engine.core.errors import BadQueryError, UnknownMovieError
 
     if isinstance(exc, (BadQueryError, UnknownMovieError)):
         say("warning", exc)

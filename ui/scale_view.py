@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from engine.lab.bigann import headline
 from engine.lab.results import (BackendResults, ScaleResults, backend_results, bigann_result, scale_results,
                                 scale_stem)

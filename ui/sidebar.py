@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from ui.plain import say
 from ui.resources import available_datasets, current_dataset_name
 from ui.text import t

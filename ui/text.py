@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.notes import Note
+    from engine.core.notes import Note
 
 _E = {
     "dataset": ("Data set", "데이터셋"),
@@ -506,7 +506,7 @@ _E = {
     "cold_start_label": ("cold start", "콜드 스타트"),
 }
 
-#: every engine note (engine.notes.NOTES) in Korean; the English text is the engine's own
+#: every engine note (engine.core.notes.NOTES) in Korean; the English text is the engine's own
 NOTES_KO: dict[str, str] = {
     "title_fuzzy": "{title!r}(으)로 찾았습니다 (비슷한 제목).",
     "title_others": "같은 제목의 다른 영화: {titles}.",
@@ -590,7 +590,7 @@ def language_name(name: str | None) -> str:
 def note_text(note: "Note") -> str:
     """An engine note in the session's language, as Markdown-safe text: the template is ours, every
     parameter (a title, a query's language, a backend's name) is shown as plain text."""
-    from engine.notes import NOTES, in_words
+    from engine.core.notes import NOTES, in_words
     from ui.plain import escape
 
     ko = st.session_state.get("lang", "en") == "ko"

@@ -8,7 +8,7 @@ import streamlit as st
 from ui.charts import space_map
 from ui.resources import agreement_table, built_models, movies, projection, require_models
 from ui.text import t
-from engine.registry import SPACES
+from engine.core.registry import SPACES
 
 st.title(t("page_explorer"))
 st.caption(t("explorer_caption"))

@@ -3,9 +3,9 @@
 import plotly.express as px
 import streamlit as st
 
-from engine.config import Settings
-from engine.errors import MovieDNAError
-from engine.registry import SPACES, label
+from engine.core.config import Settings
+from engine.core.errors import MovieDNAError
+from engine.core.registry import SPACES, label
 from ui.actions import build_models
 from ui.evaluation import current, home_evaluation
 from ui.plain import escape, say

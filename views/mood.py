@@ -11,10 +11,10 @@ from ui.plain import escape
 from ui.resources import engine, require_models, show_error
 from ui.text import language_name, t
 from ui.urlstate import set_param
-from engine.errors import MovieDNAError
-from engine.inputs import clean_query
+from engine.core.errors import MovieDNAError
+from engine.core.inputs import clean_query
 from engine.recsys.diversity import LAMBDAS, MMR_CANDIDATES
-from engine.registry import TEXT_SPACES
+from engine.core.registry import TEXT_SPACES
 
 EXAMPLES = {
     "en": [

@@ -14,8 +14,8 @@ from ui.plain import say
 from ui.resources import built_models, engine, movies, projection, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
-from engine.errors import MovieDNAError
-from engine.registry import COLLABORATIVE, NATIVE_TASTE, SPACES, TASTE_STRATEGIES, label
+from engine.core.errors import MovieDNAError
+from engine.core.registry import COLLABORATIVE, NATIVE_TASTE, SPACES, TASTE_STRATEGIES, label
 from engine.recsys.beyond import history_bucket
 from engine.recsys.diversity import LAMBDAS
 from engine.recsys.figures import DEFAULT_CANDIDATES

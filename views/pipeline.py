@@ -9,8 +9,8 @@ from ui.filters import filter_bar
 from ui.resources import built_models, engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import clicks, dislikes, save_taste, warn_unknown_ids
-from engine.errors import MovieDNAError
-from engine.registry import label
+from engine.core.errors import MovieDNAError
+from engine.core.registry import label
 
 DEMO = ["Star Wars", "The Empire Strikes Back", "Return of the Jedi", "Raiders of the Lost Ark"]
 

@@ -8,9 +8,9 @@ from ui.plain import escape, say
 from ui.resources import built_models, engine
 from ui.scale_view import backends_view, bigann_view, pareto_view, scale_view
 from ui.text import t
-from engine.errors import BusyError, MovieDNAError
+from engine.core.errors import BusyError, MovieDNAError
 from engine.lab.scale import live_limits, run_live
-from engine.registry import SCALE_DISTRIBUTIONS, label
+from engine.core.registry import SCALE_DISTRIBUTIONS, label
 from engine.vectors.contract import BACKENDS, enabled_backends
 
 st.title(t("page_scale"))

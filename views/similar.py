@@ -10,9 +10,9 @@ from ui.plain import say
 from ui.resources import engine, movies, require_models, show_error
 from ui.text import t
 from ui.urlstate import parse_id, set_param
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from engine.recsys.diversity import LAMBDAS
-from engine.registry import COLLABORATIVE, SPACES, label
+from engine.core.registry import COLLABORATIVE, SPACES, label
 
 st.title(t("page_similar"))
 st.caption(t("similar_caption"))

@@ -9,7 +9,7 @@ import time
 from engine.data.catalogue import open_catalogue
 from engine.cli.main import Result, add_common, positive_int
 from engine.data.dataset import load_dataset
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 
 
 def register(sub: "argparse._SubParsersAction") -> None:

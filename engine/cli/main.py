@@ -3,7 +3,7 @@
 Each area of the engine registers its commands from its own module (``engine.cli.data``,
 ``engine.cli.models``, ``engine.cli.search``).  A command handler takes the parsed arguments and
 returns a :class:`Result`; this module prints it as human text, or as exactly one JSON
-object on stdout with ``--json``.  A :class:`~engine.errors.MovieDNAError` becomes one
+object on stdout with ``--json``.  A :class:`~engine.core.errors.MovieDNAError` becomes one
 sentence on stderr and exit code 2.
 """
 
@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 
 COMMAND_MODULES = ("engine.cli.data", "engine.cli.models", "engine.cli.search", "engine.cli.edits")
 

@@ -4,7 +4,7 @@ build     train / embed the spaces the pages search (and the Wide & Deep ranker 
 evaluate  leave-one-out HR@10 / NDCG@10 (sampled-100 and full ranking) for the popularity baseline and every
           registered model, and what the pages do (taste vectors, two stages)
 
-The model names come from :mod:`engine.registry`.
+The model names come from :mod:`engine.core.registry`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 
 from engine.cli.main import Result, add_common, positive_int
 from engine.cli.progress import ProgressLines
-from engine.registry import DEFAULT_BUILD, EVAL_MODELS, MODELS, label
+from engine.core.registry import DEFAULT_BUILD, EVAL_MODELS, MODELS, label
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _stderr_progress(args: argparse.Namespace):
 
 
 def _build(args: argparse.Namespace) -> Result:
-    from engine.build import build
+    from engine.service.build import build
 
     report = build(args.dataset, args.models, epochs=args.epochs, data_dir=args.data_dir, force=args.force,
                    progress=_stderr_progress(args), device=args.device)

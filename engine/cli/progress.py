@@ -1,7 +1,7 @@
 """Progress of long commands on stderr, readable in a log file as well as in a terminal.
 
 ``python -m engine build > build.log`` used to be silent for minutes: the libraries' bars only draw
-on a terminal.  :class:`ProgressLines` turns the engine's :data:`~engine.config.Progress` callbacks
+on a terminal.  :class:`ProgressLines` turns the engine's :data:`~engine.core.config.Progress` callbacks
 into plain lines: one whenever a stage starts (the text before the first ``:``, e.g. ``sasrec``),
 and one every ``interval`` seconds in between, each with the elapsed time and an ETA.
 """
@@ -21,7 +21,7 @@ def _clock(seconds: float) -> str:
 
 
 class ProgressLines:
-    """A :data:`~engine.config.Progress` callback that writes lines to ``stream``.
+    """A :data:`~engine.core.config.Progress` callback that writes lines to ``stream``.
 
     ``fraction`` is the whole job's share done in [0, 1]; the ETA assumes the rest goes at the
     pace so far (said as ``ETA ?`` until 1 % is done).  ``interval=0`` writes every new message

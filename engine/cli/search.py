@@ -11,8 +11,8 @@ import argparse
 
 from engine.cli.main import Result, add_common, positive_int
 from engine.data.filters import GENRE_MODES, Filter
-from engine.errors import BadQueryError, CatalogueError
-from engine.registry import SPACES
+from engine.core.errors import BadQueryError, CatalogueError
+from engine.core.registry import SPACES
 from engine.vectors.contract import BACKENDS
 from engine.service.results import Hits
 
@@ -30,7 +30,7 @@ def register(sub: "argparse._SubParsersAction") -> None:
     p.set_defaults(handler=cmd_similar)
 
     from engine.recsys.hybrid import RRF_K
-    from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES
+    from engine.core.registry import DEFAULT_MODE, MODES, TEXT_SPACES
 
     p = sub.add_parser("search", help="mood search: free text, ranked semantically, by keywords (LIKE, BM25) or both")
     p.add_argument("query", help='e.g. "a heartwarming story about friendship"')
@@ -90,7 +90,7 @@ def filter_of(args: argparse.Namespace) -> Filter | None:
 def _engine(args: argparse.Namespace):
     """An Engine on the existing catalogue; loads the data set only when there is none yet."""
     from engine.data.catalogue import Catalogue
-    from engine.config import Settings, catalogue_path
+    from engine.core.config import Settings, catalogue_path
     from engine.service import Engine
     from engine.vectors.contract import enable_backends
 

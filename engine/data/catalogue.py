@@ -36,15 +36,15 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from engine.artifacts import array_hash
-from engine.config import catalogue_path
+from engine.core.artifacts import array_hash
+from engine.core.config import catalogue_path
 from engine.data import fts
 from engine.data.titles import other_title
-from engine.errors import (
+from engine.core.errors import (
     ArtifactError, CatalogueError, DimensionMismatchError,
     ModelNotBuiltError, UnknownMovieError,
 )
-from engine.inputs import check_k, clean_query, validate_name
+from engine.core.inputs import check_k, clean_query, validate_name
 
 CHUNK = 4096  # vectors per BLOB row: bulk reads stay fast, rows stay small
 STOPWORDS = frozenset(

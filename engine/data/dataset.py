@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine import config
+from engine.core import config
 from engine.data import custom, sources
-from engine.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError, UnknownDatasetError
+from engine.core.errors import DataFormatError, HashMismatchError, MovieDNAError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import add_rating_stats, parse_100k, parse_100k_parquet, parse_1m, parse_csv
-from engine.config import Progress
-from engine.inputs import NAME_RE, validate_name
+from engine.core.config import Progress
+from engine.core.inputs import NAME_RE, validate_name
 
 log = logging.getLogger(__name__)
 

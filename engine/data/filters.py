@@ -26,8 +26,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from engine.errors import BadQueryError, UnknownGenreError
-from engine.inputs import check_ids
+from engine.core.errors import BadQueryError, UnknownGenreError
+from engine.core.inputs import check_ids
 
 GENRE_MODES = ("any", "all")
 MAX_GENRES = 20             # more genres than any MovieLens release has

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 from engine.data.titles import parse_title
 
 log = logging.getLogger(__name__)

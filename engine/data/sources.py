@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from engine import config
-from engine.config import Progress
-from engine.artifacts import sha256_file
-from engine.errors import DataFormatError, HashMismatchError, SourceUnavailableError, UnknownDatasetError
+from engine.core import config
+from engine.core.config import Progress
+from engine.core.artifacts import sha256_file
+from engine.core.errors import DataFormatError, HashMismatchError, SourceUnavailableError, UnknownDatasetError
 from engine.data.movielens import FILES
 
 log = logging.getLogger(__name__)

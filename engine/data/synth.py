@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import Progress
-from engine.errors import MovieDNAError
+from engine.core.config import Progress
+from engine.core.errors import MovieDNAError
 
 log = logging.getLogger(__name__)
 

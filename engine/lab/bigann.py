@@ -35,10 +35,10 @@ from typing import Any, Iterator
 import faiss
 import numpy as np
 
-from engine.artifacts import atomic_path, atomic_write_json
-from engine.config import Progress, no_progress
-from engine.errors import ArtifactError, BadQueryError
-from engine.machine import where_measured
+from engine.core.artifacts import atomic_path, atomic_write_json
+from engine.core.config import Progress, no_progress
+from engine.core.errors import ArtifactError, BadQueryError
+from engine.core.machine import where_measured
 from engine.lab.scale import clustered_chunks
 from engine.vectors.faiss_index import faiss_threads
 

@@ -18,7 +18,7 @@ Generation is seeded and streamed like the hard one: cluster labels up front (in
 then one standard-normal block of (m, rank + d) per chunk, drawn in row order, so rows are identical
 for any chunk size and 100M rows never sit in RAM together.
 
-The fitted model is an artifact (:func:`engine.artifacts.save_arrays`): its content hash covers the
+The fitted model is an artifact (:func:`engine.core.artifacts.save_arrays`): its content hash covers the
 arrays and the metadata, which name the catalogue, the space and the sha256 of the vectors it was
 fitted to; :func:`load_mixture` verifies both before a benchmark draws from it.
 
@@ -37,8 +37,8 @@ from typing import Any, Iterator
 import faiss
 import numpy as np
 
-from engine.artifacts import load_arrays, save_arrays
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.artifacts import load_arrays, save_arrays
+from engine.core.errors import ArtifactError, BadQueryError
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def vector_stats(x: np.ndarray, queries: int = 1000, seed: int = 0) -> VectorSta
 def catalogue_vectors(dataset: str, space: str) -> tuple[np.ndarray, dict[str, Any]]:
     """A built catalogue's vectors of one space, hash-verified by the catalogue: (float32 (n, d),
     the source record a mixture fitted to them carries)."""
-    from engine.config import catalogue_path
+    from engine.core.config import catalogue_path
     from engine.data.catalogue import Catalogue
 
     cat = Catalogue.open_existing(catalogue_path(dataset), dataset=dataset)
@@ -243,8 +243,8 @@ def catalogue_vectors(dataset: str, space: str) -> tuple[np.ndarray, dict[str, A
 
 def mixture_path(dataset: str, space: str, k: int | None, rank: int, seed: int) -> Path:
     """Where the mixture fitted to one catalogue space lives: ``<cache>/<dataset>/scale/``."""
-    from engine.config import dataset_cache_dir
-    from engine.inputs import validate_name
+    from engine.core.config import dataset_cache_dir
+    from engine.core.inputs import validate_name
 
     return (dataset_cache_dir(dataset) / "scale"
             / f"mixture-{validate_name(space, 'space')}-k{k or 'auto'}-r{int(rank)}-s{int(seed)}.npz")

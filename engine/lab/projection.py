@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.artifacts import config_hash, load_arrays, save_arrays
-from engine.config import Progress
-from engine.errors import ArtifactError, DimensionMismatchError
-from engine.arrays import normalize
+from engine.core.artifacts import config_hash, load_arrays, save_arrays
+from engine.core.config import Progress
+from engine.core.errors import ArtifactError, DimensionMismatchError
+from engine.core.arrays import normalize
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 ``engine/published/scale.json`` (``benchmarks/bench_scale.py``, ``bench_ann.py --save``),
 ``backends.json`` (``bench_backends.py``) and ``bigann-<n>.json`` (``bench_100m.py``) are sealed with
-a sha256 over their content (:func:`engine.artifacts.write_sealed_json`).  Every reader here checks
+a sha256 over their content (:func:`engine.core.artifacts.write_sealed_json`).  Every reader here checks
 the seal and the shape and returns frozen dataclasses; a file that fails raises
-:class:`~engine.errors.ArtifactError` with one sentence, a missing file gives None.
+:class:`~engine.core.errors.ArtifactError` with one sentence, a missing file gives None.
 
 Speed-ups are ratios of two timings, and timings taken in different runs (other load, another day)
 do not divide: :meth:`ScaleResults.best_per_size` pairs an ANN row only with the exact row of the
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from engine.artifacts import read_sealed_json
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.artifacts import read_sealed_json
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.lab.mixture import VectorStats
-from engine.machine import where_measured
+from engine.core.machine import where_measured
 from engine.published import published_path
 
 
@@ -163,7 +163,7 @@ def scale_stem(distribution: str | None) -> str:
     ``scale-<distribution>`` (index families and Pareto fronts, ``python benchmarks/bench_scale.py``)."""
     if distribution is None:
         return "scale"
-    from engine.registry import SCALE_DISTRIBUTIONS
+    from engine.core.registry import SCALE_DISTRIBUTIONS
 
     if distribution not in SCALE_DISTRIBUTIONS:
         raise BadQueryError(f"Unknown distribution {distribution!r}; choose one of {', '.join(SCALE_DISTRIBUTIONS)}.")

@@ -28,9 +28,9 @@ import faiss
 import numpy as np
 
 from engine.published import published_path
-from engine import config
-from engine.config import Progress, no_progress
-from engine.errors import BadQueryError, BusyError
+from engine.core import config
+from engine.core.config import Progress, no_progress
+from engine.core.errors import BadQueryError, BusyError
 from engine.vectors.faiss_index import IndexConfig, search_params, build_faiss, faiss_threads
 
 log = logging.getLogger(__name__)
@@ -96,11 +96,11 @@ def family(cfg: IndexConfig) -> str:
 
 def draw(distribution: str, n: int, d: int, seed: int = 0, mixture: Any = None,
          n_clusters: int | None = None) -> np.ndarray:
-    """float32 (n, d) unit rows of one Scale lab distribution (``engine.registry.SCALE_DISTRIBUTIONS``):
+    """float32 (n, d) unit rows of one Scale lab distribution (``engine.core.registry.SCALE_DISTRIBUTIONS``):
     ``hard`` is :func:`clustered_vectors` (``n_clusters`` as there), ``real-like`` draws from a fitted
     :class:`engine.lab.mixture.Mixture` (``mixture``; its own d).  Queries: the same call, another seed."""
     from engine.lab.mixture import mixture_vectors
-    from engine.registry import SCALE_DISTRIBUTIONS
+    from engine.core.registry import SCALE_DISTRIBUTIONS
 
     if distribution == "hard":
         return clustered_vectors(n, d, n_clusters=n_clusters, seed=seed)
@@ -301,7 +301,7 @@ def estimate_exact(rows: Sequence[dict[str, Any]], target_n: int = 100_000_000, 
 def load_results(path: Path | str = RESULTS_PATH) -> dict[str, Any]:
     """The committed scale results (``{"machine": ..., "rows": [...], "estimates": [...]}``), seal checked
     (typed: :func:`engine.lab.results.scale_results`)."""
-    from engine.artifacts import read_sealed_json
+    from engine.core.artifacts import read_sealed_json
 
     return read_sealed_json(path)
 
@@ -322,7 +322,7 @@ def merge_rows(rows: Sequence[dict[str, Any]], path: Path | str = RESULTS_PATH, 
     Every row carries ``run`` (when it was measured): rows of one run share timing
     conditions, so speed-up ratios should only be read within one run.
     """
-    from engine.artifacts import write_sealed_json
+    from engine.core.artifacts import write_sealed_json
 
     path = Path(path)
     doc: dict[str, Any] = load_results(path) if path.exists() else {"rows": []}

@@ -1,4 +1,4 @@
-"""The registered embedding models (declared in :mod:`engine.registry`): :func:`get_model`.
+"""The registered embedding models (declared in :mod:`engine.core.registry`): :func:`get_model`.
 
 Model classes are imported lazily (torch / sentence-transformers are heavy), so
 ``MODELS`` maps a name to a ``"module:Class"`` target; :func:`get_model` and
@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Sequence
 
-from engine.errors import UnknownModelError
-from engine.registry import MODELS
+from engine.core.errors import UnknownModelError
+from engine.core.registry import MODELS
 
 
 

@@ -17,7 +17,7 @@ Contract (see docs/MODELS.md):
   higher = better; candidates the model does not know get ``-inf``.
 - ``recommend(history, k) -> (movie ids int64 (k,), scores float32 (k,))``, history excluded.
 - ``save(path) -> content hash`` / ``Model.load(path)``: one ``.npz`` via
-  :func:`engine.artifacts.save_arrays` (no pickle); torch state is stored as numpy
+  :func:`engine.core.artifacts.save_arrays` (no pickle); torch state is stored as numpy
   arrays.  ``content_hash`` covers config + every weight, so it changes when a weight changes.
 """
 
@@ -32,10 +32,10 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from engine.config import Progress
+from engine.core.config import Progress
 from engine.data.interactions import Holdout, Interactions  # noqa: F401  (the contract trains and scores on these)
-from engine.artifacts import array_hash, load_arrays, save_arrays
-from engine.errors import ArtifactError, BadQueryError, ModelNotBuiltError
+from engine.core.artifacts import array_hash, load_arrays, save_arrays
+from engine.core.errors import ArtifactError, BadQueryError, ModelNotBuiltError
 
 log = logging.getLogger(__name__)
 

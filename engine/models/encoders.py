@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from engine.errors import DimensionMismatchError, EncoderMismatchError
-from engine.arrays import normalize
+from engine.core.errors import DimensionMismatchError, EncoderMismatchError
+from engine.core.arrays import normalize
 
 log = logging.getLogger(__name__)
 

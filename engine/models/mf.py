@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from engine.config import Progress, no_progress
+from engine.core.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 
 log = logging.getLogger(__name__)

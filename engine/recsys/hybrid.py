@@ -32,12 +32,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from engine.errors import BadQueryError, ModelNotBuiltError
-from engine.inputs import check_mode  # noqa: F401
-from engine.notes import Note, note
+from engine.core.errors import BadQueryError, ModelNotBuiltError
+from engine.core.inputs import check_mode  # noqa: F401
+from engine.core.notes import Note, note
 from engine.recsys import genre_terms
-from engine.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
-from engine.arrays import normalize
+from engine.core.registry import DEFAULT_MODE, MODES, TEXT_SPACES  # noqa: F401
+from engine.core.arrays import normalize
 
 RRF_K = 60
 #: how deep each list goes into the fusion (the fused top-k is cut from these candidates)

@@ -14,7 +14,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.vectors.contract import SearchIndex, Selection
 from engine.recsys.taste import Space, Taste, TasteConfig, as_taste, explain, taste_vector
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from engine.data.titles import other_title
-from engine.errors import BadQueryError, UnknownMovieError
-from engine.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
-from engine.notes import Note, note
+from engine.core.errors import BadQueryError, UnknownMovieError
+from engine.core.inputs import MAX_QUERY_CHARS, clean_query  # noqa: F401
+from engine.core.notes import Note, note
 from engine.vectors.contract import SearchIndex, Selection
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 from engine.models.base import Holdout, Interactions
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 import faiss
 import numpy as np
 
-from engine.config import Progress, no_progress
+from engine.core.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout
 from engine.models.encoders import single_thread_inference
 from engine.models.metrics import hit_ratio, masked_ranks, ndcg, user_kwargs
@@ -42,7 +42,7 @@ from engine.recsys.pipeline import retrieve
 from engine.recsys.figures import ALL, DEFAULT_CANDIDATES, parse_page_figures
 from engine.recsys.splits import LeaveOneOut
 from engine.recsys.taste import MAX_CLICKS, Space, TasteConfig, mean_taste
-from engine.registry import NATIVE_TASTE, RANKERS, SPACES
+from engine.core.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ def evaluate_stages(split: LeaveOneOut, models: Mapping[str, EmbeddingModel], co
 
     ``models``: fitted on ``split``'s train part (as :func:`engine.recsys.evaluation.evaluate_split`
     fits them); spaces are those of :data:`MEASURED_SPACES` present, rankers those of
-    :data:`engine.registry.RANKERS`, native user vectors those of :data:`engine.registry.NATIVE_TASTE`."""
+    :data:`engine.core.registry.RANKERS`, native user vectors those of :data:`engine.core.registry.NATIVE_TASTE`."""
     progress = progress or no_progress
     t_start = time.perf_counter()
     valid, test = split.valid_holdout(), split.test_holdout()

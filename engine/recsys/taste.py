@@ -18,9 +18,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.errors import BadQueryError, UnknownMovieError
-from engine.inputs import MAX_CLICKS, check_ids  # noqa: F401
-from engine.arrays import normalize
+from engine.core.errors import BadQueryError, UnknownMovieError
+from engine.core.inputs import MAX_CLICKS, check_ids  # noqa: F401
+from engine.core.arrays import normalize
 from engine.vectors.contract import SearchIndex, Selection
 
 
@@ -96,7 +96,7 @@ class Taste:
 
     @classmethod
     def of(cls, clicks: Any, dislikes: Any = (), config: TasteConfig | None = None) -> "Taste":
-        """Validate raw ids (any iterable of whole numbers; see :func:`engine.inputs.check_ids`)."""
+        """Validate raw ids (any iterable of whole numbers; see :func:`engine.core.inputs.check_ids`)."""
         c = check_ids(clicks, "clicks")
         d = check_ids(dislikes, "dislikes", allow_empty=True)
         both = sorted(set(c) & set(d))
@@ -270,7 +270,7 @@ def interest_vectors(space: Space, taste: Taste, split_below: float = SPLIT_COSI
 def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy: str = "average",
                where: Selection | None = None, split_below: float = SPLIT_COSINE
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Up to ``n`` movies for a taste by ``strategy`` (:data:`engine.registry.TASTE_STRATEGIES`):
+    """Up to ``n`` movies for a taste by ``strategy`` (:data:`engine.core.registry.TASTE_STRATEGIES`):
     (ids int64 (c,), scores float32 (c,), interest vectors float32 (j, d)), clicked and disliked excluded.
 
     average: nearest to the taste vector; best: each movie scored by its best cosine to one of the
@@ -278,7 +278,7 @@ def candidates(space: Space, index: SearchIndex, taste: Taste, n: int, strategy:
     multi: one list per interest (:func:`interests` at ``split_below``), interleaved (score: cosine to
     the nearest interest).  Only movies of
     ``where`` (a filter's selection) when given."""
-    from engine.registry import TASTE_STRATEGIES
+    from engine.core.registry import TASTE_STRATEGIES
 
     if strategy not in TASTE_STRATEGIES:
         raise BadQueryError(f"Unknown taste strategy {strategy!r}; choose one of {', '.join(TASTE_STRATEGIES)}.")

@@ -1,7 +1,7 @@
 """The facade: :class:`Engine` (engine.py), its typed answers (results.py), the free-text search flow
 (search.py) and what the build records say (records.py)."""
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.service.engine import Engine, as_index_config, load_built
 from engine.service.results import Agreement, Asked, Encoder, Feedback, Fusion, Hit, Hits
 from engine.vectors.faiss_index import IndexConfig

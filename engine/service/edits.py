@@ -27,14 +27,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine.arrays import normalize
-from engine.config import dataset_cache_dir
+from engine.core.arrays import normalize
+from engine.core.config import dataset_cache_dir
 from engine.data.catalogue import NewMovie, VectorRows
-from engine.errors import BadMovieTextError, BadTitleError, BadYearError, UnknownGenreError, UnknownMovieError
+from engine.core.errors import BadMovieTextError, BadTitleError, BadYearError, UnknownGenreError, UnknownMovieError
 from engine.models import encoders as enc_mod
 from engine.models.text import movie_documents
 from engine.recsys import coldstart
-from engine.registry import TEXT_SPACES
+from engine.core.registry import TEXT_SPACES
 from engine.service.results import Edited
 
 #: the functions below take the :class:`~engine.service.engine.Engine` that calls them (not imported:

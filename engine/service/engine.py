@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from engine.config import Settings, catalogue_path, dataset_cache_dir
+from engine.core.config import Settings, catalogue_path, dataset_cache_dir
 from engine.data.catalogue import Catalogue
 from engine.data.filters import Facets, Filter, Selection
-from engine.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
-from engine.inputs import MAX_K, check_k
+from engine.core.errors import ArtifactError, BadQueryError, CatalogueError, ModelNotBuiltError, UnknownModelError
+from engine.core.inputs import MAX_K, check_k
 from engine.models import encoders as enc_mod
-from engine.notes import Note, note
+from engine.core.notes import Note, note
 from engine.recsys.pipeline import Reranker, two_stage as run_two_stage
 from engine.recsys.query import MovieTable, Resolved, neighbours, overlap
 from engine.recsys.taste import (SPLIT_COSINE, Space, Taste, TasteConfig, check_split, recommend as run_recommend,
                                  recommend_by, taste_vector)
-from engine.registry import NATIVE_TASTE, RANKERS, SPACES
+from engine.core.registry import NATIVE_TASTE, RANKERS, SPACES
 from engine.service import records, search as text_search
 from engine.service.results import Agreement, Asked, Hit, Hits
 from engine.vectors.contract import Plan, SearchIndex
@@ -130,7 +130,7 @@ class Engine:
 
     def select(self, where: Filter | None) -> Selection | None:
         """The movies ``where`` keeps (computed once per filter and catalogue), None without a filter.
-        An unknown genre raises :class:`~engine.errors.UnknownGenreError` naming the close matches;
+        An unknown genre raises :class:`~engine.core.errors.UnknownGenreError` naming the close matches;
         a filter matching nothing is a selection of 0 movies (its answers are empty and say so)."""
         if where is None:
             return None
@@ -223,7 +223,7 @@ class Engine:
         """The model's vectors served by pgvector or Milvus (loaded once per vectors' hash)."""
         from engine.vectors.served import POOL, StoreIndex
 
-        from engine.artifacts import config_hash
+        from engine.core.artifacts import config_hash
         from engine.data.filters import columns_for
 
         facets = self.facets()
@@ -331,7 +331,7 @@ class Engine:
         return done
 
     def reranker(self, ranker: str = "sasrec") -> Reranker:
-        """The stage-2 model ``ranker`` (one of :data:`~engine.registry.RANKERS`), loaded once.  The
+        """The stage-2 model ``ranker`` (one of :data:`~engine.core.registry.RANKERS`), loaded once.  The
         ``reranker`` given to the constructor stands in for SASRec (tests, custom models)."""
         name = str(ranker).strip().lower()
         if name not in RANKERS:
@@ -422,7 +422,7 @@ class Engine:
 
     def search(self, query: str, mode: str | None = None, space: str | None = None, k: int = 10,
                index: IndexConfig | str | None = None, where: Filter | None = None) -> Hits:
-        """Free-text search, ranked by ``mode`` (:data:`~engine.registry.MODES`; None = the default
+        """Free-text search, ranked by ``mode`` (:data:`~engine.core.registry.MODES`; None = the default
         chosen on validation): ``semantic`` (a text space), ``keyword`` (SQL LIKE), ``bm25`` (FTS5)
         or ``hybrid`` (RRF of both).  ``space``: the text space for semantic/hybrid; None or "auto"
         = by the query's language (see :mod:`engine.service.search`).  ``where``: only these movies."""
@@ -466,7 +466,7 @@ class Engine:
                   index: IndexConfig | str | None = None, where: Filter | None = None,
                   strategy: str = "average", diversity: float = 1.0, split_below: float | None = None) -> Hits:
         """Live personalisation: nearest movies to the taste vector, with "because you clicked"; only
-        movies ``where`` keeps when given; ``strategy`` (:data:`~engine.registry.TASTE_STRATEGIES`) and
+        movies ``where`` keeps when given; ``strategy`` (:data:`~engine.core.registry.TASTE_STRATEGIES`) and
         MMR ``diversity`` as :func:`engine.recsys.taste.recommend_by` (``split_below``: its split cosine,
         None = :data:`~engine.recsys.taste.SPLIT_COSINE`).  For "multi", ``vector`` holds one row per interest."""
         k = check_k(k, MAX_K)
@@ -514,7 +514,7 @@ class Engine:
                   n_candidates: int = 100, rerank: bool = True, recency_half_life: float | None = None,
                   index: IndexConfig | str | None = None, ranker: str = "sasrec", where: Filter | None = None) -> Hits:
         """Stage 1: ``n_candidates`` from the index; stage 2: ``ranker`` (SASRec or Wide & Deep,
-        :data:`~engine.registry.RANKERS`) re-ranks them (rank before/after).  ``where``: stage 1
+        :data:`~engine.core.registry.RANKERS`) re-ranks them (rank before/after).  ``where``: stage 1
         retrieves only movies the filter keeps, so the final list holds only those too."""
         k = check_k(k, MAX_K)
         taste = Taste.of(clicks, dislikes, TasteConfig(recency_half_life))
@@ -564,7 +564,7 @@ class Engine:
         popularity before anything was measured).  Exact: every movie of the space is scored; only
         movies ``where`` keeps when given."""
         from engine.recsys.beyond import debiased_scores
-        from engine.registry import COLLABORATIVE
+        from engine.core.registry import COLLABORATIVE
 
         k = check_k(k, MAX_K)
         name = str(model).strip().lower()
@@ -615,7 +615,7 @@ class Engine:
     def compare_backends(self, model: str, n_queries: int = 200) -> list[dict[str, Any]]:
         """This space's stored vectors loaded into every backend the operator enabled and timed with
         ``n_queries`` taste-like queries (:func:`engine.vectors.compare.compare_space`; one comparison
-        at a time per process, a second caller gets :class:`~engine.errors.BusyError`)."""
+        at a time per process, a second caller gets :class:`~engine.core.errors.BusyError`)."""
         from engine.vectors.compare import compare_space
 
         if model not in SPACES:
@@ -656,7 +656,7 @@ def _asked(sel: Selection | None) -> Filter | None:
 def load_built(dataset: str, name: str) -> Any:
     """A fitted model of a built data set (SASRec, Wide & Deep, MF, ...), verified against its
     build manifest; raises ModelNotBuiltError with the build command when it is missing."""
-    from engine.build import load_model
+    from engine.service.build import load_model
 
     return load_model(dataset, name)
 

@@ -8,9 +8,9 @@ import json
 from typing import Iterable
 
 from engine.data.catalogue import Catalogue
-from engine.errors import MovieDNAError
-from engine.notes import Note, note
-from engine.registry import label
+from engine.core.errors import MovieDNAError
+from engine.core.notes import Note, note
+from engine.core.registry import label
 
 #: build settings a user may choose (``build --epochs``, ``--device``, the text model's environment
 #: variable, whose identity is checked at query time): never "outdated"
@@ -21,7 +21,7 @@ def outdated_models(catalogue: Catalogue, models: Iterable[str]) -> list[str]:
     """Built models whose build record holds other settings than this code builds with: an older
     MovieDNA wrote them (other config fields: the weights no longer load; or other defaults, so the
     published figures would not describe them).  The Home page offers to build them again."""
-    from engine.build import build_config
+    from engine.service.build import build_config
 
     out = []
     for name in models:

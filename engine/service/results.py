@@ -1,7 +1,7 @@
 """What the facade answers: frozen, typed results (no nested dicts cross this boundary).
 
 ``Hits`` is one ranked answer: ``items`` (:class:`Hit`, best first), ``query`` (:class:`Asked`: what
-was asked, as resolved), ``timings_ms`` and ``notes`` (:class:`~engine.notes.Note`, codes the UI
+was asked, as resolved), ``timings_ms`` and ``notes`` (:class:`~engine.core.notes.Note`, codes the UI
 renders in English or Korean).  ``to_dict()`` is the JSON the CLI prints with ``--json``.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.filters import Filter
-from engine.notes import Note
+from engine.core.notes import Note
 from engine.recsys.query import Overlap
 
 

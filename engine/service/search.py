@@ -10,12 +10,12 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 import numpy as np
 import pandas as pd
 
-from engine.inputs import MAX_K, check_k, check_mode, clean_query
+from engine.core.inputs import MAX_K, check_k, check_mode, clean_query
 from engine.models import encoders as enc_mod
-from engine.notes import Note, note
+from engine.core.notes import Note, note
 from engine.recsys import expand, hybrid
 from engine.recsys.query import neighbours, query_notes
-from engine.registry import TEXT_SPACES
+from engine.core.registry import TEXT_SPACES
 from engine.service.results import Asked, Encoder, Feedback, Fusion, Hits
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import psutil
 
-from engine.errors import BackendError
+from engine.core.errors import BackendError
 
 log = logging.getLogger(__name__)
 

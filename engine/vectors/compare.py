@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from engine.errors import BadQueryError, BusyError
+from engine.core.errors import BadQueryError, BusyError
 from engine.vectors.contract import enabled_backends, exact_search, normalize, open_store, validate_model_name
 
 log = logging.getLogger(__name__)

@@ -45,11 +45,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.arrays import normalize  # noqa: F401  (every store normalises the same way)
+from engine.core.arrays import normalize  # noqa: F401  (every store normalises the same way)
 from engine.data.filters import Filter, FilterColumns, Selection  # noqa: F401  (what a filtered search takes)
-from engine.notes import Note, note
-from engine.inputs import MAX_K, check_k, validate_name  # noqa: F401  (searches share one k limit)
-from engine.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
+from engine.core.notes import Note, note
+from engine.core.inputs import MAX_K, check_k, validate_name  # noqa: F401  (searches share one k limit)
+from engine.core.errors import BackendNotEnabledError, BadQueryError, DimensionMismatchError, UnknownBackendError
 
 BACKENDS: dict[str, str] = {
     "faiss": "engine.vectors.faiss_index:FaissStore",
@@ -218,7 +218,7 @@ def enabled_backends() -> tuple[str, ...]:
     """Backends this process may open, in :data:`BACKENDS` order: ``MOVIEDNA_BACKENDS``
     (default ``faiss``), the default backend and those added by :func:`enable_backends`.
     An unknown name in the environment raises :class:`UnknownBackendError`."""
-    from engine.config import Settings
+    from engine.core.config import Settings
 
     names = {_configured(b, "MOVIEDNA_BACKENDS") for b in Settings.from_env().backends}
     names.add(_configured(default_backend(), "MOVIEDNA_VECTOR_BACKEND"))

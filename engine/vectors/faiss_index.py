@@ -7,7 +7,7 @@ maps them back to movie ids (int64).
 Persistence: ``<dataset cache>/indexes/<model>-<kind>-<vectors hash[:16]>-<build key>.faiss``
 plus a JSON sidecar holding the file's sha256, the vectors' content hash, the config
 and build facts (seconds, recall@10 against exact for ANN kinds).  Files are written
-atomically (:mod:`engine.artifacts`); a file whose sha256 or vectors hash does not
+atomically (:mod:`engine.core.artifacts`); a file whose sha256 or vectors hash does not
 match is rebuilt.  Searching one index from many threads at once is safe: search-time
 parameters (``efSearch``, ``nprobe``) travel with each call, the index is never mutated.
 
@@ -34,8 +34,8 @@ from typing import Any, Iterator, Literal
 import faiss
 import numpy as np
 
-from engine.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
-from engine.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
+from engine.core.artifacts import atomic_path, atomic_write_json, config_hash, sha256_bytes
+from engine.core.errors import ArtifactError, BadQueryError, DimensionMismatchError, ModelNotBuiltError
 from engine.vectors.contract import (
     SEARCH_MAX_K, FilterColumns, Plan, Selection, check_k, empty_results, exact_search, normalize, pad_results, plan_path,
     prepare_vectors, validate_model_name, widen,

@@ -33,8 +33,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from engine.config import cache_root
-from engine.errors import BackendError, DimensionMismatchError, MovieDNAError, ModelNotBuiltError
+from engine.core.config import cache_root
+from engine.core.errors import BackendError, DimensionMismatchError, MovieDNAError, ModelNotBuiltError
 from engine.vectors.contract import (
     Filter, FilterColumns, Selection, pad_results, prepare_queries, prepare_vectors, validate_model_name, widen,
 )

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.notes import Note, note
+from engine.core.notes import Note, note
 from engine.vectors.contract import FilterColumns, Plan, Selection, VectorStore, empty_results, plan_path
 
 log = logging.getLogger(__name__)

@@ -264,7 +264,7 @@ def test_scale_refuses_a_damaged_result_file_in_one_sentence(built, tmp_path, mo
 
     import engine.published
     import ui.scale_view
-    from engine.artifacts import write_sealed_json
+    from engine.core.artifacts import write_sealed_json
 
     for f in engine.published.published_dir().glob("*.json"):
         if not f.name.startswith("scale-"):  # the per-distribution files draw tables of their own (test_scale_families)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.artifacts import write_sealed_json
+from engine.core.artifacts import write_sealed_json
 from ui.plain import escape
 from tests.app.conftest import APP
 

@@ -26,7 +26,7 @@ def app_env(tiny_catalogue, isolated_cache):
 @pytest.fixture
 def no_servers(monkeypatch):
     """Record (and refuse) every attempt to start an embedded PostgreSQL or open Milvus."""
-    from engine.errors import BackendError
+    from engine.core.errors import BackendError
     from engine.vectors import _embedded_pg
 
     calls: list[str] = []
@@ -51,7 +51,7 @@ def no_servers(monkeypatch):
 def no_downloads(monkeypatch):
     """Record every download attempt; each fails as an unreachable source would."""
     from engine.data import sources
-    from engine.errors import SourceUnavailableError
+    from engine.core.errors import SourceUnavailableError
 
     calls: list[str] = []
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from engine.data.filters import GENRE_MODES
-from engine.registry import SCALE_DISTRIBUTIONS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
+from engine.core.registry import SCALE_DISTRIBUTIONS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
 from ui.text import TEXT
 
 REPO = Path(__file__).resolve().parents[2]

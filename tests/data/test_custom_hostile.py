@@ -11,7 +11,7 @@ import pytest
 
 from engine.cli.main import main
 from engine.data.custom import CustomSpec, read_sources
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 from tests.data.test_custom import MOVIES_CSV, RATINGS_CSV, make_django_db, write_dir
 
 

@@ -9,7 +9,7 @@ import pytest
 from engine.data import sources
 from engine.data.movielens import FILES
 from engine.data.dataset import load_dataset, ratings_sha256
-from engine.errors import DataFormatError, HashMismatchError, InvalidNameError, SourceUnavailableError, UnknownDatasetError
+from engine.core.errors import DataFormatError, HashMismatchError, InvalidNameError, SourceUnavailableError, UnknownDatasetError
 from tests.conftest import write_csv
 
 
@@ -208,7 +208,7 @@ def test_latest_small_integration(latest_small_dir, tmp_path, no_network):
 
 
 def test_custom_dataset_via_load_dataset_and_cached_datasets(tmp_path):
-    from engine import config
+    from engine.core import config
     from engine.data.dataset import cached_datasets
     from tests.data.test_custom import write_dir
 

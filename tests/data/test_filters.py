@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from engine.data.filters import Facets, Filter, columns_for, parse_years
-from engine.errors import BadQueryError, UnknownGenreError
+from engine.core.errors import BadQueryError, UnknownGenreError
 
 MOVIES = pd.DataFrame({
     "movie_id": [1, 2, 3, 4, 5, 6],

@@ -9,7 +9,7 @@ import pytest
 
 from engine.data import fts
 from engine.data.catalogue import Catalogue
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 
 
 def movies(rows) -> pd.DataFrame:

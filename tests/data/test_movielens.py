@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 from engine.data.movielens import parse_100k, parse_1m, parse_csv
 from tests.conftest import MOVIES, RATINGS
 

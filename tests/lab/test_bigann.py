@@ -8,7 +8,7 @@ import faiss
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.lab import bigann
 from engine.lab.scale import clustered_chunks, clustered_vectors, recall_at
 

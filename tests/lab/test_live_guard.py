@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from engine.errors import BadQueryError, MovieDNAError
+from engine.core.errors import BadQueryError, MovieDNAError
 from engine.lab.scale import run_live
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.lab.mixture import (catalogue_mixture, fit_mixture, load_mixture, mixture_chunks, mixture_path,
                                 mixture_vectors, save_mixture, unit_rows, vector_stats)
 from engine.lab.scale import clustered_vectors, draw
@@ -89,7 +89,7 @@ def test_saved_model_is_verified_on_load(model, tmp_path):
 
 
 def test_catalogue_mixture_is_refitted_when_the_vectors_change(tmp_path, monkeypatch):
-    from engine.config import catalogue_path
+    from engine.core.config import catalogue_path
     from engine.data.catalogue import Catalogue
 
     monkeypatch.setenv("MOVIEDNA_CACHE_DIR", str(tmp_path))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.errors import DimensionMismatchError
+from engine.core.errors import DimensionMismatchError
 from engine.lab.projection import ProjectionConfig, align, cache_file, neighbour_agreement, place, project
 
 

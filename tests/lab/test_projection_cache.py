@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from engine.artifacts import save_arrays
+from engine.core.artifacts import save_arrays
 from engine.lab.projection import ProjectionConfig, cache_file, project
 
 CFG = ProjectionConfig(n_neighbors=5)

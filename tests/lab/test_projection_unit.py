@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from engine.arrays import normalize
+from engine.core.arrays import normalize
 from engine.lab import projection
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.artifacts import read_sealed_json, write_sealed_json
-from engine.errors import ArtifactError
+from engine.core.artifacts import read_sealed_json, write_sealed_json
+from engine.core.errors import ArtifactError
 from engine.lab.results import backend_results, bigann_result, parse_scale, scale_results
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.vectors.faiss_index import IndexConfig
 from engine.lab.scale import (RESULTS_PATH, clustered_vectors, estimate_exact, load_results, recall_at, run_grid,
                               run_live)

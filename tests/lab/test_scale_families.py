@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.artifacts import write_sealed_json
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.artifacts import write_sealed_json
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.lab.results import parse_scale, scale_results
 from engine.lab.scale import exact_truth, family, index_memory_mb, measure
 from engine.vectors.faiss_index import IndexConfig, build_faiss

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError, BadQueryError, MovieDNAError, UnknownModelError
+from engine.core.errors import ArtifactError, BadQueryError, MovieDNAError, UnknownModelError
 from engine.models import MODELS, get_model
 from engine.models.base import Interactions
 

@@ -179,7 +179,7 @@ def test_time_guard_is_loud_and_recorded(caplog):
 
 
 def test_device_auto_is_cpu_here_and_cuda_without_gpu_is_one_sentence():
-    from engine.errors import MovieDNAError
+    from engine.core.errors import MovieDNAError
     from engine.models import get_model
 
     from .synth import interactions
@@ -194,5 +194,5 @@ def test_device_auto_is_cpu_here_and_cuda_without_gpu_is_one_sentence():
     assert np.array_equal(auto.item_embeddings(), cpu.item_embeddings())     # auto = cpu, same weights
     with pytest.raises(MovieDNAError, match="no CUDA GPU"):
         get_model("sasrec", device="cuda", **small).fit(interactions())
-    from engine.build import build_config
+    from engine.service.build import build_config
     assert build_config("sasrec", device="auto").device == "auto" and build_config("mf", device="cuda") == build_config("mf")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.models import text as textmod
 
 from .synth import movies_frame
@@ -68,7 +68,7 @@ def test_documents_date_style(style, first):
 def test_the_date_style_is_part_of_the_build_key():
     import dataclasses
 
-    from engine.build import build_config, build_key
+    from engine.service.build import build_config, build_key
 
     for name in ("text", "use"):
         cfg = build_config(name)

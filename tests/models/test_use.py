@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError, BadQueryError
+from engine.core.errors import ArtifactError, BadQueryError
 from engine.models import use as usemod
 from engine.models.base import Interactions
 
@@ -133,7 +133,7 @@ def test_query_path_avoids_blas_and_agrees_with_the_document_path():
 @pytest.mark.slow
 def test_real_use_space_on_ml100k_sends_a_korean_query_to_space_movies(ml100k):
     """No doubles: the real encoder embeds ml-100k through the build, then plain search (default mode)."""
-    from engine.build import build
+    from engine.service.build import build
     from engine.service import Engine
 
     build(dataset=ml100k, models="use")

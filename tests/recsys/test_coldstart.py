@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import ArtifactError
+from engine.core.errors import ArtifactError
 from engine.recsys import coldstart
 
 

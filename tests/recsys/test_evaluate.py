@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.data.catalogue import open_catalogue
-from engine.errors import DataFormatError, UnknownModelError
+from engine.core.errors import DataFormatError, UnknownModelError
 from engine.recsys.evaluation import evaluate, evaluate_split, format_table, parse_evaluation
 from engine.recsys.splits import leave_one_out
 

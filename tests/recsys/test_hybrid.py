@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import BadQueryError, ModelNotBuiltError
+from engine.core.errors import BadQueryError, ModelNotBuiltError
 from engine.recsys import hybrid as H
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.inputs import clean_query
+from engine.core.inputs import clean_query
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "ko-films"
 KINDS = {"title", "plot", "mood", "mixed"}

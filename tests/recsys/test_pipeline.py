@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.vectors.faiss_index import FaissIndex, IndexConfig
 from engine.recsys.taste import Space
 from engine.recsys.pipeline import retrieve, two_stage, TasteConfig

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from engine.data.catalogue import open_catalogue
-from engine.errors import MovieDNAError
+from engine.core.errors import MovieDNAError
 from engine.recsys.evaluation import (Protocol, current_evaluation, evaluate, evaluation_key, measured_figures,
                                       publish_evaluation, published_evaluation, published_path)
 from engine.recsys.evaluation import run as R

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import BadQueryError, DimensionMismatchError, UnknownMovieError
+from engine.core.errors import BadQueryError, DimensionMismatchError, UnknownMovieError
 from engine.vectors.faiss_index import FaissIndex
 from engine.models.encoders import encode_query
 from engine.recsys.query import MovieTable, clean_query, neighbours, overlap, query_notes

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 from engine.recsys.splits import k_core, leave_one_out, sort_interactions
 
 

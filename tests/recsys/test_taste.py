@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError, UnknownMovieError
+from engine.core.errors import BadQueryError, UnknownMovieError
 from engine.vectors.faiss_index import FaissIndex
 from engine.recsys.taste import Space, TasteConfig, check_ids, explain, recency_weights, recommend, taste_vector
 from engine.lab.scale import clustered_vectors

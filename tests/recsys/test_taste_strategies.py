@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.recsys.taste import Space, Taste, best_scores, candidates, check_split, interests, interleave
 from engine.vectors.faiss_index import FaissIndex
 

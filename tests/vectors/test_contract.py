@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import errors
+from engine.core import errors
 from engine.vectors import compare, contract
 from engine.vectors.compare import compare_backends, format_table, recall_at_k
-from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, MovieDNAError, UnknownBackendError
+from engine.core.errors import BadQueryError, DimensionMismatchError, InvalidNameError, MovieDNAError, UnknownBackendError
 from engine.vectors.contract import (VectorStore, default_backend, exact_search, open_store, pad_results, prepare_queries,
                                      prepare_vectors, validate_model_name)
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
+from engine.core.errors import BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
 from engine.vectors.contract import normalize
 from engine.vectors.faiss_index import FaissIndex, FaissStore, IndexCache, IndexConfig
 from engine.lab.scale import clustered_vectors
@@ -113,7 +113,7 @@ def test_corrupted_index_is_detected_and_rebuilt(tmp_path, data, caplog):
         again = IndexCache(tmp_path).get("mf", ids, x, "c" * 64)
     assert again.source == "built" and "corrupt" in caplog.text
     meta = json.loads(next(tmp_path.glob("*.json")).read_text())
-    from engine.artifacts import sha256_file
+    from engine.core.artifacts import sha256_file
     assert sha256_file(path) == meta["file_sha256"]
     np.testing.assert_array_equal(again.search(x[:3], 1)[1][:, 0], ids[:3])
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.vectors.faiss_index import IndexCache, IndexConfig
 
 HASH = "a" * 64

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.vectors.milvus import MilvusStore, milvus_identifier
-from engine.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
+from engine.core.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
 from engine.vectors.contract import VectorStore, exact_search
 
 pytestmark = [pytest.mark.backend]
@@ -158,7 +158,7 @@ def test_second_process_gets_a_named_error(tmp_path: Path) -> None:
     uri = str(tmp_path / "m.db")
     with MilvusStore(uri=uri) as s:
         s.upsert("mf", np.arange(3), np.ones((3, 4), np.float32))
-        code = ("import sys\nfrom engine.vectors.milvus import MilvusStore\nfrom engine.errors import BackendError\n"
+        code = ("import sys\nfrom engine.vectors.milvus import MilvusStore\nfrom engine.core.errors import BackendError\n"
                 f"try:\n    MilvusStore(uri={uri!r})\nexcept BackendError as e:\n    print('BackendError', e)\n")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert out.stdout.startswith("BackendError"), out.stdout + out.stderr[-2000:]

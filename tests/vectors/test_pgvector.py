@@ -16,7 +16,7 @@ import pytest
 
 from engine.vectors import _embedded_pg
 from engine.vectors.pgvector import PgVectorStore, vector_literal
-from engine.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
+from engine.core.errors import BackendError, BadQueryError, DimensionMismatchError, InvalidNameError, ModelNotBuiltError
 from engine.vectors.contract import VectorStore, exact_search, normalize
 
 pytestmark = [pytest.mark.backend]

@@ -43,7 +43,7 @@ writes, DDL, DML).  Ids must fit int64 exactly, ratings must be finite and withi
 atomic), so a load reads two Parquet files instead of re-parsing the sources.  The cached copy is
 re-imported when a source file's size or modification time changes.
 
-Every problem with the input is one :class:`~engine.errors.DataFormatError` sentence naming the
+Every problem with the input is one :class:`~engine.core.errors.DataFormatError` sentence naming the
 file, the row and the fix.
 
 

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.artifacts import array_hash, atomic_path, atomic_write_json, sha256_file
-from engine.config import Progress
+from engine.core.artifacts import array_hash, atomic_path, atomic_write_json, sha256_file
+from engine.core.config import Progress
 from engine.data.custom.normalise import read_sources
 from engine.data.custom.schema import CACHE_VERSION, CustomSpec, TableSpec
-from engine.errors import DataFormatError, UnknownDatasetError
-from engine.inputs import validate_name
+from engine.core.errors import DataFormatError, UnknownDatasetError
+from engine.core.inputs import validate_name
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """From the raw source frames to the Dataset layout: ids, timestamps, ratings, titles, genres, tags.
 
 Every value is checked here (missing or repeated ids, unknown movies, bad timestamps and ratings,
-empty titles); a problem is one :class:`~engine.errors.DataFormatError` sentence naming the
+empty titles); a problem is one :class:`~engine.core.errors.DataFormatError` sentence naming the
 table, the row and the fix.
 """
 
@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.config import Progress
+from engine.core.config import Progress
 from engine.data.custom.readers import read_table
 from engine.data.custom.schema import (_OPTIONAL, INTERACTION_COLUMNS, MAX_TAGS, MOVIE_COLUMNS, NO_GENRES,
                                        CustomSpec, TableSpec)
 from engine.data.titles import parse_title
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 
 #: largest numeric id: int64 holds every whole number up to here
 MAX_ID = np.iinfo(np.int64).max

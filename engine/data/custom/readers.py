@@ -2,7 +2,7 @@
 
 Each reader returns the wanted columns that exist; each problem (missing file, not UTF-8,
 broken CSV line, unreadable Parquet, SQL error, binary data where text belongs) is one
-:class:`~engine.errors.DataFormatError` sentence naming the file and, where known, the row.
+:class:`~engine.core.errors.DataFormatError` sentence naming the file and, where known, the row.
 
 A database is opened read-only (``mode=ro``) and every statement runs under an authorizer that
 allows only reading (SELECT, reads of columns, functions): a config's ``query`` can neither
@@ -19,7 +19,7 @@ from typing import Iterable
 import pandas as pd
 
 from engine.data.custom.schema import TableSpec
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 
 #: authorizer actions a read may take; anything else (ATTACH, VACUUM, PRAGMA, INSERT, ...) is denied
 _READ_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION,

@@ -3,7 +3,7 @@
 :class:`CustomSpec` (with one :class:`TableSpec` per section) is parsed from a TOML / JSON file
 (:meth:`CustomSpec.from_file`), a dict (:meth:`CustomSpec.from_mapping`), a MovieLens-layout
 directory (:meth:`CustomSpec.movielens_dir`) or ``--map FIELD=COLUMN`` overrides
-(:meth:`CustomSpec.with_columns`); each mistake is one :class:`~engine.errors.DataFormatError` sentence.
+(:meth:`CustomSpec.with_columns`); each mistake is one :class:`~engine.core.errors.DataFormatError` sentence.
 The layout of the config file is in :mod:`engine.data.custom`.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DataFormatError
+from engine.core.errors import DataFormatError
 
 #: version of the normalised cache; part of every fingerprint, so a new layout re-imports
 CACHE_VERSION = 1

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.config import Progress, no_progress
+from engine.core.config import Progress, no_progress
 from engine.models.encoders import single_thread_inference
-from engine.errors import BadQueryError, MovieDNAError
+from engine.core.errors import BadQueryError, MovieDNAError
 from engine.models.metrics import holdout_metrics, holdout_negatives
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from engine.models.sasrec.net import SASRecConfig, SASRecNet

@@ -21,8 +21,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 import torch
 
-from engine.errors import BadQueryError
-from engine.config import Progress, no_progress
+from engine.core.errors import BadQueryError
+from engine.core.config import Progress, no_progress
 from engine.models.base import EmbeddingModel, Holdout, Interactions, check_interactions
 from .features import N_POP, ItemFeatures, UserFeatures
 from .net import Sizes, WideDeepConfig, WideDeepNet

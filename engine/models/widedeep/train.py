@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from engine.config import Progress
+from engine.core.config import Progress
 from engine.models.metrics import ndcg, target_ranks
 from engine.models.sasrec.tokens import SeenItems
 from .net import WideDeepConfig, WideDeepNet

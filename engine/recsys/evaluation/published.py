@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from engine.artifacts import canonical, read_sealed_json, write_sealed_json
-from engine.errors import MovieDNAError
-from engine.inputs import validate_name
+from engine.core.artifacts import canonical, read_sealed_json, write_sealed_json
+from engine.core.errors import MovieDNAError
+from engine.core.inputs import validate_name
 from engine.published import published_dir
 from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, parse_evaluation
 from engine.recsys.evaluation.run import settings_identity
@@ -42,7 +42,7 @@ def publish_evaluation(result: dict[str, Any], folder: Path | str | None = None)
 
 def published_digest(dataset_name: str, folder: Path | str | None = None) -> str | None:
     """sha256 of the published file's bytes (a cache key: no parsing, no verification); None if absent."""
-    from engine.artifacts import sha256_bytes
+    from engine.core.artifacts import sha256_bytes
 
     try:
         return sha256_bytes(published_path(dataset_name, folder).read_bytes())

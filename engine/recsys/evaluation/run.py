@@ -9,8 +9,8 @@ Protocol (see :mod:`engine.recsys.splits` and :mod:`engine.models.metrics`):
 - (a) *sampled*: target among ``negatives`` (100) seeded uniform negatives the user never touched;
   (b) *full*: target among all items, the user's history excluded.
 
-The rows are :data:`engine.registry.EVAL_MODELS`: the popularity baseline and every registered model.
-The final build (:mod:`engine.build`) instead trains on all interactions with the epoch counts
+The rows are :data:`engine.core.registry.EVAL_MODELS`: the popularity baseline and every registered model.
+The final build (:mod:`engine.service.build`) instead trains on all interactions with the epoch counts
 chosen here, so the vectors in the app use every click.  :func:`evaluate` stores its record in the
 catalogue under ``"evaluation"`` for the pages (:mod:`engine.recsys.evaluation.stored`).
 """
@@ -24,18 +24,18 @@ import os
 import time
 from typing import Any, Sequence
 
-from engine.config import Progress
+from engine.core.config import Progress
 from engine.models import model_class, parse_models
 from engine.models.base import Holdout
 from engine.models.popularity import PopularityModel
-from engine.artifacts import canonical
+from engine.core.artifacts import canonical
 from engine.recsys.evaluation.record import DEFAULT_PROTOCOL
 from engine.recsys.evaluation.reference import REFERENCE_NOTES, REFERENCES
 from engine.models.metrics import full_ranks, sampled_ranks, summarize
 from engine.recsys.beyond import BeyondConfig, evaluate_beyond
 from engine.recsys.splits import LeaveOneOut, leave_one_out
 from engine.recsys.stages import StagesConfig, evaluate_stages
-from engine.registry import BASELINES, EVAL_MODELS
+from engine.core.registry import BASELINES, EVAL_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def evaluate(
     ``keep``: a dict that receives the models fitted on the train split.  The record is the JSON
     the pages read (:func:`engine.recsys.evaluation.record.parse_evaluation` gives its typed form)."""
     from engine.data.dataset import load_dataset
-    from engine.machine import machine_facts
+    from engine.core.machine import machine_facts
 
     parse_eval_models(models)                                   # fail fast on a bad name
     t0 = time.perf_counter()

@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from engine.artifacts import sha256_bytes
-from engine.artifacts import canonical
-from engine.errors import MovieDNAError
+from engine.core.artifacts import sha256_bytes
+from engine.core.artifacts import canonical
+from engine.core.errors import MovieDNAError
 from engine.recsys.evaluation.published import published_digest, published_evaluation
 from engine.recsys.evaluation.record import DEFAULT_PROTOCOL, Evaluation, Protocol, parse_evaluation
 from engine.recsys.figures import PageFigures

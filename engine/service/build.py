@@ -1,6 +1,6 @@
 """Build pipeline: train / embed every space (and the rankers asked for) and store vectors and weights.
 
-``build(dataset_name, models=DEFAULT_BUILD, progress=callback)`` (the names: :mod:`engine.registry`):
+``build(dataset_name, models=DEFAULT_BUILD, progress=callback)`` (the names: :mod:`engine.core.registry`):
 
 1. load the data set (:func:`engine.data.dataset.load_dataset`) and open its catalogue;
 2. per model, a *build key* = hash(data content hash, model name, config, BUILD_VERSION);
@@ -17,7 +17,7 @@
    name.  A skip is decided only after the weights pass their content hash.
 
 :func:`load_model` returns a fitted model for a built data set (used by re-ranking and
-mood search).  Both raise :class:`~engine.errors.MovieDNAError` subclasses with one-sentence messages.
+mood search).  Both raise :class:`~engine.core.errors.MovieDNAError` subclasses with one-sentence messages.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from engine import config as cfgmod
-from engine.artifacts import config_hash, load_arrays
-from engine.config import Progress
-from engine.errors import ArtifactError, ModelNotBuiltError, MovieDNAError
+from engine.core import config as cfgmod
+from engine.core.artifacts import config_hash, load_arrays
+from engine.core.config import Progress
+from engine.core.errors import ArtifactError, ModelNotBuiltError, MovieDNAError
 from engine.models import model_class, parse_models
 from engine.models.base import EmbeddingModel, Interactions
 
@@ -242,7 +242,7 @@ def _cold_start(ds: Any, cat: Any) -> None:
     by hand that a ratings space lacks (nobody rated it) a cold-start vector, flagged as such; vectors of
     movies removed by hand are dropped.  See :mod:`engine.recsys.coldstart`."""
     from engine.recsys import coldstart
-    from engine.registry import SPACES, TEXT_SPACES
+    from engine.core.registry import SPACES, TEXT_SPACES
 
     stored = [v["model"] for v in cat.vector_info()]
     text = tuple(m for m in stored if m in TEXT_SPACES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError, MovieDNAError
+from engine.core.errors import BadQueryError, MovieDNAError
 from engine.service import Engine
 from tests.fixtures import synthetic_catalogue
 

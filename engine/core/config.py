@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from engine.inputs import NAME_RE, validate_name  # noqa: F401  (the data set names of every path)
+from engine.core.inputs import NAME_RE, validate_name  # noqa: F401  (the data set names of every path)
 
 DEFAULT_DATASET = "ml-100k"
 DEFAULT_BACKENDS = ("faiss",)

@@ -1,6 +1,6 @@
 """Checks of everything a user, a URL or a file hands the engine, low in the stack so every layer can use them.
 
-Each check returns the clean value or raises a named :class:`~engine.errors.MovieDNAError` with one
+Each check returns the clean value or raises a named :class:`~engine.core.errors.MovieDNAError` with one
 sentence.  Nothing here imports another engine module but the errors and the registry.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import BadQueryError, InvalidNameError, UnknownMovieError
-from engine.registry import DEFAULT_MODE, MODES
+from engine.core.errors import BadQueryError, InvalidNameError, UnknownMovieError
+from engine.core.registry import DEFAULT_MODE, MODES
 
 #: a name that becomes part of a table, collection or folder name (never a path): a letter or digit,
 #: then up to 39 letters, digits, '_' or '-'
@@ -68,7 +68,7 @@ def clean_query(text: Any, max_chars: int = MAX_QUERY_CHARS) -> str:
 
 
 def check_mode(mode: str | None) -> str:
-    """A valid search mode (None -> :data:`~engine.registry.DEFAULT_MODE`); BadQueryError otherwise."""
+    """A valid search mode (None -> :data:`~engine.core.registry.DEFAULT_MODE`); BadQueryError otherwise."""
     m = DEFAULT_MODE if mode is None else str(mode).strip().lower()
     if m not in MODES:
         raise BadQueryError(f"Unknown search mode {mode!r}; choose one of {', '.join(MODES)}.")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.data.catalogue import Catalogue
-from engine.errors import BadQueryError, CatalogueError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
+from engine.core.errors import BadQueryError, CatalogueError, DimensionMismatchError, ModelNotBuiltError, UnknownMovieError
 from engine.vectors.faiss_index import IndexConfig
 from engine.lab.scale import clustered_vectors
 from tests.fixtures import synthetic_catalogue
@@ -155,7 +155,7 @@ def test_missing_sasrec_is_a_clear_error(tmp_path):
 
 def test_taste_position_lands_among_the_clicked_movies_on_the_map(eng):
     """The page's taste star: placed by the taste vector's nearest movies, so one click lands on it."""
-    from engine.errors import ArtifactError
+    from engine.core.errors import ArtifactError
 
     sp = eng.space("mf")
     coords = np.random.default_rng(0).normal(size=(len(sp.ids), 2)).astype(np.float32)
@@ -231,7 +231,7 @@ def test_outdated_models_are_named(eng):
     import dataclasses
     import json
 
-    from engine.build import build_config
+    from engine.service.build import build_config
 
     assert eng.outdated_models() == []
     built = eng.models()[0]
@@ -262,7 +262,7 @@ def test_engine_on_a_missing_catalogue_creates_nothing(isolated_cache):
 def test_one_recommendation_checks_its_ids_once_and_reads_the_vector_table_once(tmp_path, monkeypatch):
     """A click's work is done once: the ids are checked once and the catalogue's vector table read once
     (until the catalogue changes), and the answer carries the taste vector the map places."""
-    import engine.inputs as inputs
+    import engine.core.inputs as inputs
     import engine.recsys.taste as taste
 
     cat = synthetic_catalogue(200, D, models=("mf",))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.errors import UnknownModelError
+from engine.core.errors import UnknownModelError
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class CatalogueError(MovieDNAError):
 
 
 class InvalidNameError(MovieDNAError):
-    """A model or data set name is not a safe identifier (engine.config.validate_name)."""
+    """A model or data set name is not a safe identifier (engine.core.config.validate_name)."""
 
 
 class ArtifactError(MovieDNAError):

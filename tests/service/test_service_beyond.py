@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import BadQueryError
+from engine.core.errors import BadQueryError
 from engine.recsys.taste import interests
 from engine.service import Engine
 from tests.fixtures import synthetic_catalogue
-from tests.test_service import D, FakeSASRec, fake_encoder
+from tests.service.test_service import D, FakeSASRec, fake_encoder
 
 
 @pytest.fixture

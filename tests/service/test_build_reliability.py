@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from engine import build as buildmod
-from engine.config import catalogue_path, dataset_cache_dir
+from engine.service import build as buildmod
+from engine.core.config import catalogue_path, dataset_cache_dir
 from engine.data.catalogue import Catalogue
-from engine.errors import ArtifactError, MovieDNAError
+from engine.core.errors import ArtifactError, MovieDNAError
 
 from tests.models.synth_dataset import synthetic_dataset
 

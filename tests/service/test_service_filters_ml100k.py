@@ -11,7 +11,7 @@ import engine.vectors.contract as contract
 from engine.data.filters import Filter
 from engine.service import Engine
 from engine.service.engine import load_built
-from tests.test_service_filters import brute
+from tests.service.test_service_filters import brute
 
 pytestmark = pytest.mark.slow
 

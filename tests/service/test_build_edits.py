@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import build as buildmod
+from engine.service import build as buildmod
 from engine.data.catalogue import open_catalogue
 from engine.recsys import coldstart
 from engine.service import Engine

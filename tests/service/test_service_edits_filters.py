@@ -11,8 +11,8 @@ from engine.data.filters import Filter
 from engine.service import Engine
 from engine.vectors.contract import exact_search
 from tests.fixtures import synthetic_catalogue
-from tests.test_service_backends import cache_outside_pytest_tmp  # noqa: F401  (fixture)
-from tests.test_service_edits import D, SPACES, fake_encoder
+from tests.service.test_service_backends import cache_outside_pytest_tmp  # noqa: F401  (fixture)
+from tests.service.test_service_edits import D, SPACES, fake_encoder
 
 WHERE = Filter(genres=("Horror",), year_min=2010, year_max=2019)
 

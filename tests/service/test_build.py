@@ -7,10 +7,10 @@ import sqlite3
 import numpy as np
 import pytest
 
-from engine import build as buildmod
+from engine.service import build as buildmod
 from engine.data.catalogue import open_catalogue
-from engine.config import catalogue_path
-from engine.errors import ArtifactError, ModelNotBuiltError, UnknownModelError
+from engine.core.config import catalogue_path
+from engine.core.errors import ArtifactError, ModelNotBuiltError, UnknownModelError
 
 from tests.models.synth_dataset import synthetic_dataset
 

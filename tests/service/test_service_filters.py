@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from engine.data.filters import Filter
-from engine.errors import UnknownGenreError
+from engine.core.errors import UnknownGenreError
 from engine.service import Engine
 from engine.vectors.contract import exact_search
 from tests.fixtures import synthetic_catalogue
-from tests.test_service import D, FakeSASRec, fake_encoder
+from tests.service.test_service import D, FakeSASRec, fake_encoder
 
 FILTERS = [
     Filter(genres=("Comedy",)), Filter(genres=("comedy", "Drama")), Filter(genres=("Drama",), genre_mode="all"),

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from engine.errors import ArtifactError
+from engine.core.errors import ArtifactError
 
 
 @contextlib.contextmanager

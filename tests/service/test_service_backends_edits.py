@@ -5,8 +5,8 @@ import pytest
 
 from engine.service import Engine
 from tests.fixtures import synthetic_catalogue
-from tests.test_service_backends import cache_outside_pytest_tmp  # noqa: F401  (fixture)
-from tests.test_service_edits import SPACES, brute_force, fake_encoder
+from tests.service.test_service_backends import cache_outside_pytest_tmp  # noqa: F401  (fixture)
+from tests.service.test_service_edits import SPACES, brute_force, fake_encoder
 
 pytestmark = [pytest.mark.backend, pytest.mark.slow]
 

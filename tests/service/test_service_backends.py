@@ -50,7 +50,7 @@ def test_collection_names_are_store_safe():
 @pytest.mark.parametrize("backend", ["oracle", 3, None.__class__, ""])
 def test_unknown_backend_is_one_named_error_everywhere(backend):
     """The Engine and open_store reject an unknown backend with the same named error."""
-    from engine.errors import UnknownBackendError
+    from engine.core.errors import UnknownBackendError
     from engine.vectors.contract import open_store
 
     with pytest.raises(UnknownBackendError, match="pgvector"):

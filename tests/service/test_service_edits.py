@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.errors import (
+from engine.core.errors import (
     BadMovieTextError, BadTitleError, BadYearError, UnknownGenreError, UnknownMovieError,
 )
 from engine.service import Engine

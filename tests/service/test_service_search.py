@@ -11,7 +11,7 @@ import pytest
 
 import engine.models.encoders as E
 from engine.data.catalogue import Catalogue
-from engine.errors import BadQueryError, EncoderMismatchError, ModelNotBuiltError
+from engine.core.errors import BadQueryError, EncoderMismatchError, ModelNotBuiltError
 from engine.models.text import BUNDLED_NAME, BUNDLED_SHA256
 from engine.models.use import PINNED_SHA256, USE_NAME
 from engine.recsys import hybrid as H

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import DimensionMismatchError
+from engine.core.errors import DimensionMismatchError
 
 def normalize(x: np.ndarray) -> np.ndarray:
     """Row-wise L2 normalisation. float (n, d) -> float32 (n, d), C-contiguous; zero rows stay zero."""

@@ -1,4 +1,4 @@
-"""engine.config: data set names are checked before any path is built from them (every entry point:
+"""engine.core.config: data set names are checked before any path is built from them (every entry point:
 cache paths, Engine, CLI); the operator's settings.  Name rules themselves: tests/data/test_custom.py."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import config
-from engine.errors import InvalidNameError
+from engine.core import config
+from engine.core.errors import InvalidNameError
 
 
 @pytest.mark.parametrize("name", ["../escaped", "x" * 300])

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.notes import NOTES, Note, fields_of, note
+from engine.core.notes import NOTES, Note, fields_of, note
 
-ENGINE = Path(__file__).resolve().parents[1] / "engine"
+ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
 
 def emitted_codes() -> set[str]:
