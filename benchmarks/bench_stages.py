@@ -103,7 +103,9 @@ def add_beyond(args: argparse.Namespace) -> int:
         print(f"  {name:<11} refit full NDCG@10 {r['full']['ndcg@10']:.6f}, published "
               f"{old.get('full', {}).get('ndcg@10', float('nan')):.6f}: {'same' if same[name] else 'DIFFERENT (left out)'}")
     models = {n: m for n, m in kept.items() if same[n]}
-    beyond = evaluate_beyond(split, models, ds.movies, body.get("stages"))
+    from engine.cli.progress import ProgressLines
+
+    beyond = evaluate_beyond(split, models, ds.movies, body.get("stages"), progress=ProgressLines())
     beyond["protocol"]["measured_models"] = sorted(models)
     beyond["protocol"]["not_measured"] = sorted(set(body["models"]) - set(models))
     body["beyond"] = beyond
@@ -210,7 +212,10 @@ def main() -> int:
                 result["stages_measured"] = pub.get("stages_measured")
             else:
                 result["stages"] = evaluate_stages(split, models)
-            result["beyond"] = evaluate_beyond(split, models, ds.movies, result["stages"])
+            from engine.cli.progress import ProgressLines
+
+            result["beyond"] = evaluate_beyond(split, models, ds.movies, result["stages"],
+                                               progress=ProgressLines(interval=0 if args.verbose else 15.0))
             result["machine"] = machine_facts() | {"load_average": [round(x, 2) for x in os.getloadavg()]}
             if not args.beyond_only:
                 result["stages_measured"] = time.time()

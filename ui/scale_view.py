@@ -12,8 +12,8 @@ import streamlit as st
 
 from engine.core.errors import MovieDNAError
 from engine.lab.bigann import headline
-from engine.lab.results import (BackendResults, ScaleResults, backend_results, bigann_result, scale_results,
-                                scale_stem)
+from engine.lab.results import (BackendResults, GuideVerdict, ScaleResults, backend_results, bigann_result,
+                                guide_verdict, scale_results, scale_stem)
 from engine.published import published_dir
 from ui.plain import say
 from ui.text import t
@@ -108,6 +108,21 @@ class ParetoView:
     winners: pd.DataFrame
     stats: pd.DataFrame
     load: str
+    verdict: str                # the guide's "10 s vs 0.01 s at 99 %" on this distribution, in the UI's language
+
+
+def verdict_text(v: GuideVerdict | None) -> str:
+    """One sentence on the guide's claim from a :class:`GuideVerdict` (measured figures only)."""
+    if v is None:
+        return t("guide_verdict_none")
+    if v.ann_s is None:
+        return t("guide_verdict_unreached", n=f"{v.n:,}")
+    fmt = {"n": f"{v.n:,}", "exact": f"{v.exact_s:.3g}" if v.exact_s is not None else "–",
+           "where": t(f"guide_exact_{v.exact_where}"), "ann": f"{v.ann_s:.3g}", "recall": f"{v.ann_recall:.3f}",
+           "index": v.ann_label, "ratio": f"{v.ratio:,.0f}" if v.ratio else "–"}
+    if not v.at_guide_size:
+        return t("guide_verdict_smaller", **fmt)
+    return t("guide_verdict_holds" if v.ann_holds else "guide_verdict_fails", times=f"{v.ann_s / 0.01:.0f}", **fmt)
 
 
 def pareto_view(distribution: str) -> ParetoView | None:
@@ -134,4 +149,9 @@ def pareto_view(distribution: str) -> ParetoView | None:
                            t("col_pca90"): s.pca90_dims, t("col_contrast"): s.relative_contrast,
                            t("col_nn_cos"): s.mean_10nn_cos} for s in res.stats])
     load = ", ".join(f"{n:,}: {v:.1f}" for n, v in res.load_avg)
-    return ParetoView(res, res.sizes(), rows, pd.DataFrame(winners), stats, load)
+    big = bigann_view()
+    try:
+        verdict = verdict_text(guide_verdict(distribution, res, big["doc"] if big else None))
+    except MovieDNAError as exc:
+        verdict = str(exc)
+    return ParetoView(res, res.sizes(), rows, pd.DataFrame(winners), stats, load, verdict)

@@ -341,6 +341,31 @@ _E = {
     "col_contrast": ("relative contrast", "상대 대비"),
     "col_nn_cos": ("10-NN cosine", "10-NN 코사인"),
     "not_reached": ("not reached", "도달하지 못함"),
+    "guide_verdict_none": ("The guide's \"10 s vs 0.01 s at 99 %\" cannot be checked on this distribution: nothing was "
+                           "measured on it yet.",
+                           "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 이 분포에서 확인할 수 없습니다: 아직 측정한 것이 없습니다."),
+    "guide_verdict_unreached": ("The guide's \"10 s vs 0.01 s at 99 %\": at {n} vectors no measured setting reached "
+                                "recall@10 0.99 on this distribution.",
+                                "가이드의 \"99 % 에서 10 초 대 0.01 초\": 이 분포의 {n} 개 벡터에서 recall@10 0.99 에 "
+                                "도달한 설정이 없습니다."),
+    "guide_verdict_smaller": ("The guide's \"10 s vs 0.01 s at 99 %\" is about 100 million vectors; this distribution "
+                              "is measured up to {n} so far, so it is not checked here. At {n}: exact {exact} s ({where}), "
+                              "{index} {ann} s at recall@10 {recall} ({ratio}x exact, same run).",
+                              "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 1억 개 벡터에 대한 말인데, 이 분포는 지금까지 "
+                              "{n} 개까지만 측정했으므로 여기서는 확인하지 않습니다. {n} 개에서: 정확 검색 {exact} 초 "
+                              "({where}), {index} 는 recall@10 {recall} 에서 {ann} 초(같은 실행의 정확 검색 대비 {ratio}배)."),
+    "guide_verdict_holds": ("The guide's \"10 s vs 0.01 s at 99 %\" holds on this distribution at {n} vectors: exact "
+                            "{exact} s ({where}), {index} {ann} s at recall@10 {recall} ({ratio}x exact).",
+                            "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 이 분포의 {n} 개 벡터에서 성립합니다: 정확 검색 "
+                            "{exact} 초({where}), {index} 는 recall@10 {recall} 에서 {ann} 초(정확 검색 대비 {ratio}배)."),
+    "guide_verdict_fails": ("The guide's \"10 s vs 0.01 s at 99 %\" does not hold on this distribution at {n} vectors: "
+                            "exact {exact} s ({where}), but the fastest index at recall@10 ≥ 0.99 ({index}, recall "
+                            "{recall}) takes {ann} s, {times}x the guide's 0.01 s ({ratio}x faster than exact).",
+                            "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 이 분포의 {n} 개 벡터에서 성립하지 않습니다: "
+                            "정확 검색 {exact} 초({where}), recall@10 ≥ 0.99 에서 가장 빠른 인덱스({index}, recall "
+                            "{recall})는 {ann} 초로 가이드의 0.01 초의 {times}배입니다(정확 검색보다 {ratio}배 빠름)."),
+    "guide_exact_disk": ("streamed from disk", "디스크에서 읽으며"),
+    "guide_exact_ram": ("in RAM, one thread", "메모리, 스레드 하나"),
     "no_scale_results": ("No saved scale results: run `python benchmarks/bench_scale.py`.",
                          "저장된 결과가 없습니다: `python benchmarks/bench_scale.py` 를 실행하세요."),
     "backends_title": ("Same vectors, three backends", "같은 벡터, 세 백엔드"),

@@ -47,6 +47,7 @@ if fam is None:
 else:
     say("caption", t("families_where", dist=dist_name, where=fam.results.where, load=fam.load or "–"))
     say("caption", fam.results.data)
+    say("info", fam.verdict)
     if len(fam.stats):
         st.caption(t("stats_caption", dist=dist_name))
         st.dataframe(fam.stats, hide_index=True, key="scale_dist_stats")

@@ -224,3 +224,56 @@ def backend_results(folder: Path | str | None = None) -> BackendResults | None:
 def bigann_result(n: int = 100_000_000, folder: Path | str | None = None) -> dict[str, Any] | None:
     """The verified ``bigann-<n>.json`` body (read its figures with :func:`engine.lab.bigann.headline`)."""
     return _load(f"bigann-{int(n)}", folder)
+
+
+#: the guide's claim: exact search over 100M vectors about 10 s, an ANN index about 0.01 s, at ~99 %
+GUIDE_N, GUIDE_EXACT_S, GUIDE_ANN_S, GUIDE_RECALL = 100_000_000, 10.0, 0.01, 0.99
+
+
+@dataclass(frozen=True)
+class GuideVerdict:
+    """Whether the guide's "10 s vs 0.01 s at 99 %" holds on one distribution, from measured rows only.
+
+    ``n``: the size the figures are read at (100M when that distribution was measured there, else the
+    largest size of its family file); ``exact_s``: exact search's p50 at ``n`` (``exact_where``: "disk"
+    or "ram"); ``ann_s`` / ``ann_recall`` / ``ann_label``: the fastest setting with recall@10 >= 0.99
+    (None when none reached it); ``ann_holds``: ``ann_s <= 0.01`` (None unless measured at 100M);
+    ``ratio``: exact over ANN, both from the same run."""
+
+    distribution: str
+    n: int
+    at_guide_size: bool
+    exact_s: float | None
+    exact_where: str
+    ann_s: float | None
+    ann_recall: float | None
+    ann_label: str
+    ann_holds: bool | None
+    ratio: float | None
+
+
+def guide_verdict(distribution: str, family: ScaleResults | None,
+                  bigann: Mapping[str, Any] | None = None) -> GuideVerdict | None:
+    """The guide's claim checked on ``distribution``: at 100M from ``bigann`` (a verified ``bench_100m``
+    body; one without a ``distribution`` field was measured on the hard one) when it describes this
+    distribution, else at the largest size of ``family``; None when neither has a figure.
+    :class:`ArtifactError` when the 100M file lacks a figure."""
+    if bigann is not None and str(bigann.get("distribution", "hard")) == distribution:
+        from engine.lab.bigann import headline
+
+        h = headline(dict(bigann))
+        best = h["best"]
+        ann_s = best["p50_ms"] / 1e3 if best else None
+        return GuideVerdict(distribution, int(h["n"]), int(h["n"]) >= GUIDE_N, float(h["exact_disk_s"]), "disk",
+                            ann_s, float(best["recall_at_10"]) if best else None,
+                            f"{h['factory']} nprobe={best['nprobe']}" if best else "",
+                            None if ann_s is None or int(h["n"]) < GUIDE_N else ann_s <= GUIDE_ANN_S,
+                            h["speedup_vs_disk"])
+    if family is None or not family.sizes():
+        return None
+    n = family.sizes()[-1]
+    exact, w = family.exact_at(n), family.winner(n, GUIDE_RECALL)
+    same_run = exact is not None and w is not None and exact.run == w.run and w.p50_ms > 0
+    return GuideVerdict(distribution, n, False, exact.p50_ms / 1e3 if exact else None, "ram",
+                        w.p50_ms / 1e3 if w else None, w.recall_at_10 if w else None, w.label if w else "",
+                        None, exact.p50_ms / w.p50_ms if same_run else None)

@@ -112,3 +112,27 @@ def test_a_file_with_rows_of_another_distribution_is_refused_in_one_sentence(pub
     assert not at.exception
     assert len(at.error) == 1 and "scale-real-like.json" in at.error[0].value
     assert "scale_pareto_chart" not in [c.key for c in at.get("plotly_chart")]
+
+
+def test_each_distribution_says_whether_the_guides_claim_holds(published):
+    at = open_scale()
+    infos = " ".join(i.value for i in at.info)
+    # hard: the committed 100M run (bigann-100000000.json is absent from this folder): judged at 200,000 only
+    assert "measured up to 200,000 so far" in infos and "HNSW M=32 efC=200 efS=64" in infos and "100x exact" in infos
+    at.radio(key="scale_distribution").set_value("real-like").run()
+    assert "measured up to 200,000 so far" in " ".join(i.value for i in at.info)
+
+
+def test_the_100m_run_judges_the_claim_on_its_own_distribution(published):
+    import shutil
+    from pathlib import Path
+
+    import engine.published
+
+    committed = Path(engine.published.__file__).parent / "bigann-100000000.json"   # the hard 100M run
+    shutil.copy(committed, published / "bigann-100000000.json")
+    at = open_scale()
+    infos = " ".join(i.value for i in at.info)
+    assert "does not hold on this distribution at 100,000,000 vectors" in infos
+    at.radio(key="scale_distribution").set_value("real-like").run()
+    assert "measured up to 200,000 so far" in " ".join(i.value for i in at.info)   # never the hard run's figures

@@ -60,3 +60,38 @@ def test_committed_result_files_verify():
     assert res is not None and res.rows and res.best_per_size(0.99)
     assert all(b.run for b in res.best_per_size(0.99))
     assert backend_results() is not None and bigann_result() is not None
+
+
+def _bigann(dist=None, ann_ms=109.0, recall=0.991, n=100_000_000):
+    body = {"n": n, "d": 64, "chosen": "IVF65536_HNSW32,SQ8", "measured_on": {"cpus": 2}, "date": "2026-12-01",
+            "exact": {"disk": {"p50_s": 16.7, "gb_per_s": 1.5}, "ram": {"p50_s": 1.33, "n": 60_000_000},
+                      "disk_same_n_as_ram": {"p50_s": 10.0}},
+            "build": {"IVF65536_HNSW32,SQ8": {"train_s": 1, "add_s": 2, "ram_bytes": 1, "disk_bytes": 1}},
+            "best": {"IVF65536_HNSW32,SQ8": {"p50_ms": ann_ms, "recall_at_10": recall, "nprobe": 64, "k_factor": 8}},
+            "search": {"IVF65536_HNSW32,SQ8": {"curve": []}}}
+    return body if dist is None else body | {"distribution": dist}
+
+
+def test_the_guides_claim_is_judged_on_measured_rows_of_its_own_distribution():
+    from engine.lab.results import guide_verdict
+
+    fam = parse_scale({"distribution": "real-like", "rows": [
+        {**row(40_000, "exact", 1.0), "distribution": "real-like"},
+        {**row(200_000, "exact", 5.0, run="B"), "distribution": "real-like"},
+        {**row(200_000, "ivf", 0.2, 0.995, run="B", label="IVF B"), "distribution": "real-like"},
+        {**row(200_000, "ivf", 0.05, 0.98, run="B", label="IVF fast"), "distribution": "real-like"}]})
+    hard_100m = _bigann()                                    # written before the field existed: hard
+    v = guide_verdict("hard", None, hard_100m)
+    assert (v.at_guide_size, v.exact_s, v.exact_where, v.ann_s, v.ann_holds) == (True, 16.7, "disk", 0.109, False)
+    assert v.ratio == pytest.approx(16_700 / 109)
+    assert guide_verdict("hard", None, _bigann(ann_ms=8.0)).ann_holds is True
+    # the real-like file never borrows the hard 100M run: it is read at its own largest size, not judged
+    r = guide_verdict("real-like", fam, hard_100m)
+    assert (r.n, r.at_guide_size, r.ann_holds, r.ann_label, r.exact_s) == (200_000, False, None, "IVF B", 0.005)
+    assert r.ratio == pytest.approx(25.0)
+    assert guide_verdict("real-like", fam, _bigann("real-like", ann_ms=9.0)).ann_holds is True
+    assert guide_verdict("real-like", None, None) is None
+    unreached = parse_scale({"rows": [row(40_000, "exact", 1.0), row(40_000, "ivf", 0.1, 0.9)]})
+    assert guide_verdict("hard", unreached).ann_s is None
+    with pytest.raises(ArtifactError, match="lacks"):
+        guide_verdict("hard", None, {"n": 5})

@@ -131,6 +131,24 @@ def test_epoch_plan_bounds_only_big_data():
     assert huge["users_per_epoch"] * 32_000_000 * huge["epochs"] == pytest.approx(cfg.max_positions, rel=1e-3)
 
 
+def test_a_bigger_catalogue_never_plans_less_work():
+    """A 10k catalogue with few long-history users (ml-latest-small's shape) must not cost more than a
+    40k one with many users: per net, neither more trained positions nor a wider softmax per position
+    (with the bound at 20,000 movies, ml-latest-small scored all 9,742 movies at every position)."""
+    from engine.models.sasrec.train import epoch_plan
+
+    cfg = SASRecConfig()
+    shapes = [(np.full(943, 88), 1_682), (np.full(610, 92), 9_742), (np.full(30_000, 100), 40_000),
+              (np.full(200_948, 150), 87_585)]                   # ml-100k, ml-latest-small, synth 40k, synth 87k
+    plans = [epoch_plan(cfg, lengths, n) for lengths, n in shapes]
+    ten_k, forty_k = plans[1], plans[2]
+    assert ten_k["positions_total"] <= forty_k["positions_total"]
+    assert ten_k["softmax_classes"] <= forty_k["softmax_classes"]
+    for a, b in zip(plans[1:], plans[2:]):                     # from 10k movies on, work never shrinks
+        assert a["positions_total"] <= b["positions_total"] and a["softmax_classes"] <= b["softmax_classes"]
+    assert plans[0]["positions_total"] == 943 * 88 * cfg.epochs   # ml-100k: every epoch, every user
+
+
 def test_epoch_plan_leaves_ml100k_unbounded(ml100k):
     from engine.models.base import Interactions
     from engine.models.sasrec.train import epoch_plan
@@ -196,3 +214,21 @@ def test_device_auto_is_cpu_here_and_cuda_without_gpu_is_one_sentence():
         get_model("sasrec", device="cuda", **small).fit(interactions())
     from engine.service.build import build_config
     assert build_config("sasrec", device="auto").device == "auto" and build_config("mf", device="cuda") == build_config("mf")
+
+
+def test_a_long_epoch_reports_progress_between_epochs(monkeypatch):
+    """Without a terminal a build prints progress lines; one epoch of a big catalogue lasts minutes,
+    so lines come from inside the epoch too, with fractions that never go back."""
+    import engine.models.sasrec.train as train_mod
+    from engine.models import get_model
+
+    from .synth import interactions
+
+    monkeypatch.setattr(train_mod, "PROGRESS_EVERY_S", 0.0)
+    seen: list[tuple[float, str]] = []
+    get_model("sasrec", epochs=2, hidden=16, maxlen=10, batch_size=4, members=("bce",)).fit(
+        interactions(), progress=lambda f, msg: seen.append((f, msg)))
+    inside = [(f, m) for f, m in seen if "batch" in m]
+    assert inside and any("epoch 1/2, batch" in m for _, m in inside)
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and 0 < inside[0][0] < 0.5

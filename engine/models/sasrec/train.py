@@ -47,6 +47,10 @@ class BestEpoch:
         return True
 
 
+#: seconds between progress reports inside one epoch
+PROGRESS_EVERY_S = 5.0
+
+
 def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group: int = 16) -> list[np.ndarray]:
     """Shuffle users, sort each group of ``group`` batches by length, return the batches in random order.
 
@@ -64,14 +68,15 @@ def length_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
 
 def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.ndarray], seq_all: np.ndarray,
                  pos_all: np.ndarray, users: np.ndarray, seen: "SeenItems", rng: np.random.Generator,
-                 avg: "WeightAverage | None") -> float:
+                 avg: "WeightAverage | None", on_batch: Callable[[int, int], None] | None = None) -> float:
     """One pass over ``batches`` (rows of seq_all / pos_all, int64 (S, maxlen); users int64 (S,) the
-    training user of each row); returns the mean loss."""
+    training user of each row); returns the mean loss.  ``on_batch(done, total)`` after each batch
+    (an epoch of a big catalogue lasts minutes)."""
     cfg = net.cfg
     dev = net.item_emb.weight.device                                 # cpu, or the GPU of --device cuda
     net.train()
     total = 0.0
-    for rows in batches:
+    for b, rows in enumerate(batches):
         seq, pos = seq_all[rows], pos_all[rows]
         width = int((seq > 0).sum(1).max())                          # trim all-padding columns
         seq, pos = seq[:, -width:], pos[:, -width:]                  # (B, T)
@@ -87,6 +92,8 @@ def train_epoch(net: SASRecNet, opt: torch.optim.Optimizer, batches: list[np.nda
         if avg is not None:
             avg.update()
         total += loss.item()
+        if on_batch is not None:
+            on_batch(b + 1, len(batches))
     return total / max(1, len(batches))
 
 
@@ -162,6 +169,11 @@ def epoch_plan(cfg: SASRecConfig, lengths: np.ndarray, n_items: int) -> dict[str
         "positions_per_epoch": per_epoch, "max_positions": cfg.max_positions, "maxlen": cfg.maxlen,
         "ce_loss": "sampled" if sampled else "full", "ce_negatives": cfg.ce_negatives if sampled else None,
         "n_items": int(n_items),
+        # what one net's training costs, in the two units it grows with: trained positions over all
+        # epochs (an epoch's CPU time per position hardly depends on history length) and the
+        # classes the CE net's softmax scores at each position
+        "positions_total": int(round(per_epoch * share)) * int(epochs),
+        "softmax_classes": int(cfg.ce_negatives if sampled else n_items),
         "summary": (f"bounded for {n_items:,} movies: " + "; ".join(parts) + f"; last {cfg.maxlen} interactions per user")
                    if bounded else f"not bounded (full softmax, {cfg.epochs} epochs, last {cfg.maxlen} interactions per user)",
     }
@@ -193,7 +205,18 @@ def train_net(model: Any, net: "SASRecNet", cfg: "SASRecConfig", samples: tuple,
             batches = [subset[b] for b in length_batches(lengths[subset], cfg.batch_size, rng)]
         else:
             batches = length_batches(lengths, cfg.batch_size, rng)
-        mean_loss = train_epoch(net, opt, batches, seq_all, pos_all, users, seen, rng, avg)
+        last_beat = [time.perf_counter()]
+
+        def on_batch(b: int, nb: int, epoch: int = epoch) -> None:
+            # a line within the epoch too (at most every few seconds): one epoch of a 40k catalogue
+            # takes minutes, and a log without a line for that long looks hung
+            now = time.perf_counter()
+            if b < nb and now - last_beat[0] >= PROGRESS_EVERY_S:
+                last_beat[0] = now
+                progress(max(reported, min((epoch - 1 + b / nb) / cfg.epochs, 1.0)),
+                         f"sasrec epoch {epoch}/{cfg.epochs}, batch {b}/{nb}")
+
+        mean_loss = train_epoch(net, opt, batches, seq_all, pos_all, users, seen, rng, avg, on_batch)
         elapsed = time.perf_counter() - t0
         msg = f"sasrec epoch {epoch}/{cfg.epochs} loss {mean_loss:.4f}"
         bar.set_postfix(loss=f"{mean_loss:.3f}")
