@@ -3,10 +3,13 @@
     python benchmarks/bench_100m.py --n 10000000 --factories "IVF4096_HNSW32,SQ8;IVF16384_HNSW32,SQ8"
     python benchmarks/bench_100m.py                       # 100M x 64 with the factory chosen at 10M
     python benchmarks/bench_100m.py --phase report        # print the table from the phases on disk
+    python benchmarks/bench_100m.py --distribution real-like --dataset ml-100k --space mf   # real-shaped vectors
 
 Protocol (docs/SCALE.md, "The 100-million row"):
-1. gen: n x 64 clustered unit vectors (engine.lab.scale.clustered_chunks: the Scale lab's own
-   distribution) written to a raw float32 file in 1M-row chunks, with a sha256 sidecar.
+1. gen: n unit vectors written to a raw float32 file in 1M-row chunks, with a sha256 sidecar:
+   ``--distribution hard`` (default) the Scale lab's clustered 64-d blobs
+   (engine.lab.scale.clustered_chunks); ``real-like`` the mixture fitted to a built catalogue's
+   vectors (engine.lab.mixture.mixture_chunks, ``--dataset`` / ``--space``; d is that space's).
 2. truth: exact top-10 of the held-out queries, streamed over the file block by block.
 3. build: each factory trained on its first rows, every row added; index written to disk.
 4. search: per nprobe, recall@10 of all queries (one batch) and single-query p50/p99 on one
@@ -17,7 +20,7 @@ Protocol (docs/SCALE.md, "The 100-million row"):
    prefix that fits (--ram-n), plus disk-streamed over that same prefix for the ratio.
 Every phase runs in its own process (its peak RSS is its own) and writes phase-*.json in
 the work directory, so an interrupted run resumes where it stopped.  The figures go to
-engine/published/bigann-<n>.json (small, committed); vectors and indexes stay in the work
+engine/published/bigann-<n>.json (hard) or bigann-<n>-real-like.json (small, committed); vectors and indexes stay in the work
 directory (default: the MovieDNA cache, bench-100m/), never in the repository.
 Needs n*d*4 bytes of disk for the vectors (25.6 GB at 100M) plus the index.
 """
@@ -41,6 +44,8 @@ import numpy as np  # noqa: E402
 from engine.core import config  # noqa: E402
 from engine.core.artifacts import atomic_path, atomic_write_json, sha256_file, write_sealed_json  # noqa: E402
 from engine.core.errors import ArtifactError  # noqa: E402
+from engine.core.registry import SCALE_DISTRIBUTIONS  # noqa: E402
+from engine.lab.results import bigann_stem  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
 from engine.core.machine import machine_facts  # noqa: E402
@@ -68,14 +73,26 @@ def progress_logger(what: str, every_s: float = 15.0):
     return report
 
 
+def mixture_for(args: argparse.Namespace):
+    """The verified mixture of ``--dataset`` / ``--space`` (fitted and saved on first use)."""
+    from engine.lab.mixture import catalogue_mixture
+
+    return catalogue_mixture(args.dataset, args.space)[0]
+
+
 def queries_for(args: argparse.Namespace) -> np.ndarray:
     """Held-out queries from the database's distribution (another seed), as the Scale lab draws them."""
+    if args.distribution == "real-like":
+        from engine.lab.mixture import mixture_vectors
+
+        return mixture_vectors(mixture_for(args), args.queries, seed=1)
     return clustered_vectors(args.queries, args.d, n_clusters=max(16, int(np.sqrt(args.n))), seed=1)
 
 
 def workdir(args: argparse.Namespace) -> Path:
     root = Path(args.workdir) if args.workdir else config.cache_root() / "bench-100m"
-    path = root / f"n{args.n}-d{args.d}"
+    name = f"n{args.n}-d{args.d}" if args.distribution == "hard" else f"n{args.n}-real-like-{args.dataset}-{args.space}"
+    path = root / name
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -89,10 +106,11 @@ def phase_path(args: argparse.Namespace, name: str) -> Path:
 
 
 #: the options each phase's figures depend on: a phase on disk run with other ones is redone
-PHASE_ARGS = {"gen": ("n", "d"), "truth": ("n", "d", "queries"),
-              "build": ("n", "d", "factories", "train_per_list", "niter"),
-              "search": ("n", "d", "queries", "latency_queries", "factories", "train_per_list", "niter", "nprobe", "k_factor"),
-              "exact": ("n", "d", "queries", "ram_n", "disk_queries", "ram_queries")}
+_DATA = ("n", "d", "distribution", "dataset", "space")
+PHASE_ARGS = {"gen": _DATA, "truth": (*_DATA, "queries"),
+              "build": (*_DATA, "factories", "train_per_list", "niter"),
+              "search": (*_DATA, "queries", "latency_queries", "factories", "train_per_list", "niter", "nprobe", "k_factor"),
+              "exact": (*_DATA, "queries", "ram_n", "disk_queries", "ram_queries")}
 
 
 def signature(args: argparse.Namespace, phase: str) -> dict:
@@ -117,7 +135,10 @@ def factory_tag(factory: str) -> str:
 
 def phase_gen(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
-    vf = bigann.write_clustered(vector_path(args), args.n, args.d, progress=progress_logger("gen"))
+    if args.distribution == "real-like":
+        vf = bigann.write_mixture(vector_path(args), mixture_for(args), args.n, progress=progress_logger("gen"))
+    else:
+        vf = bigann.write_clustered(vector_path(args), args.n, args.d, progress=progress_logger("gen"))
     save_phase(args, "gen", {"n": vf.n, "d": vf.d, "bytes": vf.nbytes, "sha256": vf.sha256,
                              "seconds": round(time.perf_counter() - t0, 1), "params": vf.meta})
 
@@ -276,7 +297,10 @@ def phase_report(args: argparse.Namespace) -> int:
         "date": max(p["finished"] for p in phases.values())[:10],
         "command": shlex.join(["python", "benchmarks/bench_100m.py", *without_phase(sys.argv[1:])]),
         "protocol": "docs/SCALE.md#the-100-million-row",
-        "data": {k: gen["params"][k] for k in ("generator", "n", "d", "seed", "n_clusters", "spread", "centers_seed")},
+        "distribution": args.distribution,
+        "data": {k: gen["params"][k] for k in ("generator", "n", "d", "seed", "n_clusters", "spread", "centers_seed",
+                                               "mixture_sha256", "mixture_k", "mixture_rank", "source")
+                 if k in gen["params"]},
         "vectors": {"bytes": gen["bytes"], "sha256": gen["sha256"], "generate_s": gen["seconds"], "peak_rss_mb": gen["peak_rss_mb"]},
         "ground_truth": {k: truth[k] for k in ("queries", "k", "seconds", "gb_per_s", "peak_rss_mb")},
         "build": {f: {k: v for k, v in facts.items() if k not in ("sha256", "vectors_sha256")}
@@ -290,7 +314,7 @@ def phase_report(args: argparse.Namespace) -> int:
     }
     for key in ("finished",):
         doc["exact"].pop(key, None)
-    out = Path(args.out) if args.out else published_path(f"bigann-{args.n}")
+    out = Path(args.out) if args.out else published_path(bigann_stem(args.n, args.distribution))
     write_sealed_json(out, doc)
     print_table(doc)
     print(f"\nwrote {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out.name}", file=sys.stderr)
@@ -299,7 +323,7 @@ def phase_report(args: argparse.Namespace) -> int:
 
 def print_table(doc: dict) -> None:
     n, m = doc["n"], doc["measured_on"]
-    print(f"{n:,} x {doc['d']} float32 ({doc['vectors']['bytes'] / 1e9:.1f} GB) on {m['cpus']} cores, {m['ram_gb']} GB RAM, "
+    print(f"{doc.get('distribution', 'hard')} distribution, {n:,} x {doc['d']} float32 ({doc['vectors']['bytes'] / 1e9:.1f} GB) on {m['cpus']} cores, {m['ram_gb']} GB RAM, "
           f"{m['cpu']}, {doc['date']}")
     gt = doc["ground_truth"]
     print(f"ground truth: {gt['queries']} queries, exact, streamed: {gt['seconds']:.0f} s ({gt['gb_per_s']} GB/s)")
@@ -344,7 +368,10 @@ def without_phase(argv: list[str]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000_000)
-    ap.add_argument("--d", type=int, default=64)
+    ap.add_argument("--d", type=int, default=64, help="dimension of the hard distribution (real-like: the space's)")
+    ap.add_argument("--distribution", choices=SCALE_DISTRIBUTIONS, default="hard")
+    ap.add_argument("--dataset", default="ml-100k", help="real-like: the built catalogue the mixture is fitted to")
+    ap.add_argument("--space", default="mf", help="real-like: its space")
     ap.add_argument("--queries", type=int, default=500, help="held-out queries with ground truth (>= 200)")
     ap.add_argument("--latency-queries", type=int, default=200, help="queries timed one at a time per setting")
     ap.add_argument("--factories", default="IVF16384_HNSW32,SQ8", help="FAISS factory strings, ';'-separated")
@@ -362,6 +389,10 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.queries < 200:
         ap.error("--queries must be at least 200 (the ground truth of the protocol)")
+    if args.distribution == "real-like":
+        args.d = mixture_for(args).d             # the space's dimension, before any phase names its folder
+    else:
+        args.dataset = args.space = ""           # not part of the hard distribution's identity
     args.factory_list = [f.strip() for f in args.factories.split(";") if f.strip()]
     args.nprobe_list = [int(x) for x in args.nprobe.split(",")]
     args.k_factor_list = sorted({int(x) for x in args.k_factor.split(",")})

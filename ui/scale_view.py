@@ -13,7 +13,7 @@ import streamlit as st
 from engine.core.errors import MovieDNAError
 from engine.lab.bigann import headline
 from engine.lab.results import (BackendResults, GuideVerdict, ScaleResults, backend_results, bigann_result,
-                                guide_verdict, scale_results, scale_stem)
+                                bigann_stem, guide_verdict, scale_results, scale_stem)
 from engine.published import published_dir
 from ui.plain import say
 from ui.text import t
@@ -39,8 +39,8 @@ def _backends(stamp: tuple[int, int] | None) -> BackendResults | None:
 
 
 @st.cache_data(show_spinner=False)
-def _bigann(stamp: tuple[int, int] | None) -> dict[str, Any] | None:
-    doc = bigann_result()
+def _bigann(stamp: tuple[int, int] | None, distribution: str = "hard") -> dict[str, Any] | None:
+    doc = bigann_result(distribution=distribution)
     return None if doc is None else {"doc": doc, "headline": headline(doc)}
 
 
@@ -80,9 +80,9 @@ def scale_view() -> ScaleView | None:
     return ScaleView(res, rows, best, exact[0] if exact else None, exact[-1] if exact else None)
 
 
-def bigann_view() -> dict[str, Any] | None:
-    """``{"doc": the verified bench_100m body, "headline": its figures}`` or None."""
-    return _verified(_bigann, "bigann-100000000")
+def bigann_view(distribution: str = "hard") -> dict[str, Any] | None:
+    """``{"doc": the verified bench_100m body of ``distribution``, "headline": its figures}`` or None."""
+    return _verified(_bigann, bigann_stem(100_000_000, distribution), distribution)
 
 
 def backends_view() -> tuple[BackendResults, pd.DataFrame] | None:
@@ -149,7 +149,7 @@ def pareto_view(distribution: str) -> ParetoView | None:
                            t("col_pca90"): s.pca90_dims, t("col_contrast"): s.relative_contrast,
                            t("col_nn_cos"): s.mean_10nn_cos} for s in res.stats])
     load = ", ".join(f"{n:,}: {v:.1f}" for n, v in res.load_avg)
-    big = bigann_view()
+    big = bigann_view(distribution)
     try:
         verdict = verdict_text(guide_verdict(distribution, res, big["doc"] if big else None))
     except MovieDNAError as exc:

@@ -126,13 +126,34 @@ def sidecar(path: Path) -> Path:
 
 def write_clustered(path: Path | str, n: int, d: int, seed: int = 0, chunk: int = 1_000_000,
                     progress: Progress = no_progress) -> VectorFile:
-    """Write :func:`engine.lab.scale.clustered_vectors` (n, d, seed) to ``path`` chunk by chunk
-    (peak memory: one chunk plus n int64 labels), or reuse the file when its sidecar says it
-    already holds exactly these rows.  The data is renamed into place before the sidecar is
-    written, both atomically."""
-    path = Path(path)
+    """Write :func:`engine.lab.scale.clustered_vectors` (n, d, seed), the hard distribution, to
+    ``path`` chunk by chunk (:func:`write_chunks`)."""
     params = {"generator": "engine.lab.scale.clustered_chunks", "n": int(n), "d": int(d), "seed": int(seed),
               "n_clusters": max(16, int(np.sqrt(n))), "spread": 1.25, "centers_seed": 12345}
+    return write_chunks(path, params, clustered_chunks(n, d, seed=seed, chunk=chunk), progress)
+
+
+def write_mixture(path: Path | str, model: Any, n: int, seed: int = 0, chunk: int = 1_000_000,
+                  progress: Progress = no_progress) -> VectorFile:
+    """Write ``n`` rows of the real-like distribution (:func:`engine.lab.mixture.mixture_chunks` of
+    ``model``, a verified :class:`~engine.lab.mixture.Mixture`) to ``path`` chunk by chunk; the sidecar
+    names the mixture by its sha256 and the vectors it was fitted to."""
+    from engine.lab.mixture import mixture_chunks
+
+    params = {"generator": "engine.lab.mixture.mixture_chunks", "n": int(n), "d": int(model.d), "seed": int(seed),
+              "mixture_sha256": model.sha256, "mixture_k": int(model.k), "mixture_rank": int(model.rank),
+              "source": dict(model.source)}
+    return write_chunks(path, params, mixture_chunks(model, n, seed=seed, chunk=chunk), progress)
+
+
+def write_chunks(path: Path | str, params: dict[str, Any], chunks: Iterator[tuple[int, np.ndarray]],
+                 progress: Progress = no_progress) -> VectorFile:
+    """Write the (first row, float32 (m, d)) ``chunks`` of ``params["n"]`` rows to ``path`` (peak
+    memory: one chunk plus what the generator holds), or reuse the file when its sidecar says it
+    already holds exactly the rows ``params`` describe.  The data is renamed into place before the
+    sidecar is written, both atomically."""
+    path = Path(path)
+    n = int(params["n"])
     try:
         old = VectorFile.open(path)
         if {k: old.meta.get(k) for k in params} == params:
@@ -144,7 +165,7 @@ def write_clustered(path: Path | str, n: int, d: int, seed: int = 0, chunk: int 
     h = hashlib.sha256()
     t0 = time.perf_counter()
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        for s, block in clustered_chunks(n, d, seed=seed, chunk=chunk):
+        for s, block in chunks:
             data = np.ascontiguousarray(block, dtype="<f4").tobytes()
             h.update(data)
             fh.write(data)
@@ -152,7 +173,7 @@ def write_clustered(path: Path | str, n: int, d: int, seed: int = 0, chunk: int 
         fh.flush()
     meta = {**params, "sha256": h.hexdigest(), "seconds": round(time.perf_counter() - t0, 1)}
     atomic_write_json(sidecar(path), meta)
-    return VectorFile(path, int(n), int(d), meta)
+    return VectorFile(path, n, int(params["d"]), meta)
 
 
 def streamed_exact(vf: VectorFile, queries: np.ndarray, k: int = 10, stop: int | None = None,

@@ -221,9 +221,23 @@ def backend_results(folder: Path | str | None = None) -> BackendResults | None:
     return None if doc is None else parse_backends(doc)
 
 
-def bigann_result(n: int = 100_000_000, folder: Path | str | None = None) -> dict[str, Any] | None:
-    """The verified ``bigann-<n>.json`` body (read its figures with :func:`engine.lab.bigann.headline`)."""
-    return _load(f"bigann-{int(n)}", folder)
+def bigann_stem(n: int, distribution: str = "hard") -> str:
+    """``bigann-<n>`` (the hard distribution, as the first runs named it) or ``bigann-<n>-<distribution>``."""
+    scale_stem(distribution)                       # an unknown distribution is refused in one sentence
+    return f"bigann-{int(n)}" if distribution == "hard" else f"bigann-{int(n)}-{distribution}"
+
+
+def bigann_result(n: int = 100_000_000, folder: Path | str | None = None,
+                  distribution: str = "hard") -> dict[str, Any] | None:
+    """The verified ``bench_100m`` body of ``distribution`` at ``n`` (read its figures with
+    :func:`engine.lab.bigann.headline`); None when there is none.  :class:`ArtifactError` when a file
+    holds another distribution than its name."""
+    stem = bigann_stem(n, distribution)
+    doc = _load(stem, folder)
+    if doc is not None and str(doc.get("distribution", "hard")) != distribution:
+        raise ArtifactError(f"The result file {stem}.json describes the {doc.get('distribution')} distribution, not "
+                            f"{distribution}; run python benchmarks/bench_100m.py again.")
+    return doc
 
 
 #: the guide's claim: exact search over 100M vectors about 10 s, an ANN index about 0.01 s, at ~99 %

@@ -115,3 +115,17 @@ def test_draw_names_both_distributions(model):
         draw("real-like", 10, 8)
     with pytest.raises(BadQueryError):
         draw("easy", 10, 8)
+
+
+def test_the_100m_file_of_the_real_like_distribution_holds_the_mixtures_rows(model, tmp_path):
+    from engine.lab import bigann
+
+    saved = save_mixture(tmp_path / "m.npz", model)
+    vf = bigann.write_mixture(tmp_path / "v.f32", saved, 5_000, chunk=1_234)
+    np.testing.assert_array_equal(np.asarray(vf.memmap()), mixture_vectors(saved, 5_000))
+    assert vf.meta["mixture_sha256"] == saved.sha256 and vf.meta["source"] == dict(saved.source)
+    assert vf.meta["source"]["vectors_sha256"] == SOURCE["vectors_sha256"]   # names the real vectors behind it
+    again = bigann.write_mixture(tmp_path / "v.f32", saved, 5_000)
+    assert again.meta["seconds"] == vf.meta["seconds"]                       # reused, not rewritten
+    other = save_mixture(tmp_path / "m2.npz", fit_mixture(low_rank(), SOURCE, k=4, rank=6, seed=1))
+    assert bigann.write_mixture(tmp_path / "v.f32", other, 5_000).sha256 != vf.sha256   # another mixture: rewritten

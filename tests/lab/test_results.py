@@ -95,3 +95,19 @@ def test_the_guides_claim_is_judged_on_measured_rows_of_its_own_distribution():
     assert guide_verdict("hard", unreached).ann_s is None
     with pytest.raises(ArtifactError, match="lacks"):
         guide_verdict("hard", None, {"n": 5})
+
+
+def test_a_100m_file_is_read_for_its_own_distribution_only(tmp_path):
+    from engine.core.errors import BadQueryError
+    from engine.lab.results import bigann_stem
+
+    assert bigann_stem(100_000_000) == "bigann-100000000"
+    assert bigann_stem(10_000_000, "real-like") == "bigann-10000000-real-like"
+    with pytest.raises(BadQueryError):
+        bigann_stem(10, "../x")
+    write_sealed_json(tmp_path / "bigann-100000000-real-like.json", _bigann("hard"))   # hard rows, real-like name
+    with pytest.raises(ArtifactError, match="describes the hard distribution"):
+        bigann_result(folder=tmp_path, distribution="real-like")
+    write_sealed_json(tmp_path / "bigann-100000000-real-like.json", _bigann("real-like"))
+    assert bigann_result(folder=tmp_path, distribution="real-like")["distribution"] == "real-like"
+    assert bigann_result(folder=tmp_path) is None                       # no hard file in this folder
