@@ -150,8 +150,30 @@ def filtered_params(cfg: IndexConfig, sel: Any, where: Selection, ntotal: int, n
     return faiss.SearchParameters(sel=sel), ""
 
 
-def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
-    """Build the raw FAISS index over normalised vectors ``xn`` float32 (n, d)."""
+def _ivf_nlist(n: int, cfg: IndexConfig) -> int:
+    return min(cfg.nlist or auto_nlist(n), max(n, 1))
+
+
+def _training_sample(xn: np.ndarray, nlist: int) -> np.ndarray:
+    n = len(xn)
+    return xn if n <= 64 * nlist else xn[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
+
+
+def train_coarse(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
+    """The trained coarse quantizer (k-means centroids, ``IndexFlatIP`` with nlist rows) that
+    :func:`build_faiss` would train for IVF config ``cfg`` over ``xn``: the same sample, the same
+    k-means, so an index built on it equals one that trained its own.  Every IVF codec with this
+    nlist can share it (the k-means is most of an IVF build)."""
+    d = xn.shape[1]
+    quantizer = faiss.IndexFlatIP(d)
+    faiss.IndexIVFFlat(quantizer, d, _ivf_nlist(len(xn), cfg), faiss.METRIC_INNER_PRODUCT).train(
+        _training_sample(xn, _ivf_nlist(len(xn), cfg)))
+    return quantizer
+
+
+def build_faiss(xn: np.ndarray, cfg: IndexConfig, coarse: faiss.Index | None = None) -> faiss.Index:
+    """Build the raw FAISS index over normalised vectors ``xn`` float32 (n, d).  ``coarse``: an IVF
+    config's trained quantizer (:func:`train_coarse`), copied, so its k-means is not run again."""
     n, d = xn.shape
     if cfg.kind == "exact":
         index: faiss.Index = faiss.IndexFlatIP(d)
@@ -159,8 +181,10 @@ def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
         index = faiss.IndexHNSWFlat(d, cfg.hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = cfg.ef_construction
     else:
-        nlist = min(cfg.nlist or auto_nlist(n), max(n, 1))
-        quantizer = faiss.IndexFlatIP(d)
+        nlist = _ivf_nlist(n, cfg)
+        if coarse is not None and coarse.ntotal != nlist:
+            raise ValueError(f"the shared quantizer has {coarse.ntotal} centroids, the config asks for {nlist}")
+        quantizer = faiss.clone_index(coarse) if coarse is not None else faiss.IndexFlatIP(d)
         if cfg.ivf_codec == "sq8":
             base = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_8bit,
                                                  faiss.METRIC_INNER_PRODUCT)
@@ -172,8 +196,8 @@ def build_faiss(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
             index = faiss.IndexRefineFlat(base)
         else:
             index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = xn if n <= 64 * nlist else xn[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
-        index.train(sample)
+        # a trained quantizer with nlist rows makes FAISS skip the k-means and train only the codec
+        index.train(_training_sample(xn, nlist))
     index.add(xn)
     return index
 

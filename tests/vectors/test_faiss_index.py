@@ -209,3 +209,25 @@ def test_recall_vs_exact_scores_neighbours_not_the_query_itself(data):
 
     idx.search = only_itself
     assert idx.recall_vs_exact(xn) <= 0.01
+
+
+@pytest.mark.parametrize("codec", ["flat", "sq8", "pqfs"])
+def test_an_ivf_on_a_shared_quantizer_equals_one_that_trained_its_own(codec):
+    """The Scale lab runs k-means once per nlist and hands the centroids to every codec: the index
+    must be the one a build of its own gives (same lists, same answers)."""
+    from engine.vectors.faiss_index import build_faiss, search_params, train_coarse
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5_000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    cfg = IndexConfig("ivf", nlist=32, nprobe=4, ivf_codec=codec)
+    coarse = train_coarse(x, cfg)
+    own, shared = build_faiss(x, cfg), build_faiss(x, cfg, coarse)
+    params = search_params(cfg)
+    a = own.search(x[:50], 10, params=params)
+    b = shared.search(x[:50], 10, params=params)
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
+    assert coarse.ntotal == 32                              # the shared one is copied, never filled by a build
+    with pytest.raises(ValueError, match="centroids"):
+        build_faiss(x, IndexConfig("ivf", nlist=64, ivf_codec=codec), coarse)
