@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from engine.data.filters import GENRE_MODES
+from engine.lab.results import EXACT_WHERE
 from engine.core.registry import SCALE_DISTRIBUTIONS, SPACES, TASTE_STRATEGIES, TEXT_SPACES
 from ui.text import TEXT
 
@@ -24,6 +25,7 @@ FAMILIES = {
     "mood_space_": ("auto", *TEXT_SPACES),
     "filter_mode_": GENRE_MODES,
     "dist_": (*SCALE_DISTRIBUTIONS, *(f"{d}_what" for d in SCALE_DISTRIBUTIONS)),
+    "guide_exact_": EXACT_WHERE,
 }
 
 
