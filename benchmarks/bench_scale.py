@@ -61,11 +61,12 @@ def nlists_for(n: int) -> list[int]:
     return out
 
 
-def configs_for(n: int, families: list[str], quick: bool) -> list[IndexConfig]:
+def configs_for(n: int, families: list[str], quick: bool,
+                hnsw_builds: tuple[tuple[int, int], ...] = HNSW_BUILDS) -> list[IndexConfig]:
     cfgs: list[IndexConfig] = []
     nlists = nlists_for(n)[-2:] if quick else nlists_for(n)
     if "hnsw" in families:
-        for m, efc in HNSW_BUILDS[-1:] if quick else HNSW_BUILDS:
+        for m, efc in hnsw_builds[-1:] if quick else hnsw_builds:
             cfgs += [IndexConfig("hnsw", hnsw_m=m, ef_construction=efc, ef_search=e) for e in HNSW_EF]
     for codec in IVF_CODECS:
         if f"ivf-{codec}" not in families:
@@ -143,6 +144,8 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--latency-seconds", type=float, default=5.0, help="single-query timing budget per row")
     ap.add_argument("--quick", action="store_true", help="one HNSW build and the two largest nlists")
+    ap.add_argument("--hnsw-builds", default=";".join(f"{m},{e}" for m, e in HNSW_BUILDS), metavar="M,EFC[;M,EFC]",
+                    help="the HNSW graphs to build (each searched at every efSearch); one 1M build takes tens of minutes")
     ap.add_argument("--out", default=None, help="default engine/published/scale-<distribution>.json")
     ap.add_argument("--merge", action="store_true", help="add/replace these sizes' rows in --out, keep the others")
     ap.add_argument("--show", action="store_true", help="print the tables of the verified --out file; measure nothing")
@@ -151,6 +154,12 @@ def main() -> int:
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     if unknown := [f for f in families if f not in FAMILIES]:
         ap.error(f"unknown families {unknown}; choose from {FAMILIES}")
+    try:
+        hnsw_builds = tuple((int(m), int(e)) for m, e in (b.split(",") for b in args.hnsw_builds.split(";") if b.strip()))
+    except ValueError:
+        ap.error(f"--hnsw-builds takes M,efConstruction pairs separated by ';', e.g. 16,100;32,200; got {args.hnsw_builds!r}")
+    if "hnsw" in families and (not hnsw_builds or any(m < 2 or e < 1 for m, e in hnsw_builds)):
+        ap.error("--hnsw-builds needs at least one pair with M >= 2 and efConstruction >= 1")
     args.out = args.out or str(published_path(scale_stem(args.distribution)))
     if args.show:
         doc = read_sealed_json(args.out)
@@ -178,7 +187,7 @@ def main() -> int:
     for n in sizes:
         t0 = time.time()
         load[str(n)] = round(os.getloadavg()[0], 2)
-        part = run_grid(n, args.d, configs_for(n, families, args.quick), n_queries=args.queries,
+        part = run_grid(n, args.d, configs_for(n, families, args.quick, hnsw_builds), n_queries=args.queries,
                         latency_seconds=args.latency_seconds, distribution=args.distribution, mixture=mixture,
                         progress=lambda f, m, n=n: logging.info("n=%s %.0f%% %s", f"{n:,}", 100 * f, m))
         rows += part
