@@ -12,7 +12,7 @@ import streamlit as st
 
 from engine.core.errors import MovieDNAError
 from engine.lab.bigann import headline
-from engine.lab.results import (BackendResults, GuideVerdict, ScaleResults, backend_results, bigann_result,
+from engine.lab.results import (GUIDE_ANN_S, BackendResults, GuideVerdict, ScaleResults, backend_results, bigann_result,
                                 bigann_stem, guide_verdict, scale_results, scale_stem)
 from engine.published import published_dir
 from ui.plain import say
@@ -122,7 +122,7 @@ def verdict_text(v: GuideVerdict | None) -> str:
            "index": v.ann_label, "ratio": f"{v.ratio:,.0f}" if v.ratio else "–"}
     if not v.at_guide_size:
         return t("guide_verdict_smaller", **fmt)
-    return t("guide_verdict_holds" if v.ann_holds else "guide_verdict_fails", times=f"{v.ann_s / 0.01:.0f}", **fmt)
+    return t("guide_verdict_holds" if v.ann_holds else "guide_verdict_fails", times=f"{v.ann_s / GUIDE_ANN_S:.0f}", **fmt)
 
 
 def pareto_view(distribution: str) -> ParetoView | None:

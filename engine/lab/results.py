@@ -280,7 +280,7 @@ def guide_verdict(distribution: str, family: ScaleResults | None,
         h = headline(dict(bigann))
         best = h["best"]
         ann_s = best["p50_ms"] / 1e3 if best else None
-        return GuideVerdict(distribution, int(h["n"]), int(h["n"]) >= GUIDE_N, float(h["exact_disk_s"]), "disk",
+        return GuideVerdict(distribution, int(h["n"]), int(h["n"]) >= GUIDE_N, float(h["exact_disk_s"]), EXACT_WHERE[0],
                             ann_s, float(best["recall_at_10"]) if best else None,
                             f"{h['factory']} nprobe={best['nprobe']}" if best else "",
                             None if ann_s is None or int(h["n"]) < GUIDE_N else ann_s <= GUIDE_ANN_S,
@@ -290,6 +290,6 @@ def guide_verdict(distribution: str, family: ScaleResults | None,
     n = family.sizes()[-1]
     exact, w = family.exact_at(n), family.winner(n, GUIDE_RECALL)
     same_run = exact is not None and w is not None and exact.run == w.run and w.p50_ms > 0
-    return GuideVerdict(distribution, n, False, exact.p50_ms / 1e3 if exact else None, "ram",
+    return GuideVerdict(distribution, n, False, exact.p50_ms / 1e3 if exact else None, EXACT_WHERE[1],
                         w.p50_ms / 1e3 if w else None, w.recall_at_10 if w else None, w.label if w else "",
                         None, exact.p50_ms / w.p50_ms if same_run else None)

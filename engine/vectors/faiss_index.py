@@ -164,10 +164,9 @@ def train_coarse(xn: np.ndarray, cfg: IndexConfig) -> faiss.Index:
     :func:`build_faiss` would train for IVF config ``cfg`` over ``xn``: the same sample, the same
     k-means, so an index built on it equals one that trained its own.  Every IVF codec with this
     nlist can share it (the k-means is most of an IVF build)."""
-    d = xn.shape[1]
+    d, nlist = xn.shape[1], _ivf_nlist(len(xn), cfg)
     quantizer = faiss.IndexFlatIP(d)
-    faiss.IndexIVFFlat(quantizer, d, _ivf_nlist(len(xn), cfg), faiss.METRIC_INNER_PRODUCT).train(
-        _training_sample(xn, _ivf_nlist(len(xn), cfg)))
+    faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT).train(_training_sample(xn, nlist))
     return quantizer
 
 
