@@ -111,14 +111,19 @@ class ParetoView:
     verdict: str                # the guide's "10 s vs 0.01 s at 99 %" on this distribution, in the UI's language
 
 
+def _duration(seconds: float) -> str:
+    """``16.7 s`` from one second up, ``28.4 ms`` / ``0.543 ms`` below (three significant digits)."""
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1e3:.3g} ms"
+
+
 def verdict_text(v: GuideVerdict | None) -> str:
     """One sentence on the guide's claim from a :class:`GuideVerdict` (measured figures only)."""
     if v is None:
         return t("guide_verdict_none")
     if v.ann_s is None:
         return t("guide_verdict_unreached", n=f"{v.n:,}")
-    fmt = {"n": f"{v.n:,}", "exact": f"{v.exact_s:.3g}" if v.exact_s is not None else "–",
-           "where": t(f"guide_exact_{v.exact_where}"), "ann": f"{v.ann_s:.3g}", "recall": f"{v.ann_recall:.3f}",
+    fmt = {"n": f"{v.n:,}", "exact": _duration(v.exact_s) if v.exact_s is not None else "–",
+           "where": t(f"guide_exact_{v.exact_where}"), "ann": _duration(v.ann_s), "recall": f"{v.ann_recall:.3f}",
            "index": v.ann_label, "ratio": f"{v.ratio:,.0f}" if v.ratio else "–"}
     if not v.at_guide_size:
         return t("guide_verdict_smaller", **fmt)

@@ -313,9 +313,8 @@ _E = {
                             "실제와 닮은 분포: 구축된 카탈로그의 실제 벡터에 맞춘 저차원 가우시안 혼합(치우친 클러스터 "
                             "크기, 분산 대부분을 가진 소수의 방향). 형태 지표를 실제 벡터의 것과 나란히 보입니다."),
     "families_where": ("Measured on the {dist} distribution, on {where}; load average at the start of each size: "
-                       "{load}. These are small sizes measured on a shared machine.",
-                       "{dist} 분포에서 측정, 측정 환경: {where}; 크기별 시작 시 부하 평균: {load}. 공유 기계에서 "
-                       "측정한 작은 크기입니다."),
+                       "{load}.",
+                       "{dist} 분포에서 측정, 측정 환경: {where}; 크기별 시작 시 부하 평균: {load}."),
     "no_family_results": ("No index-family results for the {dist} distribution yet: run "
                           "`python benchmarks/bench_scale.py --distribution {dist}`.",
                           "{dist} 분포의 인덱스 계열 결과가 아직 없습니다: "
@@ -349,21 +348,21 @@ _E = {
                                 "가이드의 \"99 % 에서 10 초 대 0.01 초\": 이 분포의 {n} 개 벡터에서 recall@10 0.99 에 "
                                 "도달한 설정이 없습니다."),
     "guide_verdict_smaller": ("The guide's \"10 s vs 0.01 s at 99 %\" is about 100 million vectors; this distribution "
-                              "is measured up to {n} so far, so it is not checked here. At {n}: exact {exact} s ({where}), "
-                              "{index} {ann} s at recall@10 {recall} ({ratio}x exact, same run).",
+                              "is measured up to {n} so far, so it is not checked here. At {n}: exact {exact} ({where}), "
+                              "{index} {ann} at recall@10 {recall} ({ratio}x exact, same run).",
                               "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 1억 개 벡터에 대한 말인데, 이 분포는 지금까지 "
-                              "{n} 개까지만 측정했으므로 여기서는 확인하지 않습니다. {n} 개에서: 정확 검색 {exact} 초 "
-                              "({where}), {index} 는 recall@10 {recall} 에서 {ann} 초(같은 실행의 정확 검색 대비 {ratio}배)."),
+                              "{n} 개까지만 측정했으므로 여기서는 확인하지 않습니다. {n} 개에서: 정확 검색 {exact} "
+                              "({where}), {index} 는 recall@10 {recall} 에서 {ann}(같은 실행의 정확 검색 대비 {ratio}배)."),
     "guide_verdict_holds": ("The guide's \"10 s vs 0.01 s at 99 %\" holds on this distribution at {n} vectors: exact "
-                            "{exact} s ({where}), {index} {ann} s at recall@10 {recall} ({ratio}x exact).",
+                            "{exact} ({where}), {index} {ann} at recall@10 {recall} ({ratio}x exact).",
                             "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 이 분포의 {n} 개 벡터에서 성립합니다: 정확 검색 "
-                            "{exact} 초({where}), {index} 는 recall@10 {recall} 에서 {ann} 초(정확 검색 대비 {ratio}배)."),
+                            "{exact}({where}), {index} 는 recall@10 {recall} 에서 {ann}(정확 검색 대비 {ratio}배)."),
     "guide_verdict_fails": ("The guide's \"10 s vs 0.01 s at 99 %\" does not hold on this distribution at {n} vectors: "
-                            "exact {exact} s ({where}), but the fastest index at recall@10 ≥ 0.99 ({index}, recall "
-                            "{recall}) takes {ann} s, {times}x the guide's 0.01 s ({ratio}x faster than exact).",
+                            "exact {exact} ({where}), but the fastest index at recall@10 ≥ 0.99 ({index}, recall "
+                            "{recall}) takes {ann}, {times}x the guide's 0.01 s ({ratio}x faster than exact).",
                             "가이드의 \"99 % 에서 10 초 대 0.01 초\" 는 이 분포의 {n} 개 벡터에서 성립하지 않습니다: "
-                            "정확 검색 {exact} 초({where}), recall@10 ≥ 0.99 에서 가장 빠른 인덱스({index}, recall "
-                            "{recall})는 {ann} 초로 가이드의 0.01 초의 {times}배입니다(정확 검색보다 {ratio}배 빠름)."),
+                            "정확 검색 {exact}({where}), recall@10 ≥ 0.99 에서 가장 빠른 인덱스({index}, recall "
+                            "{recall})는 {ann}로 가이드의 0.01 초의 {times}배입니다(정확 검색보다 {ratio}배 빠름)."),
     "guide_exact_disk": ("streamed from disk", "디스크에서 읽으며"),
     "guide_exact_ram": ("in RAM, one thread", "메모리, 스레드 하나"),
     "no_scale_results": ("No saved scale results: run `python benchmarks/bench_scale.py`.",
