@@ -12,8 +12,8 @@ import streamlit as st
 
 from engine.core.errors import MovieDNAError
 from engine.lab.bigann import headline
-from engine.lab.results import (GUIDE_ANN_S, BackendResults, GuideVerdict, ScaleResults, backend_results, bigann_result,
-                                bigann_stem, guide_verdict, scale_results, scale_stem)
+from engine.lab.results import (BIGANN_SIZES, GUIDE_ANN_S, BackendResults, GuideVerdict, ScaleResults, backend_results,
+                                bigann_result, bigann_stem, family_results, guide_verdict, scale_results, scale_stem)
 from engine.published import published_dir
 from ui.plain import say
 from ui.text import t
@@ -45,14 +45,16 @@ def _bigann(stamp: tuple[int, int] | None, distribution: str = "hard") -> dict[s
 
 
 @st.cache_data(show_spinner=False)
-def _families(stamp: tuple[int, int] | None, distribution: str) -> ScaleResults | None:
-    return scale_results(distribution=distribution)
+def _families(stamps: tuple[tuple[int, int] | None, ...], distribution: str) -> ScaleResults | None:
+    return family_results(distribution)
 
 
-def _verified(loader, stem: str, *args):
-    """The loader's answer, or None with one sentence when the file fails its checks."""
+def _verified(loader, stem: str | tuple[str, ...], *args):
+    """The loader's answer (its cache keyed by the files' stamps), or None with one sentence when a
+    file fails its checks."""
     try:
-        return loader(_stamp(stem), *args)
+        key = _stamp(stem) if isinstance(stem, str) else tuple(_stamp(s) for s in stem)
+        return loader(key, *args)
     except MovieDNAError as exc:
         say("error", exc)
         return None
@@ -132,16 +134,17 @@ def verdict_text(v: GuideVerdict | None) -> str:
 
 def pareto_view(distribution: str) -> ParetoView | None:
     """The verified ``scale-<distribution>.json`` as frames, or None (missing, or refused with one sentence)."""
-    res = _verified(_families, scale_stem(distribution), distribution)
+    stems = (scale_stem(distribution), *(bigann_stem(n, distribution) for n in BIGANN_SIZES))
+    res = _verified(_families, stems, distribution)  # bench_scale's sizes and bench_100m's 10M / 100M runs
     if res is None:
         return None
     front = {(r.n, r.label) for n in res.sizes() for r in res.pareto(n)}
     rows = pd.DataFrame([{**r.__dict__, "on_front": (r.n, r.label) in front} for r in res.rows])
     winners = []
     for n in res.sizes():
-        exact = res.exact_at(n)
         for floor in FLOORS:
             w = res.winner(n, floor)
+            exact = res.exact_at(n, w.run if w is not None else None)
             same_run = w is not None and exact is not None and exact.run == w.run
             winners.append({
                 t("col_n"): n, t("col_floor"): f"≥ {floor}", t("col_index"): w.label if w else t("not_reached"),

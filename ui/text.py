@@ -241,13 +241,15 @@ _E = {
                       "at a few. Synthetic clustered 64-d vectors (the hard distribution), measured on {where}.",
                       "정확 검색은 모든 벡터와 비교하고, ANN 색인(HNSW 그래프, IVF 클러스터)은 일부만 봅니다. "
                       "합성 클러스터 64차원 벡터(어려운 분포), 측정 환경: {where}."),
-    "bigann_missing": ("The 100-million row has not been measured here: run `python benchmarks/bench_100m.py`.",
-                       "1억 벡터 행은 아직 측정되지 않았습니다: `python benchmarks/bench_100m.py` 를 실행하세요."),
     "bigann_title": ("{n} vectors, measured (not estimated)", "{n}개 벡터, 추정이 아닌 실측"),
-    "bigann_where": ("Measured on {where}; {d}-d synthetic clustered vectors, the hard distribution. The "
+    "bigann_where": ("Measured on {where}; {d}-d vectors of the {dist} distribution. The "
                      "float32 vectors do not fit in RAM: exact search streams them from disk.",
-                     "측정 환경: {where}; 어려운 분포의 {d}차원 합성 벡터. float32 벡터가 RAM에 들어가지 않아 "
+                     "측정 환경: {where}; {dist}의 {d}차원 벡터. float32 벡터가 RAM에 들어가지 않아 "
                      "정확 검색은 디스크에서 읽어 가며 계산합니다."),
+    "bigann_missing_dist": ("The 100-million row of the {dist} distribution has not been measured here: run "
+                            "`python benchmarks/bench_100m.py --distribution {option}`.",
+                            "{dist}의 1억 벡터 행은 아직 측정되지 않았습니다: "
+                            "`python benchmarks/bench_100m.py --distribution {option}` 를 실행하세요."),
     "bigann_exact_disk": ("Exact, {n}, from disk (p50)", "정확 검색, {n}개, 디스크 (p50)"),
     "bigann_exact_disk_help": ("One query on one thread, the file's pages dropped from the page cache first; "
                                "the disk delivered {gbps} GB/s.",
@@ -288,12 +290,12 @@ _E = {
     "col_speedup": ("speed-up", "속도 향상"),
     "col_run": ("run", "실행"),
     "bigann_protocol_text": (
-        "100,000,000 synthetic 64-d vectors are generated in chunks into one float32 file on disk; exact top-10 of "
+        "100,000,000 vectors of the chosen distribution are generated in chunks into one float32 file on disk; exact top-10 of "
         "500 held-out queries is the ground truth. The IVF index (HNSW coarse quantizer, SQ8 codes) is trained on a "
         "sample and searched one query at a time on one thread; the short list is re-ranked with the exact rows read "
         "from the file, after its pages were dropped from the page cache. Exact search is timed from disk (page cache "
         "dropped) and in RAM over the largest prefix that fits. Full protocol: docs/SCALE.md, \"The 100-million row\".",
-        "64차원 합성 벡터 1억 개를 청크 단위로 디스크의 float32 파일 하나에 만들고, 따로 뗀 질의 500개의 정확한 "
+        "선택한 분포의 벡터 1억 개를 청크 단위로 디스크의 float32 파일 하나에 만들고, 따로 뗀 질의 500개의 정확한 "
         "top-10 을 정답으로 삼습니다. IVF 인덱스(HNSW 거친 양자화기, SQ8 코드)는 표본으로 학습하고 스레드 하나에서 "
         "질의를 하나씩 검색합니다. 후보 목록은 페이지 캐시를 비운 뒤 파일에서 읽은 정확한 벡터로 재정렬합니다. 정확 "
         "검색은 디스크(페이지 캐시 비움)와, RAM 에 들어가는 가장 큰 앞부분에서 잽니다. 전체 방법: docs/SCALE.md, "

@@ -56,13 +56,13 @@ else:
     n_front = st.selectbox(t("pareto_size"), fam.sizes, format_func=lambda v: f"{v:,}", key="scale_pareto_n")
     st.plotly_chart(pareto_chart(fam.rows, n_front, dist_name), key="scale_pareto_chart")
 
-big = bigann_view()
+big = bigann_view(dist)  # the 100M run of the distribution picked above
 if big is None:
-    say("caption", t("bigann_missing"))
+    say("caption", t("bigann_missing_dist", dist=dist_name, option=dist))
 else:
     h, doc = big["headline"], big["doc"]
     st.subheader(t("bigann_title", n=f"{h['n']:,}"))
-    say("caption", t("bigann_where", where=h["where"], d=h["d"]))
+    say("caption", t("bigann_where", where=h["where"], d=h["d"], dist=dist_name))
     c = st.columns(4)
     c[0].metric(t("bigann_exact_disk", n=f"{h['n']:,}"), f"{h['exact_disk_s']:.1f} s",
                 help=t("bigann_exact_disk_help", gbps=h["exact_disk_gbps"]))

@@ -297,6 +297,32 @@ def build_ivf(vf: VectorFile, plan: IvfPlan, stop: int | None = None, progress: 
     return index, facts
 
 
+def two_level_quantizer(vf: VectorFile, factory: str, train_rows: int, niter: int = 10, seed: int = 1234,
+                        progress: Progress = no_progress) -> tuple[faiss.Index, float]:
+    """A coarse quantizer for ``factory`` (``IVF<nlist>_HNSW<M>,...``) whose centroids come from
+    two-level k-means on the first ``train_rows`` rows: √nlist clusters first, then each split into
+    sub-clusters in proportion to its rows.  One level over 65,536 centroids costs about nlist
+    times the rows; two levels cost about 2·√nlist times, which is what fits two cores.
+
+    Returns (an ``IndexHNSWFlat`` inner-product index holding the nlist spherical centroids, seconds);
+    :func:`build_ivf` takes it as ``coarse`` and then trains only the codes."""
+    from faiss.contrib.clustering import two_level_clustering
+
+    nlist = IvfPlan(factory).nlist()
+    head = factory.split(",")[0]
+    if "_HNSW" not in head or nlist < 4:
+        raise BadQueryError(f"Two-level k-means builds an HNSW coarse quantizer; {factory} has none.")
+    m = int(head.split("_HNSW")[1])
+    t0 = time.perf_counter()
+    progress(0.0, f"two-level k-means: {nlist:,} centroids from {train_rows:,} rows")
+    xt = vf.rows(0, min(train_rows, vf.n))
+    cent, _ = two_level_clustering(xt, int(round(np.sqrt(nlist))), nlist, clustering_niter=niter, spherical=True,
+                                seed=seed)
+    quantizer = faiss.IndexHNSWFlat(vf.d, m, faiss.METRIC_INNER_PRODUCT)
+    quantizer.add(np.ascontiguousarray(cent, dtype=np.float32))
+    return quantizer, time.perf_counter() - t0
+
+
 def ivf_ram_bytes(index: faiss.Index) -> int:
     """Bytes of the index's own arrays: list codes and ids, centroids, quantizer graph links."""
     ivf = faiss.extract_index_ivf(index)

@@ -13,7 +13,7 @@ same run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -109,8 +109,9 @@ class ScaleResults:
         ok = [r for r in self.rows if r.n == n and r.kind != "exact" and r.recall_at_10 >= min_recall]
         return min(ok, key=lambda r: (r.p50_ms, r.memory_mb or 0.0)) if ok else None
 
-    def exact_at(self, n: int) -> ScaleRow | None:
-        return next((r for r in self.rows if r.n == n and r.kind == "exact"), None)
+    def exact_at(self, n: int, run: str | None = None) -> ScaleRow | None:
+        """Exact search at size ``n`` (of run ``run`` when given: the one a ratio may pair with)."""
+        return next((r for r in self.rows if r.n == n and r.kind == "exact" and run in (None, r.run)), None)
 
     def exact(self) -> tuple[ScaleRow, ...]:
         return tuple(sorted((r for r in self.rows if r.kind == "exact"), key=lambda r: r.n))
@@ -238,6 +239,82 @@ def bigann_result(n: int = 100_000_000, folder: Path | str | None = None,
         raise ArtifactError(f"The result file {stem}.json describes the {doc.get('distribution')} distribution, not "
                             f"{distribution}; run python benchmarks/bench_100m.py again.")
     return doc
+
+
+#: the sizes ``bench_100m.py`` runs at, whose results join a distribution's index families
+BIGANN_SIZES: tuple[int, ...] = (10_000_000, 100_000_000)
+
+
+def _factory_family(factory: str) -> str:
+    """``IVF16384_HNSW32,SQ8`` -> ``ivf-sq8`` (the families of :func:`engine.lab.scale.family`)."""
+    codec = factory.split(",")[-1].strip().lower()
+    if codec.startswith("sq8"):
+        return "ivf-sq8"
+    if codec.startswith("pq") and codec.endswith("fs"):
+        return "ivf-pqfs"
+    return "ivf-flat" if codec == "flat" else "ivf"
+
+
+def bigann_rows(doc: Mapping[str, Any]) -> tuple[ScaleRow, ...]:
+    """A verified ``bench_100m`` body as Scale lab rows, all of one run: exact search (in RAM when the
+    whole set was loaded, else streamed from disk: ``label`` says which) and every measured (factory,
+    nprobe, short list) point.  ``memory_mb`` of an IVF row is the index alone (the re-ranked rows are
+    read from the vector file on disk); ``build_s`` counts the k-means even when another index of the
+    run trained it; ``batch_qps`` is None where the file timed the batch without its re-ranking.
+    :class:`ArtifactError` when a figure is missing."""
+    name = bigann_stem(int(doc.get("n", 0)), str(doc.get("distribution", "hard"))) + ".json"
+    try:
+        n, d, dist = int(doc["n"]), int(doc["d"]), str(doc.get("distribution", "hard"))
+        run = f"bench_100m {doc['date']}"
+        ex = doc["exact"]
+        rows: list[ScaleRow] = []
+        if int(ex["ram"]["n"]) == n:
+            secs = [float(x) for x in ex["ram"]["seconds"]]
+            rows.append(ScaleRow("exact", "flat inner product, in RAM", n, d, 1.0, float(ex["ram"]["p50_s"]) * 1e3,
+                                 max(secs) * 1e3, None, 0.0, n * d * 4 / 2**20, run, "exact", dist))
+        else:
+            secs = [float(x) for x in ex["disk"]["seconds"]]
+            rows.append(ScaleRow("exact", "exact, streamed from disk", n, d, 1.0, float(ex["disk"]["p50_s"]) * 1e3,
+                                 max(secs) * 1e3, None, 0.0, None, run, "exact", dist))
+        builds = doc["build"]
+        kmeans_s = {f.split(",")[0]: float(b["train_s"]) for f, b in builds.items() if b.get("kmeans") != "shared"}
+        for factory, res in doc["search"].items():
+            b = builds[factory]
+            prefix = factory.split(",")[0]
+            build_s = float(b["add_s"]) + float(b["train_s"]) + (kmeans_s.get(prefix, 0.0) if b.get("kmeans") == "shared" else 0.0)
+            for r in res["curve"]:
+                kf = int(r["k_factor"])
+                label = f"{factory} nprobe={int(r['nprobe'])}" + (f" x{kf} from disk" if kf > 1 else "")
+                qps = float(r["batch_qps"]) if kf == 1 or r.get("batch_reranks") else None
+                rows.append(ScaleRow("ivf", label, n, d, float(r["recall_at_10"]), float(r["p50_ms"]),
+                                     float(r["p99_ms"]), qps, round(build_s, 1), float(b["ram_bytes"]) / 2**20, run,
+                                     _factory_family(factory), dist))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _fail(name, exc) from None
+    return tuple(rows)
+
+
+def family_results(distribution: str, folder: Path | str | None = None) -> ScaleResults | None:
+    """One distribution's index families at every measured size: ``scale-<distribution>.json``
+    (``bench_scale.py``, 40k to 1M or 10M, in RAM) joined by its ``bench_100m.py`` runs at
+    :data:`BIGANN_SIZES` (their own runs: a ratio never pairs rows of two runs).  None when neither
+    exists; a size both measured keeps the bench_scale rows and adds the bench_100m ones beside them."""
+    fam = scale_results(folder, distribution)
+    extra: list[ScaleRow] = []
+    notes: list[str] = []
+    where = ""
+    for n in BIGANN_SIZES:
+        doc = bigann_result(n, folder, distribution)
+        if doc is None:
+            continue
+        extra.extend(bigann_rows(doc))
+        notes.append(f"{n:,}: {doc.get('command', 'python benchmarks/bench_100m.py')}")
+        where = where or where_measured(doc.get("measured_on", {}), doc.get("date"))
+    if fam is None and not extra:
+        return None
+    if fam is None:
+        return ScaleResults(tuple(extra), where, "", "bench_100m.py", tuple(notes), distribution)
+    return replace(fam, rows=fam.rows + tuple(extra), notes=fam.notes + tuple(notes))
 
 
 #: the guide's claim: exact search over 100M vectors about 10 s, an ANN index about 0.01 s, at ~99 %

@@ -137,3 +137,26 @@ def test_the_100m_run_judges_the_claim_on_its_own_distribution(published):
     assert "exact 16.7 s" in infos and "takes 109 ms, 11x the guide's 0.01 s" in infos   # units a reader can read
     at.radio(key="scale_distribution").set_value("real-like").run()
     assert "measured up to 200,000 so far" in " ".join(i.value for i in at.info)   # never the hard run's figures
+
+
+def test_the_big_runs_join_their_distributions_sizes_and_the_100m_section_follows_the_pick(published):
+    import shutil
+    from pathlib import Path
+
+    import engine.published
+
+    for stem in ("bigann-100000000", "bigann-10000000"):          # the committed hard runs at 100M and 10M
+        shutil.copy(Path(engine.published.__file__).parent / f"{stem}.json", published / f"{stem}.json")
+    at = open_scale()
+    assert at.selectbox(key="scale_pareto_n").options == ["40,000", "200,000", "10,000,000", "100,000,000"]
+    winners = table_with(at, "recall floor")
+    at10m = winners[(winners["vectors"] == 10_000_000) & (winners["recall floor"] == "≥ 0.99")].iloc[0]
+    # the 10M run's own exact search in RAM (0.234 s) over its fastest setting at 0.99 (9.3 ms)
+    assert at10m["index"].startswith("IVF8192_HNSW32,SQ8 nprobe=512") and at10m["speed-up"] == pytest.approx(25.2, abs=0.1)
+    assert "scale_bigann_curve" in [c.key for c in at.get("plotly_chart")]
+    assert "the hard distribution" in " ".join(c.value for c in at.caption)
+    at.radio(key="scale_distribution").set_value("real-like").run()
+    assert not at.exception
+    assert "scale_bigann_curve" not in [c.key for c in at.get("plotly_chart")]       # no real-like 100M run here
+    assert any(escape("bench_100m.py --distribution real-like") in c.value for c in at.caption)
+    assert at.selectbox(key="scale_pareto_n").options == ["40,000", "200,000"]

@@ -144,3 +144,22 @@ def test_headline_of_the_committed_result_and_of_a_damaged_one() -> None:
     del doc["exact"]["ram"]
     with pytest.raises(ArtifactError, match="lacks 'ram'"):
         bigann.headline(doc)
+
+
+def test_two_level_kmeans_gives_a_coarse_quantizer_as_good_as_one_level(vf, queries) -> None:
+    plan = bigann.IvfPlan("IVF256_HNSW32,SQ8", train_rows=256 * 40, niter=10)
+    coarse, seconds = bigann.two_level_quantizer(vf, plan.factory, plan.train_rows, plan.niter)
+    assert coarse.ntotal == 256 and seconds > 0
+    assert np.allclose(np.linalg.norm(coarse.reconstruct_n(0, 256), axis=1), 1.0, atol=1e-4)  # spherical centroids
+    two, facts = bigann.build_ivf(vf, plan, coarse=coarse)
+    one, _ = bigann.build_ivf(vf, plan)
+    assert facts["kmeans"] == "shared"
+    sizes = [faiss.extract_index_ivf(two).invlists.list_size(i) for i in range(256)]
+    assert sum(sizes) == N and max(sizes) < N / 16          # the rows spread over the lists, none swallows them
+    _, truth = bigann.streamed_exact(vf, queries, 10)
+    base, few = vf.memmap(), bigann.ivf_params(16)
+    r_two = recall_at(bigann.refine_search(two, base, queries, 10, 4, few)[1], truth)
+    r_one = recall_at(bigann.refine_search(one, base, queries, 10, 4, few)[1], truth)
+    assert r_two >= r_one - 0.05 and r_two > 0.5
+    with pytest.raises(BadQueryError, match="HNSW coarse quantizer"):
+        bigann.two_level_quantizer(vf, "IVF256,SQ8", plan.train_rows)

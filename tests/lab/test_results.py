@@ -60,6 +60,9 @@ def test_committed_result_files_verify():
     assert res is not None and res.rows and res.best_per_size(0.99)
     assert all(b.run for b in res.best_per_size(0.99))
     assert backend_results() is not None and bigann_result() is not None
+    from engine.lab.results import family_results
+
+    assert 10_000_000 in family_results("real-like").sizes() and 100_000_000 in family_results("hard").sizes()
 
 
 def _bigann(dist=None, ann_ms=109.0, recall=0.991, n=100_000_000):
@@ -111,3 +114,50 @@ def test_a_100m_file_is_read_for_its_own_distribution_only(tmp_path):
     write_sealed_json(tmp_path / "bigann-100000000-real-like.json", _bigann("real-like"))
     assert bigann_result(folder=tmp_path, distribution="real-like")["distribution"] == "real-like"
     assert bigann_result(folder=tmp_path) is None                       # no hard file in this folder
+
+
+def _bench_100m(n, dist, ram_n, batch_reranks=True):
+    """A bench_100m body: two factories sharing one k-means, one curve point each without and with re-ranking."""
+    curve = [{"nprobe": 64, "k_factor": 1, "recall_at_10": 0.97, "p50_ms": 3.0, "p99_ms": 4.0, "batch_qps": 900.0},
+             {"nprobe": 64, "k_factor": 4, "recall_at_10": 0.995, "p50_ms": 4.0, "p99_ms": 6.0, "batch_qps": 500.0}]
+    if batch_reranks:
+        curve = [r | {"batch_reranks": True} for r in curve]
+    return {"n": n, "d": 64, "distribution": dist, "date": "2026-12-05", "measured_on": {"cpus": 2},
+            "command": "python benchmarks/bench_100m.py", "chosen": "IVF16384_HNSW32,SQ8",
+            "exact": {"disk": {"p50_s": 17.0, "seconds": [17.0, 18.0]}, "ram": {"p50_s": 0.3, "n": ram_n, "seconds": [0.3, 0.4]},
+                      "disk_same_n_as_ram": {"p50_s": 2.0}},
+            "build": {"IVF16384_HNSW32,SQ8": {"train_s": 300.0, "add_s": 100.0, "ram_bytes": 2**30, "kmeans": "two-level"},
+                      "IVF16384_HNSW32,PQ32x4fs": {"train_s": 5.0, "add_s": 50.0, "ram_bytes": 2**29, "kmeans": "shared"}},
+            "best": {}, "search": {"IVF16384_HNSW32,SQ8": {"curve": curve}, "IVF16384_HNSW32,PQ32x4fs": {"curve": curve}}}
+
+
+def test_bench_100m_runs_join_their_distributions_families_as_one_run_each(tmp_path):
+    from engine.lab.results import bigann_rows, family_results
+
+    rows = bigann_rows(_bench_100m(10_000_000, "real-like", ram_n=10_000_000))
+    exact = [r for r in rows if r.kind == "exact"]
+    assert [(r.label, r.p50_ms, r.p99_ms) for r in exact] == [("flat inner product, in RAM", 300.0, 400.0)]
+    assert len({r.run for r in rows}) == 1 and all(r.distribution == "real-like" for r in rows)
+    pq = [r for r in rows if r.family == "ivf-pqfs"]
+    assert [r.build_s for r in pq] == [355.0, 355.0]            # its add and codes, plus the k-means it shared
+    assert pq[1].label.endswith("x4 from disk") and pq[1].memory_mb == 512.0
+    # at 100M the set does not fit in RAM: exact is the stream from disk; an old file's batch QPS timed no re-ranking
+    old = bigann_rows(_bench_100m(100_000_000, "real-like", ram_n=60_000_000, batch_reranks=False))
+    assert [r.label for r in old if r.kind == "exact"] == ["exact, streamed from disk"]
+    assert [r.batch_qps for r in old if r.kind != "exact"][:2] == [900.0, None]
+    with pytest.raises(ArtifactError, match="lacks"):
+        bigann_rows({"n": 10, "d": 64})
+
+    assert family_results("real-like", tmp_path) is None
+    write_sealed_json(tmp_path / "scale-real-like.json", {"distribution": "real-like", "rows": [
+        {**row(1_000_000, "exact", 28.0), "distribution": "real-like"},
+        {**row(1_000_000, "hnsw", 0.5, 0.995, label="HNSW"), "distribution": "real-like"}]})
+    write_sealed_json(tmp_path / "bigann-10000000-real-like.json", _bench_100m(10_000_000, "real-like", 10_000_000))
+    write_sealed_json(tmp_path / "bigann-10000000.json", _bench_100m(10_000_000, "hard", 10_000_000))
+    fam = family_results("real-like", tmp_path)
+    assert fam.sizes() == (1_000_000, 10_000_000)
+    w = fam.winner(10_000_000, 0.99)
+    # equal p50: less memory wins
+    assert (w.label, fam.exact_at(10_000_000, w.run).p50_ms) == ("IVF16384_HNSW32,PQ32x4fs nprobe=64 x4 from disk", 300.0)
+    assert fam.exact_at(10_000_000, "another run") is None
+    assert family_results("hard", tmp_path).sizes() == (10_000_000,)       # the hard run alone, no scale file
