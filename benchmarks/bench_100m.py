@@ -108,14 +108,28 @@ def phase_path(args: argparse.Namespace, name: str) -> Path:
 #: the options each phase's figures depend on: a phase on disk run with other ones is redone
 _DATA = ("n", "d", "distribution", "dataset", "space")
 PHASE_ARGS = {"gen": _DATA, "truth": (*_DATA, "queries"),
-              "build": (*_DATA, "factories", "train_per_list", "niter", "two_level_above"),
-              "search": (*_DATA, "queries", "latency_queries", "factories", "train_per_list", "niter", "two_level_above",
-                         "nprobe", "k_factor"),
+              "build": (*_DATA, "factories", "train_per_list", "niter"),
+              "search": (*_DATA, "queries", "latency_queries", "factories", "train_per_list", "niter", "nprobe", "k_factor"),
               "exact": (*_DATA, "queries", "ram_n", "disk_queries", "ram_queries")}
 
 
+#: how the search phase times its batch: all queries in one call, re-ranking included, page cache dropped first
+SEARCH_BATCH = "one call, re-ranking from a cold page cache"
+
+
+def two_level_prefixes(args: argparse.Namespace) -> list[str]:
+    """The coarse quantizers (``IVF<nlist>_HNSW<M>``) this run trains by two-level k-means."""
+    return sorted({f.split(",")[0] for f in args.factory_list if bigann.IvfPlan(f).nlist() > args.two_level_above})
+
+
 def signature(args: argparse.Namespace, phase: str) -> dict:
-    return {k: getattr(args, k) for k in PHASE_ARGS[phase]}
+    sig = {k: getattr(args, k) for k in PHASE_ARGS[phase]}
+    # only what changes the figures: a threshold no factory crosses leaves earlier builds valid
+    if phase in ("build", "search") and two_level_prefixes(args):
+        sig["two_level"] = two_level_prefixes(args)
+    if phase == "search":
+        sig["batch"] = SEARCH_BATCH
+    return sig
 
 
 def save_phase(args: argparse.Namespace, name: str, facts: dict) -> None:
@@ -183,6 +197,7 @@ def phase_build(args: argparse.Namespace) -> None:
         index, facts = bigann.build_ivf(vf, plan, progress=progress_logger(f"build {factory}"), coarse=coarse.get(prefix))
         if kmeans_s is not None:  # this factory paid for the k-means: its training time counts it
             facts.update({"kmeans": "two-level", "kmeans_s": round(kmeans_s, 1),
+                          "kmeans_niter": [args.niter, bigann.SECOND_LEVEL_NITER],
                           "train_s": round(facts["train_s"] + kmeans_s, 1)})
         if prefix not in coarse:
             coarse[prefix] = faiss.clone_index(faiss.extract_index_ivf(index).quantizer)
@@ -231,8 +246,10 @@ def phase_search(args: argparse.Namespace) -> None:
                         t1 = time.perf_counter()
                         bigann.refine_search(index, base, q[i:i + 1], K, kf, params)
                         lat.append((time.perf_counter() - t1) * 1e3)
-                # every query in one call, the index on all threads, the re-ranking's reads included
-                # (rows the timed queries read above are still cached; the others come from the disk)
+                # every query in one call, the index on all threads, the re-ranking (one thread) and its reads
+                # included, from the disk as in the single-query timings
+                if kf > 1:
+                    bigann.drop_cached_pages(vf.path)
                 t0 = time.perf_counter()
                 found = bigann.refine_search(index, base, q, K, kf, params)[1]
                 batch_s = time.perf_counter() - t0

@@ -111,6 +111,7 @@ class ParetoView:
     stats: pd.DataFrame
     load: str
     verdict: str                # the guide's "10 s vs 0.01 s at 99 %" on this distribution, in the UI's language
+    sources: str = ""           # the bench_100m runs joined in (size: machine, date), "" when none
 
 
 def _duration(seconds: float) -> str:
@@ -133,7 +134,8 @@ def verdict_text(v: GuideVerdict | None) -> str:
 
 
 def pareto_view(distribution: str) -> ParetoView | None:
-    """The verified ``scale-<distribution>.json`` as frames, or None (missing, or refused with one sentence)."""
+    """The verified ``scale-<distribution>.json`` joined by the distribution's bench_100m runs
+    (:func:`engine.lab.results.family_results`) as frames, or None (none, or refused with one sentence)."""
     stems = (scale_stem(distribution), *(bigann_stem(n, distribution) for n in BIGANN_SIZES))
     res = _verified(_families, stems, distribution)  # bench_scale's sizes and bench_100m's 10M / 100M runs
     if res is None:
@@ -162,4 +164,4 @@ def pareto_view(distribution: str) -> ParetoView | None:
         verdict = verdict_text(guide_verdict(distribution, res, big["doc"] if big else None))
     except MovieDNAError as exc:
         verdict = str(exc)
-    return ParetoView(res, res.sizes(), rows, pd.DataFrame(winners), stats, load, verdict)
+    return ParetoView(res, res.sizes(), rows, pd.DataFrame(winners), stats, load, verdict, "; ".join(res.sources))

@@ -326,10 +326,17 @@ _E = {
                       "distance, higher is easier; mean cosine to the 10 nearest).",
                       "벡터의 형태({dist}): 내재 차원(TwoNN; 분산 90 %를 담는 주성분 수)과 이웃 거리(상대 대비: 평균 "
                       "거리 / 최근접 거리, 클수록 쉬움; 가장 가까운 10개와의 평균 코사인)."),
-    "winners_caption": ("Fastest setting per size at recall@10 ≥ 0.95 and ≥ 0.99 ({dist} distribution); memory is "
-                        "the index plus the float32 rows re-ranking reads; speed-up against exact of the same run.",
-                        "크기별 recall@10 ≥ 0.95, ≥ 0.99 에서 가장 빠른 설정({dist} 분포). 메모리는 인덱스와 재정렬에 "
-                        "쓰는 float32 벡터의 합이며, 속도 향상은 같은 실행의 정확 검색 대비입니다."),
+    "winners_caption": ("Fastest setting per size at recall@10 ≥ 0.95 and ≥ 0.99 ({dist} distribution); speed-up "
+                        "against exact search of the same run. Up to 1M everything is in RAM and memory is the index "
+                        "plus the float32 rows re-ranking reads. At 10M and 100M (bench_100m runs) memory is the index "
+                        "alone: the re-ranked rows are read from the vector file on disk; exact search is in RAM at 10M "
+                        "and streamed from disk at 100M.",
+                        "크기별 recall@10 ≥ 0.95, ≥ 0.99 에서 가장 빠른 설정({dist} 분포). 속도 향상은 같은 실행의 정확 "
+                        "검색 대비입니다. 1M 까지는 모두 RAM 에 있고, 메모리는 인덱스와 재정렬에 쓰는 float32 벡터의 "
+                        "합입니다. 10M 과 100M (bench_100m 실행)의 메모리는 인덱스만이며, 재정렬할 벡터는 디스크의 벡터 "
+                        "파일에서 읽습니다. 정확 검색은 10M 에서는 RAM, 100M 에서는 디스크에서 읽으며 계산합니다."),
+    "families_sources": ("Sizes measured by bench_100m, each its own run: {sources}.",
+                         "bench_100m 으로 측정한 크기(각각 별도 실행): {sources}."),
     "pareto_title": ("Recall@10 vs p50 at {n} vectors ({dist}); marker size: memory", "{n}개 벡터에서 Recall@10 대 p50 ({dist}); 점 크기: 메모리"),
     "pareto_front": ("Pareto front (memory × recall × p50)", "파레토 전선 (메모리 × 재현율 × p50)"),
     "pareto_size": ("Size", "크기"),

@@ -41,12 +41,16 @@ dist = st.radio(t("distribution"), SCALE_DISTRIBUTIONS, format_func=lambda v: t(
                 key="scale_distribution")
 dist_name = t(f"dist_{dist}")
 say("caption", t(f"dist_{dist}_what"))
-fam = pareto_view(dist)  # verified scale-<distribution>.json
+fam = pareto_view(dist)  # verified scale-<distribution>.json and the distribution's 10M / 100M runs
 if fam is None:
     say("info", t("no_family_results", dist=dist))
 else:
-    say("caption", t("families_where", dist=dist_name, where=fam.results.where, load=fam.load or "–"))
-    say("caption", fam.results.data)
+    if fam.results.where:
+        say("caption", t("families_where", dist=dist_name, where=fam.results.where, load=fam.load or "–"))
+    if fam.results.data:
+        say("caption", fam.results.data)
+    if fam.sources:
+        say("caption", t("families_sources", sources=fam.sources))
     say("info", fam.verdict)
     if len(fam.stats):
         st.caption(t("stats_caption", dist=dist_name))

@@ -297,12 +297,17 @@ def build_ivf(vf: VectorFile, plan: IvfPlan, stop: int | None = None, progress: 
     return index, facts
 
 
+#: k-means iterations of the second level (faiss.contrib's two-level clustering keeps Kmeans' default there)
+SECOND_LEVEL_NITER = 25
+
+
 def two_level_quantizer(vf: VectorFile, factory: str, train_rows: int, niter: int = 10, seed: int = 1234,
                         progress: Progress = no_progress) -> tuple[faiss.Index, float]:
     """A coarse quantizer for ``factory`` (``IVF<nlist>_HNSW<M>,...``) whose centroids come from
     two-level k-means on the first ``train_rows`` rows: √nlist clusters first, then each split into
     sub-clusters in proportion to its rows.  One level over 65,536 centroids costs about nlist
-    times the rows; two levels cost about 2·√nlist times, which is what fits two cores.
+    distance computations per row and iteration; two levels about √nlist per level (the first with
+    ``niter`` iterations, the second with :data:`SECOND_LEVEL_NITER`), which is what fits two cores.
 
     Returns (an ``IndexHNSWFlat`` inner-product index holding the nlist spherical centroids, seconds);
     :func:`build_ivf` takes it as ``coarse`` and then trains only the codes."""
@@ -312,7 +317,7 @@ def two_level_quantizer(vf: VectorFile, factory: str, train_rows: int, niter: in
     head = factory.split(",")[0]
     if "_HNSW" not in head or nlist < 4:
         raise BadQueryError(f"Two-level k-means builds an HNSW coarse quantizer; {factory} has none.")
-    m = int(head.split("_HNSW")[1])
+    m = int(head.split("_HNSW")[1] or 32)  # FAISS reads a bare _HNSW as M 32
     t0 = time.perf_counter()
     progress(0.0, f"two-level k-means: {nlist:,} centroids from {train_rows:,} rows")
     xt = vf.rows(0, min(train_rows, vf.n))

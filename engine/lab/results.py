@@ -55,6 +55,7 @@ class ScaleRow:
     run: str
     family: str = ""
     distribution: str = "hard"
+    storage: str = "ram"        # where the searched float32 rows were: "ram", or "disk" (exact streamed from a file)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class ScaleResults:
     distribution: str = "hard"
     stats: tuple[VectorStats, ...] = ()
     load_avg: tuple[tuple[int, float], ...] = ()
+    sources: tuple[str, ...] = ()   # one line per joined bench_100m run: its size, machine and date
 
     def sizes(self) -> tuple[int, ...]:
         return tuple(sorted({r.n for r in self.rows}))
@@ -262,9 +264,10 @@ def bigann_rows(doc: Mapping[str, Any]) -> tuple[ScaleRow, ...]:
     read from the vector file on disk); ``build_s`` counts the k-means even when another index of the
     run trained it; ``batch_qps`` is None where the file timed the batch without its re-ranking.
     :class:`ArtifactError` when a figure is missing."""
-    name = bigann_stem(int(doc.get("n", 0)), str(doc.get("distribution", "hard"))) + ".json"
+    name = "the bench_100m result"
     try:
         n, d, dist = int(doc["n"]), int(doc["d"]), str(doc.get("distribution", "hard"))
+        name = bigann_stem(n, dist) + ".json"
         run = f"bench_100m {doc['date']}"
         ex = doc["exact"]
         rows: list[ScaleRow] = []
@@ -275,9 +278,11 @@ def bigann_rows(doc: Mapping[str, Any]) -> tuple[ScaleRow, ...]:
         else:
             secs = [float(x) for x in ex["disk"]["seconds"]]
             rows.append(ScaleRow("exact", "exact, streamed from disk", n, d, 1.0, float(ex["disk"]["p50_s"]) * 1e3,
-                                 max(secs) * 1e3, None, 0.0, None, run, "exact", dist))
+                                 max(secs) * 1e3, None, 0.0, None, run, "exact", dist, "disk"))
         builds = doc["build"]
-        kmeans_s = {f.split(",")[0]: float(b["train_s"]) for f, b in builds.items() if b.get("kmeans") != "shared"}
+        # the k-means alone (two-level runs record it; a one-level trainer's train_s is almost all k-means)
+        kmeans_s = {f.split(",")[0]: float(b.get("kmeans_s", b["train_s"])) for f, b in builds.items()
+                    if b.get("kmeans") != "shared"}
         for factory, res in doc["search"].items():
             b = builds[factory]
             prefix = factory.split(",")[0]
@@ -302,19 +307,19 @@ def family_results(distribution: str, folder: Path | str | None = None) -> Scale
     fam = scale_results(folder, distribution)
     extra: list[ScaleRow] = []
     notes: list[str] = []
-    where = ""
+    sources: list[str] = []
     for n in BIGANN_SIZES:
         doc = bigann_result(n, folder, distribution)
         if doc is None:
             continue
         extra.extend(bigann_rows(doc))
         notes.append(f"{n:,}: {doc.get('command', 'python benchmarks/bench_100m.py')}")
-        where = where or where_measured(doc.get("measured_on", {}), doc.get("date"))
+        sources.append(f"{n:,}: {where_measured(doc.get('measured_on', {}), doc.get('date'))}")
     if fam is None and not extra:
         return None
     if fam is None:
-        return ScaleResults(tuple(extra), where, "", "bench_100m.py", tuple(notes), distribution)
-    return replace(fam, rows=fam.rows + tuple(extra), notes=fam.notes + tuple(notes))
+        return ScaleResults(tuple(extra), "", "", "bench_100m.py", tuple(notes), distribution, sources=tuple(sources))
+    return replace(fam, rows=fam.rows + tuple(extra), notes=fam.notes + tuple(notes), sources=tuple(sources))
 
 
 #: the guide's claim: exact search over 100M vectors about 10 s, an ANN index about 0.01 s, at ~99 %
@@ -365,8 +370,10 @@ def guide_verdict(distribution: str, family: ScaleResults | None,
     if family is None or not family.sizes():
         return None
     n = family.sizes()[-1]
-    exact, w = family.exact_at(n), family.winner(n, GUIDE_RECALL)
+    w = family.winner(n, GUIDE_RECALL)
+    exact = family.exact_at(n, w.run) if w is not None else family.exact_at(n)   # a ratio within one run only
     same_run = exact is not None and w is not None and exact.run == w.run and w.p50_ms > 0
-    return GuideVerdict(distribution, n, False, exact.p50_ms / 1e3 if exact else None, EXACT_WHERE[1],
+    where = exact.storage if exact is not None and exact.storage in EXACT_WHERE else EXACT_WHERE[1]
+    return GuideVerdict(distribution, n, False, exact.p50_ms / 1e3 if exact else None, where,
                         w.p50_ms / 1e3 if w else None, w.recall_at_10 if w else None, w.label if w else "",
                         None, exact.p50_ms / w.p50_ms if same_run else None)

@@ -154,7 +154,10 @@ def test_the_big_runs_join_their_distributions_sizes_and_the_100m_section_follow
     # the 10M run's own exact search in RAM (0.234 s) over its fastest setting at 0.99 (9.3 ms)
     assert at10m["index"].startswith("IVF8192_HNSW32,SQ8 nprobe=512") and at10m["speed-up"] == pytest.approx(25.2, abs=0.1)
     assert "scale_bigann_curve" in [c.key for c in at.get("plotly_chart")]
-    assert "the hard distribution" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "64-d vectors of the hard distribution" in captions                   # the 100M section names it
+    assert escape("Sizes measured by bench_100m, each its own run: 10,000,000: ") in captions
+    assert escape("; 100,000,000: ") in captions
     at.radio(key="scale_distribution").set_value("real-like").run()
     assert not at.exception
     assert "scale_bigann_curve" not in [c.key for c in at.get("plotly_chart")]       # no real-like 100M run here

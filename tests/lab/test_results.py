@@ -151,7 +151,9 @@ def test_bench_100m_runs_join_their_distributions_families_as_one_run_each(tmp_p
     assert family_results("real-like", tmp_path) is None
     write_sealed_json(tmp_path / "scale-real-like.json", {"distribution": "real-like", "rows": [
         {**row(1_000_000, "exact", 28.0), "distribution": "real-like"},
-        {**row(1_000_000, "hnsw", 0.5, 0.995, label="HNSW"), "distribution": "real-like"}]})
+        {**row(1_000_000, "hnsw", 0.5, 0.995, label="HNSW"), "distribution": "real-like"},
+        {**row(10_000_000, "exact", 250.0, run="S"), "distribution": "real-like"},          # bench_scale's own 10M run
+        {**row(10_000_000, "ivf", 30.0, 0.999, run="S", label="IVF S"), "distribution": "real-like"}]})
     write_sealed_json(tmp_path / "bigann-10000000-real-like.json", _bench_100m(10_000_000, "real-like", 10_000_000))
     write_sealed_json(tmp_path / "bigann-10000000.json", _bench_100m(10_000_000, "hard", 10_000_000))
     fam = family_results("real-like", tmp_path)
@@ -159,5 +161,15 @@ def test_bench_100m_runs_join_their_distributions_families_as_one_run_each(tmp_p
     w = fam.winner(10_000_000, 0.99)
     # equal p50: less memory wins
     assert (w.label, fam.exact_at(10_000_000, w.run).p50_ms) == ("IVF16384_HNSW32,PQ32x4fs nprobe=64 x4 from disk", 300.0)
-    assert fam.exact_at(10_000_000, "another run") is None
-    assert family_results("hard", tmp_path).sizes() == (10_000_000,)       # the hard run alone, no scale file
+    assert fam.exact_at(10_000_000, "another run") is None and fam.exact_at(10_000_000, "S").p50_ms == 250.0
+    assert fam.sources == ("10,000,000: 2 cores, 2026-12-05",)
+    hard = family_results("hard", tmp_path)                                 # the hard run alone, no scale file
+    assert hard.sizes() == (10_000_000,) and hard.where == "" and len(hard.sources) == 1
+
+    from engine.lab.results import guide_verdict
+
+    v = guide_verdict("real-like", fam)            # judged at 10M: the winner's own run's exact, never run S's
+    assert (v.n, v.exact_s, v.exact_where) == (10_000_000, 0.3, "ram") and v.ratio == pytest.approx(75.0)
+    write_sealed_json(tmp_path / "bigann-10000000-real-like.json", _bench_100m(10_000_000, "real-like", 5_000_000))
+    v = guide_verdict("real-like", family_results("real-like", tmp_path))
+    assert (v.exact_s, v.exact_where) == (17.0, "disk")           # the whole set did not fit: streamed from disk
