@@ -274,7 +274,7 @@ def bigann_rows(doc: Mapping[str, Any]) -> tuple[ScaleRow, ...]:
         if int(ex["ram"]["n"]) == n:
             secs = [float(x) for x in ex["ram"]["seconds"]]
             rows.append(ScaleRow("exact", "flat inner product, in RAM", n, d, 1.0, float(ex["ram"]["p50_s"]) * 1e3,
-                                 max(secs) * 1e3, None, 0.0, n * d * 4 / 2**20, run, "exact", dist))
+                                 max(secs) * 1e3, None, 0.0, round(n * d * 4 / 2**20, 1), run, "exact", dist))
         else:
             secs = [float(x) for x in ex["disk"]["seconds"]]
             rows.append(ScaleRow("exact", "exact, streamed from disk", n, d, 1.0, float(ex["disk"]["p50_s"]) * 1e3,
@@ -292,7 +292,7 @@ def bigann_rows(doc: Mapping[str, Any]) -> tuple[ScaleRow, ...]:
                 label = f"{factory} nprobe={int(r['nprobe'])}" + (f" x{kf} from disk" if kf > 1 else "")
                 qps = float(r["batch_qps"]) if kf == 1 or r.get("batch_reranks") else None
                 rows.append(ScaleRow("ivf", label, n, d, float(r["recall_at_10"]), float(r["p50_ms"]),
-                                     float(r["p99_ms"]), qps, round(build_s, 1), float(b["ram_bytes"]) / 2**20, run,
+                                     float(r["p99_ms"]), qps, round(build_s, 1), round(float(b["ram_bytes"]) / 2**20, 1), run,
                                      _factory_family(factory), dist))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(name, exc) from None
