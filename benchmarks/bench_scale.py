@@ -44,8 +44,8 @@ from engine.vectors.faiss_index import IVF_CODECS, IndexConfig  # noqa: E402
 
 FAMILIES = ("hnsw", *(f"ivf-{c}" for c in IVF_CODECS))
 HNSW_BUILDS = ((16, 100), (32, 200))              # (M, efConstruction)
-HNSW_EF = (16, 32, 64, 128, 256, 512)
-NPROBE = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+HNSW_EF = (16, 32, 48, 64, 96, 128, 256, 512)   # 48 and 96: the 0.99 crossing falls between powers of two
+NPROBE = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 256, 512)
 REFINE = (4, 16)                                  # PQ fast-scan short list: 40 or 160 exact re-scores
 MAX_NLIST = 65_536
 
