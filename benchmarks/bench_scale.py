@@ -183,6 +183,7 @@ def main() -> int:
         print(stats_line(s), flush=True)
     rows: list[dict] = []
     load: dict[str, float] = {}
+    size_seconds: dict[int, float] = {}
     started = time.time()
     for n in sizes:
         t0 = time.time()
@@ -193,15 +194,31 @@ def main() -> int:
         rows += part
         for r in part:
             print(row_line(r), flush=True)
-        logging.info("n=%s took %.0f s", f"{n:,}", time.time() - t0)
-        doc = _write(args, rows, started, stats, load, mixture)  # keep partial results if a later size is interrupted
+        size_seconds[n] = round(time.time() - t0, 1)
+        logging.info("n=%s took %.0f s", f"{n:,}", size_seconds[n])
+        doc = _write(args, rows, started, stats, load, mixture, size_seconds)  # keep partial results if a later size is interrupted
     for line in summarise(doc):
         print(line)
     return 0
 
 
+SHARED_LOAD = 2.0   # a load average at the start of a size from which both cores were already busy
+
+
+def run_notes(load_avg: dict[str, float]) -> list[str]:
+    """The file's notes, from the load average at the start of each size: which sizes shared the cores."""
+    shared = sorted((int(n) for n, v in load_avg.items() if float(v) >= SHARED_LOAD))
+    notes = []
+    if shared:
+        notes.append(f"{'Sizes' if len(shared) > 1 else 'Size'} {', '.join(f'{n:,}' for n in shared)} started with a load average of {SHARED_LOAD:g} or "
+                     "more (load_avg): other jobs shared the 2 cores, so their timings are inflated and p99 suffers "
+                     "most; the other sizes ran on an idle machine.")
+    notes.append("Exact at 100M in 'estimates' is linear in n from measured sizes, not a measurement.")
+    return notes
+
+
 def _write(args: argparse.Namespace, rows: list[dict], started: float, stats: list[dict], load: dict,
-           mixture) -> dict:
+           mixture, size_seconds: dict[int, float]) -> dict:
     estimates = []
     try:
         estimates.append(estimate_exact(rows, 100_000_000, args.d))
@@ -223,11 +240,10 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float, stats: li
                   f"p50/p99 single query, 1 thread; batch QPS on {faiss.omp_get_max_threads()} thread(s), all queries in one call; memory = index "
                   "arrays plus the float32 rows re-ranking reads",
         "command": "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:]),
-        "notes": ["Timings were taken while other jobs shared the 2 cores (load average at the start of each size "
-                  "in load_avg); p99 suffers most.",
-                  "Exact at 100M is an estimate (linear in n from measured sizes), not a measurement."],
+        "notes": run_notes(load),
         "load_avg": load, "stats": stats, "batch_threads": faiss.omp_get_max_threads(),
         "seconds": round(time.time() - started, 1),
+        "size_seconds": {str(k): v for k, v in size_seconds.items()},
         "rows": rows, "estimates": estimates,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +255,8 @@ def _write(args: argparse.Namespace, rows: list[dict], started: float, stats: li
                       f"write to a new --out instead of merging", file=sys.stderr)
                 raise SystemExit(2)
             out["load_avg"] = {**old.get("load_avg", {}), **load}
+            out["size_seconds"] = {**old.get("size_seconds", {}), **out["size_seconds"]}
+            out["notes"] = run_notes(out["load_avg"])   # about every size the file holds, not only this run's
         doc = merge_rows(rows, args.out, **{k: v for k, v in out.items() if k not in ("rows", "estimates", "seconds")})
     else:
         doc = write_sealed_json(args.out, out)

@@ -163,3 +163,14 @@ def test_the_big_runs_join_their_distributions_sizes_and_the_100m_section_follow
     assert "scale_bigann_curve" not in [c.key for c in at.get("plotly_chart")]       # no real-like 100M run here
     assert any(escape("bench_100m.py --distribution real-like") in c.value for c in at.caption)
     assert at.selectbox(key="scale_pareto_n").options == ["40,000", "200,000"]
+
+
+@pytest.mark.parametrize("ann_s, times", [(0.01795, "1.8x"), (0.109, "11x"), (0.0104, "1.04x"), (0.0998, "10x")])
+def test_the_verdict_says_how_far_the_guide_is_missed_without_rounding_a_miss_away(ann_s, times) -> None:
+    from engine.lab.results import GuideVerdict
+    from ui.scale_view import verdict_text
+
+    v = GuideVerdict("real-like", 100_000_000, True, 84.4, "disk", ann_s, 0.994, "IVF65536_HNSW32,SQ8 nprobe=256",
+                     False, 84.4 / ann_s)
+    text = verdict_text(v)
+    assert "does not hold" in text and f"{times} the guide's 0.01 s" in text
