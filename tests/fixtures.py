@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Sequence
 
 import numpy as np
@@ -11,6 +14,19 @@ from engine.lab.scale import clustered_vectors
 GENRES = ("Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "Animation")
 _WORDS = ("Midnight", "River", "Star", "Shadow", "Garden", "Empire", "Winter", "Echo", "Harbor", "Comet",
           "Lantern", "Orchid", "Summit", "Velvet", "Atlas", "Ember")
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_script(path: Path | str, name: str | None = None) -> ModuleType:
+    """A script that is not a package module (``benchmarks/*.py``, data generators), imported from its
+    file (a path relative to the repository root, or absolute) without running its ``main``."""
+    path = REPO / path
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def synthetic_movies(n: int, seed: int = 0) -> "Any":

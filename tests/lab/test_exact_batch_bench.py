@@ -3,22 +3,15 @@ process-wide FAISS threshold is left as it was."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import faiss
 import numpy as np
 
 from engine.lab.scale import clustered_vectors
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_exact_batch.py"
+from tests.fixtures import load_script
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_exact_batch", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/bench_exact_batch.py")
 
 
 class _Recording:

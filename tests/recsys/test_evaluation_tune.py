@@ -3,21 +3,19 @@ mean validation NDCG@10 wins unless the default is within one std of it; test on
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures import load_script
 
 TUNE = Path(__file__).resolve().parents[2] / "benchmarks" / "tune.py"
 
 
 @pytest.fixture(scope="module")
 def tune():
-    spec = importlib.util.spec_from_file_location("bench_tune", TUNE)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(TUNE, "bench_tune")
 
 
 def write_runs(out: Path, valid: dict[str, list[float]], test_ndcg: dict[str, float]) -> None:

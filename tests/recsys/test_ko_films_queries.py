@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.core.inputs import clean_query
+from tests.fixtures import load_script
 
 DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "ko-films"
 KINDS = {"title", "plot", "mood", "mixed"}
@@ -61,11 +62,7 @@ def test_at_least_40_queries_and_validation_is_kept_apart_from_test():
 
 
 def test_ratings_file_is_what_the_seeded_generator_writes(tmp_path, monkeypatch):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("make_ratings", DATA / "make_ratings.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script(DATA / "make_ratings.py")
     (tmp_path / "movies.csv").write_bytes((DATA / "movies.csv").read_bytes())
     monkeypatch.setattr(mod, "HERE", tmp_path)
     mod.main()
