@@ -44,12 +44,12 @@ import numpy as np  # noqa: E402
 from engine.core import config  # noqa: E402
 from engine.core.artifacts import atomic_path, atomic_write_json, sha256_file, write_sealed_json  # noqa: E402
 from engine.core.errors import ArtifactError  # noqa: E402
-from engine.core.registry import SCALE_DISTRIBUTIONS  # noqa: E402
+from engine.cli.distribution import add_distribution_args  # noqa: E402
 from engine.lab.results import bigann_stem  # noqa: E402
 from engine.published import published_path  # noqa: E402
 from engine.lab import bigann  # noqa: E402
 from engine.core.machine import machine_facts  # noqa: E402
-from engine.lab.scale import clustered_vectors, recall_at  # noqa: E402
+from engine.lab.scale import draw_queries, recall_at  # noqa: E402
 from engine.vectors.faiss_index import faiss_threads  # noqa: E402
 
 log = logging.getLogger("bench_100m")
@@ -82,11 +82,8 @@ def mixture_for(args: argparse.Namespace):
 
 def queries_for(args: argparse.Namespace) -> np.ndarray:
     """Held-out queries from the database's distribution (another seed), as the Scale lab draws them."""
-    if args.distribution == "real-like":
-        from engine.lab.mixture import mixture_vectors
-
-        return mixture_vectors(mixture_for(args), args.queries, seed=1)
-    return clustered_vectors(args.queries, args.d, n_clusters=max(16, int(np.sqrt(args.n))), seed=1)
+    mixture = mixture_for(args) if args.distribution == "real-like" else None
+    return draw_queries(args.distribution, args.queries, args.n, args.d, 1, mixture)
 
 
 def workdir(args: argparse.Namespace) -> Path:
@@ -396,10 +393,7 @@ def without_phase(argv: list[str]) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000_000)
-    ap.add_argument("--d", type=int, default=64, help="dimension of the hard distribution (real-like: the space's)")
-    ap.add_argument("--distribution", choices=SCALE_DISTRIBUTIONS, default="hard")
-    ap.add_argument("--dataset", default="ml-100k", help="real-like: the built catalogue the mixture is fitted to")
-    ap.add_argument("--space", default="mf", help="real-like: its space")
+    add_distribution_args(ap)
     ap.add_argument("--queries", type=int, default=500, help="held-out queries with ground truth (>= 200)")
     ap.add_argument("--latency-queries", type=int, default=200, help="queries timed one at a time per setting")
     ap.add_argument("--factories", default="IVF16384_HNSW32,SQ8", help="FAISS factory strings, ';'-separated")

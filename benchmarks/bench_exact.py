@@ -22,7 +22,7 @@ import faiss  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from engine.vectors.faiss_index import FaissIndex, IndexConfig  # noqa: E402
-from engine.lab.scale import clustered_vectors  # noqa: E402
+from engine.lab.scale import clustered_vectors, draw_queries  # noqa: E402
 
 
 def numpy_argpartition(xb: np.ndarray, k: int):
@@ -51,7 +51,7 @@ def main() -> int:
     args = ap.parse_args()
     k = 10
     xb = clustered_vectors(args.n, args.d, seed=0)
-    xq = clustered_vectors(args.queries, args.d, n_clusters=max(16, int(np.sqrt(args.n))), seed=1)
+    xq = draw_queries("hard", args.queries, args.n, args.d)
     ids = np.arange(args.n, dtype=np.int64)
     ours = FaissIndex.build(ids, xb, IndexConfig("exact"))
     raw = faiss.IndexFlatIP(args.d)

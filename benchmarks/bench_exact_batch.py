@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import faiss  # noqa: E402
 
-from engine.core.registry import SCALE_DISTRIBUTIONS  # noqa: E402
-from engine.lab.scale import draw  # noqa: E402
+from engine.cli.distribution import add_distribution_args, distribution_mixture  # noqa: E402
+from engine.lab.scale import draw, draw_queries  # noqa: E402
 
 K = 10
 MIN_SAME = 0.999   # ties at the 10th place may order differently; anything more is a different search
@@ -58,29 +58,21 @@ def timed_batch(index: faiss.Index, xq: np.ndarray, threshold: int, repeats: int
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--distribution", choices=SCALE_DISTRIBUTIONS, default="hard")
+    add_distribution_args(ap)
     ap.add_argument("--sizes", default="1000000")
-    ap.add_argument("--d", type=int, default=64, help="dimension of the hard distribution (real-like: the space's)")
-    ap.add_argument("--dataset", default="ml-100k", help="real-like: the built catalogue the mixture is fitted to")
-    ap.add_argument("--space", default="mf", help="real-like: its space")
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    mixture = None
-    if args.distribution == "real-like":
-        from engine.lab.mixture import catalogue_mixture
-
-        mixture, _ = catalogue_mixture(args.dataset, args.space)
-        args.d = mixture.d
+    mixture, _ = distribution_mixture(args)
     default = faiss.cvar.distance_compute_blas_threshold
     print(f"{args.distribution}, {args.queries} queries x {args.d} dims, {faiss.omp_get_max_threads()} threads, "
           f"load average {os.getloadavg()[0]:.2f}; FAISS's BLAS threshold {default:,} (queries x dims)")
     print(f"{'n':>12} {'scan QPS':>10} {'BLAS QPS':>10} {'BLAS/scan':>10} {'same top-10':>12}")
     for n in (int(s) for s in args.sizes.split(",")):
         xb = draw(args.distribution, n, args.d, 0, mixture)
-        xq = draw(args.distribution, args.queries, args.d, 1, mixture, n_clusters=max(16, int(np.sqrt(n))))
+        xq = draw_queries(args.distribution, args.queries, n, args.d, 1, mixture)
         index = faiss.IndexFlatIP(args.d)
         index.add(xb)
         scan, ids_scan = timed_batch(index, xq, scan_threshold(args.queries, args.d, default), args.repeats)

@@ -34,12 +34,12 @@ import faiss  # noqa: E402
 
 
 from engine.core.artifacts import read_sealed_json, write_sealed_json  # noqa: E402
-from engine.lab.mixture import catalogue_mixture, mixture_vectors, vector_stats  # noqa: E402
+from engine.cli.distribution import add_distribution_args, distribution_mixture  # noqa: E402
+from engine.lab.mixture import mixture_vectors, vector_stats  # noqa: E402
 from engine.lab.results import parse_scale, scale_stem  # noqa: E402
 from engine.lab.scale import clustered_vectors, estimate_exact, merge_rows, run_grid  # noqa: E402
 from engine.core.machine import machine_facts  # noqa: E402
 from engine.published import published_path  # noqa: E402
-from engine.core.registry import SCALE_DISTRIBUTIONS  # noqa: E402
 from engine.vectors.faiss_index import IVF_CODECS, IndexConfig  # noqa: E402
 
 FAMILIES = ("hnsw", *(f"ivf-{c}" for c in IVF_CODECS))
@@ -135,11 +135,8 @@ def stats_line(s: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--distribution", choices=SCALE_DISTRIBUTIONS, default="hard")
+    add_distribution_args(ap)
     ap.add_argument("--sizes", default="40000,200000")
-    ap.add_argument("--d", type=int, default=64, help="dimension of the hard distribution (real-like: the space's)")
-    ap.add_argument("--dataset", default="ml-100k", help="real-like: the built catalogue the mixture is fitted to")
-    ap.add_argument("--space", default="mf", help="real-like: its space (mf, sasrec, text, use)")
     ap.add_argument("--families", default=",".join(FAMILIES), help=f"any of {', '.join(FAMILIES)}")
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--latency-seconds", type=float, default=5.0, help="single-query timing budget per row")
@@ -173,10 +170,7 @@ def main() -> int:
             print(line)
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
-    mixture = real = None
-    if args.distribution == "real-like":
-        mixture, real = catalogue_mixture(args.dataset, args.space)
-        args.d = mixture.d
+    mixture, real = distribution_mixture(args)
     stats = stats_rows(args, mixture, real, sizes)
     print(STATS_HEADER)
     for s in stats:
@@ -211,7 +205,7 @@ def run_notes(load_avg: dict[str, float]) -> list[str]:
     notes = []
     if shared:
         notes.append(f"{'Sizes' if len(shared) > 1 else 'Size'} {', '.join(f'{n:,}' for n in shared)} started with a load average of {SHARED_LOAD:g} or "
-                     "more (load_avg): other jobs shared the 2 cores, so their timings are inflated and p99 suffers "
+                     f"more (load_avg): other jobs shared the {os.cpu_count()} cores, so their timings are inflated and p99 suffers "
                      "most; the other sizes ran on an idle machine.")
     notes.append("Exact at 100M in 'estimates' is linear in n from measured sizes, not a measurement.")
     return notes

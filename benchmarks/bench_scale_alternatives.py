@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import faiss  # noqa: E402
 
 from engine.lab.mixture import catalogue_mixture  # noqa: E402
-from engine.lab.scale import draw, faiss_threads, latency_ms, recall_at  # noqa: E402
+from engine.lab.scale import draw, draw_queries, faiss_threads, latency_ms, recall_at  # noqa: E402
 
 K = 10
 DESIGNS = ("pqfs", "ivf-hnsw", "hnsw", "pca-hnsw", "hnsw-sq8")
@@ -137,7 +137,7 @@ def main() -> int:
 
     mixture, _ = catalogue_mixture(args.dataset, args.space)
     xb = draw("real-like", args.n, mixture.d, 0, mixture)
-    xq = draw("real-like", args.queries, mixture.d, args.seed, mixture)
+    xq = draw_queries("real-like", args.queries, args.n, mixture.d, args.seed, mixture)
     d = xb.shape[1]
     flat = faiss.IndexFlatIP(d)
     flat.add(xb)

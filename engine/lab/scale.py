@@ -111,6 +111,12 @@ def draw(distribution: str, n: int, d: int, seed: int = 0, mixture: Any = None,
     raise BadQueryError(f"Unknown distribution {distribution!r}; choose one of {', '.join(SCALE_DISTRIBUTIONS)}.")
 
 
+def draw_queries(distribution: str, n_queries: int, n: int, d: int, seed: int = 1, mixture: Any = None) -> np.ndarray:
+    """float32 (n_queries, d) held-out queries for a database of ``n`` rows drawn by :func:`draw` with
+    seed 0: the same distribution, another seed, and (hard) the database's √n cluster centres."""
+    return draw(distribution, n_queries, d, seed, mixture, n_clusters=max(16, int(np.sqrt(n))))
+
+
 def latency_ms(index: faiss.Index, xq: np.ndarray, k: int = 10, params: Any = None,
                max_seconds: float = 5.0) -> tuple[float, float, int]:
     """Single-query p50, p99 (ms) and the number of queries timed (one thread)."""
@@ -204,7 +210,7 @@ def _grid(n: int, d: int, configs: Sequence[IndexConfig], n_queries: int, k: int
     labels = ["exact", *(c.label() for c in configs)]
     progress(0.0, f"generating {n:,} x {d} vectors ({distribution})")
     xb = draw(distribution, n, d, seed, mixture)
-    xq = draw(distribution, n_queries, d, seed + 1, mixture, n_clusters=max(16, int(np.sqrt(n))))
+    xq = draw_queries(distribution, n_queries, n, d, seed + 1, mixture)
     if cut := over(", ".join(labels)):
         return rows, cut
     progress(0.1, "exact ground truth")
